@@ -1,0 +1,51 @@
+# k8smodel: every target creates .venv and installs what it needs, so a fresh clone needs only
+# Python >= 3.11, make and git.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= build
+PYTEST_ARGS ?=
+
+.PHONY: help reproduce reproduce-quick test test-fast lint bench clean install-test install-notebooks install-bench
+
+help:
+	@echo "make reproduce   set up .venv, execute every notebook, write pages and figures to $(OUT)/"
+	@echo "make test        set up .venv, run lint, unit tests and every notebook in quick mode"
+	@echo "make test-fast   the same without tests marked slow"
+	@echo "make lint        ruff check and ruff format --check"
+	@echo "make bench       side-by-side benchmarks against peer libraries (prints ratios)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# One stamp per extra, remade when pyproject.toml changes.
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
+	@touch $@
+
+install-test: $(VENV)/.installed-test
+install-notebooks: $(VENV)/.installed-notebooks
+install-bench: $(VENV)/.installed-bench
+
+reproduce: $(VENV)/.installed-notebooks
+	$(BIN)/k8smodel reproduce --out $(OUT)
+
+reproduce-quick: $(VENV)/.installed-notebooks
+	$(BIN)/k8smodel reproduce --quick --out $(OUT)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-bench
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(OUT) .pytest_cache .ruff_cache .hypothesis

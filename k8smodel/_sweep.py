@@ -1,0 +1,226 @@
+"""Parameter sweeps over any :class:`concurrent.futures.Executor`.
+
+A sweep runs ``model(**point, rng=child)`` for every point of a grid and every
+replication, and gathers the outputs into one tidy DataFrame. Each
+(point, replication) gets its own child :class:`numpy.random.SeedSequence`,
+spawned in a fixed order from the root seed before any work is handed out, so
+the numbers are bit-identical whether the sweep runs serially, in a process
+pool or on a Dask cluster (``client.get_executor()``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+import os
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from k8smodel._random import RngLike, spawn_seeds
+
+__all__ = ["sweep", "SweepError"]
+
+# How many batches each worker should get: enough to balance uneven points,
+# few enough that per-task overhead stays small for fast models.
+_BATCHES_PER_WORKER = 4
+
+
+class SweepError(RuntimeError):
+    """A sweep point failed; the message names the point, the replication and the cause."""
+
+
+@dataclass(frozen=True)
+class _Task:
+    index: int
+    point: dict
+    rep: int
+    seed: np.random.SeedSequence
+
+
+def _grid_points(grid) -> list[dict]:
+    """Expand ``grid`` (a dict of lists, or a DataFrame of rows) into a list of points."""
+    if isinstance(grid, pd.DataFrame):
+        if grid.empty:
+            raise ValueError("grid is an empty DataFrame; give at least one row of parameters")
+        return grid.to_dict(orient="records")
+    if not isinstance(grid, Mapping):
+        raise TypeError(
+            f"grid must be a dict of lists or a pandas DataFrame; got {type(grid).__name__}"
+        )
+    if not grid:
+        raise ValueError("grid is empty; give at least one parameter, e.g. {'pods': [2, 4]}")
+    names, axes = [], []
+    for name, values in grid.items():
+        if not isinstance(name, str):
+            raise TypeError(f"grid keys must be parameter names (str); got {name!r}")
+        if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+            values = [values]  # a scalar is a parameter held fixed
+        values = list(values)
+        if not values:
+            raise ValueError(f"grid[{name!r}] is empty; give at least one value")
+        names.append(name)
+        axes.append(values)
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
+
+
+def _is_scalar(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0
+    return value is None or isinstance(value, numbers.Number | str | bool | np.generic)
+
+
+def _check_output(output, task: _Task) -> dict:
+    where = f"point {task.point}, rep {task.rep}"
+    if not isinstance(output, Mapping):
+        raise SweepError(
+            f"model must return a dict of scalars; at {where} it returned {type(output).__name__}"
+        )
+    bad = {k: type(v).__name__ for k, v in output.items() if not _is_scalar(v)}
+    if bad:
+        raise SweepError(
+            f"model returned non-scalar outputs at {where}: {bad}; return scalars only"
+        )
+    return {
+        k: (v.item() if isinstance(v, np.ndarray | np.generic) else v) for k, v in output.items()
+    }
+
+
+def _run_batch(
+    model: Callable[..., Mapping], tasks: list[_Task]
+) -> list[tuple[int, Any, str | None]]:
+    """Run a batch of tasks in a worker; errors come back as text (tracebacks do not pickle)."""
+    results = []
+    for task in tasks:
+        try:
+            output = _check_output(model(**task.point, rng=task.seed), task)
+        except SweepError as exc:
+            return results + [(task.index, None, str(exc))]
+        except Exception:  # noqa: BLE001 -- any model failure is reported with its point
+            message = (
+                f"model {getattr(model, '__name__', model)!s} failed at point {task.point}, "
+                f"rep {task.rep}:\n{traceback.format_exc()}"
+            )
+            return results + [(task.index, None, message)]
+        results.append((task.index, output, None))
+    return results
+
+
+def _worker_count(executor: Executor | None) -> int:
+    if executor is None:
+        return 1
+    return getattr(executor, "_max_workers", None) or os.cpu_count() or 1
+
+
+def _batches(tasks: list[_Task], size: int) -> list[list[_Task]]:
+    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
+
+
+def sweep(
+    model: Callable[..., Mapping],
+    grid: Mapping[str, Any] | pd.DataFrame,
+    *,
+    reps: int = 1,
+    rng: RngLike = None,
+    executor: Executor | None = None,
+    progress: bool = True,
+    batch_size: int | None = None,
+) -> pd.DataFrame:
+    """Run ``model`` over a parameter grid and return one tidy DataFrame.
+
+    Parameters
+    ----------
+    model : callable
+        ``model(**point, rng=seed)`` returning a dict of scalars. ``rng``
+        receives a :class:`numpy.random.SeedSequence`, which every k8smodel
+        function accepts. For a process pool or Dask, ``model`` must be
+        importable (a module-level function, not one defined in a notebook).
+    grid : dict or pandas.DataFrame
+        A dict of parameter name to list of values (the Cartesian product is
+        swept; a scalar value is held fixed), or a DataFrame whose rows are
+        the points.
+    reps : int, default 1
+        Replications per point, each with its own seed.
+    rng : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Root seed; child ``i`` goes to task ``i`` in (point, rep) order.
+    executor : concurrent.futures.Executor or None
+        ``None`` runs serially in this process; any Executor works, e.g.
+        :class:`~concurrent.futures.ProcessPoolExecutor` or a Dask
+        ``client.get_executor()``.
+    progress : bool, default True
+        Show a progress bar (tqdm, notebook-aware) when the sweep takes longer
+        than two seconds.
+    batch_size : int, optional
+        Tasks per submitted batch; by default about four batches per worker.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (point, rep) in grid order: the parameter columns, ``rep``,
+        then the model's outputs.
+
+    Raises
+    ------
+    ValueError
+        For an empty grid, ``reps < 1`` or an output named like a parameter.
+    SweepError
+        When the model raises or returns something other than a dict of
+        scalars; the message names the point and the replication.
+    """
+    if isinstance(reps, bool) or not isinstance(reps, numbers.Integral) or reps < 1:
+        raise ValueError(f"reps must be a whole number >= 1; got {reps!r}")
+    if not callable(model):
+        raise TypeError(f"model must be callable; got {type(model).__name__}")
+    points = _grid_points(grid)
+    seeds = spawn_seeds(rng, len(points) * reps)
+    tasks = [
+        _Task(index=i * reps + r, point=point, rep=r, seed=seeds[i * reps + r])
+        for i, point in enumerate(points)
+        for r in range(reps)
+    ]
+    if batch_size is None:
+        batch_size = max(1, math.ceil(len(tasks) / (_worker_count(executor) * _BATCHES_PER_WORKER)))
+        if executor is None:
+            batch_size = 1  # serial: per-task overhead is nil, and progress stays fine-grained
+    outputs = _execute(model, _batches(tasks, batch_size), len(tasks), executor, progress)
+    return _tidy(tasks, outputs)
+
+
+def _execute(model, batches, n_tasks, executor, progress) -> list[dict]:
+    from tqdm.auto import tqdm
+
+    outputs: list[dict | None] = [None] * n_tasks
+    bar = tqdm(total=n_tasks, desc="sweep", unit="run", disable=not progress, delay=2.0)
+    try:
+        if executor is None:
+            finished = (_run_batch(model, batch) for batch in batches)
+        else:
+            futures = [executor.submit(_run_batch, model, batch) for batch in batches]
+            finished = (future.result() for future in as_completed(futures))
+        for batch_results in finished:
+            for index, output, error in batch_results:
+                if error is not None:
+                    raise SweepError(error)
+                outputs[index] = output
+            bar.update(len(batch_results))
+    finally:
+        bar.close()
+    return outputs
+
+
+def _tidy(tasks: list[_Task], outputs: list[dict]) -> pd.DataFrame:
+    rows = []
+    for task, output in zip(tasks, outputs, strict=True):
+        clash = set(output) & (set(task.point) | {"rep"})
+        if clash:
+            raise ValueError(
+                f"model outputs {sorted(clash)} have the names of parameters; rename them"
+            )
+        rows.append({**task.point, "rep": task.rep, **output})
+    return pd.DataFrame(rows)

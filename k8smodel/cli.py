@@ -1,0 +1,61 @@
+"""The ``k8smodel`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from k8smodel import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="k8smodel", description="Quantitative models of Kubernetes mechanisms."
+    )
+    parser.add_argument("--version", action="version", version=f"k8smodel {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    rep = commands.add_parser(
+        "reproduce", help="execute every notebook and write pages and figures under --out"
+    )
+    rep.add_argument(
+        "--quick", action="store_true", help="quick mode (K8SMODEL_QUICK=1): small runs"
+    )
+    rep.add_argument("--only", metavar="NAME", help="only notebooks whose name contains NAME")
+    rep.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output folder")
+    rep.add_argument(
+        "--notebooks", metavar="DIR", type=Path, default=Path("notebooks"), help="notebook folder"
+    )
+    return parser
+
+
+def _reproduce(args) -> int:
+    from k8smodel._notebooks import reproduce
+
+    if not args.notebooks.is_dir():
+        print(
+            f"k8smodel reproduce: notebook folder {args.notebooks} does not exist", file=sys.stderr
+        )
+        return 2
+    try:
+        failed = reproduce(args.notebooks, args.out, quick=args.quick, only=args.only)
+    except ValueError as exc:
+        print(f"k8smodel reproduce: {exc}", file=sys.stderr)
+        return 2
+    if failed:
+        print(f"k8smodel reproduce: {failed} notebook(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "reproduce":
+        return _reproduce(args)
+    _parser().print_help()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

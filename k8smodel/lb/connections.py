@@ -1,0 +1,154 @@
+"""Long-lived connections balanced once, at connect time: balls into bins.
+
+HTTP/2, gRPC and keep-alive clients open a connection once and send every
+request on it, so kube-proxy's per-connection choice (uniform in iptables and
+nftables mode, REFERENCE.md §1) places whole connections, not requests. With
+``N`` connections on ``n`` pods this is the classic balls-into-bins process.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from k8smodel._random import RngLike, as_generator
+
+__all__ = [
+    "place_random",
+    "expected_idle_pods",
+    "approx_expected_jain",
+    "random_connections_summary",
+]
+
+
+def _check_count(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def place_random(
+    connections: int, pods: int, *, replications: int = 1, rng: RngLike = None
+) -> np.ndarray:
+    """Place ``connections`` uniformly at random on ``pods``, independently per replication.
+
+    Parameters
+    ----------
+    connections : int
+        Number of long-lived connections ``N >= 0``.
+    pods : int
+        Number of pods ``n >= 1``.
+    replications : int, default 1
+        Independent placements.
+    rng : int, Generator, SeedSequence or None
+        Randomness (see :func:`k8smodel._random.as_generator`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer array of shape ``(replications, pods)``: connections per pod.
+
+    Notes
+    -----
+    Each connection picks a pod with probability exactly ``1/n``, as kube-proxy's
+    iptables rules do (``-m statistic --mode random --probability 1/(n-i)``,
+    kubernetes/kubernetes ``pkg/proxy/iptables/proxier.go``). The counts are then
+    multinomial, which is drawn directly.
+    """
+    n_conn = _check_count(connections, "connections", 0)
+    n_pods = _check_count(pods, "pods", 1)
+    reps = _check_count(replications, "replications", 1)
+    gen = as_generator(rng)
+    return gen.multinomial(n_conn, np.full(n_pods, 1.0 / n_pods), size=reps)
+
+
+def expected_idle_pods(connections: int, pods: int) -> float:
+    """Expected number of pods that receive no connection: ``n (1 - 1/n)^N``.
+
+    Parameters
+    ----------
+    connections : int
+        Number of connections ``N >= 0``.
+    pods : int
+        Number of pods ``n >= 1``.
+
+    Returns
+    -------
+    float
+        Exact expectation (linearity over pods; each pod is missed by every
+        connection with probability ``1 - 1/n``).
+
+    References
+    ----------
+    M. Mitzenmacher, E. Upfal, *Probability and Computing*, 2nd ed., Cambridge
+    University Press, 2017, §5.2 (balls into bins).
+    """
+    n_conn = _check_count(connections, "connections", 0)
+    n_pods = _check_count(pods, "pods", 1)
+    return n_pods * (1.0 - 1.0 / n_pods) ** n_conn
+
+
+def approx_expected_jain(connections: int, pods: int) -> float:
+    r"""Jain's index of ``N`` random connections on ``n`` pods, to first order: ``N / (N + n - 1)``.
+
+    Parameters
+    ----------
+    connections : int
+        Number of connections ``N >= 1``.
+    pods : int
+        Number of pods ``n >= 1``.
+
+    Returns
+    -------
+    float
+        :math:`1 / (1 + (n-1)/N)`.
+
+    Notes
+    -----
+    With :math:`\sum x_i = N` fixed, :math:`J = N^2 / (n \sum x_i^2)` and, for
+    multinomial counts, :math:`E[\sum x_i^2] = N + N(N-1)/n`. Putting that
+    expectation into the denominator gives the value returned. Because
+    :math:`1/x` is convex, Jensen's inequality makes it a lower bound on the
+    exact :math:`E[J]`; the gap shrinks like :math:`1/N`.
+    """
+    n_conn = _check_count(connections, "connections", 1)
+    n_pods = _check_count(pods, "pods", 1)
+    return n_conn / (n_conn + n_pods - 1)
+
+
+def random_connections_summary(
+    connections: int, pods: int, *, replications: int = 1000, rng: RngLike = None
+) -> dict[str, float]:
+    """Simulate random connection placement and summarize it beside the theory.
+
+    A sweepable model: returns a dict of scalars (see :func:`k8smodel.sweep`).
+
+    Parameters
+    ----------
+    connections, pods, replications, rng
+        As in :func:`place_random`; ``connections >= 1``.
+
+    Returns
+    -------
+    dict
+        ``jain_mean`` and ``jain_se`` (mean and standard error of Jain's index
+        over replications), ``jain_approx`` (:func:`approx_expected_jain`),
+        ``idle_mean`` and ``idle_se`` (pods with no connection),
+        ``idle_expected`` (:func:`expected_idle_pods`), ``max_share_mean``.
+    """
+    from k8smodel import metrics
+
+    counts = place_random(connections, pods, replications=replications, rng=rng)
+    jain = metrics.jain(counts)
+    idle = (counts == 0).sum(axis=1)
+    reps = counts.shape[0]
+    return {
+        "jain_mean": float(jain.mean()),
+        "jain_se": float(jain.std(ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan"),
+        "jain_approx": approx_expected_jain(connections, pods),
+        "idle_mean": float(idle.mean()),
+        "idle_se": float(idle.std(ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan"),
+        "idle_expected": expected_idle_pods(connections, pods),
+        "max_share_mean": float(metrics.max_share(counts).mean()),
+    }

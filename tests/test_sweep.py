@@ -1,0 +1,114 @@
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import k8smodel
+from k8smodel.lb.connections import random_connections_summary
+
+
+def _noisy_model(a, b, rng):
+    gen = np.random.default_rng(rng)
+    return {"total": a + b, "noise": gen.random()}
+
+
+def _failing_model(a, rng):
+    if a == 2:
+        raise ZeroDivisionError("boom")
+    return {"x": a}
+
+
+def _array_model(a, rng):
+    return {"x": np.arange(3)}
+
+
+GRID = {"connections": [4, 16], "pods": [2, 8], "replications": 50}
+
+
+def test_grid_product_and_columns():
+    df = k8smodel.sweep(
+        _noisy_model, {"a": [1, 2, 3], "b": [10, 20]}, reps=2, rng=0, progress=False
+    )
+    assert len(df) == 12
+    assert list(df.columns[:3]) == ["a", "b", "rep"]
+    assert (df.total == df.a + df.b).all()
+    assert df.noise.nunique() == 12  # one independent stream per (point, rep)
+
+
+def test_dataframe_grid():
+    grid = pd.DataFrame({"a": [1, 5], "b": [2, 2]})
+    df = k8smodel.sweep(_noisy_model, grid, rng=0, progress=False)
+    assert df.total.tolist() == [3, 7]
+
+
+def test_same_seed_same_result_and_thread_pool_equal():
+    serial = k8smodel.sweep(random_connections_summary, GRID, reps=3, rng=5, progress=False)
+    again = k8smodel.sweep(random_connections_summary, GRID, reps=3, rng=5, progress=False)
+    pd.testing.assert_frame_equal(serial, again)
+    with ThreadPoolExecutor(3) as pool:
+        threaded = k8smodel.sweep(
+            random_connections_summary,
+            GRID,
+            reps=3,
+            rng=5,
+            executor=pool,
+            progress=False,
+            batch_size=1,
+        )
+    pd.testing.assert_frame_equal(serial, threaded)
+
+
+def test_process_pool_equals_serial():
+    serial = k8smodel.sweep(random_connections_summary, GRID, reps=2, rng=9, progress=False)
+    with ProcessPoolExecutor(2) as pool:
+        parallel = k8smodel.sweep(
+            random_connections_summary, GRID, reps=2, rng=9, executor=pool, progress=False
+        )
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_equals_serial():
+    distributed = pytest.importorskip("distributed")
+    serial = k8smodel.sweep(random_connections_summary, GRID, reps=3, rng=21, progress=False)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = k8smodel.sweep(
+            random_connections_summary,
+            GRID,
+            reps=3,
+            rng=21,
+            executor=client.get_executor(),
+            progress=False,
+        )
+    pd.testing.assert_frame_equal(serial, on_dask)
+
+
+def test_empty_grid_is_an_error():
+    with pytest.raises(ValueError, match="grid is empty"):
+        k8smodel.sweep(_noisy_model, {}, progress=False)
+    with pytest.raises(ValueError, match=r"grid\['a'\] is empty"):
+        k8smodel.sweep(_noisy_model, {"a": [], "b": [1]}, progress=False)
+    with pytest.raises(ValueError, match="reps"):
+        k8smodel.sweep(_noisy_model, {"a": [1], "b": [1]}, reps=0, progress=False)
+
+
+def test_failing_model_names_the_point():
+    with pytest.raises(
+        k8smodel.SweepError, match=r"(?s)point \{'a': 2\}, rep 0.*ZeroDivisionError"
+    ):
+        k8smodel.sweep(_failing_model, {"a": [1, 2, 3]}, rng=0, progress=False)
+    with ThreadPoolExecutor(2) as pool, pytest.raises(k8smodel.SweepError, match=r"'a': 2"):
+        k8smodel.sweep(_failing_model, {"a": [1, 2, 3]}, rng=0, executor=pool, progress=False)
+
+
+def test_non_scalar_output_names_the_point():
+    with pytest.raises(
+        k8smodel.SweepError, match=r"(?s)non-scalar outputs at point \{'a': 1\}.*'x'"
+    ):
+        k8smodel.sweep(_array_model, {"a": [1]}, progress=False)
