@@ -17,6 +17,7 @@ Examples
 from k8smodel.federation.availability import (
     FAILOVER_PRESETS,
     availability,
+    availability_model,
     availability_with_shocks,
     bad_change_impact,
     beta_binomial_parameters,
@@ -69,6 +70,7 @@ __all__ = [
     "RttModel",
     "all_placements",
     "availability",
+    "availability_model",
     "availability_with_shocks",
     "bad_change_impact",
     "beta_binomial_parameters",

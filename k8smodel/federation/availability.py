@@ -25,6 +25,7 @@ from k8smodel._random import RngLike, as_generator
 
 __all__ = [
     "availability",
+    "availability_model",
     "beta_binomial_parameters",
     "availability_with_shocks",
     "simulate_availability",
@@ -449,3 +450,64 @@ def headroom(shares, *, failures: int = 1) -> dict[str, np.ndarray | float]:
         "headroom_fraction": frac,
         "capacity_multiplier": float(required.sum() / normal.sum()) if normal.sum() else np.nan,
     }
+
+
+def availability_model(
+    *,
+    clusters: int,
+    needed: int = 1,
+    cluster_availability: float,
+    correlation: float = 0.0,
+    samples: int = 0,
+    rng: RngLike = None,
+) -> dict[str, float]:
+    """k-of-n availability as a dict of scalars, with an optional Monte Carlo check.
+
+    Parameters
+    ----------
+    clusters, needed, cluster_availability, correlation
+        As in :func:`availability`.
+    samples : int, default 0
+        When > 0, also simulate: draw each period's shared up-probability from
+        the Beta distribution (or use ``cluster_availability`` at zero
+        correlation), then the number of clusters up from the binomial.
+    rng : int, Generator, SeedSequence or None
+        Randomness for the simulation (``k8smodel.sweep`` passes a SeedSequence).
+
+    Returns
+    -------
+    dict
+        ``availability`` (exact), ``p_all_down`` (exact), and when simulating
+        ``availability_sim`` and ``availability_se``.
+    """
+    exact = availability(
+        clusters=clusters,
+        needed=needed,
+        cluster_availability=cluster_availability,
+        correlation=correlation,
+    )
+    n, p, rho = int(clusters), float(cluster_availability), float(correlation)
+    # P(no cluster up) from the pmf at 0: no cancellation when it is tiny.
+    if rho == 0 or p in (0.0, 1.0):
+        down = stats.binom.pmf(0, n, p)
+    elif rho == 1:
+        down = 1 - p
+    else:
+        down = stats.betabinom.pmf(0, n, *beta_binomial_parameters(p, rho))
+    out = {"availability": exact, "p_all_down": float(down)}
+    n_samples = _count(samples, "samples", 0)
+    if n_samples:
+        gen = as_generator(rng)
+        p, rho = float(cluster_availability), float(correlation)
+        if 0 < rho < 1 and 0 < p < 1:
+            a, b = beta_binomial_parameters(p, rho)
+            probs = gen.beta(a, b, size=n_samples)
+        elif rho == 1:
+            probs = (gen.random(n_samples) < p).astype(float)
+        else:
+            probs = np.full(n_samples, p)
+        up = gen.binomial(int(clusters), probs)
+        est = float((up >= needed).mean())
+        out["availability_sim"] = est
+        out["availability_se"] = float(np.sqrt(max(est * (1 - est), 1e-300) / n_samples))
+    return out

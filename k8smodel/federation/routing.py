@@ -181,6 +181,7 @@ def weighted_quantile(values, weights, q) -> np.ndarray:
     qs = np.atleast_1d(np.asarray(q, dtype=float))
     if ((qs < 0) | (qs > 1)).any():
         raise ValueError("q must be in [0, 1]")
+    v, w = v[w > 0], w[w > 0]  # zero-weight values are not in the sample
     order = np.argsort(v, kind="stable")
     cw = np.cumsum(w[order])
     # A tiny relative tolerance so that q * total equal to a cumulative weight picks that value.
