@@ -30,12 +30,14 @@ def test_milp_equals_brute_force(seed, k):
     assert g_val >= best[0] - 1e-9
 
 
-def test_all_placements_equals_loop():
+@pytest.mark.parametrize("method", ["prefix", "gather"])
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_all_placements_equals_loop(method, k):
     rng = np.random.default_rng(5)
     d = rng.uniform(5, 300, size=(40, 9))
     w = rng.integers(1, 10, size=40)
-    subsets, vals = fed.all_placements(d, w, 3, chunk_elements=500)
-    assert len(subsets) == 84
+    subsets, vals = fed.all_placements(d, w, k, method=method, chunk_elements=500)
+    assert [tuple(s) for s in subsets] == list(itertools.combinations(range(9), k))
     for s, v in zip(subsets, vals, strict=True):
         assert v == pytest.approx(loop_score(d, w, s), rel=1e-12)
 

@@ -63,7 +63,7 @@ def combinations_array(m: int, k: int) -> np.ndarray:
 
 
 def all_placements(
-    latency_ms, user_weight, k: int, *, chunk_elements: int = 4_000_000
+    latency_ms, user_weight, k: int, *, method: str = "prefix", chunk_elements: int = 4_000_000
 ) -> tuple[np.ndarray, np.ndarray]:
     """Population-weighted mean latency of every k-subset of candidates, vectorized.
 
@@ -75,14 +75,18 @@ def all_placements(
         Population per user location.
     k : int
         Regions per placement.
+    method : {"prefix", "gather"}, default "prefix"
+        ``"prefix"`` walks the ``C(m, k-1)`` prefixes of the lexicographic order
+        carrying the users' running minimum, and scores all completions of a
+        prefix in one array operation (users x remaining candidates).
+        ``"gather"`` gathers ``(placements, k, users)`` blocks and reduces them.
     chunk_elements : int, default 4e6
-        Work is split so that one chunk's ``(users, placements, k)`` gather holds
-        about this many numbers (bounds memory, not results).
+        ``"gather"`` only: numbers per block (bounds memory, not results).
 
     Returns
     -------
     subsets : numpy.ndarray, shape (C(m, k), k)
-        Candidate indices of each placement.
+        Candidate indices of each placement, in lexicographic order.
     mean_ms : numpy.ndarray, shape (C(m, k),)
         Weighted mean over users of the RTT to the nearest region in the placement.
     """
@@ -90,13 +94,28 @@ def all_placements(
     k = _check_k(k, d.shape[1])
     subsets = combinations_array(d.shape[1], k)
     wn = w / w.sum()
-    out = np.empty(len(subsets))
-    step = max(1, chunk_elements // (d.shape[0] * k))
-    for lo in range(0, len(subsets), step):
-        block = subsets[lo : lo + step]
-        nearest = d[:, block].min(axis=2)  # (users, placements)
-        out[lo : lo + step] = wn @ nearest
-    return subsets, out
+    dt = np.ascontiguousarray(d.T)  # (candidates, users): rows are contiguous
+    if method == "gather":
+        out = np.empty(len(subsets))
+        step = max(1, chunk_elements // (d.shape[0] * k))
+        for lo in range(0, len(subsets), step):
+            out[lo : lo + step] = dt[subsets[lo : lo + step]].min(axis=1) @ wn
+        return subsets, out
+    if method != "prefix":
+        raise ValueError(f"method must be 'prefix' or 'gather'; got {method!r}")
+    m = dt.shape[0]
+    parts: list[np.ndarray] = []
+
+    def walk(start: int, depth: int, running: np.ndarray | None) -> None:
+        if depth == k - 1:  # the last element: every completion at once
+            rest = dt[start:] if running is None else np.minimum(running, dt[start:])
+            parts.append(rest @ wn)
+            return
+        for j in range(start, m - (k - 1 - depth)):
+            walk(j + 1, depth + 1, dt[j] if running is None else np.minimum(running, dt[j]))
+
+    walk(0, 0, None)
+    return subsets, np.concatenate(parts)
 
 
 def brute_force_placement(latency_ms, user_weight, k: int) -> tuple[np.ndarray, float]:
