@@ -160,3 +160,12 @@ def test_headroom_equal_round_robin(n):
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         fed.availability(**kwargs)
+
+
+def test_failover_samples_match_the_closed_form():
+    kw = {"probe_interval_s": 10.0, "failure_threshold": 3, "ttl_s": 30.0, "client_cache_s": 30.0}
+    x = fed.failover_samples(**kw, samples=100_000, rng=5)
+    exact = fed.failover_time(**kw)
+    se = x.std() / np.sqrt(x.size)
+    assert abs(x.mean() - exact["total_mean_s"]) < 4 * se
+    assert x.max() <= exact["total_worst_s"] and x.min() >= 20.0

@@ -36,3 +36,15 @@ def test_single_cluster_has_no_failover_capacity():
     ev = fed.evaluate(["us-east-1"], users=fed.users(top=5))
     assert np.isnan(ev.summary.p95_ms_worst_failure.iloc[0]) or ev.summary.k.iloc[0] == 1
     assert ev.summary.users_affected_per_failure.iloc[0] == 1.0
+
+
+def test_frontier_marks_pareto_rows():
+    table = fed.frontier(
+        ks=[1, 2, 3],
+        candidates=["us-east-1", "eu-west-1", "ap-southeast-1", "sa-east-1"],
+        users=fed.users(top=15),
+    )
+    assert list(table.k) == [1, 2, 3]
+    assert table.mean_ms.is_monotonic_decreasing
+    assert table.availability.is_monotonic_increasing
+    assert table.pareto.all()  # each k trades cost for latency and availability

@@ -21,12 +21,13 @@ from k8smodel.federation.availability import (
     availability_with_shocks,
     bad_change_impact,
     beta_binomial_parameters,
+    failover_samples,
     failover_time,
     headroom,
     simulate_availability,
 )
 from k8smodel.federation.cost import monthly_cost, transfer_price_usd_per_gb, transfer_prices
-from k8smodel.federation.evaluate import Evaluation, evaluate
+from k8smodel.federation.evaluate import Evaluation, evaluate, frontier
 from k8smodel.federation.geo import (
     EARTH_RADIUS_KM,
     distance_km,
@@ -79,8 +80,10 @@ __all__ = [
     "distance_km",
     "divide_replicas",
     "evaluate",
+    "failover_samples",
     "failover_time",
     "failure_scenarios",
+    "frontier",
     "fibre_rtt_ms",
     "fit_rtt_model",
     "greedy_placement",

@@ -31,6 +31,7 @@ __all__ = [
     "simulate_availability",
     "bad_change_impact",
     "failover_time",
+    "failover_samples",
     "FAILOVER_PRESETS",
     "headroom",
 ]
@@ -511,3 +512,44 @@ def availability_model(
         out["availability_sim"] = est
         out["availability_se"] = float(np.sqrt(max(est * (1 - est), 1e-300) / n_samples))
     return out
+
+
+def failover_samples(
+    *,
+    probe_interval_s: float = 30.0,
+    failure_threshold: int = 3,
+    ttl_s: float = 30.0,
+    client_cache_s: float = 30.0,
+    samples: int = 10_000,
+    rng: RngLike = None,
+) -> np.ndarray:
+    """Simulated times until a client stops using a failed cluster, s (drawn in bulk).
+
+    Parameters
+    ----------
+    probe_interval_s, failure_threshold, ttl_s, client_cache_s
+        As in :func:`failover_time`.
+    samples : int, default 10000
+        Clients (or failures) simulated.
+    rng : int, Generator, SeedSequence or None
+        Randomness.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``samples`` switch times: detection ``(U1 + threshold - 1) * interval``
+        plus the answer's remaining TTL ``U2 * ttl`` plus the client's remaining
+        cache time ``U3 * cache``, with independent uniforms U1, U2, U3 (the
+        failure falls at a random point of the probe cycle; the cached answers
+        were fetched at random times before the switch).
+    """
+    failover_time(
+        probe_interval_s=probe_interval_s,
+        failure_threshold=failure_threshold,
+        ttl_s=ttl_s,
+        client_cache_s=client_cache_s,
+    )  # validates
+    n = _count(samples, "samples", 1)
+    u = as_generator(rng).random((3, n))
+    detection = (u[0] + failure_threshold - 1) * probe_interval_s
+    return detection + u[1] * ttl_s + u[2] * client_cache_s

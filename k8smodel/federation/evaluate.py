@@ -12,7 +12,7 @@ from k8smodel.federation.cost import EKS_CONTROL_PLANE_USD_MONTH, monthly_cost
 from k8smodel.federation.geo import users as default_users
 from k8smodel.federation.routing import failure_scenarios, latency_matrix, latency_summary, route
 
-__all__ = ["Evaluation", "evaluate"]
+__all__ = ["Evaluation", "evaluate", "frontier"]
 
 
 @dataclass(frozen=True)
@@ -169,3 +169,51 @@ def evaluate(
     return Evaluation(
         summary=pd.DataFrame([summary]), per_cluster=per_cluster, per_user=per_user, latency_ms=lat
     )
+
+
+def frontier(
+    *,
+    ks,
+    candidates,
+    users: pd.DataFrame | None = None,
+    method: str = "optimal",
+    **evaluate_options,
+) -> pd.DataFrame:
+    """Latency, availability and cost as the number of clusters grows.
+
+    Parameters
+    ----------
+    ks : iterable of int
+        Cluster counts to try.
+    candidates : sequence of region names or the regions() DataFrame
+        Where clusters may go.
+    users : pandas.DataFrame, optional
+        Default :func:`k8smodel.federation.users`.
+    method : {"optimal", "greedy", "brute"}, default "optimal"
+        Placement method (:func:`k8smodel.federation.placement.place`), which
+        minimizes population-weighted RTT for each ``k``.
+    **evaluate_options
+        Passed to :func:`evaluate` (availability, correlation, costs, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One :func:`evaluate` summary row per ``k`` plus ``pareto``: True when no
+        other row is at least as good on mean latency, availability and total
+        cost and strictly better on one.
+    """
+    from k8smodel.federation.placement import place
+
+    users = default_users() if users is None else users
+    latency_keys = {"model", "measured", "access_ms"}
+    lat_opts = {key: v for key, v in evaluate_options.items() if key in latency_keys}
+    rows = []
+    for k in ks:
+        chosen = place(k=k, candidates=candidates, users=users, method=method, **lat_opts)
+        rows.append(evaluate(chosen.regions, users=users, **evaluate_options).summary)
+    table = pd.concat(rows, ignore_index=True)
+    m, a, c = table.mean_ms.to_numpy(), table.availability.to_numpy(), table.total_usd.to_numpy()
+    better_eq = (m[None, :] <= m[:, None]) & (a[None, :] >= a[:, None]) & (c[None, :] <= c[:, None])
+    strictly = (m[None, :] < m[:, None]) | (a[None, :] > a[:, None]) | (c[None, :] < c[:, None])
+    table["pareto"] = ~(better_eq & strictly).any(axis=1)
+    return table
