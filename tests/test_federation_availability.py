@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import k8smodel
@@ -28,6 +28,7 @@ def beta_binomial_at_least(n, k, p, rho):
     )
 
 
+@settings(deadline=None)
 @given(st.integers(1, 12), st.data(), st.floats(0, 1))
 def test_zero_correlation_is_binomial(n, data, p):
     k = data.draw(st.integers(1, n))
@@ -35,6 +36,7 @@ def test_zero_correlation_is_binomial(n, data, p):
     assert got == pytest.approx(binomial_at_least(n, k, p), abs=1e-12)
 
 
+@settings(deadline=None)
 @given(st.integers(1, 12), st.data(), st.floats(0.5, 0.9999), st.floats(0.001, 0.9))
 def test_positive_correlation_is_beta_binomial(n, data, p, rho):
     k = data.draw(st.integers(1, n))
@@ -114,6 +116,7 @@ def test_pushed_everywhere_hits_everything():
     assert out["p_all_clusters_hit"] == 1.0 and out["expected_traffic_affected"] == 1.0
 
 
+@settings(deadline=None)
 @given(st.floats(0, 1), st.integers(1, 6))
 def test_staging_never_worse(d, n):
     share = [1 / n] * n

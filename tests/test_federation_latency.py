@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k8smodel import federation as fed
@@ -29,6 +29,7 @@ def test_fibre_bound_is_9_8_ms_per_1000_km():
     assert 2 * 1000 / 299.792458 == pytest.approx(6.67, abs=0.01)
 
 
+@settings(deadline=None)
 @given(
     st.floats(0, 20_100),
     st.floats(0, 200),
@@ -39,6 +40,7 @@ def test_model_never_below_fibre_bound(km, intercept, stretch):
     assert model(km) >= fed.fibre_rtt_ms(km) - 1e-12
 
 
+@settings(deadline=None)
 @given(st.floats(-89, 89), st.floats(-179, 179), st.floats(-89, 89), st.floats(-179, 179))
 def test_default_model_never_below_fibre_bound(a, b, c, d):
     km = fed.distance_km((a, b), (c, d))

@@ -1,7 +1,7 @@
 """Replica division against the worked examples in Karmada's and KubeFed's own tests."""
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k8smodel import federation as fed
@@ -62,6 +62,7 @@ def test_static_all_zero_weights_count_one_each():
     assert fed.divide_replicas(6, weights=[0, 0, 0]).tolist() == [2, 2, 2]
 
 
+@settings(deadline=None)
 @given(st.integers(0, 60), st.lists(st.integers(0, 50), min_size=1, max_size=6))
 def test_webster_sums_and_house_monotone(seats, votes):
     if sum(votes) == 0:
