@@ -48,3 +48,36 @@ def test_frontier_marks_pareto_rows():
     assert table.mean_ms.is_monotonic_decreasing
     assert table.availability.is_monotonic_increasing
     assert table.pareto.all()  # each k trades cost for latency and availability
+
+
+def test_provider_shocks_closed_form():
+    a, p = 0.999, 1e-3
+    # Same provider: one shared shock. (1 - p) * (1 - (1 - a)^2).
+    same = fed.evaluate(
+        ["us-east-1", "eu-west-1"],
+        users=fed.users(top=5),
+        cluster_availability=a,
+        provider_shock_probability=p,
+    )
+    assert same.summary.availability.iloc[0] == pytest.approx((1 - p) * (1 - (1 - a) ** 2))
+    # Two providers: independent shocks fold into each cluster: a' = a (1 - p).
+    two = fed.evaluate(
+        ["us-east-1", "westeurope"],
+        users=fed.users(top=5),
+        cluster_availability=a,
+        provider_shock_probability=p,
+    )
+    assert two.summary.availability.iloc[0] == pytest.approx(1 - (1 - a * (1 - p)) ** 2)
+    # Region shocks: two clusters in one region share it.
+    shocks = fed.shocks_for(["us-east-1", "us-east-1", "eu-west-1"], region_probability=0.01)
+    assert sorted(map(sorted, (m for m, _ in shocks))) == [[0, 1], [2]]
+
+
+def test_shocks_and_correlation_are_exclusive():
+    with pytest.raises(ValueError, match="either correlation"):
+        fed.evaluate(
+            ["us-east-1", "eu-west-1"],
+            users=fed.users(top=5),
+            correlation=0.1,
+            provider_shock_probability=1e-3,
+        )

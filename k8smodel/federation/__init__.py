@@ -24,6 +24,7 @@ from k8smodel.federation.availability import (
     failover_samples,
     failover_time,
     headroom,
+    shocks_for,
     simulate_availability,
 )
 from k8smodel.federation.cost import monthly_cost, transfer_price_usd_per_gb, transfer_prices
@@ -101,6 +102,7 @@ __all__ = [
     "regions",
     "route",
     "rtt_ms",
+    "shocks_for",
     "simulate_availability",
     "transfer_price_usd_per_gb",
     "transfer_prices",

@@ -32,6 +32,7 @@ __all__ = [
     "bad_change_impact",
     "failover_time",
     "failover_samples",
+    "shocks_for",
     "FAILOVER_PRESETS",
     "headroom",
 ]
@@ -553,3 +554,63 @@ def failover_samples(
     u = as_generator(rng).random((3, n))
     detection = (u[0] + failure_threshold - 1) * probe_interval_s
     return detection + u[1] * ttl_s + u[2] * client_cache_s
+
+
+def shocks_for(
+    clusters: Sequence[str],
+    *,
+    region_probability: float = 0.0,
+    provider_probability: float = 0.0,
+    global_probability: float = 0.0,
+) -> list[tuple[list[int], float]]:
+    """Common-cause shocks for clusters named by catalog region.
+
+    Parameters
+    ----------
+    clusters : sequence of str
+        Region names of the clusters (several clusters may share a region).
+    region_probability : float, default 0
+        Probability (per period) that a region fails as a whole: one shock per
+        distinct region, hitting every cluster in it.
+    provider_probability : float, default 0
+        Probability that a provider fails as a whole (control plane, IAM, DNS):
+        one shock per provider present.
+    global_probability : float, default 0
+        Probability of a shock hitting every cluster (a bad change pushed
+        everywhere, a shared DNS zone): see :func:`bad_change_impact` for its size.
+
+    Returns
+    -------
+    list of (list of int, float)
+        Shocks for :func:`availability_with_shocks` and :func:`simulate_availability`;
+        zero-probability shocks are left out.
+    """
+    from k8smodel.federation.geo import _catalog, _name_index
+
+    names = list(clusters)
+    probs = {
+        "region_probability": _probability(region_probability, "region_probability"),
+        "provider_probability": _probability(provider_probability, "provider_probability"),
+        "global_probability": _probability(global_probability, "global_probability"),
+    }
+    rows = []
+    for name in names:
+        idx = _name_index().get(str(name).lower())
+        if idx is None:
+            from k8smodel.federation.geo import locate
+
+            locate(str(name))  # raises the unknown-region error with suggestions
+        rows.append(_catalog().iloc[idx])
+    shocks: list[tuple[list[int], float]] = []
+    for key, prob in (
+        ("region", probs["region_probability"]),
+        ("provider", probs["provider_probability"]),
+    ):
+        if prob > 0:
+            groups: dict[str, list[int]] = {}
+            for i, row in enumerate(rows):
+                groups.setdefault(row[key], []).append(i)
+            shocks.extend((members, prob) for members in groups.values())
+    if probs["global_probability"] > 0:
+        shocks.append((list(range(len(names))), probs["global_probability"]))
+    return shocks

@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from k8smodel.federation.availability import availability, failover_time, headroom
+from k8smodel.federation.availability import (
+    availability,
+    availability_with_shocks,
+    failover_time,
+    headroom,
+    shocks_for,
+)
 from k8smodel.federation.cost import EKS_CONTROL_PLANE_USD_MONTH, monthly_cost
 from k8smodel.federation.geo import users as default_users
 from k8smodel.federation.routing import failure_scenarios, latency_matrix, latency_summary, route
@@ -59,6 +65,9 @@ def evaluate(
     cluster_availability: float = 0.999,
     needed: int = 1,
     correlation: float = 0.0,
+    region_shock_probability: float = 0.0,
+    provider_shock_probability: float = 0.0,
+    global_shock_probability: float = 0.0,
     failures: int = 1,
     probe_interval_s: float = 30.0,
     failure_threshold: int = 3,
@@ -91,6 +100,10 @@ def evaluate(
         Clusters needed for the service to be up.
     correlation : float, default 0
         Correlation of cluster failures (beta-binomial, :func:`availability`).
+    region_shock_probability, provider_shock_probability, global_shock_probability : float
+        Common-cause shocks instead of the beta-binomial (:func:`shocks_for`,
+        :func:`availability_with_shocks`); clusters must then be region names, and
+        ``correlation`` must be 0.
     failures : int, default 1
         Simultaneous failures the headroom must absorb.
     probe_interval_s, failure_threshold, ttl_s, client_cache_s : float
@@ -135,6 +148,28 @@ def evaluate(
         replication_gb=replication_gb,
         egress_gb=egress_gb,
     )
+    shock_p = (region_shock_probability, provider_shock_probability, global_shock_probability)
+    if any(p > 0 for p in shock_p):
+        if correlation != 0:
+            raise ValueError(
+                "use either correlation (beta-binomial) or shock probabilities, not both"
+            )
+        shocks = shocks_for(
+            [str(n) for n in names],
+            region_probability=region_shock_probability,
+            provider_probability=provider_shock_probability,
+            global_probability=global_shock_probability,
+        )
+        avail = availability_with_shocks(
+            [cluster_availability] * len(names), needed=needed, shocks=shocks
+        )
+    else:
+        avail = availability(
+            clusters=len(names),
+            needed=needed,
+            cluster_availability=cluster_availability,
+            correlation=correlation,
+        )
     frac = room["headroom_fraction"]
     summary = {
         "clusters": ",".join(map(str, names)),
@@ -142,12 +177,7 @@ def evaluate(
         "routing": routing,
         **normal,
         "p95_ms_worst_failure": worst_p95,
-        "availability": availability(
-            clusters=len(names),
-            needed=needed,
-            cluster_availability=cluster_availability,
-            correlation=correlation,
-        ),
+        "availability": avail,
         "users_affected_per_failure": float(traffic[0].mean()),
         "max_users_affected_per_failure": float(traffic[0].max()),
         "failover_worst_s": fo["total_worst_s"],
