@@ -172,3 +172,15 @@ def test_failover_samples_match_the_closed_form():
     se = x.std() / np.sqrt(x.size)
     assert abs(x.mean() - exact["total_mean_s"]) < 4 * se
     assert x.max() <= exact["total_worst_s"] and x.min() >= 20.0
+
+
+@settings(deadline=None)
+@given(st.integers(1, 10), st.data(), st.floats(0.5, 0.999), st.sampled_from([0.0, 0.01, 0.2]))
+def test_unavailability_is_the_complement(n, data, p, rho):
+    k = data.draw(st.integers(1, n))
+    kw = {"clusters": n, "needed": k, "cluster_availability": p, "correlation": rho}
+    assert fed.unavailability(**kw) == pytest.approx(1 - fed.availability(**kw), abs=1e-12)
+
+
+def test_unavailability_keeps_tiny_values():
+    assert fed.unavailability(clusters=8, cluster_availability=0.9995) == pytest.approx(0.0005**8)

@@ -26,6 +26,7 @@ from k8smodel.federation.availability import (
     headroom,
     shocks_for,
     simulate_availability,
+    unavailability,
 )
 from k8smodel.federation.cost import monthly_cost, transfer_price_usd_per_gb, transfer_prices
 from k8smodel.federation.evaluate import Evaluation, evaluate, frontier
@@ -106,6 +107,7 @@ __all__ = [
     "simulate_availability",
     "transfer_price_usd_per_gb",
     "transfer_prices",
+    "unavailability",
     "users",
     "weighted_quantile",
     "webster",

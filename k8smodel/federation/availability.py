@@ -26,6 +26,7 @@ from k8smodel._random import RngLike, as_generator
 __all__ = [
     "availability",
     "availability_model",
+    "unavailability",
     "beta_binomial_parameters",
     "availability_with_shocks",
     "simulate_availability",
@@ -132,6 +133,40 @@ def availability(
         return p
     a, b = beta_binomial_parameters(p, rho)
     return float(stats.betabinom.sf(k - 1, n, a, b))
+
+
+def unavailability(
+    *,
+    clusters: int,
+    needed: int = 1,
+    cluster_availability: float,
+    correlation: float = 0.0,
+) -> float:
+    """Probability that fewer than ``needed`` clusters are up, computed directly.
+
+    Parameters
+    ----------
+    clusters, needed, cluster_availability, correlation
+        As in :func:`availability`.
+
+    Returns
+    -------
+    float
+        ``binom.cdf(needed - 1, n, p)`` or ``betabinom.cdf(needed - 1, n, a, b)``:
+        accurate even when it is far below 1e-16, where ``1 - availability`` rounds to 0.
+    """
+    n = _count(clusters, "clusters", 1)
+    k = _count(needed, "needed", 1)
+    if k > n:
+        raise ValueError(f"needed must be <= clusters ({n}); got {needed!r}")
+    p = _probability(cluster_availability, "cluster_availability")
+    rho = _probability(correlation, "correlation")
+    if rho == 0 or p in (0.0, 1.0):
+        return float(stats.binom.cdf(k - 1, n, p))
+    if rho == 1:
+        return 1 - p
+    a, b = beta_binomial_parameters(p, rho)
+    return float(stats.betabinom.cdf(k - 1, n, a, b))
 
 
 def _poisson_binomial_at_least(up_prob: np.ndarray, needed: int) -> float:

@@ -13,6 +13,7 @@ from k8smodel.federation.availability import (
     failover_time,
     headroom,
     shocks_for,
+    unavailability,
 )
 from k8smodel.federation.cost import EKS_CONTROL_PLANE_USD_MONTH, monthly_cost
 from k8smodel.federation.geo import users as default_users
@@ -32,7 +33,8 @@ class Evaluation:
         latency over served traffic when all clusters are up: ``mean_ms``,
         ``p50_ms``, ``p95_ms``, ``p99_ms``; ``p95_ms_worst_failure`` (the worst p95
         over single-cluster failures); ``availability`` (P(at least ``needed``
-        clusters up)); ``users_affected_per_failure`` and
+        clusters up)) and ``unavailability`` (its complement, computed directly so
+        that tiny values survive); ``users_affected_per_failure`` and
         ``max_users_affected_per_failure`` (fraction of traffic on the cluster that
         fails, mean and max over clusters: these users wait out the failover);
         ``failover_worst_s``; ``capacity_multiplier`` and ``max_headroom_fraction``
@@ -163,8 +165,15 @@ def evaluate(
         avail = availability_with_shocks(
             [cluster_availability] * len(names), needed=needed, shocks=shocks
         )
+        unavail = 1 - avail
     else:
         avail = availability(
+            clusters=len(names),
+            needed=needed,
+            cluster_availability=cluster_availability,
+            correlation=correlation,
+        )
+        unavail = unavailability(
             clusters=len(names),
             needed=needed,
             cluster_availability=cluster_availability,
@@ -178,6 +187,7 @@ def evaluate(
         **normal,
         "p95_ms_worst_failure": worst_p95,
         "availability": avail,
+        "unavailability": unavail,
         "users_affected_per_failure": float(traffic[0].mean()),
         "max_users_affected_per_failure": float(traffic[0].max()),
         "failover_worst_s": fo["total_worst_s"],
@@ -242,8 +252,8 @@ def frontier(
         chosen = place(k=k, candidates=candidates, users=users, method=method, **lat_opts)
         rows.append(evaluate(chosen.regions, users=users, **evaluate_options).summary)
     table = pd.concat(rows, ignore_index=True)
-    m, a, c = table.mean_ms.to_numpy(), table.availability.to_numpy(), table.total_usd.to_numpy()
-    better_eq = (m[None, :] <= m[:, None]) & (a[None, :] >= a[:, None]) & (c[None, :] <= c[:, None])
-    strictly = (m[None, :] < m[:, None]) | (a[None, :] > a[:, None]) | (c[None, :] < c[:, None])
+    m, u, c = table.mean_ms.to_numpy(), table.unavailability.to_numpy(), table.total_usd.to_numpy()
+    better_eq = (m[None, :] <= m[:, None]) & (u[None, :] <= u[:, None]) & (c[None, :] <= c[:, None])
+    strictly = (m[None, :] < m[:, None]) | (u[None, :] < u[:, None]) | (c[None, :] < c[:, None])
     table["pareto"] = ~(better_eq & strictly).any(axis=1)
     return table
