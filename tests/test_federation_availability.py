@@ -1,0 +1,186 @@
+"""k-of-n availability (binomial, beta-binomial, shocks), bad changes, failover, headroom."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import k8smodel
+from k8smodel import federation as fed
+
+
+def binomial_at_least(n, k, p):
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
+
+
+def beta_binomial_at_least(n, k, p, rho):
+    # Written out from the Beta-binomial pmf C(n,i) B(i+a, n-i+b) / B(a, b), with lgamma.
+    a, b = p * (1 - rho) / rho, (1 - p) * (1 - rho) / rho
+
+    def log_beta(x, y):
+        return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
+
+    return sum(
+        math.comb(n, i) * math.exp(log_beta(i + a, n - i + b) - log_beta(a, b))
+        for i in range(k, n + 1)
+    )
+
+
+@settings(deadline=None)
+@given(st.integers(1, 12), st.data(), st.floats(0, 1))
+def test_zero_correlation_is_binomial(n, data, p):
+    k = data.draw(st.integers(1, n))
+    got = fed.availability(clusters=n, needed=k, cluster_availability=p)
+    assert got == pytest.approx(binomial_at_least(n, k, p), abs=1e-12)
+
+
+@settings(deadline=None)
+@given(st.integers(1, 12), st.data(), st.floats(0.5, 0.9999), st.floats(0.001, 0.9))
+def test_positive_correlation_is_beta_binomial(n, data, p, rho):
+    k = data.draw(st.integers(1, n))
+    got = fed.availability(clusters=n, needed=k, cluster_availability=p, correlation=rho)
+    assert got == pytest.approx(beta_binomial_at_least(n, k, p, rho), rel=1e-6, abs=1e-12)
+
+
+def test_correlation_caps_the_gain_of_more_clusters():
+    def down(n, rho):
+        return fed.availability_model(clusters=n, cluster_availability=0.99, correlation=rho)[
+            "p_all_down"
+        ]
+
+    # Independent: each doubling squares the outage probability: 1e-4, 1e-8, 1e-16.
+    assert down(8, 0) == pytest.approx(1e-16, rel=1e-9)
+    # Correlated (rho = 0.05): P(all down) = B(a, n + b) / B(a, b), a = 18.81, b = 0.19.
+    a, b = 0.99 * 19, 0.01 * 19
+    log_ref = math.lgamma(8 + b) - math.lgamma(a + 8 + b) - math.lgamma(b) + math.lgamma(a + b)
+    assert down(8, 0.05) == pytest.approx(math.exp(log_ref), rel=1e-6)
+    # Doubling 4 -> 8 clusters divides it by a few hundred, not by 10^8.
+    assert down(8, 0.05) / down(4, 0.05) > 1e-3
+    # Full correlation: the federation is as available as one cluster.
+    assert fed.availability(clusters=5, cluster_availability=0.99, correlation=1) == 0.99
+
+
+def test_beta_binomial_pairwise_correlation_by_simulation():
+    rng = np.random.default_rng(7)
+    a, b = fed.beta_binomial_parameters(0.9, 0.2)
+    p = rng.beta(a, b, 200_000)
+    x = rng.random((200_000, 2)) < p[:, None]
+    r = np.corrcoef(x[:, 0], x[:, 1])[0, 1]
+    assert r == pytest.approx(0.2, abs=4 / np.sqrt(200_000))
+
+
+def test_simulation_face_agrees_with_exact():
+    out = fed.availability_model(
+        clusters=4, needed=3, cluster_availability=0.95, correlation=0.1, samples=200_000, rng=3
+    )
+    assert abs(out["availability_sim"] - out["availability"]) < 4 * out["availability_se"]
+
+
+def test_sweep_runs_availability_model():
+    res = k8smodel.sweep(
+        fed.availability_model,
+        {"clusters": [1, 2, 3], "cluster_availability": 0.99, "correlation": [0.0, 0.1]},
+        rng=1,
+        progress=False,
+    )
+    assert len(res) == 6 and (res.availability <= 1).all()
+
+
+def test_global_shock_closed_form():
+    # One shock (probability s) kills everything; otherwise independent clusters.
+    a, s, n = 0.99, 0.001, 3
+    got = fed.availability_with_shocks([a] * n, shocks=[(range(n), s)])
+    assert got == pytest.approx((1 - s) * (1 - (1 - a) ** n))
+
+
+def test_shocks_exact_vs_monte_carlo():
+    avail = [0.98, 0.97, 0.99, 0.95]
+    shocks = [([0, 1], 0.02), ([2, 3], 0.03), ([0, 1, 2, 3], 0.005)]
+    exact = fed.availability_with_shocks(avail, needed=2, shocks=shocks)
+    sim = fed.simulate_availability(avail, needed=2, shocks=shocks, samples=400_000, rng=11)
+    assert abs(sim["availability"] - exact) < 4 * sim["se"]
+
+
+def test_sre_canary_example():
+    # Google SRE: a 5 % canary with a 20 % error rate affects 1 % of traffic.
+    share = [0.05] + [0.95 / 19] * 19
+    out = fed.bad_change_impact(share, waves=[1, 19], detection_probability=1.0, error_rate=0.2)
+    assert out["expected_traffic_affected"] == pytest.approx(0.01)
+    assert out["p_all_clusters_hit"] == 0.0
+
+
+def test_pushed_everywhere_hits_everything():
+    out = fed.bad_change_impact([0.25] * 4, detection_probability=0.9)
+    assert out["p_all_clusters_hit"] == 1.0 and out["expected_traffic_affected"] == 1.0
+
+
+@settings(deadline=None)
+@given(st.floats(0, 1), st.integers(1, 6))
+def test_staging_never_worse(d, n):
+    share = [1 / n] * n
+    everywhere = fed.bad_change_impact(share, detection_probability=d)
+    staged = fed.bad_change_impact(share, waves=[1] * n, detection_probability=d)
+    assert staged["expected_traffic_affected"] <= everywhere["expected_traffic_affected"] + 1e-12
+    assert staged["p_all_clusters_hit"] == pytest.approx((1 - d) ** (n - 1))
+
+
+def test_failover_time_defaults_and_presets():
+    out = fed.failover_time(probe_interval_s=30, failure_threshold=3, ttl_s=30, client_cache_s=30)
+    assert out["total_worst_s"] == 150 and out["total_mean_s"] == 105
+    tm = fed.FAILOVER_PRESETS["azure-traffic-manager"]
+    assert fed.failover_time(**tm, client_cache_s=0)["total_worst_s"] == 30 * 4 + 30
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8])
+def test_headroom_equal_round_robin(n):
+    lat = np.ones((4, n))
+    scen = fed.failure_scenarios(n, 1)
+    shares = fed.route(lat, routing="round_robin", healthy=scen)
+    traffic = shares.mean(axis=1)
+    room = fed.headroom(traffic)
+    assert room["capacity_multiplier"] == pytest.approx(n / (n - 1))
+    assert np.allclose(room["headroom_fraction"], 1 / (n - 1))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"clusters": 3, "needed": 4, "cluster_availability": 0.9}, "needed must be <="),
+        ({"clusters": 3, "cluster_availability": 1.2}, "cluster_availability must be in"),
+        (
+            {"clusters": 3, "cluster_availability": 0.9, "correlation": -0.1},
+            "correlation must be in",
+        ),
+        (
+            {"clusters": 3, "cluster_availability": 0.9, "correlation": 1.5},
+            "correlation must be in",
+        ),
+        ({"clusters": 0, "cluster_availability": 0.9}, "clusters must be"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fed.availability(**kwargs)
+
+
+def test_failover_samples_match_the_closed_form():
+    kw = {"probe_interval_s": 10.0, "failure_threshold": 3, "ttl_s": 30.0, "client_cache_s": 30.0}
+    x = fed.failover_samples(**kw, samples=100_000, rng=5)
+    exact = fed.failover_time(**kw)
+    se = x.std() / np.sqrt(x.size)
+    assert abs(x.mean() - exact["total_mean_s"]) < 4 * se
+    assert x.max() <= exact["total_worst_s"] and x.min() >= 20.0
+
+
+@settings(deadline=None)
+@given(st.integers(1, 10), st.data(), st.floats(0.5, 0.999), st.sampled_from([0.0, 0.01, 0.2]))
+def test_unavailability_is_the_complement(n, data, p, rho):
+    k = data.draw(st.integers(1, n))
+    kw = {"clusters": n, "needed": k, "cluster_availability": p, "correlation": rho}
+    assert fed.unavailability(**kw) == pytest.approx(1 - fed.availability(**kw), abs=1e-12)
+
+
+def test_unavailability_keeps_tiny_values():
+    assert fed.unavailability(clusters=8, cluster_availability=0.9995) == pytest.approx(0.0005**8)

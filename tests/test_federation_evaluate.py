@@ -1,0 +1,83 @@
+"""The evaluate() front door and cost terms."""
+
+import numpy as np
+import pytest
+
+from k8smodel import federation as fed
+
+
+def test_evaluate_summary_columns_and_consistency():
+    ev = fed.evaluate(
+        ["us-east-1", "eu-west-1", "ap-southeast-1"], users=fed.users(top=30), replication_gb=100
+    )
+    s = ev.summary.iloc[0]
+    assert s.p50_ms <= s.p95_ms <= s.p99_ms
+    assert s.p95_ms_worst_failure >= s.p95_ms
+    assert ev.per_cluster.traffic_share.sum() == pytest.approx(1)
+    assert s.availability == pytest.approx(1 - 0.001**3)
+    assert s.failover_worst_s == 150
+    # Replication: each cluster sends its share of 100 GB to 2 others; all three are
+    # US/EU-priced at $0.02 except ap-southeast-1 ($0.15 catch-all).
+    share = ev.per_cluster.set_index("cluster").traffic_share
+    expect = 100 * (share["us-east-1"] * 2 * 0.02 + share["eu-west-1"] * 2 * 0.02)
+    expect += 100 * share["ap-southeast-1"] * 2 * 0.15
+    assert s.replication_usd == pytest.approx(expect)
+
+
+def test_transfer_prices():
+    assert fed.transfer_price_usd_per_gb("us-east-1", "us-east-2") == 0.01
+    assert fed.transfer_price_usd_per_gb("us-east-1", "eu-west-1") == 0.02
+    assert fed.transfer_price_usd_per_gb("eu-west-1", "us-east-1") == 0.02
+    assert fed.transfer_price_usd_per_gb("us-east-1") == 0.09
+    assert fed.transfer_price_usd_per_gb("us-east-1", "us-east-1") == 0.0
+
+
+def test_single_cluster_has_no_failover_capacity():
+    ev = fed.evaluate(["us-east-1"], users=fed.users(top=5))
+    assert np.isnan(ev.summary.p95_ms_worst_failure.iloc[0]) or ev.summary.k.iloc[0] == 1
+    assert ev.summary.users_affected_per_failure.iloc[0] == 1.0
+
+
+def test_frontier_marks_pareto_rows():
+    table = fed.frontier(
+        ks=[1, 2, 3],
+        candidates=["us-east-1", "eu-west-1", "ap-southeast-1", "sa-east-1"],
+        users=fed.users(top=15),
+    )
+    assert list(table.k) == [1, 2, 3]
+    assert table.mean_ms.is_monotonic_decreasing
+    assert table.availability.is_monotonic_increasing
+    assert table.pareto.all()  # each k trades cost for latency and availability
+
+
+def test_provider_shocks_closed_form():
+    a, p = 0.999, 1e-3
+    # Same provider: one shared shock. (1 - p) * (1 - (1 - a)^2).
+    same = fed.evaluate(
+        ["us-east-1", "eu-west-1"],
+        users=fed.users(top=5),
+        cluster_availability=a,
+        provider_shock_probability=p,
+    )
+    assert same.summary.availability.iloc[0] == pytest.approx((1 - p) * (1 - (1 - a) ** 2))
+    # Two providers: independent shocks fold into each cluster: a' = a (1 - p).
+    two = fed.evaluate(
+        ["us-east-1", "westeurope"],
+        users=fed.users(top=5),
+        cluster_availability=a,
+        provider_shock_probability=p,
+    )
+    assert two.summary.availability.iloc[0] == pytest.approx(1 - (1 - a * (1 - p)) ** 2)
+    # Region shocks: two clusters in one region share it.
+    shocks = fed.shocks_for(["us-east-1", "us-east-1", "eu-west-1"], region_probability=0.01)
+    assert sorted(map(sorted, (m for m, _ in shocks))) == [[0, 1], [2]]
+
+
+def test_shocks_and_correlation_are_exclusive():
+    with pytest.raises(ValueError, match="either correlation"):
+        fed.evaluate(
+            ["us-east-1", "eu-west-1"],
+            users=fed.users(top=5),
+            correlation=0.1,
+            provider_shock_probability=1e-3,
+        )
