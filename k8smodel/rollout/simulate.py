@@ -264,7 +264,7 @@ class RolloutResult:
         if t.ndim != 1:
             raise ValueError("times_s must be one-dimensional")
         ev = self._events
-        up, down, base = ev["up"], ev["down"], ev["baseline"]
+        up, down, base = np.round(ev["up"], 9), np.round(ev["down"], 9), ev["baseline"]
         counts = np.full((up.shape[0], t.size), base, dtype=float)
         for j, tj in enumerate(t):
             counts[:, j] += (up <= tj).sum(axis=1) - (down <= tj).sum(axis=1)
@@ -300,7 +300,8 @@ def _min_ready(up, down, baseline, extra_up=None, extra_down=None) -> np.ndarray
     times = np.concatenate(ups + downs, axis=1)
     n_up = sum(a.shape[1] for a in ups)
     delta = np.concatenate([np.ones(n_up), -np.ones(times.shape[1] - n_up)])
-    times = np.where(np.isnan(times), np.inf, times)
+    # the same instant computed along two paths may differ in the last bits: round to 1 ns
+    times = np.where(np.isnan(times), np.inf, np.round(times, 9))
     order = np.argsort(times, axis=1, kind="stable")
     steps = delta[order]
     steps[np.take_along_axis(times, order, axis=1) == np.inf] = 0
