@@ -156,3 +156,24 @@ def test_parallel_window_keeps_at_most_k_unavailable():
     res = rollout.simulate(sts, "rolling_update", timing, runs=500, quorum=7, rng=4)
     assert res.min_ready.min() == 7  # 10 - 3, reached at the start
     assert res.summary.p_below_quorum[0] == 0.0
+
+
+@pytest.mark.parametrize("policy", ["OrderedReady", "Parallel"])
+def test_one_at_a_time_never_has_two_down(policy):
+    # the next deletion happens at the very instant the replacement turns Ready (mrs = 0):
+    # the Ready pod must be counted first, in every one of many runs
+    timing = rollout.PodTiming(
+        attach=st.lognorm(0.5, scale=15), warmup=st.gamma(2, scale=5), termination=st.uniform(0, 10)
+    )
+    sts = rollout.StatefulSet(replicas=20, pod_management=policy)
+    res = rollout.simulate(sts, "rolling_update", timing, runs=20_000, quorum=19, rng=20261127)
+    assert res.min_ready.min() == 19
+
+
+def test_deployment_keeps_replicas_minus_unavailable_ready():
+    # rolling.go: available pods stay >= replicas - maxUnavailable (here 20 - floor(25 % of 20))
+    timing = rollout.PodTiming(warmup=st.gamma(2, scale=5), termination=st.uniform(0, 10))
+    res = rollout.simulate(
+        rollout.Deployment(replicas=20), "rolling_update", timing, runs=2000, quorum=15, rng=1
+    )
+    assert res.min_ready.min() == 15

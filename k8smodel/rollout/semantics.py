@@ -169,8 +169,8 @@ def slow_start_batches(count: int, *, initial: int = 1, cap: int = MAX_BATCH_SIZ
     -----
     ``slowStartBatch(initialBatchSize, remaining, fn)`` in ``stateful_set_control.go`` (PR
     kubernetes/kubernetes#117865, 2023): a batch's calls run concurrently and the next batch starts
-    when the whole batch has returned. Before that PR a Parallel StatefulSet issued the calls one by
-    one in a loop.
+    when the whole batch has returned. Before that PR a Parallel StatefulSet issued the create calls
+    one by one in a loop, without waiting for readiness (issue kubernetes/kubernetes#117071).
     """
     if not _is_int(count) or count < 0:
         raise ValueError(f"count must be an int >= 0; got {count!r}")

@@ -22,6 +22,7 @@ __all__ = ["simulate", "RolloutResult", "OPERATIONS", "model"]
 
 OPERATIONS = ("scale_up", "scale_down", "rolling_update")
 _ELEMENTS_PER_CHUNK = 2_000_000
+_TIE_S = 1e-6  # see _min_ready
 _COLUMNS = ("deleted", "terminated", "created", "running", "ready", "available")
 
 
@@ -264,7 +265,7 @@ class RolloutResult:
         if t.ndim != 1:
             raise ValueError("times_s must be one-dimensional")
         ev = self._events
-        up, down, base = np.round(ev["up"], 9), np.round(ev["down"], 9), ev["baseline"]
+        up, down, base = ev["up"] - _TIE_S, ev["down"], ev["baseline"]
         counts = np.full((up.shape[0], t.size), base, dtype=float)
         for j, tj in enumerate(t):
             counts[:, j] += (up <= tj).sum(axis=1) - (down <= tj).sum(axis=1)
@@ -295,13 +296,17 @@ def _ready_events(plan, out) -> tuple[np.ndarray, np.ndarray]:
 
 def _min_ready(up, down, baseline, extra_up=None, extra_down=None) -> np.ndarray:
     """Least Ready count over time. Ties: a pod becoming Ready is counted before one leaving."""
+    # A deletion triggered by a pod becoming Ready happens at the same instant, computed along
+    # another path (the two floats may differ in the last bits): count the Ready pod first by
+    # moving every +1 event 1 microsecond earlier.
+    up = up - _TIE_S
+    extra_up = None if extra_up is None else extra_up - _TIE_S
     ups = [up] + ([extra_up] if extra_up is not None else [])
     downs = [down] + ([extra_down] if extra_down is not None else [])
     times = np.concatenate(ups + downs, axis=1)
     n_up = sum(a.shape[1] for a in ups)
     delta = np.concatenate([np.ones(n_up), -np.ones(times.shape[1] - n_up)])
-    # the same instant computed along two paths may differ in the last bits: round to 1 ns
-    times = np.where(np.isnan(times), np.inf, np.round(times, 9))
+    times = np.where(np.isnan(times), np.inf, times)
     order = np.argsort(times, axis=1, kind="stable")
     steps = delta[order]
     steps[np.take_along_axis(times, order, axis=1) == np.inf] = 0
