@@ -236,7 +236,9 @@ class RolloutResult:
     timeline : pandas.DataFrame
         Per pod of the first ``timeline_runs`` runs: ``run``, ``pod`` (a label), ``ordinal``,
         ``deleted``, ``terminated`` (old pod gone), ``created``, ``running``, ``ready``,
-        ``available`` (seconds from the start; NaN where it does not apply).
+        ``available`` (seconds from the start; NaN where it does not apply). Rows are in the
+        controller's order. For a Deployment, row ``j`` holds the ``j``-th new pod (``created``
+        to ``available``) and the ``j``-th old pod to go (``deleted``, ``terminated``).
     min_ready : numpy.ndarray or None
         The least number of Ready replicas seen in each run (only when a quorum was given).
     """
