@@ -313,7 +313,10 @@ def completion_time(
     if not h > 0:
         raise ValueError(f"grid_s must be > 0; got {grid_s!r}")
     n = int(np.ceil(upper / h)) + 4
-    s_pmf, a_pmf = timing.startup_pmf(h, n)
+    # per-pod laws need only a per-pod grid; pad them to the operation's grid afterwards
+    n_pod = min(n, int(np.ceil((u_a + u_d) * 1.02 / h)) + 8)
+    s_pmf, a_pmf = (np.pad(x, (0, n - n_pod)) for x in timing.startup_pmf(h, n_pod))
+    d_pmf = np.pad(timing.termination_pmf(h, n_pod), (0, n - n_pod))
     exact, note = True, ""
     mean = var = None
 
@@ -326,9 +329,9 @@ def completion_time(
     if operation == "scale_up" and mode == "ordered":
         pmf, note = from_sum(a_pmf), "convolution power of the per-pod available time"
     elif operation == "scale_down" and mode == "ordered":
-        pmf, note = from_sum(timing.termination_pmf(h, n)), "convolution power of the termination"
+        pmf, note = from_sum(d_pmf), "convolution power of the termination"
     elif operation in ("scale_up", "scale_down"):
-        base = a_pmf if operation == "scale_up" else timing.termination_pmf(h, n)
+        base = a_pmf if operation == "scale_up" else d_pmf
         if isinstance(spec, Deployment) and operation == "scale_down":
             pmf = _max_of([(base, m)], n)
         else:
@@ -337,14 +340,13 @@ def completion_time(
             )
         note = "maximum over pods (product of CDFs)"
     elif mode == "ordered_serial":
-        pmf = from_sum(_conv(timing.termination_pmf(h, n), a_pmf, n))
+        pmf = from_sum(_conv(d_pmf, a_pmf, n))
         note = "convolution power of termination + available time"
     elif mode == "parallel_serial":
-        pmf = _shift(from_sum(_conv(timing.termination_pmf(h, n), s_pmf, n)), mrs, h, n)
+        pmf = _shift(from_sum(_conv(d_pmf, s_pmf, n)), mrs, h, n)
         mean = mean + mrs
         note = "convolution power of termination + ready time, plus minReadySeconds"
     elif mode == "ordered_batches":
-        d_pmf = timing.termination_pmf(h, n)
 
         def batch(b):
             e = _conv(d_pmf, a_pmf, n)
@@ -358,7 +360,7 @@ def completion_time(
             pmf = _conv(pmf, batch(rest), n)
         note = "batches: max-plus recursion within a batch, convolution across batches"
     else:
-        job = a_pmf if mode == "deployment" else _conv(timing.termination_pmf(h, n), s_pmf, n)
+        job = a_pmf if mode == "deployment" else _conv(d_pmf, s_pmf, n)
         full, rest = m // k, m % k
         pmf = _power(_max_of([(job, k)], n), full, n)
         if rest:
