@@ -64,11 +64,16 @@ def probe_delay(warmup_s, *, period_s: float, initial_delay_s: float = 0.0):
 
     Notes
     -----
-    The kubelet's prober worker probes once when it sees the container started (after
-    ``initialDelaySeconds``), then every ``periodSeconds`` (``pkg/kubelet/prober/worker.go``;
-    defaults in the Probe API reference). With ``successThreshold`` 1 the first passing probe
-    marks the container ready, so readiness is observed on that grid. Probe duration (at most
-    ``timeoutSeconds``) and kubelet status-sync latency are neglected.
+    Model: the first probe when the container starts (or after ``initialDelaySeconds``), then
+    every ``periodSeconds``; with ``successThreshold`` 1 the first passing probe marks the
+    container Ready. In the kubelet (``pkg/kubelet/prober/worker.go``) a probe worker skips
+    probes until ``time since container start >= initialDelaySeconds`` and otherwise runs on a
+    ticker of ``periodSeconds``; ``prober_manager.go`` (``UpdatePodStatus``) triggers an
+    immediate extra probe when a running container has no successful result yet. So the real
+    ticker is phased to the worker's creation, and status syncs can add probes while the
+    container is unready: this grid is an approximation whose mean extra delay (about half a
+    period) matches a randomly phased ticker. Probe duration (at most ``timeoutSeconds``) and
+    status-sync latency are neglected.
     """
     w = np.asarray(warmup_s, dtype=float)
     k = np.ceil(np.maximum(w - initial_delay_s, 0.0) / period_s - 1e-12)
@@ -93,8 +98,9 @@ def backoff_delays(failures: int, *, initial_s: float = 10.0, cap_s: float = 300
 
     Notes
     -----
-    ``pkg/kubelet/kuberuntime/kuberuntime_manager.go`` (``backOffPeriod`` 10 s,
-    ``MaxContainerBackOff`` 300 s) and the Pod lifecycle concept page ("Container restarts").
+    ``pkg/kubelet/kubelet.go``: ``backOffPeriod = time.Second * 10`` ("the base period for the
+    exponential backoff container restarts") and ``MaxContainerBackOff = 300 * time.Second``;
+    the Pod lifecycle concept page ("Container restarts") describes the doubling.
     The reset after 10 minutes of running is irrelevant here: the container never runs that long
     before it fails in this model.
     """
