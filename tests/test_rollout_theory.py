@@ -1,0 +1,301 @@
+"""Theory against simulation, closed forms, invariants and bad input."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.stats as st
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from k8smodel import rollout
+
+TIMING = rollout.PodTiming(
+    schedule=0.5,
+    attach=st.lognorm(0.5, scale=15),
+    start=2,
+    warmup=st.gamma(2, scale=5),
+    probe_period_s=10,
+    termination=st.uniform(0, 10),
+    min_ready_seconds=5,
+)
+
+
+def _quantile_tolerance(theory, q, runs):
+    """5 standard errors of a sample quantile, sqrt(q(1-q)/N) / f(x_q), plus two grid steps."""
+    x = theory.ppf(q)
+    h = theory.grid_s[1] - theory.grid_s[0]
+    width = max(2.0, 0.02 * theory.std())
+    density = (theory.cdf(x + width) - theory.cdf(x - width)) / (2 * width)
+    return 5 * math.sqrt(q * (1 - q) / runs) / density + 2 * h
+
+
+CASES = [
+    (rollout.StatefulSet(replicas=12), "scale_up", {}),
+    (rollout.StatefulSet(replicas=12, pod_management="Parallel", api_call_s=0.5), "scale_up", {}),
+    (rollout.StatefulSet(replicas=12), "scale_down", {"to_replicas": 4}),
+    (rollout.StatefulSet(replicas=12, pod_management="Parallel"), "scale_down", {}),
+    (rollout.StatefulSet(replicas=12, partition=2), "rolling_update", {}),
+    (rollout.StatefulSet(replicas=12, pod_management="Parallel"), "rolling_update", {}),
+    (
+        rollout.StatefulSet(replicas=12, max_unavailable="25%", max_unavailable_gate=True),
+        "rolling_update",
+        {},
+    ),
+    (
+        rollout.StatefulSet(
+            replicas=12, pod_management="Parallel", max_unavailable=12, max_unavailable_gate=True
+        ),
+        "rolling_update",
+        {},
+    ),
+    (rollout.Deployment(replicas=4, max_surge=2, max_unavailable=2), "rolling_update", {}),
+]
+
+
+@pytest.mark.parametrize(("spec", "operation", "kw"), CASES)
+def test_theory_quantiles_agree_with_simulation(spec, operation, kw):
+    runs = 20_000
+    theory = rollout.completion_time(spec, operation, TIMING, **kw)
+    assert theory.exact
+    res = rollout.simulate(spec, operation, TIMING, runs=runs, rng=11, **kw)
+    for q in (0.1, 0.5, 0.9, 0.99):
+        tol = _quantile_tolerance(theory, q, runs)
+        assert abs(np.quantile(res.samples, q) - theory.ppf(q)) < tol, (q, tol)
+    se = res.samples.std() / math.sqrt(runs)
+    assert abs(res.samples.mean() - theory.mean()) < 5 * se + 0.05
+
+
+def test_theory_with_restart_backoff_agrees_with_simulation():
+    timing = TIMING.replace(failure_p=0.2)
+    spec = rollout.StatefulSet(replicas=6)
+    runs = 20_000
+    theory = rollout.completion_time(spec, "scale_up", timing)
+    res = rollout.simulate(spec, "scale_up", timing, runs=runs, rng=5)
+    for q in (0.5, 0.9):
+        assert abs(np.quantile(res.samples, q) - theory.ppf(q)) < _quantile_tolerance(
+            theory, q, runs
+        )
+
+
+def test_ordered_sum_mean_and_variance_are_closed_form():
+    spec = rollout.StatefulSet(replicas=30)
+    theory = rollout.completion_time(spec, "scale_up", TIMING)
+    # per-pod available time: independent phases, so the mean adds up; check against scipy's
+    # moments of the phases plus the probe-grid mean computed by direct summation
+    w = TIMING.warmup
+    k = np.arange(0, 400)
+    probe_mean = np.sum(10 * k * (w.cdf(10 * k) - w.cdf(10 * (k - 1)).clip(0)))
+    per_pod = 0.5 + TIMING.attach.mean() + 2 + probe_mean + 5
+    assert theory.mean() == pytest.approx(30 * per_pod, rel=1e-4)
+
+
+def test_window_bound_is_above_simulation():
+    spec = rollout.StatefulSet(
+        replicas=12, pod_management="Parallel", max_unavailable=3, max_unavailable_gate=True
+    )
+    theory = rollout.completion_time(spec, "rolling_update", TIMING)
+    assert not theory.exact
+    res = rollout.simulate(spec, "rolling_update", TIMING, runs=20_000, rng=2)
+    for q in (0.1, 0.5, 0.9):
+        assert np.quantile(res.samples, q) <= theory.ppf(q) + _quantile_tolerance(theory, q, 20_000)
+
+
+# ---------------------------------------------------------------- deterministic closed forms
+DET = rollout.PodTiming(
+    schedule=1,
+    attach=4,
+    pull=3,
+    start=2,
+    warmup=12,
+    probe_period_s=5,
+    termination=7,
+    min_ready_seconds=3,
+)
+# container running at 10 s; warm-up 12 s -> first passing probe at 10 + 15 = 25; available 28
+S, A, D = 25.0, 28.0, 7.0
+
+
+def test_deterministic_pod_times():
+    t = DET.deterministic_times()
+    assert (t["running"], t["ready"], t["available"], t["termination"]) == (10.0, S, A, D)
+
+
+@pytest.mark.parametrize(
+    ("spec", "operation", "kw", "expected"),
+    [
+        (rollout.StatefulSet(replicas=9), "scale_up", {}, 9 * A),  # n * t
+        (rollout.StatefulSet(replicas=9), "scale_up", {"from_replicas": 4}, 5 * A),
+        (rollout.StatefulSet(replicas=9, pod_management="Parallel"), "scale_up", {}, A),
+        # 9 pods in batches 1, 2, 4, 2 -> last batch issued after 4 round trips
+        (
+            rollout.StatefulSet(replicas=9, pod_management="Parallel", api_call_s=0.25),
+            "scale_up",
+            {},
+            1.0 + A,
+        ),
+        (rollout.StatefulSet(replicas=9), "scale_down", {}, 9 * D),
+        (rollout.StatefulSet(replicas=9), "rolling_update", {}, 9 * (D + A)),
+        (rollout.StatefulSet(replicas=9, partition=6), "rolling_update", {}, 3 * (D + A)),
+        (
+            rollout.StatefulSet(replicas=9, pod_management="Parallel"),
+            "rolling_update",
+            {},
+            9 * (D + S) + 3,
+        ),
+        (
+            rollout.StatefulSet(replicas=9, max_unavailable=4, max_unavailable_gate=True),
+            "rolling_update",
+            {},
+            3 * D + 9 * A,
+        ),
+        (
+            rollout.StatefulSet(
+                replicas=9, pod_management="Parallel", max_unavailable=4, max_unavailable_gate=True
+            ),
+            "rolling_update",
+            {},
+            3 * (D + S) + 3,
+        ),
+        # 25 %/25 % of 9: surge 3 (up), unavailable 2 (down) -> 5 new pods at a time, 2 rounds
+        (rollout.Deployment(replicas=9), "rolling_update", {}, 2 * A),
+        (rollout.Deployment(replicas=9), "scale_down", {}, D),
+    ],
+)
+def test_deterministic_closed_forms(spec, operation, kw, expected):
+    theory = rollout.completion_time(spec, operation, DET, **kw)
+    assert theory.deterministic and theory.mean() == pytest.approx(expected)
+    assert theory.var() == 0.0
+    sim = rollout.simulate(spec, operation, DET, runs=3, rng=0, **kw).samples
+    np.testing.assert_allclose(sim, expected)
+
+
+def test_probe_grid_closed_form():
+    # first probe at d, then every P: ready at d + P * ceil((W - d)+ / P)
+    assert rollout.probe_delay(0.0, period_s=10) == 0.0
+    assert rollout.probe_delay(10.0, period_s=10) == 10.0
+    assert rollout.probe_delay(10.5, period_s=10) == 20.0
+    assert rollout.probe_delay(3.0, period_s=10, initial_delay_s=5) == 5.0
+    assert rollout.probe_delay(6.0, period_s=10, initial_delay_s=5) == 15.0
+
+
+def test_backoff_doubles_to_cap():
+    b = rollout.backoff_delays(7)
+    np.testing.assert_allclose(np.diff(b), [10, 20, 40, 80, 160, 300, 300])
+
+
+# ---------------------------------------------------------------- invariants
+@settings(max_examples=25, deadline=None)
+@given(
+    n=hs.integers(0, 30),
+    policy=hs.sampled_from(["OrderedReady", "Parallel"]),
+    op=hs.sampled_from(["scale_up", "scale_down", "rolling_update"]),
+    k=hs.integers(1, 5),
+    warm=hs.floats(0, 60),
+    term=hs.floats(0, 40),
+)
+def test_completion_monotone_in_replicas(n, policy, op, k, warm, term):
+    timing = rollout.PodTiming(start=1, warmup=warm, termination=term)
+
+    def t(replicas):
+        sts = rollout.StatefulSet(
+            replicas=replicas, pod_management=policy, max_unavailable=k, max_unavailable_gate=True
+        )
+        return rollout.simulate(sts, op, timing, runs=2, rng=0).samples[0]
+
+    assert t(n + 1) >= t(n) - 1e-9
+
+
+@settings(max_examples=8, deadline=None)
+@given(n=hs.integers(1, 15), policy=hs.sampled_from(["OrderedReady", "Parallel"]))
+def test_theory_stochastically_monotone_in_replicas(n, policy):
+    small = rollout.completion_time(
+        rollout.StatefulSet(replicas=n, pod_management=policy), "scale_up", TIMING, grid_s=0.5
+    )
+    big = rollout.completion_time(
+        rollout.StatefulSet(replicas=n + 1, pod_management=policy), "scale_up", TIMING, grid_s=0.5
+    )
+    grid = np.linspace(0, big.ppf(0.999), 50)
+    assert np.all(big.cdf(grid) <= small.cdf(grid) + 1e-9)
+    assert big.mean() > small.mean()
+
+
+# ---------------------------------------------------------------- quorum risk
+def test_quorum_risk_with_disruptions_matches_poisson_exposure():
+    # 3 replicas, quorum 2, deterministic one-at-a-time update: each pod is down 45 s
+    # (D = 10, ready 35). Another pod's disruption (60 s) overlapping a window breaks quorum.
+    timing = rollout.PodTiming(start=5, warmup=25, termination=10)
+    sts = rollout.StatefulSet(replicas=3)
+    rate_h, dur, runs = 0.5, 60.0, 200_000
+    res = rollout.simulate(
+        sts,
+        "rolling_update",
+        timing,
+        runs=runs,
+        quorum=2,
+        disruption_rate_per_h=rate_h,
+        disruption_s=dur,
+        rng=9,
+    )
+    # brute-force exposure: start times s of a disruption of pod x that overlap another pod's
+    # window, given x's own window [ax, bx) (starts inside are dropped, earlier ones truncated)
+    windows = {2: (0.0, 45.0), 1: (45.0, 90.0), 0: (90.0, 135.0)}
+    horizon = 135.0
+    s = np.linspace(0, horizon, 270_001)[:-1]
+    exposure = 0.0
+    for x, (ax, bx) in windows.items():
+        end = np.where(s < ax, np.minimum(s + dur, ax), s + dur)
+        alive = ~((s >= ax) & (s < bx))
+        hit = np.zeros_like(s, dtype=bool)
+        for j, (a, b) in windows.items():
+            if j != x:
+                hit |= (s < b) & (end > a)
+        exposure += np.mean(hit & alive) * horizon
+    expected = 1 - math.exp(-rate_h / 3600 * exposure)
+    p = res.summary.p_below_quorum[0]
+    se = math.sqrt(expected * (1 - expected) / runs)
+    # first-order in the rate: the renewal (one disruption at a time) differs at O(rate^2)
+    assert abs(p - expected) < 5 * se + 0.1 * expected**2 + 1e-3
+
+
+def test_ready_replicas_curve():
+    timing = rollout.PodTiming(start=5, warmup=25, termination=10)
+    res = rollout.simulate(
+        rollout.StatefulSet(replicas=3), "rolling_update", timing, runs=10, rng=0
+    )
+    curve = res.ready_replicas([0, 44, 134, 135, 200])
+    np.testing.assert_allclose(curve["mean"], [2, 2, 2, 3, 3])
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_input_names_the_parameter():
+    with pytest.raises(ValueError, match="replicas"):
+        rollout.StatefulSet(replicas=-1)
+    with pytest.raises(ValueError, match="pod_management"):
+        rollout.StatefulSet(replicas=3, pod_management="Burst")
+    with pytest.raises(ValueError, match="max_unavailable"):
+        rollout.StatefulSet(replicas=3, max_unavailable=0)
+    with pytest.raises(ValueError, match="warmup"):
+        rollout.PodTiming(warmup=-1)
+    with pytest.raises(ValueError, match="attach.*negative support"):
+        rollout.PodTiming(attach=st.norm(10, 2))
+    with pytest.raises(TypeError, match="schedule"):
+        rollout.PodTiming(schedule="fast")
+    with pytest.raises(ValueError, match="failure_p"):
+        rollout.PodTiming(failure_p=1.0)
+    with pytest.raises(ValueError, match="operation"):
+        rollout.simulate(rollout.StatefulSet(replicas=3), "restart", DET)
+    with pytest.raises(ValueError, match="from_replicas"):
+        rollout.simulate(rollout.StatefulSet(replicas=3), "scale_up", DET, from_replicas=5)
+    with pytest.raises(ValueError, match="runs"):
+        rollout.simulate(rollout.StatefulSet(replicas=3), "scale_up", DET, runs=0)
+    with pytest.raises(ValueError, match="max_surge"):
+        rollout.Deployment(replicas=3, max_surge="lots")
+
+
+def test_model_is_sweepable():
+    import k8smodel
+
+    df = k8smodel.sweep(rollout.model, {"replicas": [3, 6], "runs": [200]}, rng=1)
+    assert list(df["replicas"]) == [3, 6]
+    assert (df["mean_s"].diff().dropna() > 0).all()
