@@ -1,0 +1,1 @@
+"""Storage: quantities, PV/PVC binding, bin packing with attach limits, manifest loading."""
