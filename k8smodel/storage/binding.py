@@ -268,7 +268,12 @@ def _normalise(df, name: str, size_col: str, defaults: dict, prefix: str) -> pd.
         out["name"] = [f"{prefix}-{i}" for i in range(len(out))]
     for col, default in defaults.items():
         if col not in out.columns:
-            out[col] = [default if default is not None else None for _ in range(len(out))]
+            out[col] = [default for _ in range(len(out))]
+        else:  # cells left empty (NaN/None) take the default too
+            out[col] = [
+                default if (x is None or (isinstance(x, float) and x != x)) else x
+                for x in out[col]
+            ]
     if (out[size_col] < 0).any():
         i = int(np.flatnonzero(out[size_col].to_numpy() < 0)[0])
         raise ValueError(f"{name}.{size_col}[{i}] is negative: {out[size_col].iloc[i]}")

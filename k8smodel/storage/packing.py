@@ -322,7 +322,9 @@ def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarr
             free = tree[node]
             room = q - p
             if s > 0:
-                room = min(room, int(free // s)) if free < math.inf else room
+                fit = free // s  # may be huge (or inf for subnormal sizes): compare first
+                if fit < room:
+                    room = int(fit)
             if k is not None:
                 room = min(room, k - counts[leaf])
             room = max(room, 1)
