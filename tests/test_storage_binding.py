@@ -68,8 +68,11 @@ def test_prebound_volume_wins_over_smaller_one():
 def test_prebound_to_other_claim_is_skipped_and_uid_must_match():
     v = vols(
         ("other", 10, {"claim_ref_namespace": "default", "claim_ref_name": "x"}),
-        ("uidref", 10, {"claim_ref_namespace": "default", "claim_ref_name": "c",
-                        "claim_ref_uid": "u-old"}),
+        (
+            "uidref",
+            10,
+            {"claim_ref_namespace": "default", "claim_ref_name": "c", "claim_ref_uid": "u-old"},
+        ),
         ("free", 30, {}),
     )
     r = bind(claims(("c", 10, {"uid": "u-new"})), v, rng=0)
@@ -93,9 +96,7 @@ def test_storage_class_must_match_exactly():
 def test_volume_mode_mismatch_is_filtered():
     # CheckVolumeModeMismatches: unset means Filesystem on both sides
     v = vols(("blk", 10, {"volume_mode": "Block"}), ("fs", 40, {}))
-    r = bind(
-        claims(("c-fs", 5, {}), ("c-blk", 5, {"volume_mode": "Block"})), v, rng=0
-    )
+    r = bind(claims(("c-fs", 5, {}), ("c-blk", 5, {"volume_mode": "Block"})), v, rng=0)
     assert bound_to(r, "c-fs") == "fs"
     assert bound_to(r, "c-blk") == "blk"
 
@@ -106,8 +107,10 @@ def test_label_selector_filters():
         ("b", 20, {"labels": {"tier": "silver", "zone": "z1"}}),
         ("c", 30, {"labels": {"tier": "gold", "zone": "z1"}}),
     )
-    sel = {"matchLabels": {"tier": "gold"},
-           "matchExpressions": [{"key": "zone", "operator": "Exists"}]}
+    sel = {
+        "matchLabels": {"tier": "gold"},
+        "matchExpressions": [{"key": "zone", "operator": "Exists"}],
+    }
     r = bind(claims(("x", 5, {"selector": sel})), v, rng=0)
     assert bound_to(r, "x") == "c"
     sel2 = {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["gold"]}]}
@@ -187,9 +190,16 @@ def test_wffc_pod_all_or_nothing():
 def test_auto_mode_reads_class_binding_mode_and_provisions():
     classes = pd.DataFrame(
         [
-            {"name": "gp3", "provisioner": "ebs.csi.aws.com", "volume_binding_mode": "WaitForFirstConsumer"},
-            {"name": "local", "provisioner": "kubernetes.io/no-provisioner",
-             "volume_binding_mode": "WaitForFirstConsumer"},
+            {
+                "name": "gp3",
+                "provisioner": "ebs.csi.aws.com",
+                "volume_binding_mode": "WaitForFirstConsumer",
+            },
+            {
+                "name": "local",
+                "provisioner": "kubernetes.io/no-provisioner",
+                "volume_binding_mode": "WaitForFirstConsumer",
+            },
         ]
     )
     c = claims(
@@ -209,15 +219,25 @@ def test_auto_mode_reads_class_binding_mode_and_provisions():
 
 def test_named_volume_path():
     # syncUnboundClaim with spec.volumeName: checkVolumeSatisfyClaim or pending
-    v = vols(("pv-a", 10, {}), ("pv-b", 1, {}),
-             ("pv-c", 10, {"claim_ref_namespace": "default", "claim_ref_name": "zzz"}))
-    c = claims(("ok", 5, {"volume_name": "pv-a"}), ("small", 5, {"volume_name": "pv-b"}),
-               ("taken", 5, {"volume_name": "pv-c"}), ("gone", 5, {"volume_name": "pv-z"}))
+    v = vols(
+        ("pv-a", 10, {}),
+        ("pv-b", 1, {}),
+        ("pv-c", 10, {"claim_ref_namespace": "default", "claim_ref_name": "zzz"}),
+    )
+    c = claims(
+        ("ok", 5, {"volume_name": "pv-a"}),
+        ("small", 5, {"volume_name": "pv-b"}),
+        ("taken", 5, {"volume_name": "pv-c"}),
+        ("gone", 5, {"volume_name": "pv-z"}),
+    )
     r = bind(c, v, rng=0)
     assert bound_to(r, "ok") == "pv-a"
     p = r.pending.set_index("claim").reason.to_dict()
-    assert p == {"small": "volume_does_not_satisfy_claim", "taken": "volume_bound_elsewhere",
-                 "gone": "volume_not_found"}
+    assert p == {
+        "small": "volume_does_not_satisfy_claim",
+        "taken": "volume_bound_elsewhere",
+        "gone": "volume_not_found",
+    }
 
 
 def test_ties_are_random_but_reproducible():
@@ -268,4 +288,6 @@ def test_plain_claims_follow_online_best_fit(reqs, caps):
             taken[got] = True
     s = r.summary
     assert s.bound + s.pending == len(reqs)
-    assert s.wasted_bytes >= 0 and np.isclose(s.provisioned_bytes - s.requested_bytes, s.wasted_bytes)
+    assert s.wasted_bytes >= 0 and np.isclose(
+        s.provisioned_bytes - s.requested_bytes, s.wasted_bytes
+    )

@@ -6,7 +6,7 @@ property tests comes from a subset dynamic programme written here, independent o
 the arc-flow model under test.
 """
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -28,7 +28,7 @@ def brute_opt(sizes, cap, k=None):
         s = sum(sizes[i] for i in range(n) if m >> i & 1)
         ok[m] = s <= cap and (k is None or bin(m).count("1") <= k)
 
-    @lru_cache(maxsize=None)
+    @cache
     def best(rest):
         if rest == 0:
             return 0

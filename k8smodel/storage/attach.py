@@ -39,7 +39,14 @@ import pandas as pd
 __all__ = ["attach_limit", "attach_limits", "PROVIDERS"]
 
 PROVIDERS = ("aws", "gce", "azure")
-_ALIASES = {"ebs": "aws", "aws-ebs": "aws", "gcp": "gce", "gke": "gce", "pd": "gce", "azure-disk": "azure"}
+_ALIASES = {
+    "ebs": "aws",
+    "aws-ebs": "aws",
+    "gcp": "gce",
+    "gke": "gce",
+    "pd": "gce",
+    "azure-disk": "azure",
+}
 _DATA = Path(__file__).resolve().parents[2] / "data" / "storage_attach_limits.csv"
 
 
@@ -105,14 +112,14 @@ def attach_limit(
     t = _table()
     rows = t[t.provider == p]
     key = str(instance_type)
-    match = rows[rows.instance_type.str.lower() == key.lower()] if p == "azure" else rows[
-        rows.instance_type == key
-    ]
+    match = (
+        rows[rows.instance_type.str.lower() == key.lower()]
+        if p == "azure"
+        else rows[rows.instance_type == key]
+    )
     if match.empty:
         known = ", ".join(rows.instance_type)
-        raise ValueError(
-            f"unknown {p} instance type {instance_type!r}; known: {known}"
-        )
+        raise ValueError(f"unknown {p} instance type {instance_type!r}; known: {known}")
     row = match.iloc[0]
     limit = int(row.max_attachments)
     if p != "aws":

@@ -106,7 +106,9 @@ class BindingResult:
 
     @property
     def summary(self) -> pd.Series:
-        """Totals: ``bound``, ``pending``, ``bound_static``, ``bound_provisioned``,
+        """Totals over the run.
+
+        ``bound``, ``pending``, ``bound_static``, ``bound_provisioned``,
         ``requested_bytes`` (of bound claims), ``provisioned_bytes`` (capacity
         they hold), ``wasted_bytes``, ``wasted_fraction`` (wasted / provisioned)
         and ``pending_bytes``.
@@ -124,7 +126,9 @@ class BindingResult:
                 "provisioned_bytes": prov,
                 "wasted_bytes": wasted,
                 "wasted_fraction": wasted / prov if prov else float("nan"),
-                "pending_bytes": int(self.pending.requested_bytes.sum()) if len(self.pending) else 0,
+                "pending_bytes": int(self.pending.requested_bytes.sum())
+                if len(self.pending)
+                else 0,
             }
         )
 
@@ -271,8 +275,7 @@ def _normalise(df, name: str, size_col: str, defaults: dict, prefix: str) -> pd.
             out[col] = [default for _ in range(len(out))]
         else:  # cells left empty (NaN/None) take the default too
             out[col] = [
-                default if (x is None or (isinstance(x, float) and x != x)) else x
-                for x in out[col]
+                default if (x is None or (isinstance(x, float) and x != x)) else x for x in out[col]
             ]
     if (out[size_col] < 0).any():
         i = int(np.flatnonzero(out[size_col].to_numpy() < 0)[0])
@@ -402,7 +405,7 @@ def bind(
     # ---- volume arrays
     cap = v["capacity_bytes"].to_numpy(np.int64)
     vmask = np.array([sum(_MODE_BIT[m] for m in ms) for ms in v["access_modes"]], dtype=np.int64)
-    popcount = np.array([bin(int(x)).count("1") for x in vmask], dtype=np.int64)
+    np.array([bin(int(x)).count("1") for x in vmask], dtype=np.int64)
     class_codes: dict[str, int] = {}
     vclass = np.array([class_codes.setdefault(s, len(class_codes)) for s in v["storage_class"]])
     vclass = vclass.astype(np.int64) if n_v else np.zeros(0, np.int64)

@@ -381,7 +381,12 @@ def load_manifests(source) -> Manifests:
                     pod = f"{name}-{ordinal}"
                     for tname, _tpl, row in parsed:
                         sts_claims.append(
-                            {**row, "name": f"{tname}-{pod}", "pod": pod, "source": f"StatefulSet/{name}"}
+                            {
+                                **row,
+                                "name": f"{tname}-{pod}",
+                                "pod": pod,
+                                "source": f"StatefulSet/{name}",
+                            }
                         )
         except _ObjectError as err:
             raise ValueError(f"{origin}: {err}") from None

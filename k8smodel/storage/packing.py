@@ -138,7 +138,9 @@ def _as_sizes(sizes, capacity) -> tuple[np.ndarray, float | int]:
     if arr.ndim != 1:
         raise ValueError(f"sizes must be one-dimensional; got shape {arr.shape}")
     if arr.dtype == object or arr.dtype.kind not in "iuf":
-        raise TypeError(f"sizes must be numbers (use storage.to_bytes for strings); got {arr.dtype}")
+        raise TypeError(
+            f"sizes must be numbers (use storage.to_bytes for strings); got {arr.dtype}"
+        )
     if isinstance(capacity, bool) or not isinstance(capacity, (numbers.Real, Fraction)):
         raise TypeError(f"capacity must be a positive number; got {capacity!r}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
@@ -426,7 +428,6 @@ def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float
                 prev = head
         reach |= new_nodes
         del frontier
-        frontier = new_nodes
     for node in sorted(reach):
         if node not in node_id:
             node_id[node] = len(node_id)
@@ -609,9 +610,7 @@ def pack(
     if m != "optimal":
         assign = heuristic(m)
         n_bins = int(assign.max()) + 1 if assign.size else 0
-        return Packing(
-            assign, n_bins, cap, m, lb, n_bins == lb, time.perf_counter() - t0, k, w
-        )
+        return Packing(assign, n_bins, cap, m, lb, n_bins == lb, time.perf_counter() - t0, k, w)
 
     scaled = _integer_scale(w, cap)
     if scaled is None:

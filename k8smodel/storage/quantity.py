@@ -77,6 +77,7 @@ class Quantity(Fraction):
     __slots__ = ("format",)
 
     def __new__(cls, value=0, format: str = DECIMAL_SI):  # noqa: A002 - mirrors the Go field
+        """Create a quantity with an exact ``value`` and a ``format``."""
         if format not in _FORMATS:
             raise ValueError(f"format must be one of {_FORMATS}; got {format!r}")
         self = super().__new__(cls, value)
