@@ -408,7 +408,6 @@ def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float
     # Nodes are (load, count) pairs; without a cap, count is always 0.
     node_id: dict[tuple[int, int], int] = {(0, 0): 0}
     arcs: list[tuple[int, int, int]] = []  # (tail, head, type) ; type -1 = loss arc
-    frontier = {(0, 0)}
     reach = {(0, 0)}
     for t in order_types.tolist():
         wt, bt = int(vals[t]), int(demand[t])
@@ -427,7 +426,6 @@ def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float
                 new_nodes.add(head)
                 prev = head
         reach |= new_nodes
-        del frontier
     for node in sorted(reach):
         if node not in node_id:
             node_id[node] = len(node_id)
