@@ -617,15 +617,22 @@ def pack(
             "(round them to a unit such as GiB first)"
         )
     w_int, cap_int = scaled
+    if w_int.size == 0:
+        return Packing(w_int, 0, cap, "optimal", 0, True, time.perf_counter() - t0, k, w)
     if cap_int > MAX_ARCFLOW_CAPACITY:
         raise ValueError(
             f"method='optimal': capacity is {cap_int} units of the sizes' common divisor, "
             f"more than the {MAX_ARCFLOW_CAPACITY} the arc-flow graph is built for; "
             "round sizes to a coarser unit (for example GiB) first"
         )
-    best = min((heuristic(h) for h in ("ffd", "bfd")), key=lambda a: int(a.max()) + 1)
+    # Warm start: the best heuristic. With a cap on items per bin, plain next fit can beat
+    # the decreasing rules (they fill bins' counts with large items first), so try all.
+    best = min(
+        (heuristic(h) for h in ("ffd", "bfd", "wfd", "ff", "bf", "nf")),
+        key=lambda a: int(a.max()) + 1 if a.size else 0,
+    )
     best_bins = int(best.max()) + 1 if best.size else 0
-    if best_bins == lb or w.size == 0:
+    if best_bins == lb:
         return Packing(best, best_bins, cap, "optimal", lb, True, time.perf_counter() - t0, k, w)
     remaining = time_limit_s - (time.perf_counter() - t0)
     assign, dual, proven = _arcflow(w_int, cap_int, k, remaining, best_bins)
