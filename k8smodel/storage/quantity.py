@@ -62,8 +62,9 @@ _MAX_ABS_EXPONENT = 4000
 class Quantity(Fraction):
     """An exact Kubernetes quantity: a :class:`fractions.Fraction` that remembers its format.
 
-    Behaves as a number (compare, add, ``int()``, ``float()``); ``str()`` gives
-    the canonical Kubernetes spelling. Arithmetic returns plain ``Fraction``.
+    Behaves as a number (compare, add, ``float()``); ``int()`` rounds up like
+    Go's ``Value()``; ``str()`` gives the canonical Kubernetes spelling.
+    Arithmetic returns plain ``Fraction``.
 
     Parameters
     ----------
@@ -83,6 +84,10 @@ class Quantity(Fraction):
         self = super().__new__(cls, value)
         self.format = format
         return self
+
+    def __int__(self) -> int:
+        """``int(q)`` is ``q.value``: rounded up, as Go's ``Quantity.Value()`` (not truncated)."""
+        return self.value
 
     @property
     def value(self) -> int:
