@@ -40,6 +40,8 @@ def test_pool_summary_is_consistent_and_sweepable():
     assert len(df) == 4
     assert np.allclose(df.bound_fraction + df.pending_fraction, 1.0)
     assert (df.wasted_fraction.between(0, 1)).all()
+    # smallest-first binds at least as many claims as arrival order (same pool, same claims)
+    assert (df.min_pending_fraction <= df.pending_fraction + 1e-12).all()
     # a single 100Gi size wastes more than fine tiers on the same streams
     m = df.groupby("pool").wasted_fraction.mean()
     assert m["one size (100Gi)"] > m["fine tiers"]

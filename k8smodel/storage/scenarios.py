@@ -115,7 +115,6 @@ def pool_binding_summary(
     pool: str = "coarse tiers",
     overprovision: float = 1.3,
     decimal_fraction: float = 0.2,
-    sorted_arrivals: bool = False,
     rng=None,
 ) -> dict:
     """Bind a claim stream to a static pool sized from an independent forecast.
@@ -130,9 +129,6 @@ def pool_binding_summary(
         PVs per forecast claim (see :func:`static_pool`).
     decimal_fraction : float, keyword-only
         Share of claims in decimal units.
-    sorted_arrivals : bool, keyword-only
-        Present the claims smallest first (the order that binds the most
-        claims when any PV fits any smaller claim) instead of arrival order.
     rng : int, Generator, SeedSequence or None, keyword-only
         Randomness (forecast, stream and tie-breaking).
 
@@ -141,21 +137,26 @@ def pool_binding_summary(
     dict
         ``bound_fraction``, ``pending_fraction``, ``wasted_fraction`` (of the
         capacity bound claims hold), ``pool_utilization`` (requested bytes of
-        bound claims over pool capacity) and ``pvs``.
+        bound claims over pool capacity), ``pvs``, and
+        ``min_pending_fraction``: the Pending share when the same claims meet
+        the same pool smallest first, which binds as many claims as any
+        assignment can (every PV that fits a claim also fits all smaller ones,
+        so an exchange argument turns any matching into this one).
     """
     if pool not in POOLS_GIB:
         raise ValueError(f"pool must be one of {list(POOLS_GIB)}; got {pool!r}")
     gen = as_generator(rng)
     forecast = claim_sizes(n_claims, decimal_fraction=decimal_fraction, rng=gen)
     stream = claim_sizes(n_claims, decimal_fraction=decimal_fraction, rng=gen)
-    if sorted_arrivals:
-        stream = np.sort(stream)
     caps = static_pool(forecast, POOLS_GIB[pool], overprovision=overprovision)
-    res = bind(make_claims(stream), make_volumes(caps), mode="Immediate", rng=gen)
+    volumes = make_volumes(caps)
+    res = bind(make_claims(stream), volumes, mode="Immediate", rng=gen)
+    best = bind(make_claims(np.sort(stream)), volumes, mode="Immediate", rng=gen)
     s = res.summary
     return {
         "bound_fraction": s.bound / n_claims,
         "pending_fraction": s.pending / n_claims,
+        "min_pending_fraction": best.summary.pending / n_claims,
         "wasted_fraction": float(s.wasted_fraction),
         "pool_utilization": s.requested_bytes / caps.sum() if caps.size else np.nan,
         "pvs": int(caps.size),
