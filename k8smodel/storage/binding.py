@@ -36,7 +36,11 @@ The rules, read off kubernetes/kubernetes:
   already chosen for the pod; claims left over must be provisionable, or the
   pod cannot be scheduled and none of its delayed claims binds.
 * Provisioning: the size is the request rounded up to the driver's unit;
-  the AWS EBS, GCE PD and Azure Disk CSI drivers allocate whole GiB.
+  the AWS EBS, GCE PD and Azure Disk CSI drivers allocate whole GiB
+  (``util.RoundUpGiB`` in kubernetes-sigs/aws-ebs-csi-driver,
+  ``common.BytesToGbRoundUp`` in gcp-compute-persistent-disk-csi-driver,
+  ``volumehelper.RoundUpGiB`` in azuredisk-csi-driver). Per-disk-type minimum
+  sizes are not modelled.
 
 Node affinity and topology are not modelled (every node is taken to satisfy
 every PV), nor is capacity tracking of provisioners.
@@ -129,7 +133,8 @@ class BindingResult:
                 "pending_bytes": int(self.pending.requested_bytes.sum())
                 if len(self.pending)
                 else 0,
-            }
+            },
+            dtype=object,  # keep counts and bytes as exact ints
         )
 
 
