@@ -187,6 +187,20 @@ def test_bad_input():
         pack(["1Gi"], 10)
 
 
+def test_unit_rounding_keeps_packings_feasible():
+    gib = 2**30
+    rng = np.random.default_rng(9)
+    sizes = rng.integers(1, 400 * gib, 40)  # arbitrary byte sizes: gcd is tiny
+    with pytest.raises(ValueError, match="unit="):
+        pack(sizes, 1024 * gib, method="optimal")
+    p = pack(sizes, 1024 * gib, method="optimal", unit=gib, time_limit_s=20)
+    check_valid(p, sizes, 1024 * gib)
+    # with rounding, the reported bound is the one on the true sizes (L2)
+    assert p.lower_bound == lower_bound(sizes, 1024 * gib)
+    assert p.optimal == (p.n_bins == p.lower_bound)
+    assert p.n_bins <= pack(sizes, 1024 * gib, method="ffd").n_bins + 1
+
+
 def test_bins_frame_and_empty_input():
     p = pack([3, 3, 4], 10, method="ffd")
     b = p.bins

@@ -523,6 +523,7 @@ def pack(
     method: str = "ffd",
     max_items_per_bin: int | None = None,
     time_limit_s: float = 30.0,
+    unit=None,
 ) -> Packing:
     """Pack items (volumes) into the fewest bins (nodes or disks) of a given capacity.
 
@@ -545,6 +546,13 @@ def pack(
         found (or the best heuristic one if the solver found none better) is
         returned with the proven lower bound, and ``optimal`` tells whether
         they meet.
+    unit : number, optional, keyword-only
+        For ``method="optimal"`` only: solve with sizes rounded *up* and the
+        capacity rounded *down* to whole multiples of ``unit`` (for example
+        ``2**30`` for byte sizes), which keeps the graph small. The packing
+        found is then feasible for the true sizes, and the lower bound is
+        computed on the true sizes, so ``optimal`` stays truthful (the rounded
+        optimum can exceed the true one; then ``optimal`` is False).
 
     Returns
     -------
@@ -610,11 +618,25 @@ def pack(
         n_bins = int(assign.max()) + 1 if assign.size else 0
         return Packing(assign, n_bins, cap, m, lb, n_bins == lb, time.perf_counter() - t0, k, w)
 
-    scaled = _integer_scale(w, cap)
+    if unit is not None:
+        if isinstance(unit, bool) or not isinstance(unit, numbers.Real) or not unit > 0:
+            raise ValueError(f"unit must be a positive number; got {unit!r}")
+        w_units = np.ceil(w / unit - 1e-12).astype(np.int64)
+        scaled = (w_units, int(math.floor(cap / unit + 1e-12)))
+        if w_units.size and w_units.max() > scaled[1]:
+            raise ValueError(
+                f"unit={unit!r} is too coarse: a rounded-up size exceeds the rounded-down capacity"
+            )
+        if w_units.size and scaled[1] > 0:
+            positive = w_units[w_units > 0]
+            g = reduce(math.gcd, np.unique(positive).tolist(), scaled[1]) if positive.size else 1
+            scaled = (w_units // g, scaled[1] // g)
+    else:
+        scaled = _integer_scale(w, cap)
     if scaled is None:
         raise ValueError(
-            "method='optimal' needs sizes and capacity that are whole numbers "
-            "(round them to a unit such as GiB first)"
+            "method='optimal' needs sizes and capacity that are whole numbers; "
+            "pass unit= (for example unit=2**30 for bytes) to round them"
         )
     w_int, cap_int = scaled
     if w_int.size == 0:
@@ -623,7 +645,7 @@ def pack(
         raise ValueError(
             f"method='optimal': capacity is {cap_int} units of the sizes' common divisor, "
             f"more than the {MAX_ARCFLOW_CAPACITY} the arc-flow graph is built for; "
-            "round sizes to a coarser unit (for example GiB) first"
+            "pass a coarser unit= (for example unit=2**30 for byte sizes)"
         )
     # Warm start: the best heuristic. With a cap on items per bin, plain next fit can beat
     # the decreasing rules (they fill bins' counts with large items first), so try all.
@@ -636,13 +658,17 @@ def pack(
         return Packing(best, best_bins, cap, "optimal", lb, True, time.perf_counter() - t0, k, w)
     remaining = time_limit_s - (time.perf_counter() - t0)
     assign, dual, proven = _arcflow(w_int, cap_int, k, remaining, best_bins)
-    lb = max(lb, int(math.ceil(dual - 1e-6)))
+    # The MILP's bounds are bounds for the instance it solved; with unit= that instance has
+    # rounded sizes, whose optimum can exceed the true one, so only exact solves tighten lb.
+    exact = unit is None
+    if exact:
+        lb = max(lb, int(math.ceil(dual - 1e-6)))
     if assign is not None:
         assign = _renumber(assign, np.arange(w.size))
         n_bins = int(assign.max()) + 1
         if n_bins <= best_bins:
             best, best_bins = assign, n_bins
-    if proven and assign is not None:
+    if exact and proven and assign is not None:
         # HiGHS proved optimality within a relative gap < 1 bin: the optimum is this count.
         lb = max(lb, int(assign.max()) + 1)
     return Packing(
