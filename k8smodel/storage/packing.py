@@ -18,9 +18,10 @@ References
 * Valério de Carvalho, J. M. (1999). Exact solution of bin-packing problems
   using column generation and branch-and-bound. Ann. Oper. Res. 86, 629-659.
   doi:10.1023/A:1018952112615 (arc-flow model).
-* Epstein, L. (2006). Online bin packing with cardinality constraints. SIAM J.
-  Discrete Math. 20(4), 1015-1030. doi:10.1137/050639065 (the cap on items
-  per bin, "cardinality constrained bin packing").
+* Krause, K. L., Shen, V. Y. & Schwetman, H. D. (1975). Analysis of several
+  task-scheduling algorithms for a model of multiprogramming computer
+  systems. J. ACM 22(4), 522-550 (bin packing with at most k items per bin,
+  "cardinality constrained" bin packing).
 """
 
 from __future__ import annotations
@@ -586,7 +587,7 @@ def pack(
     References
     ----------
     See the module docstring (Johnson 1974; Dósa 2007; Martello & Toth 1990;
-    Valério de Carvalho 1999; Epstein 2006).
+    Valério de Carvalho 1999; Krause, Shen & Schwetman 1975).
     """
     t0 = time.perf_counter()
     w, cap = _as_sizes(sizes, capacity)
