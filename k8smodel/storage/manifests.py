@@ -1,0 +1,404 @@
+"""Load PersistentVolumes, claims, StorageClasses and StatefulSets from Kubernetes YAML or JSON.
+
+Accepts single objects, multi-document YAML, ``kind: List`` (what ``kubectl get
+... -o yaml`` prints) and typed lists such as ``PersistentVolumeList``. Only
+``yaml.safe_load_all`` is used. Each object becomes one row of a tidy
+DataFrame; StatefulSets also expand their ``volumeClaimTemplates`` into one
+claim per template and replica, named as the StatefulSet controller names them.
+
+References
+----------
+* Kubernetes API: core/v1 PersistentVolume, PersistentVolumeClaim; storage/v1
+  StorageClass; apps/v1 StatefulSet (https://kubernetes.io/docs/reference/kubernetes-api/).
+* Claim names for StatefulSet pods: ``<template>-<statefulset>-<ordinal>``,
+  kubernetes/kubernetes ``pkg/controller/statefulset/stateful_set_utils.go``
+  (getPersistentVolumeClaimName); pod names ``<statefulset>-<ordinal>``.
+* Storage class of an object: the beta annotation
+  ``volume.beta.kubernetes.io/storage-class`` wins over ``spec.storageClassName``
+  (``GetPersistentVolumeClaimClass`` / ``GetPersistentVolumeClass`` in
+  ``staging/src/k8s.io/component-helpers/storage/volume/helpers.go``).
+* A claim that names no class gets the default StorageClass at admission
+  (``storageclass.kubernetes.io/is-default-class: "true"``; admission plugin
+  ``plugin/pkg/admission/storage/storageclass/setdefault``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from k8smodel.storage.quantity import parse_quantity
+
+__all__ = ["Manifests", "load_manifests", "ACCESS_MODES"]
+
+ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
+VOLUME_MODES = ("Filesystem", "Block")
+_BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
+_DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+
+VOLUME_COLUMNS = [
+    "name",
+    "capacity_bytes",
+    "storage_class",
+    "access_modes",
+    "volume_mode",
+    "labels",
+    "claim_ref_namespace",
+    "claim_ref_name",
+    "claim_ref_uid",
+    "phase",
+    "deleting",
+]
+CLAIM_COLUMNS = [
+    "namespace",
+    "name",
+    "uid",
+    "storage_class",
+    "request_bytes",
+    "access_modes",
+    "volume_mode",
+    "selector",
+    "volume_name",
+    "pod",
+    "source",
+]
+CLASS_COLUMNS = [
+    "name",
+    "provisioner",
+    "volume_binding_mode",
+    "reclaim_policy",
+    "allow_volume_expansion",
+    "is_default",
+]
+STS_COLUMNS = [
+    "namespace",
+    "name",
+    "replicas",
+    "template",
+    "request_bytes",
+    "storage_class",
+    "access_modes",
+]
+
+
+@dataclass(frozen=True)
+class Manifests:
+    """Objects loaded by :func:`load_manifests`, one DataFrame per kind.
+
+    Attributes
+    ----------
+    volumes : pandas.DataFrame
+        PersistentVolumes. Columns: ``name``, ``capacity_bytes`` (int),
+        ``storage_class`` (str, ``""`` for none), ``access_modes`` (tuple of
+        str), ``volume_mode`` (``Filesystem`` or ``Block``), ``labels`` (dict),
+        ``claim_ref_namespace``, ``claim_ref_name``, ``claim_ref_uid`` (str,
+        ``""`` when not pre-bound), ``phase`` (``status.phase``, ``Available``
+        when absent), ``deleting`` (bool, ``metadata.deletionTimestamp`` set).
+    claims : pandas.DataFrame
+        PersistentVolumeClaims, including those a StatefulSet will create.
+        Columns: ``namespace``, ``name``, ``uid``, ``storage_class`` (str;
+        ``None`` when unspecified and no default class exists),
+        ``request_bytes`` (int), ``access_modes``, ``volume_mode``,
+        ``selector`` (dict or None), ``volume_name`` (``spec.volumeName``,
+        ``""`` if none), ``pod`` (the StatefulSet pod that will use it, ``""``
+        otherwise), ``source`` (``PersistentVolumeClaim`` or
+        ``StatefulSet/<name>``).
+    storage_classes : pandas.DataFrame
+        Columns: ``name``, ``provisioner``, ``volume_binding_mode``,
+        ``reclaim_policy``, ``allow_volume_expansion``, ``is_default``.
+    statefulsets : pandas.DataFrame
+        One row per StatefulSet and claim template: ``namespace``, ``name``,
+        ``replicas``, ``template``, ``request_bytes``, ``storage_class``,
+        ``access_modes``.
+    """
+
+    volumes: pd.DataFrame
+    claims: pd.DataFrame
+    storage_classes: pd.DataFrame
+    statefulsets: pd.DataFrame
+
+
+class _ObjectError(ValueError):
+    pass
+
+
+def _where(kind, meta) -> str:
+    ns = meta.get("namespace") if isinstance(meta, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return f"{kind} {ns + '/' if ns else ''}{name or '<unnamed>'}"
+
+
+def _get(obj: dict, path: str, where: str, *, required=False, kind=None, default=None):
+    cur = obj
+    for part in path.split("."):
+        if cur is None:
+            break
+        if not isinstance(cur, dict):
+            raise _ObjectError(f"{where}: field {path!r} must be inside a mapping; got {cur!r}")
+        cur = cur.get(part)
+    if cur is None:
+        if required:
+            raise _ObjectError(f"{where}: required field {path!r} is missing")
+        return default
+    if kind is not None and not isinstance(cur, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise _ObjectError(
+            f"{where}: field {path!r} must be a {names}; got {type(cur).__name__} {cur!r}"
+        )
+    return cur
+
+
+def _quantity(obj, path, where, *, required=True) -> int | None:
+    raw = _get(obj, path, where, required=required)
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise _ObjectError(f"{where}: field {path!r} must be a quantity; got {raw!r}")
+    try:
+        q = parse_quantity(str(raw) if not isinstance(raw, float) else repr(raw))
+    except ValueError as err:
+        raise _ObjectError(f"{where}: field {path!r}: {err}") from None
+    return q.value
+
+
+def _modes(obj, path, where) -> tuple[str, ...]:
+    modes = _get(obj, path, where, kind=list, default=[])
+    for m in modes:
+        if m not in ACCESS_MODES:
+            raise _ObjectError(f"{where}: field {path!r}: unknown access mode {m!r}")
+    return tuple(m for m in ACCESS_MODES if m in modes)
+
+
+def _volume_mode(obj, path, where) -> str:
+    mode = _get(obj, path, where, kind=str, default="Filesystem")
+    if mode not in VOLUME_MODES:
+        raise _ObjectError(f"{where}: field {path!r} must be one of {VOLUME_MODES}; got {mode!r}")
+    return mode
+
+
+def _selector(obj, path, where):
+    sel = _get(obj, path, where, kind=dict)
+    if sel is None:
+        return None
+    ml = sel.get("matchLabels") or {}
+    if not isinstance(ml, dict):
+        raise _ObjectError(f"{where}: field '{path}.matchLabels' must be a mapping")
+    exprs = sel.get("matchExpressions") or []
+    if not isinstance(exprs, list):
+        raise _ObjectError(f"{where}: field '{path}.matchExpressions' must be a list")
+    for i, e in enumerate(exprs):
+        op = e.get("operator") if isinstance(e, dict) else None
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist") or "key" not in e:
+            raise _ObjectError(f"{where}: field '{path}.matchExpressions[{i}]' is malformed: {e!r}")
+    return {"matchLabels": {str(k): str(v) for k, v in ml.items()}, "matchExpressions": exprs}
+
+
+def _class_of(obj, where) -> str | None:
+    ann = _get(obj, "metadata.annotations", where, kind=dict, default={})
+    if _BETA_CLASS in ann:
+        return str(ann[_BETA_CLASS])
+    cls = _get(obj, "spec.storageClassName", where, kind=str)
+    return cls
+
+
+def _volume_row(obj, where) -> dict:
+    ref = _get(obj, "spec.claimRef", where, kind=dict, default={})
+    return {
+        "name": _get(obj, "metadata.name", where, required=True, kind=str),
+        "capacity_bytes": _quantity(obj, "spec.capacity.storage", where),
+        "storage_class": _class_of(obj, where) or "",
+        "access_modes": _modes(obj, "spec.accessModes", where),
+        "volume_mode": _volume_mode(obj, "spec.volumeMode", where),
+        "labels": dict(_get(obj, "metadata.labels", where, kind=dict, default={})),
+        "claim_ref_namespace": str(ref.get("namespace") or ("default" if ref else "")),
+        "claim_ref_name": str(ref.get("name") or ""),
+        "claim_ref_uid": str(ref.get("uid") or ""),
+        "phase": _get(obj, "status.phase", where, kind=str, default="Available"),
+        "deleting": _get(obj, "metadata.deletionTimestamp", where) is not None,
+    }
+
+
+def _claim_row(obj, where, *, namespace=None, name=None, pod="", source="PersistentVolumeClaim"):
+    return {
+        "namespace": namespace
+        or _get(obj, "metadata.namespace", where, kind=str, default="default"),
+        "name": name or _get(obj, "metadata.name", where, required=True, kind=str),
+        "uid": str(_get(obj, "metadata.uid", where, default="")),
+        "storage_class": _class_of(obj, where),
+        "request_bytes": _quantity(obj, "spec.resources.requests.storage", where),
+        "access_modes": _modes(obj, "spec.accessModes", where),
+        "volume_mode": _volume_mode(obj, "spec.volumeMode", where),
+        "selector": _selector(obj, "spec.selector", where),
+        "volume_name": _get(obj, "spec.volumeName", where, kind=str, default=""),
+        "pod": pod,
+        "source": source,
+    }
+
+
+def _class_row(obj, where) -> dict:
+    ann = _get(obj, "metadata.annotations", where, kind=dict, default={})
+    mode = _get(obj, "volumeBindingMode", where, kind=str, default="Immediate")
+    if mode not in ("Immediate", "WaitForFirstConsumer"):
+        raise _ObjectError(f"{where}: field 'volumeBindingMode' is unknown: {mode!r}")
+    return {
+        "name": _get(obj, "metadata.name", where, required=True, kind=str),
+        "provisioner": _get(obj, "provisioner", where, required=True, kind=str),
+        "volume_binding_mode": mode,
+        "reclaim_policy": _get(obj, "reclaimPolicy", where, kind=str, default="Delete"),
+        "allow_volume_expansion": bool(_get(obj, "allowVolumeExpansion", where, default=False)),
+        "is_default": str(ann.get(_DEFAULT_CLASS, "")).lower() == "true",
+    }
+
+
+def _flatten(doc, origin: str):
+    if doc is None:
+        return
+    if isinstance(doc, list):
+        for d in doc:
+            yield from _flatten(d, origin)
+        return
+    if not isinstance(doc, dict):
+        raise ValueError(f"{origin}: expected a Kubernetes object (a mapping); got {doc!r}")
+    kind = doc.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
+        items = doc["items"] or []
+        if not isinstance(items, list):
+            raise ValueError(f"{origin}: {kind}.items must be a list")
+        item_kind = kind[: -len("List")] if kind != "List" else None
+        for it in items:
+            if isinstance(it, dict) and item_kind and "kind" not in it:
+                it = {**it, "kind": item_kind}
+            yield from _flatten(it, origin)
+        return
+    yield doc
+
+
+def _read_documents(source) -> tuple[list, str]:
+    if isinstance(source, (dict, list)):
+        return [source], "<objects>"
+    if isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and os.path.exists(source)
+    ):
+        path = Path(source)
+        text = path.read_text(encoding="utf-8")
+        origin = str(path)
+    elif isinstance(source, str) and (
+        "\n" in source or source.lstrip().startswith(("{", "[", "apiVersion", "kind"))
+    ):
+        text, origin = source, "<text>"
+    elif isinstance(source, str):
+        raise FileNotFoundError(f"no manifest file {source!r} (and it is not YAML/JSON text)")
+    else:
+        raise TypeError(
+            "source must be a path, YAML/JSON text, or parsed objects (dict or list); "
+            f"got {type(source).__name__}"
+        )
+    try:
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as err:
+        raise ValueError(f"{origin}: malformed YAML/JSON: {err}") from None
+    return docs, origin
+
+
+def load_manifests(source) -> Manifests:
+    """Load Kubernetes storage objects into DataFrames.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path, dict or list
+        A file path; YAML or JSON text (one or many ``---`` documents, a
+        ``kind: List`` or a typed list such as ``PersistentVolumeList``); or
+        objects already parsed into dicts. Other kinds (Pods, Services, ...)
+        are ignored.
+
+    Returns
+    -------
+    Manifests
+        ``volumes``, ``claims`` (standalone claims first, in file order, then
+        the claims of each StatefulSet by ordinal and template),
+        ``storage_classes`` and ``statefulsets``; columns are documented on
+        :class:`Manifests`.
+
+    Raises
+    ------
+    ValueError
+        On malformed YAML (naming the file), or a malformed object: the message
+        names the kind, namespace/name and the field.
+    FileNotFoundError
+        If ``source`` is a string that is neither an existing file nor YAML text.
+
+    Notes
+    -----
+    A claim without a storage class gets the default class if exactly one
+    loaded StorageClass is annotated as default (the DefaultStorageClass
+    admission plugin); otherwise its ``storage_class`` stays ``None``, which
+    binding treats as ``""`` (only class-less PVs match).
+    """
+    docs, origin = _read_documents(source)
+    vols, claims, classes, sts_rows, sts_claims = [], [], [], [], []
+    for obj in _flatten(docs, origin):
+        kind = obj.get("kind")
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        where = _where(kind, meta)
+        try:
+            if kind == "PersistentVolume":
+                vols.append(_volume_row(obj, where))
+            elif kind == "PersistentVolumeClaim":
+                claims.append(_claim_row(obj, where))
+            elif kind == "StorageClass":
+                classes.append(_class_row(obj, where))
+            elif kind == "StatefulSet":
+                ns = _get(obj, "metadata.namespace", where, kind=str, default="default")
+                name = _get(obj, "metadata.name", where, required=True, kind=str)
+                replicas = _get(obj, "spec.replicas", where, kind=int, default=1)
+                if replicas < 0:
+                    raise _ObjectError(f"{where}: field 'spec.replicas' must be >= 0")
+                templates = _get(obj, "spec.volumeClaimTemplates", where, kind=list, default=[])
+                parsed = []
+                for i, tpl in enumerate(templates):
+                    if not isinstance(tpl, dict):
+                        raise _ObjectError(f"{where}: spec.volumeClaimTemplates[{i}] is malformed")
+                    tname = _get(tpl, "metadata.name", f"{where} template {i}", required=True)
+                    twhere = f"{where} volumeClaimTemplate {tname}"
+                    row = _claim_row(tpl, twhere, namespace=ns, name=tname)
+                    parsed.append((tname, tpl, row))
+                    sts_rows.append(
+                        {
+                            "namespace": ns,
+                            "name": name,
+                            "replicas": replicas,
+                            "template": tname,
+                            "request_bytes": row["request_bytes"],
+                            "storage_class": row["storage_class"],
+                            "access_modes": row["access_modes"],
+                        }
+                    )
+                for ordinal in range(replicas):
+                    pod = f"{name}-{ordinal}"
+                    for tname, _tpl, row in parsed:
+                        sts_claims.append(
+                            {
+                                **row,
+                                "name": f"{tname}-{pod}",
+                                "pod": pod,
+                                "source": f"StatefulSet/{name}",
+                            }
+                        )
+        except _ObjectError as err:
+            raise ValueError(f"{origin}: {err}") from None
+    classes_df = pd.DataFrame(classes, columns=CLASS_COLUMNS)
+    claims_df = pd.DataFrame(claims + sts_claims, columns=CLAIM_COLUMNS)
+    defaults = classes_df.loc[classes_df.is_default, "name"].tolist()
+    if len(defaults) == 1 and len(claims_df):
+        unset = claims_df.storage_class.isna()
+        claims_df.loc[unset, "storage_class"] = defaults[0]
+    return Manifests(
+        volumes=pd.DataFrame(vols, columns=VOLUME_COLUMNS),
+        claims=claims_df,
+        storage_classes=classes_df,
+        statefulsets=pd.DataFrame(sts_rows, columns=STS_COLUMNS),
+    )

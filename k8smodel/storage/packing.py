@@ -1,0 +1,677 @@
+"""One-dimensional bin packing of volumes, with an optional cap on items per bin.
+
+Heuristics (next-, first-, best- and worst-fit and their decreasing variants),
+an exact arc-flow model solved with :func:`scipy.optimize.milp`, and the
+Martello-Toth lower bounds L1 and L2. A "bin" is a node or a disk of fixed
+capacity; ``max_items_per_bin`` is the node's volume attach limit.
+
+References
+----------
+* Johnson, D. S. (1974). Fast algorithms for bin packing. J. Comput. Syst.
+  Sci. 8(3), 272-314. doi:10.1016/S0022-0000(74)80026-7 (NF, FF, BF, WF).
+* Dósa, G. (2007). The tight bound of first fit decreasing bin-packing
+  algorithm is FFD(I) <= 11/9 OPT(I) + 6/9. ESCAPE 2007, LNCS 4614, 1-11.
+  doi:10.1007/978-3-540-74450-4_1
+* Martello, S. & Toth, P. (1990). Lower bounds and reduction procedures for
+  the bin packing problem. Discrete Appl. Math. 28(1), 59-70.
+  doi:10.1016/0166-218X(90)90094-S (L1, L2).
+* Valério de Carvalho, J. M. (1999). Exact solution of bin-packing problems
+  using column generation and branch-and-bound. Ann. Oper. Res. 86, 629-659.
+  doi:10.1023/A:1018952112615 (arc-flow model).
+* Krause, K. L., Shen, V. Y. & Schwetman, H. D. (1975). Analysis of several
+  task-scheduling algorithms for a model of multiprogramming computer
+  systems. J. ACM 22(4), 522-550 (bin packing with at most k items per bin,
+  "cardinality constrained" bin packing).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import numbers
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import reduce
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Packing", "pack", "lower_bound", "METHODS"]
+
+METHODS = ("nf", "ff", "bf", "wf", "nfd", "ffd", "bfd", "wfd", "optimal")
+_ALIASES = {
+    "next_fit": "nf",
+    "first_fit": "ff",
+    "best_fit": "bf",
+    "worst_fit": "wf",
+    "next_fit_decreasing": "nfd",
+    "first_fit_decreasing": "ffd",
+    "best_fit_decreasing": "bfd",
+    "worst_fit_decreasing": "wfd",
+}
+# Largest capacity (in units of the gcd of the sizes) the arc-flow graph is built for.
+MAX_ARCFLOW_CAPACITY = 200_000
+
+
+@dataclass(frozen=True)
+class Packing:
+    """The result of :func:`pack`.
+
+    Attributes
+    ----------
+    assignment : numpy.ndarray of int64
+        Bin index of each item, in input order (0-based; bins are numbered in
+        the order they were opened).
+    n_bins : int
+        Number of bins used.
+    capacity : int or float
+        The bin capacity.
+    method : str
+        The method that produced the packing.
+    lower_bound : int
+        A proven lower bound on the optimum (L2, the item-count bound when a
+        cap applies, and for ``method="optimal"`` the MILP's dual bound).
+    optimal : bool
+        True when ``n_bins`` equals ``lower_bound`` (the packing is proven optimal).
+    solve_time_s : float
+        Wall time spent in :func:`pack`.
+    max_items_per_bin : int or None
+        The cap on items per bin, if any.
+    sizes : numpy.ndarray
+        The item sizes, in input order.
+    """
+
+    assignment: np.ndarray
+    n_bins: int
+    capacity: float
+    method: str
+    lower_bound: int
+    optimal: bool
+    solve_time_s: float
+    max_items_per_bin: int | None
+    sizes: np.ndarray = field(repr=False)
+
+    @property
+    def bins(self) -> pd.DataFrame:
+        """One row per bin.
+
+        Columns: ``bin``; ``items`` (count); ``used`` (sum of sizes); ``free``
+        (capacity minus used); ``fill`` (used / capacity); ``members`` (tuple of
+        item indices in input order).
+        """
+        order = np.argsort(self.assignment, kind="stable")
+        counts = np.bincount(self.assignment, minlength=self.n_bins)
+        used = np.bincount(self.assignment, weights=self.sizes, minlength=self.n_bins)
+        if np.issubdtype(self.sizes.dtype, np.integer):
+            used = np.rint(used).astype(np.int64)
+        splits = np.split(order, np.cumsum(counts)[:-1]) if self.n_bins else []
+        return pd.DataFrame(
+            {
+                "bin": np.arange(self.n_bins),
+                "items": counts,
+                "used": used,
+                "free": self.capacity - used,
+                "fill": used / self.capacity,
+                "members": [tuple(int(i) for i in s) for s in splits],
+            }
+        )
+
+    @property
+    def summary(self) -> dict:
+        """Scalars: ``n_bins``, ``lower_bound``, ``optimal``, ``mean_fill``, ``solve_time_s``."""
+        total = float(np.sum(self.sizes))
+        return {
+            "method": self.method,
+            "n_bins": self.n_bins,
+            "lower_bound": self.lower_bound,
+            "optimal": self.optimal,
+            "mean_fill": total / (self.n_bins * float(self.capacity)) if self.n_bins else np.nan,
+            "solve_time_s": self.solve_time_s,
+        }
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _as_sizes(sizes, capacity) -> tuple[np.ndarray, float | int]:
+    arr = np.asarray(sizes)
+    if arr.ndim != 1:
+        raise ValueError(f"sizes must be one-dimensional; got shape {arr.shape}")
+    if arr.dtype == object or arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"sizes must be numbers (use storage.to_bytes for strings); got {arr.dtype}"
+        )
+    if isinstance(capacity, bool) or not isinstance(capacity, (numbers.Real, Fraction)):
+        raise TypeError(f"capacity must be a positive number; got {capacity!r}")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise ValueError("sizes must be finite; got NaN or infinity")
+    if arr.dtype.kind in "iu":
+        arr = arr.astype(np.int64)
+    if arr.size and arr.min() < 0:
+        i = int(np.argmin(arr))
+        raise ValueError(f"sizes must be >= 0; sizes[{i}] = {arr[i]}")
+    if isinstance(capacity, Fraction) and capacity.denominator == 1:
+        capacity = int(capacity)
+    elif isinstance(capacity, (numbers.Integral, np.integer)):
+        capacity = int(capacity)
+    else:
+        capacity = float(capacity)
+        if arr.dtype.kind in "iu":
+            arr = arr.astype(np.float64)
+    if not capacity > 0 or (isinstance(capacity, float) and not math.isfinite(capacity)):
+        raise ValueError(f"capacity must be a positive finite number; got {capacity!r}")
+    if arr.dtype.kind == "f" and isinstance(capacity, int):
+        capacity = float(capacity)
+    if arr.size and arr.max() > capacity:
+        bad = np.flatnonzero(arr > capacity)
+        raise ValueError(
+            f"{bad.size} item(s) do not fit in a bin of capacity {capacity}: "
+            f"sizes[{int(bad[0])}] = {arr[bad[0]]}"
+            + (f" (and {bad.size - 1} more)" if bad.size > 1 else "")
+            + "; remove them or raise the capacity"
+        )
+    return arr, capacity
+
+
+def _check_cap(max_items_per_bin) -> int | None:
+    if max_items_per_bin is None:
+        return None
+    if isinstance(max_items_per_bin, bool) or not isinstance(
+        max_items_per_bin, (numbers.Integral, np.integer)
+    ):
+        raise TypeError(f"max_items_per_bin must be an int >= 1 or None; got {max_items_per_bin!r}")
+    if max_items_per_bin < 1:
+        raise ValueError(f"max_items_per_bin must be >= 1; got {max_items_per_bin}")
+    return int(max_items_per_bin)
+
+
+# ----------------------------------------------------------------------------- lower bounds
+
+
+def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | None = None) -> int:
+    """A lower bound on the number of bins any packing needs.
+
+    Parameters
+    ----------
+    sizes : array_like of numbers
+        Item sizes, each in ``[0, capacity]``.
+    capacity : number
+        Bin capacity.
+    kind : {"L1", "L2"}, keyword-only
+        ``L1 = ceil(sum / capacity)``; ``L2`` is Martello and Toth's bound,
+        which dominates L1.
+    max_items_per_bin : int, optional, keyword-only
+        If given, the bound is also at least ``ceil(n / max_items_per_bin)``.
+
+    Returns
+    -------
+    int
+
+    Notes
+    -----
+    For ``0 <= a <= C/2`` let ``J1 = {w > C - a}``, ``J2 = {C - a >= w > C/2}``
+    and ``J3 = {C/2 >= w >= a}``. Then
+    ``L(a) = |J1| + |J2| + max(0, ceil((sum(J3) - (|J2| C - sum(J2))) / C))``
+    and ``L2 = max_a L(a)``; it suffices to try ``a = 0`` and every distinct
+    size ``<= C/2`` (Martello & Toth 1990, Theorem 2). Computed here in
+    O(n log n) with sorted prefix sums.
+
+    References
+    ----------
+    Martello, S. & Toth, P. (1990). Discrete Appl. Math. 28(1), 59-70.
+    doi:10.1016/0166-218X(90)90094-S. Also Martello & Toth, *Knapsack Problems*
+    (Wiley 1990), section 8.3.1.
+    """
+    w, cap = _as_sizes(sizes, capacity)
+    cap_items = _check_cap(max_items_per_bin)
+    if kind not in ("L1", "L2"):
+        raise ValueError(f"kind must be 'L1' or 'L2'; got {kind!r}")
+    n = w.size
+    extra = -(-n // cap_items) if cap_items else 0
+    if n == 0:
+        return 0
+    total = _exact_sum(w)
+    l1 = _ceil_div(total, cap)
+    if kind == "L1":
+        return int(max(l1, extra))
+    ws = np.sort(w)  # ascending
+    prefix = np.concatenate([[0], np.cumsum(ws, dtype=ws.dtype)])
+    # alpha candidates: 0 and distinct sizes <= C/2
+    half_mask = 2 * ws <= cap
+    alphas = np.unique(np.concatenate([[0], ws[half_mask]]))
+    # counts via searchsorted on the ascending sizes
+    n_gt_half = n - np.searchsorted(ws, cap / 2, side="right")  # |J1| + |J2|
+    n_gt_c_minus_a = n - np.searchsorted(ws, cap - alphas, side="right")  # |J1|
+    j2_count = n_gt_half - n_gt_c_minus_a
+    # sum of J2: sizes in (C/2, C - a]
+    idx_half = np.searchsorted(ws, cap / 2, side="right")
+    idx_c_minus_a = np.searchsorted(ws, cap - alphas, side="right")
+    j2_sum = prefix[idx_c_minus_a] - prefix[idx_half]
+    # sum of J3: sizes in [a, C/2]
+    idx_a = np.searchsorted(ws, alphas, side="left")
+    j3_sum = prefix[idx_half] - prefix[idx_a]
+    residual = j3_sum - (j2_count * cap - j2_sum)
+    if np.issubdtype(ws.dtype, np.integer) and isinstance(cap, int):
+        extra_bins = np.where(residual > 0, -(-residual // cap), 0)
+    else:
+        extra_bins = np.where(residual > 0, np.ceil(residual / cap - 1e-12), 0)
+    l2 = int(np.max(n_gt_half + extra_bins))
+    return int(max(l2, l1, extra))
+
+
+def _exact_sum(w: np.ndarray):
+    if np.issubdtype(w.dtype, np.integer):
+        return sum(w.tolist())  # Python ints: no int64 overflow
+    return float(np.sum(w))
+
+
+def _ceil_div(total, cap) -> int:
+    if isinstance(total, int) and isinstance(cap, int):
+        return -(-total // cap)
+    return int(math.ceil(total / cap - 1e-12))
+
+
+# ----------------------------------------------------------------------------- heuristics
+
+
+def _next_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarray:
+    assign = np.empty(w.size, dtype=np.int64)
+    sizes = w.tolist()
+    b, free, count = -1, -1, 0
+    for i in order.tolist():
+        s = sizes[i]
+        if b < 0 or s > free or (k is not None and count >= k):
+            b += 1
+            free = cap
+            count = 0
+        free -= s
+        count += 1
+        assign[i] = b
+    return assign
+
+
+def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarray:
+    """First fit with a max-segment tree over bins (O(n log n)).
+
+    Leaves hold each bin's free capacity (unopened bins hold ``cap``, so the
+    leftmost leaf that fits is always the first fitting bin or the next new
+    one); a full bin under the item cap holds -1. Runs of equal sizes are
+    placed several at a time into the same bin.
+    """
+    n = w.size
+    assign = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return assign
+    size = 1 << max(0, (n - 1).bit_length())
+    tree = [cap] * (2 * size)
+    counts = [0] * size
+    sizes = w.tolist()
+    idx = order.tolist()
+    p = 0
+    while p < n:
+        s = sizes[idx[p]]
+        q = p + 1
+        while q < n and sizes[idx[q]] == s:
+            q += 1
+        # place items p..q-1 (all of size s)
+        while p < q:
+            node = 1
+            while node < size:
+                node <<= 1
+                if tree[node] < s:
+                    node += 1
+            leaf = node - size
+            free = tree[node]
+            room = q - p
+            if s > 0:
+                fit = free // s  # may be huge (or inf for subnormal sizes): compare first
+                if fit < room:
+                    room = int(fit)
+            if k is not None:
+                room = min(room, k - counts[leaf])
+            room = max(room, 1)
+            for j in range(p, p + room):
+                assign[idx[j]] = leaf
+            p += room
+            counts[leaf] += room
+            free = free - s * room
+            if k is not None and counts[leaf] >= k:
+                free = -1
+            tree[node] = free
+            node >>= 1
+            while node:
+                left, right = tree[2 * node], tree[2 * node + 1]
+                v = left if left >= right else right
+                if tree[node] == v:
+                    break
+                tree[node] = v
+                node >>= 1
+    return assign
+
+
+def _best_or_worst_fit(w, order, cap, k, worst: bool) -> np.ndarray:
+    """Best fit (tightest bin) or worst fit (emptiest bin) with a sorted list of open bins.
+
+    Ties go to the bin opened first. A bin that reached the item cap leaves the list.
+    """
+    assign = np.empty(w.size, dtype=np.int64)
+    keys: list[tuple] = []  # (free, bin) sorted ascending
+    counts: list[int] = []
+    sizes = w.tolist()
+    n_bins = 0
+    for i in order.tolist():
+        s = sizes[i]
+        pos = -1
+        if worst:
+            if keys and keys[-1][0] >= s:
+                pos = bisect.bisect_left(keys, (keys[-1][0], -1))
+        else:
+            pos = bisect.bisect_left(keys, (s, -1))
+            if pos >= len(keys):
+                pos = -1
+        if pos < 0:
+            b, free = n_bins, cap
+            n_bins += 1
+            counts.append(0)
+        else:
+            free, b = keys.pop(pos)
+        assign[i] = b
+        counts[b] += 1
+        free -= s
+        if k is None or counts[b] < k:
+            bisect.insort(keys, (free, b))
+    return assign
+
+
+def _renumber(assign: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Number bins in the order their first item was placed (keeps bins contiguous)."""
+    if assign.size == 0:
+        return assign
+    first_seen = assign[order]
+    _, first_idx = np.unique(first_seen, return_index=True)
+    labels = first_seen[np.sort(first_idx)]
+    remap = np.empty(int(assign.max()) + 1, dtype=np.int64)
+    remap[labels] = np.arange(labels.size)
+    return remap[assign]
+
+
+# ----------------------------------------------------------------------------- exact: arc flow
+
+
+def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float, warm_bins: int):
+    """Solve the arc-flow model; return (assignment or None, dual bound, proven)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    vals, inv, demand = np.unique(w_int, return_inverse=True, return_counts=True)
+    order_types = np.argsort(-vals, kind="stable")  # decreasing size
+    # Nodes are (load, count) pairs; without a cap, count is always 0.
+    node_id: dict[tuple[int, int], int] = {(0, 0): 0}
+    arcs: list[tuple[int, int, int]] = []  # (tail, head, type) ; type -1 = loss arc
+    reach = {(0, 0)}
+    for t in order_types.tolist():
+        wt, bt = int(vals[t]), int(demand[t])
+        new_nodes = set()
+        # allow up to bt consecutive copies of type t after any node reachable so far
+        starts = sorted(reach)
+        for start in starts:
+            load, cnt = start
+            prev = start
+            for c in range(1, bt + 1):
+                nl, nc = load + c * wt, cnt + (c if k is not None else 0)
+                if nl > cap_int or (k is not None and nc > k):
+                    break
+                head = (nl, nc)
+                arcs.append((prev, head, t))
+                new_nodes.add(head)
+                prev = head
+        reach |= new_nodes
+    for node in sorted(reach):
+        if node not in node_id:
+            node_id[node] = len(node_id)
+    sink = len(node_id)
+    # deduplicate item arcs
+    arc_set = {(node_id[a], node_id[b], t) for a, b, t in arcs}
+    # loss arcs: every non-source node to the sink (a bin may stop at any load)
+    loss = [(node_id[nd], sink, -1) for nd in reach if nd != (0, 0)]
+    all_arcs = sorted(arc_set) + loss
+    n_arcs = len(all_arcs)
+    tails = np.array([a[0] for a in all_arcs], dtype=np.int64)
+    heads = np.array([a[1] for a in all_arcs], dtype=np.int64)
+    types = np.array([a[2] for a in all_arcs], dtype=np.int64)
+    n_nodes = sink + 1
+    # variables: arcs, then z (bins)
+    nv = n_arcs + 1
+    # flow conservation at inner nodes: inflow - outflow = 0; source: outflow = z; sink: inflow = z
+    rows = np.concatenate([heads, tails])
+    cols = np.concatenate([np.arange(n_arcs), np.arange(n_arcs)])
+    data = np.concatenate([np.ones(n_arcs), -np.ones(n_arcs)])
+    rows = np.concatenate([rows, [0, sink]])
+    cols = np.concatenate([cols, [n_arcs, n_arcs]])
+    data = np.concatenate([data, [1.0, -1.0]])
+    a_flow = coo_matrix((data, (rows, cols)), shape=(n_nodes, nv)).tocsr()
+    item_mask = types >= 0
+    a_dem = coo_matrix(
+        (np.ones(int(item_mask.sum())), (types[item_mask], np.flatnonzero(item_mask))),
+        shape=(vals.size, nv),
+    ).tocsr()
+    constraints = [
+        LinearConstraint(a_flow, 0, 0),
+        LinearConstraint(a_dem, demand.astype(float), np.inf),
+    ]
+    c = np.zeros(nv)
+    c[-1] = 1.0
+    upper = np.full(nv, float(warm_bins))
+    res = milp(
+        c,
+        constraints=constraints,
+        integrality=np.ones(nv),
+        bounds=Bounds(np.zeros(nv), upper),
+        options={"time_limit": max(float(time_limit_s), 0.01), "disp": False},
+    )
+    dual = getattr(res, "mip_dual_bound", None)
+    dual = float(dual) if dual is not None and np.isfinite(dual) else 0.0
+    if res.x is None:
+        return None, dual, False
+    flow = np.rint(res.x[:n_arcs]).astype(np.int64)
+    n_bins = int(round(res.x[-1]))
+    # decompose the flow into paths, one per bin
+    out: dict[int, list[int]] = {}
+    for a in np.flatnonzero(flow > 0).tolist():
+        out.setdefault(int(tails[a]), []).append(a)
+    pools = [list(np.flatnonzero(inv == t)) for t in range(vals.size)]
+    assign = np.full(w_int.size, -1, dtype=np.int64)
+    for b in range(n_bins):
+        node = 0
+        while node != sink:
+            arcs_here = out.get(node, [])
+            while arcs_here and flow[arcs_here[-1]] == 0:
+                arcs_here.pop()
+            if not arcs_here:
+                break
+            a = arcs_here[-1]
+            flow[a] -= 1
+            t = int(types[a])
+            if t >= 0 and pools[t]:
+                assign[pools[t].pop()] = b
+            node = int(heads[a])
+    if np.any(assign < 0):  # should not happen for a feasible solution
+        return None, dual, False
+    proven = res.status == 0
+    return assign, dual, proven
+
+
+def _integer_scale(w: np.ndarray, cap) -> tuple[np.ndarray, int] | None:
+    """Express sizes and capacity as integers in units of their gcd, if they are integers."""
+    if np.issubdtype(w.dtype, np.floating):
+        if not (np.all(w == np.floor(w)) and float(cap).is_integer()):
+            return None
+        w = w.astype(np.int64)
+        cap = int(cap)
+    positive = w[w > 0]
+    g = reduce(math.gcd, [int(x) for x in np.unique(positive)], int(cap)) if positive.size else 1
+    return (w // g).astype(np.int64), int(cap) // g
+
+
+# ----------------------------------------------------------------------------- public
+
+
+def pack(
+    sizes,
+    capacity,
+    *,
+    method: str = "ffd",
+    max_items_per_bin: int | None = None,
+    time_limit_s: float = 30.0,
+    unit=None,
+) -> Packing:
+    """Pack items (volumes) into the fewest bins (nodes or disks) of a given capacity.
+
+    Parameters
+    ----------
+    sizes : array_like of numbers
+        Item sizes (for example bytes from :func:`storage.to_bytes`), each >= 0.
+    capacity : number
+        Bin capacity, in the same unit.
+    method : str, keyword-only
+        ``"nf"``, ``"ff"``, ``"bf"``, ``"wf"`` (next, first, best, worst fit in
+        input order), ``"nfd"``, ``"ffd"``, ``"bfd"``, ``"wfd"`` (the same on
+        sizes sorted in decreasing order, ties in input order) or
+        ``"optimal"`` (exact arc-flow MILP). Long names such as
+        ``"first_fit_decreasing"`` are accepted too.
+    max_items_per_bin : int, optional, keyword-only
+        At most this many items per bin (a node's volume attach limit).
+    time_limit_s : float, keyword-only
+        Time limit for ``method="optimal"``. When it runs out, the best packing
+        found (or the best heuristic one if the solver found none better) is
+        returned with the proven lower bound, and ``optimal`` tells whether
+        they meet.
+    unit : number, optional, keyword-only
+        For ``method="optimal"`` only: solve with sizes rounded *up* and the
+        capacity rounded *down* to whole multiples of ``unit`` (for example
+        ``2**30`` for byte sizes), which keeps the graph small. The packing
+        found is then feasible for the true sizes, and the lower bound is
+        computed on the true sizes, so ``optimal`` stays truthful (the rounded
+        optimum can exceed the true one; then ``optimal`` is False).
+
+    Returns
+    -------
+    Packing
+        ``assignment`` (bin of each item), ``n_bins``, ``bins`` (a DataFrame),
+        ``lower_bound`` and ``optimal``.
+
+    Raises
+    ------
+    ValueError
+        If an item is larger than the capacity (the message names it), a size
+        is negative, the method is unknown, or ``method="optimal"`` is asked
+        for sizes that are not whole multiples of a common unit small enough
+        for the arc-flow graph (capacity/gcd <= 200 000).
+    TypeError
+        If sizes or capacity are not numbers.
+
+    Notes
+    -----
+    First fit uses a max-segment tree over bins and places runs of equal
+    sizes together, so FFD is O(n log n); best and worst fit keep open bins in
+    a sorted list. Worst-fit decreasing is what the ``binpacking`` package's
+    ``to_constant_volume`` does.
+
+    The exact method is the arc-flow model of Valério de Carvalho (1999): a
+    node per reachable bin load (and item count, when capped), an arc per item
+    type placed in decreasing size order with at most ``demand`` consecutive
+    copies, loss arcs to the sink; minimise the flow leaving the source subject
+    to covering each demand. Its LP bound equals the Gilmore-Gomory bound.
+
+    References
+    ----------
+    See the module docstring (Johnson 1974; Dósa 2007; Martello & Toth 1990;
+    Valério de Carvalho 1999; Krause, Shen & Schwetman 1975).
+    """
+    t0 = time.perf_counter()
+    w, cap = _as_sizes(sizes, capacity)
+    k = _check_cap(max_items_per_bin)
+    m = _ALIASES.get(method, method) if isinstance(method, str) else method
+    if m not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    if not isinstance(time_limit_s, numbers.Real) or not time_limit_s > 0:
+        raise ValueError(f"time_limit_s must be a positive number; got {time_limit_s!r}")
+    lb = lower_bound(w, cap, kind="L2", max_items_per_bin=k) if w.size else 0
+
+    def heuristic(name: str) -> np.ndarray:
+        if name.endswith("d"):
+            order = np.argsort(-w, kind="stable")
+            base = name[:-1]
+        else:
+            order = np.arange(w.size)
+            base = name
+        if base == "nf":
+            a = _next_fit(w, order, cap, k)
+        elif base == "ff":
+            a = _first_fit(w, order, cap, k)
+        else:
+            a = _best_or_worst_fit(w, order, cap, k, worst=(base == "wf"))
+        return _renumber(a, order)
+
+    if m != "optimal":
+        assign = heuristic(m)
+        n_bins = int(assign.max()) + 1 if assign.size else 0
+        return Packing(assign, n_bins, cap, m, lb, n_bins == lb, time.perf_counter() - t0, k, w)
+
+    if unit is not None:
+        if isinstance(unit, bool) or not isinstance(unit, numbers.Real) or not unit > 0:
+            raise ValueError(f"unit must be a positive number; got {unit!r}")
+        w_units = np.ceil(w / unit - 1e-12).astype(np.int64)
+        scaled = (w_units, int(math.floor(cap / unit + 1e-12)))
+        if w_units.size and w_units.max() > scaled[1]:
+            raise ValueError(
+                f"unit={unit!r} is too coarse: a rounded-up size exceeds the rounded-down capacity"
+            )
+        if w_units.size and scaled[1] > 0:
+            positive = w_units[w_units > 0]
+            g = reduce(math.gcd, np.unique(positive).tolist(), scaled[1]) if positive.size else 1
+            scaled = (w_units // g, scaled[1] // g)
+    else:
+        scaled = _integer_scale(w, cap)
+    if scaled is None:
+        raise ValueError(
+            "method='optimal' needs sizes and capacity that are whole numbers; "
+            "pass unit= (for example unit=2**30 for bytes) to round them"
+        )
+    w_int, cap_int = scaled
+    if w_int.size == 0:
+        return Packing(w_int, 0, cap, "optimal", 0, True, time.perf_counter() - t0, k, w)
+    if cap_int > MAX_ARCFLOW_CAPACITY:
+        raise ValueError(
+            f"method='optimal': capacity is {cap_int} units of the sizes' common divisor, "
+            f"more than the {MAX_ARCFLOW_CAPACITY} the arc-flow graph is built for; "
+            "pass a coarser unit= (for example unit=2**30 for byte sizes)"
+        )
+    # Warm start: the best heuristic. With a cap on items per bin, plain next fit can beat
+    # the decreasing rules (they fill bins' counts with large items first), so try all.
+    best = min(
+        (heuristic(h) for h in ("ffd", "bfd", "wfd", "ff", "bf", "nf")),
+        key=lambda a: int(a.max()) + 1 if a.size else 0,
+    )
+    best_bins = int(best.max()) + 1 if best.size else 0
+    if best_bins == lb:
+        return Packing(best, best_bins, cap, "optimal", lb, True, time.perf_counter() - t0, k, w)
+    remaining = time_limit_s - (time.perf_counter() - t0)
+    assign, dual, proven = _arcflow(w_int, cap_int, k, remaining, best_bins)
+    # The MILP's bounds are bounds for the instance it solved; with unit= that instance has
+    # rounded sizes, whose optimum can exceed the true one, so only exact solves tighten lb.
+    exact = unit is None
+    if exact:
+        lb = max(lb, int(math.ceil(dual - 1e-6)))
+    if assign is not None:
+        assign = _renumber(assign, np.arange(w.size))
+        n_bins = int(assign.max()) + 1
+        if n_bins <= best_bins:
+            best, best_bins = assign, n_bins
+    if exact and proven and assign is not None:
+        # HiGHS proved optimality within a relative gap < 1 bin: the optimum is this count.
+        lb = max(lb, int(assign.max()) + 1)
+    return Packing(
+        best, best_bins, cap, "optimal", lb, best_bins == lb, time.perf_counter() - t0, k, w
+    )

@@ -1,0 +1,207 @@
+"""Manifest loading and attach limits.
+
+StatefulSet claim names follow pkg/controller/statefulset/stateful_set_utils.go
+(getPersistentVolumeClaimName: <template>-<statefulset>-<ordinal>). Attach-limit
+values are the figures in the CSI drivers' sources listed in data/SOURCES.md.
+"""
+
+import json
+
+import pytest
+
+from k8smodel.storage import attach_limit, attach_limits, bind, load_manifests
+
+GI = 2**30
+
+CLUSTER = """
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: gp3
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: ebs.csi.aws.com
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: pv-small
+  labels: {tier: gold}
+spec:
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: manual
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-big}
+spec:
+  capacity: {storage: 1Ti}
+  accessModes: [ReadWriteOnce, ReadOnlyMany]
+  volumeMode: Block
+  storageClassName: manual
+  claimRef: {namespace: db, name: data}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: db}
+spec:
+  storageClassName: manual
+  accessModes: [ReadWriteOnce]
+  volumeMode: Block
+  resources: {requests: {storage: 500Gi}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: logs}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1.5Gi}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 3
+  volumeClaimTemplates:
+  - metadata: {name: www}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+  - metadata: {name: cache}
+    spec:
+      accessModes: [ReadWriteOnce]
+      storageClassName: manual
+      resources: {requests: {storage: 2Gi}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ignored}
+"""
+
+
+def test_multi_document_yaml():
+    m = load_manifests(CLUSTER)
+    assert m.volumes.name.tolist() == ["pv-small", "pv-big"]
+    big = m.volumes.set_index("name").loc["pv-big"]
+    assert big.capacity_bytes == 2**40 and big.volume_mode == "Block"
+    assert big.claim_ref_namespace == "db" and big.claim_ref_name == "data"
+    assert big.access_modes == ("ReadWriteOnce", "ReadOnlyMany")
+    c = m.claims.set_index("name")
+    assert c.loc["logs", "request_bytes"] == 3 * 2**29
+    assert c.loc["logs", "storage_class"] == "gp3"  # default class filled in
+    # StatefulSet: replicas x templates, ordinal order, controller naming
+    sts = m.claims[m.claims.source == "StatefulSet/web"]
+    assert sts.name.tolist() == [
+        "www-web-0",
+        "cache-web-0",
+        "www-web-1",
+        "cache-web-1",
+        "www-web-2",
+        "cache-web-2",
+    ]
+    assert sts.pod.tolist()[:2] == ["web-0", "web-0"] and set(sts.namespace) == {"shop"}
+    assert len(m.statefulsets) == 2 and m.statefulsets.replicas.tolist() == [3, 3]
+    assert m.storage_classes.loc[0, "volume_binding_mode"] == "WaitForFirstConsumer"
+
+
+def test_list_and_json_forms(tmp_path):
+    items = [
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": f"pv{i}"},
+            "spec": {"capacity": {"storage": f"{i + 1}Gi"}, "accessModes": ["ReadWriteOnce"]},
+        }
+        for i in range(3)
+    ]
+    as_list = {"apiVersion": "v1", "kind": "List", "items": items}
+    path = tmp_path / "pvs.json"
+    path.write_text(json.dumps(as_list))
+    assert load_manifests(path).volumes.capacity_bytes.tolist() == [GI, 2 * GI, 3 * GI]
+    typed = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeList",
+        "items": [{k: v for k, v in it.items() if k != "kind"} for it in items],
+    }
+    assert len(load_manifests(typed).volumes) == 3
+    assert len(load_manifests(str(path)).volumes) == 3
+
+
+def test_end_to_end_bind():
+    m = load_manifests(CLUSTER)
+    r = bind(m.claims, m.volumes, storage_classes=m.storage_classes, rng=1)
+    b = r.bindings.set_index("claim")
+    assert b.loc["data", "volume"] == "pv-big" and b.loc["data", "how"] == "prebound"
+    assert b.loc["logs", "how"] == "provisioned" and b.loc["logs", "capacity_bytes"] == 2 * GI
+    # cache claims (class manual, Immediate since 'manual' is not a loaded class): only
+    # pv-small (10Gi) is free, so the first one takes it and the rest stay pending
+    assert b.loc["cache-web-0", "volume"] == "pv-small"
+    assert set(r.pending.claim) == {"cache-web-1", "cache-web-2"}
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (
+            "kind: PersistentVolume\nmetadata: {name: a}\nspec: {capacity: {storage: 10 Gi}}\n",
+            "PersistentVolume a: field 'spec.capacity.storage'",
+        ),
+        (
+            "kind: PersistentVolumeClaim\nmetadata: {name: c, namespace: ns}\nspec: {}\n",
+            "PersistentVolumeClaim ns/c: required field 'spec.resources.requests.storage'",
+        ),
+        (
+            "kind: PersistentVolume\nmetadata: {name: a}\nspec:\n  capacity: {storage: 1Gi}\n"
+            "  accessModes: [ReadWriteAlways]\n",
+            "unknown access mode",
+        ),
+        (
+            "kind: StorageClass\nmetadata: {name: s}\n",
+            "StorageClass s: required field 'provisioner'",
+        ),
+        ("kind: PersistentVolume\nmetadata: {name: a\nspec: [\n", "malformed YAML"),
+    ],
+)
+def test_malformed_objects_name_object_and_field(text, needle):
+    with pytest.raises(ValueError, match=None) as info:
+        load_manifests(text)
+    assert needle in str(info.value)
+
+
+def test_safe_loading_refuses_python_tags():
+    with pytest.raises(ValueError, match="malformed YAML"):
+        load_manifests("kind: !!python/object/apply:os.system ['true']\n")
+
+
+def test_missing_file():
+    with pytest.raises(FileNotFoundError):
+        load_manifests("no-such-file.yaml")
+
+
+@pytest.mark.parametrize(
+    ("provider", "itype", "expected"),
+    [
+        ("gce", "e2-medium", 15),  # shared-core: volumeLimitSmall
+        ("gce", "n2-standard-8", 127),  # volumeLimitBig
+        ("azure", "Standard_D2s_v3", 4),  # maxDataDiskCountMap
+        ("azure", "standard_d16s_v5", 32),
+        ("aws", "m5.large", 27 - 1 - 1),  # shared: minus root volume and one ENI
+        ("aws", "m7i.large", 32 - 1),  # dedicated: minus root volume only
+        ("aws", "m4.large", 39 - 1),
+    ],
+)
+def test_attach_limits(provider, itype, expected):
+    assert attach_limit(provider, itype) == expected
+
+
+def test_attach_limit_options_and_errors():
+    assert attach_limit("aws", "m5.large", network_interfaces=3, reserved_volumes=2) == 22
+    assert attach_limit("aws", "g5.48xlarge", network_interfaces=20) == 1  # never below 1
+    with pytest.raises(ValueError, match="known: aws, gce, azure"):
+        attach_limit("oracle", "x")
+    with pytest.raises(ValueError, match="e2-medium"):
+        attach_limit("gce", "e2-gigantic")
+    t = attach_limits()
+    assert set(t.provider) == {"aws", "gce", "azure"} and t.source.str.len().min() > 10
