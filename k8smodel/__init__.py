@@ -12,7 +12,14 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {"lb", "federation", "rollout", "storage", "metrics", "plotting"}
 
-__all__ = ["__version__", "sweep", "SweepError", *sorted(_SUBMODULES)]
+__all__ = [
+    "__version__",
+    "sweep",
+    "SweepError",
+    "data_dir",
+    "shared_data_dir",
+    *sorted(_SUBMODULES),
+]
 
 
 def __getattr__(name: str):
@@ -20,6 +27,10 @@ def __getattr__(name: str):
         from k8smodel import _sweep
 
         return getattr(_sweep, name)
+    if name in {"data_dir", "shared_data_dir"}:
+        from k8smodel import _data
+
+        return getattr(_data, name)
     if name in _SUBMODULES:
         return importlib.import_module(f"k8smodel.{name}")
     raise AttributeError(f"module 'k8smodel' has no attribute {name!r}")

@@ -1,8 +1,5 @@
 """RTT model: never below the fibre bound; fitted to the shared Azure P50 matrix."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,13 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k8smodel import federation as fed
+from k8smodel._data import shared_data_dir
 from k8smodel.federation.geo import DATA_DIR
 
 # The shared measurements live next to the repository (../shared/data); K8SMODEL_SHARED_DATA
 # points elsewhere (e.g. from a git worktree). Never copied into the project.
-SHARED = Path(
-    os.environ.get("K8SMODEL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
+SHARED = shared_data_dir()
 needs_shared = pytest.mark.skipif(
     not (SHARED / "azure_p50_rtt_2026-07-02.csv").exists(), reason="../shared/data is absent"
 )

@@ -19,10 +19,11 @@ import difflib
 import numbers
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from k8smodel._data import data_dir
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -38,7 +39,7 @@ __all__ = [
 EARTH_RADIUS_KM = 6371.0088
 
 #: The project's ``data/`` folder (facts and fitted figures the project writes itself).
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = data_dir()
 
 _PROVIDERS = ("aws", "gcp", "azure")
 

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import numbers
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
+
+from k8smodel._data import data_dir
 
 __all__ = ["attach_limit", "attach_limits", "PROVIDERS"]
 
@@ -47,7 +48,7 @@ _ALIASES = {
     "pd": "gce",
     "azure-disk": "azure",
 }
-_DATA = Path(__file__).resolve().parents[2] / "data" / "storage_attach_limits.csv"
+_DATA = data_dir() / "storage_attach_limits.csv"
 
 
 @lru_cache(maxsize=1)
