@@ -1,4 +1,4 @@
-"""Load distribution over a Service's pods: dispatch policies, vectorized simulator, queueing theory.
+"""Load distribution over a Service's pods: policies, vectorized simulator, queueing theory.
 
 * :func:`simulate` / :func:`compare`: Poisson requests through a named policy
   (``random``, ``round_robin``, ``least_connections``, ``power_of_two``,

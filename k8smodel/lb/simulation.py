@@ -1,4 +1,4 @@
-"""Vectorized simulation of a Service's pods behind a dispatch policy.
+r"""Vectorized simulation of a Service's pods behind a dispatch policy.
 
 All randomness is drawn in bulk before any queueing is done:
 
@@ -6,9 +6,9 @@ All randomness is drawn in bulk before any queueing is done:
   the pod of every request is computed at once, and each pod's FIFO queue is
   solved by a vectorized Lindley recursion: with the requests of one pod in
   time order, arrival times :math:`A_k` and service times :math:`X_k`, the
-  departure times are :math:`D_k = C_k + \\max_{j \\le k}(A_j - C_{j-1})`
-  where :math:`C_k = \\sum_{j \\le k} X_j` (unrolling
-  :math:`D_k = \\max(A_k, D_{k-1}) + X_k`; Lindley, Proc. Camb. Phil. Soc. 48,
+  departure times are :math:`D_k = C_k + \max_{j \le k}(A_j - C_{j-1})`
+  where :math:`C_k = \sum_{j \le k} X_j` (unrolling
+  :math:`D_k = \max(A_k, D_{k-1}) + X_k`; Lindley, Proc. Camb. Phil. Soc. 48,
   1952, doi:10.1017/S0305004100027638). A cumulative sum and a running maximum
   over all pods at once (offsets keep the pods apart) replace the loop over
   requests. Multi-threaded pods (``concurrency > 1``) use the Kiefer-Wolfowitz
@@ -264,7 +264,7 @@ def simulate(
     warmup: float = 0.1,
     time_unit_s: float | None = None,
 ) -> SimulationResult:
-    """Simulate Poisson requests dispatched to a Service's pods by ``policy``.
+    r"""Simulate Poisson requests dispatched to a Service's pods by ``policy``.
 
     Parameters
     ----------
@@ -278,10 +278,10 @@ def simulate(
     pods : int
         Number of pods ``n >= 1``.
     utilization : float, optional
-        :math:`\\rho = \\Lambda / \\sum_i c \\mu_i`, the offered load over the
+        :math:`\rho = \Lambda / \sum_i c \mu_i`, the offered load over the
         total capacity; give this or ``arrival_rate``.
     arrival_rate : float, optional
-        Total arrival rate :math:`\\Lambda` (per time unit of ``service``).
+        Total arrival rate :math:`\Lambda` (per time unit of ``service``).
     requests : int, default 100_000
         Requests per replication (the first ``warmup`` fraction is discarded).
     replications : int, default 8
@@ -492,148 +492,170 @@ def simulate(
 
 def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinct, shared, conn,
              tau):  # fmt: skip
-    """Step once over arrivals for the state-dependent policies (numpy across replications)."""
+    """Step once over arrivals for the state-dependent policies (numpy across replications).
+
+    State lives in flat arrays indexed by ``(replication, view, pod)`` so that each
+    step is a handful of 1-D gathers and scatters. Returns the pod, departure time
+    and work (service time on that pod) of every request, shape ``(reps, n)``.
+    """
     reps, n = arrival.shape
     rr = np.arange(reps)
     views = k if (k > 1 and not shared) else 1
-    view_of = disp if views > 1 else None
     weighted = not np.all(w == w[0])
     inv_w = 1.0 / w
-
-    # Candidates drawn in bulk.
-    if name == "power_of_two":
-        if weighted:
-            cand = _weighted_draws(gen, (reps, n), w, d, distinct)
-        elif distinct:
-            cand = _distinct_draws(gen, (reps, n), n_pods, d)
-        else:
-            cand = gen.integers(n_pods, size=(reps, n, d))
-    elif name == "ewma":
-        cand = _distinct_draws(gen, (reps, n), n_pods, min(2, n_pods))
-
-    pod_out = np.empty((reps, n), dtype=np.int64)
-    dep_out = np.empty((reps, n))
-    work_out = np.empty((reps, n))
-    free = np.zeros((reps, n_pods)) if c == 1 else np.zeros((reps, n_pods, c))
-    cw = np.zeros((reps, views, n_pods))
+    uniform_speed = bool(np.all(spd == 1.0))
     by_conn = conn is not None
     count_requests = name in {"least_connections", "power_of_two"} and not by_conn
-    if count_requests:
-        cap = 16
-        buf = np.full((reps, views, n_pods, cap), -np.inf)
+    track = count_requests or name == "ewma"
+    n_state = reps * views * n_pods
+
+    # Everything random is drawn before the loop; per-step columns are contiguous.
+    arr_t = np.ascontiguousarray(arrival.T)
+    base_t = np.ascontiguousarray(base.T)
+    # Flat offset of each replication's (view) block in the (reps, views, pods) state.
+    if views > 1:
+        vbase_t = (np.ascontiguousarray(disp.T) + views * rr) * n_pods
+    else:
+        vbase_const = rr * n_pods
+    cand_t = None
+    if name == "power_of_two":
+        if weighted:
+            cand_t = _weighted_draws(gen, (n, reps), w, d, distinct)
+        elif distinct:
+            cand_t = _distinct_draws(gen, (n, reps), n_pods, d)
+        else:
+            cand_t = gen.integers(n_pods, size=(n, reps, d))
+    elif name == "ewma":
+        cand_t = _distinct_draws(gen, (n, reps), n_pods, min(2, n_pods))
+
+    pod_t = np.empty((n, reps), dtype=np.int64)
+    dep_t = np.empty((n, reps))
+    free = np.zeros(reps * n_pods) if c == 1 else np.zeros((reps * n_pods, c))
+    pod_base = rr * n_pods
+    cw = np.zeros(n_state)  # nginx current_weight per (replication, view, pod)
+    counts = np.zeros(n_state, dtype=np.int64)  # in-flight requests or open connections
     if by_conn:
         conn_id, opener, n_ids, pool = conn
+        conn_id_t = np.ascontiguousarray(conn_id.T)
+        opener_t = np.ascontiguousarray(opener.T)
         conn_pod = np.zeros((reps, n_ids), dtype=np.int64)
-        conn_view = np.zeros((reps, n_ids), dtype=np.int64)
-        conn_count = np.zeros((reps, views, n_pods))
+        conn_key = np.zeros((reps, n_ids), dtype=np.int64)  # flat state index of the connection
     if name == "ewma":
-        ewma = np.zeros((reps, views, n_pods))
-        last = np.zeros((reps, views, n_pods))
+        ewma = np.zeros(n_state)
+        last = np.zeros(n_state)
+    if track:
         pcap = 8
-        pend_t = np.full((reps, views, n_pods, pcap), np.inf)
-        pend_rtt = np.zeros((reps, views, n_pods, pcap))
+        # Requests in flight: completion time (inf marks a free slot), state index, rtt.
+        pend_t = np.full((reps, pcap), np.inf)
+        pend_key = np.zeros((reps, pcap), dtype=np.int64)
+        pend_rtt = np.zeros((reps, pcap))
 
     for j in range(n):
-        t = arrival[:, j]
-        view = view_of[:, j] if view_of is not None else np.zeros(reps, dtype=np.int64)
+        t = arr_t[j]
+        vb = vbase_t[j] if views > 1 else vbase_const
 
-        if name == "ewma":
-            # Apply completed responses (ewma.lua after_balance) in time order.
-            due = pend_t <= t[:, None, None, None]
-            while due.any():
-                masked = np.where(due, pend_t, np.inf)
-                idx = np.argmin(masked, axis=-1)[..., None]
-                has = due.any(axis=-1)
-                td = np.take_along_axis(masked, idx, axis=-1)[..., 0]
-                rtt = np.take_along_axis(pend_rtt, idx, axis=-1)[..., 0]
-                wgt = np.exp(-np.maximum(td - last, 0.0) / tau)
-                ewma = np.where(has, ewma * wgt + rtt * (1.0 - wgt), ewma)
-                last = np.where(has, td, last)
-                np.put_along_axis(pend_t, idx, np.where(has[..., None], np.inf,
-                                  np.take_along_axis(pend_t, idx, axis=-1)), axis=-1)  # fmt: skip
-                due = pend_t <= t[:, None, None, None]
+        if track:
+            due = pend_t <= t[:, None]
+            if due.any():
+                if name == "ewma":
+                    # ewma.lua after_balance: fold each finished response into its worker's
+                    # score, in order of completion.
+                    r_d, i_d = np.nonzero(due)
+                    key_d = pend_key[r_d, i_d]
+                    t_d = pend_t[r_d, i_d]
+                    rtt_d = pend_rtt[r_d, i_d]
+                    pend_t[r_d, i_d] = np.inf
+                    order = np.lexsort((t_d, key_d))
+                    key_d, t_d, rtt_d = key_d[order], t_d[order], rtt_d[order]
+                    # Position of each completion among those of the same score, in time order.
+                    run_start = np.r_[True, key_d[1:] != key_d[:-1]]
+                    first = np.maximum.accumulate(np.where(run_start, np.arange(len(key_d)), 0))
+                    level = np.arange(len(key_d)) - first
+                    for m in range(int(level.max()) + 1):
+                        sel = level == m
+                        key, td = key_d[sel], t_d[sel]
+                        wgt = np.exp(-np.maximum(td - last[key], 0.0) / tau)
+                        ewma[key] = ewma[key] * wgt + rtt_d[sel] * (1.0 - wgt)
+                        last[key] = td
+                else:
+                    counts -= np.bincount(pend_key[due], minlength=n_state)
+                    pend_t[due] = np.inf
 
         if by_conn:
-            cid = conn_id[:, j]
-            op = opener[:, j]
+            cid = conn_id_t[j]
+            op = opener_t[j]
             old = cid - pool
             close = op & (old >= 0)
             if close.any():
-                r_c = rr[close]
-                o_c = old[close]
-                conn_count[r_c, conn_view[r_c, o_c], conn_pod[r_c, o_c]] -= 1
+                counts[conn_key[rr[close], old[close]]] -= 1
 
-        # The policy's choice.
+        # The policy's choice, on the state block of this request's dispatcher.
         if name == "least_connections" or name == "power_of_two":
-            if count_requests:
-                counts = (buf[rr, view] > t[:, None, None]).sum(axis=-1).astype(float)
-            else:
-                counts = conn_count[rr, view]
-            score = counts * inv_w if weighted else counts
+            block = counts[vb[:, None] + np.arange(n_pods)]
+            score = block * inv_w if weighted else block
             if name == "least_connections":
-                low = score.min(axis=1, keepdims=True)
-                tied = score == low
-                cwv = cw[rr, view] + np.where(tied, w, 0.0)
+                tied = score == score.min(axis=1, keepdims=True)
+                tw = tied * w if weighted else tied
+                cidx = vb[:, None] + np.arange(n_pods)
+                cwv = cw[cidx] + tw
                 choice = np.argmax(np.where(tied, cwv, -np.inf), axis=1)
-                cwv[rr, choice] -= np.where(tied, w, 0.0).sum(axis=1)
-                cw[rr, view] = cwv
+                cwv[rr, choice] -= tw.sum(axis=1)
+                cw[cidx] = cwv
             else:
-                cj = cand[:, j, :]
-                cs = np.take_along_axis(score, cj, axis=1)
-                choice = cj[rr, np.argmin(cs, axis=1)]
-        else:  # ewma
-            cj = cand[:, j, :]
-            sc = ewma[rr, view] * np.exp(-np.maximum(t[:, None] - last[rr, view], 0.0) / tau)
-            s = np.take_along_axis(sc, cj, axis=1)
-            choice = cj[:, 0] if cj.shape[1] == 1 else np.where(s[:, 1] < s[:, 0], cj[:, 1],
-                                                                  cj[:, 0])  # fmt: skip
+                cj = cand_t[j]
+                choice = cj[rr, np.argmin(np.take_along_axis(score, cj, axis=1), axis=1)]
+        else:  # ewma: two distinct candidates, strictly lower decayed score wins, else the first
+            cj = cand_t[j]
+            if cj.shape[1] == 1:
+                choice = cj[:, 0]
+            else:
+                key = vb[:, None] + cj
+                sc = ewma[key] * np.exp(-np.maximum(t[:, None] - last[key], 0.0) / tau)
+                choice = np.where(sc[:, 1] < sc[:, 0], cj[:, 1], cj[:, 0])
 
         if by_conn:
             p = np.where(op, choice, conn_pod[rr, cid])
             if op.any():
-                r_o = rr[op]
-                conn_pod[r_o, cid[op]] = p[op]
-                conn_view[r_o, cid[op]] = view[op]
-                conn_count[r_o, view[op], p[op]] += 1
+                r_o, c_o, p_o = rr[op], cid[op], p[op]
+                conn_pod[r_o, c_o] = p_o
+                conn_key[r_o, c_o] = vb[op] + p_o
+                counts[vb[op] + p_o] += 1
         else:
             p = choice
 
-        x = base[:, j] / spd[p]
+        x = base_t[j] if uniform_speed else base_t[j] / spd[p]
+        fi = pod_base + p
         if c == 1:
-            start = np.maximum(t, free[rr, p])
-            dep = start + x
-            free[rr, p] = dep
+            dep = np.maximum(t, free[fi]) + x
+            free[fi] = dep
         else:
-            fr = free[rr, p]
+            fr = free[fi]
             i = np.argmin(fr, axis=1)
-            start = np.maximum(t, fr[rr, i])
-            dep = start + x
-            free[rr, p, i] = dep
-        pod_out[:, j] = p
-        dep_out[:, j] = dep
-        work_out[:, j] = x
+            dep = np.maximum(t, fr[rr, i]) + x
+            free[fi, i] = dep
+        pod_t[j] = p
+        dep_t[j] = dep
 
-        if count_requests:
-            slots = buf[rr, view, p]
-            s_i = np.argmin(slots, axis=1)
-            full = slots[rr, s_i] > t
+        if track:
+            key = vb + p
+            if count_requests:
+                counts[key] += 1
+            s_i = np.argmax(pend_t, axis=1)
+            full = pend_t[rr, s_i] < np.inf
             if full.any():  # every slot holds a request in flight: grow the buffer
-                buf = np.concatenate([buf, np.full_like(buf, -np.inf)], axis=-1)
-                s_i = np.where(full, cap, s_i)
-                cap *= 2
-            buf[rr, view, p, s_i] = dep
-        if name == "ewma":
-            slots = pend_t[rr, view, p]
-            s_i = np.argmax(slots, axis=1)
-            full = np.isfinite(slots[rr, s_i])
-            if full.any():
-                pend_t = np.concatenate([pend_t, np.full_like(pend_t, np.inf)], axis=-1)
-                pend_rtt = np.concatenate([pend_rtt, np.zeros_like(pend_rtt)], axis=-1)
+                pend_t = np.concatenate([pend_t, np.full_like(pend_t, np.inf)], axis=1)
+                pend_key = np.concatenate([pend_key, np.zeros_like(pend_key)], axis=1)
+                pend_rtt = np.concatenate([pend_rtt, np.zeros_like(pend_rtt)], axis=1)
                 s_i = np.where(full, pcap, s_i)
                 pcap *= 2
-            pend_t[rr, view, p, s_i] = dep
-            pend_rtt[rr, view, p, s_i] = dep - t
-    return pod_out, dep_out, work_out
+            pend_t[rr, s_i] = dep
+            pend_key[rr, s_i] = key
+            if name == "ewma":
+                pend_rtt[rr, s_i] = dep - t
+
+    pod = pod_t.T
+    work = base / spd[pod]
+    return pod, np.ascontiguousarray(dep_t.T), work
 
 
 def _summarize(params, pod, arrival, dep, work, capacity, c, stable, warmup, unit_s):
