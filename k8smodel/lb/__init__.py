@@ -12,6 +12,8 @@ from k8smodel.lb import connections, policies
 from k8smodel.lb.connections import (
     approx_expected_jain,
     expected_idle_pods,
+    max_load_order,
+    place_d_choice,
     place_random,
     random_connections_summary,
 )
@@ -43,6 +45,8 @@ __all__ = [
     "erlang_c",
     "expected_idle_pods",
     "gi_m1_sigma",
+    "max_load_order",
+    "place_d_choice",
     "place_random",
     "policies",
     "random_connections_summary",

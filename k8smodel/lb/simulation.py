@@ -664,7 +664,7 @@ def _summarize(params, pod, arrival, dep, work, capacity, c, stable, warmup, uni
     first = int(warmup * n)
     scale = 1.0 if unit_s is None else unit_s
     resp = (dep[:, first:] - arrival[:, first:]) * scale
-    wait = resp - work[:, first:] * scale
+    wait = np.maximum(resp - work[:, first:] * scale, 0.0)  # rounding can give -1e-16
     p = pod[:, first:]
     flat = p + n_pods * np.arange(reps)[:, None]
     counts = np.bincount(flat.ravel(), minlength=reps * n_pods).reshape(reps, n_pods)
