@@ -199,7 +199,8 @@ def test_connection_level_least_connections_balances_connections():
     # 8 long-lived connections placed by least connections on 4 pods: exactly 2 each,
     # so request shares are close to even even though each connection sticks to its pod
     res = lb.simulate("least_connections", pods=4, utilization=0.5, requests=20_000,
-                      replications=3, requests_per_connection=math.inf, connections=8, rng=25)  # fmt: skip
+                      replications=3, requests_per_connection=math.inf, connections=8,
+                      rng=25)  # fmt: skip
     assert res.summary.jain_requests[0] > 0.99
 
 
