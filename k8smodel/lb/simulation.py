@@ -224,6 +224,122 @@ def _fifo_multi(
     return d_pad[group, rank]
 
 
+@dataclass
+class _Agg:
+    """Per-replication and per-pod sums from which the result tables are built."""
+
+    counts: np.ndarray  # (reps, pods) requests kept
+    busy: np.ndarray  # (reps, pods) work done
+    resp_sum: np.ndarray  # (reps, pods) sum of response times
+    horizon: np.ndarray  # (reps, pods) observed time window
+    wait_sum: float
+    kept_responses: np.ndarray  # every kept response time, for pooled quantiles
+
+
+def _aggregate(pod, resp, work, horizon, n_pods) -> _Agg:
+    """Sums over requests given in (replication, request) arrays, all kept."""
+    reps = pod.shape[0]
+    size = reps * n_pods
+    flat = (pod + n_pods * np.arange(reps)[:, None]).ravel()
+    return _Agg(
+        counts=np.bincount(flat, minlength=size).reshape(reps, n_pods),
+        busy=np.bincount(flat, weights=work.ravel(), minlength=size).reshape(reps, n_pods),
+        resp_sum=np.bincount(flat, weights=resp.ravel(), minlength=size).reshape(reps, n_pods),
+        horizon=np.broadcast_to(np.asarray(horizon, float)[:, None], (reps, n_pods)),
+        wait_sum=float(np.maximum(resp - work, 0.0).sum()),
+        kept_responses=resp.ravel(),
+    )
+
+
+def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -> _Agg:
+    """Random split, or round robin with one cursor, for single-thread pods: no sort, no loop.
+
+    ``random``: by Poisson splitting each pod receives an independent Poisson
+    stream of rate ``Lambda / n``; the numbers of requests per pod are
+    multinomial. ``round_robin``: pod ``(start + i) mod n`` receives arrivals
+    ``i, i + n, i + 2n, ...`` of the common stream, read off by a reshape.
+    Each replication's requests are laid out pod after pod; shifting pod ``i``'s
+    times by ``i`` spans longer than any busy period makes the row one queue
+    that empties between pods, so one cumulative sum and one running maximum
+    (the unrolled Lindley recursion) give every departure. Replications are
+    processed in chunks that stay in cache. Requests that arrive before
+    ``warmup * requests / Lambda`` are left out.
+    """
+    uniform = bool(np.all(spd == 1.0))
+    t_warm = warmup * n_req / big_lambda
+    counts_all = np.zeros((reps, n_pods), dtype=np.int64)
+    busy_all = np.zeros((reps, n_pods))
+    resp_all = np.zeros((reps, n_pods))
+    horizon_all = np.zeros((reps, n_pods))
+    kept, wait_sum = [], 0.0
+    chunk = max(1, (1 << 18) // n_req)
+    labels = np.arange(n_pods)
+    for r0 in range(0, reps, chunk):
+        rc = min(chunk, reps - r0)
+        if name == "random":
+            counts = gen.multinomial(n_req, np.full(n_pods, 1.0 / n_pods), size=rc)
+            length = n_req
+            a = gen.standard_exponential((rc, length))
+            np.cumsum(a, axis=1, out=a)
+            a *= n_pods / big_lambda
+            ends = np.cumsum(counts, axis=1)
+            starts = ends - counts
+            before = np.where(starts > 0, np.take_along_axis(a, np.maximum(starts - 1, 0), axis=1),
+                              0.0)  # fmt: skip
+            pod_of_seg = np.broadcast_to(labels, (rc, n_pods))
+        else:
+            m = n_req // n_pods
+            length = m * n_pods
+            common = gen.standard_exponential((rc, length))
+            np.cumsum(common, axis=1, out=common)
+            common /= big_lambda
+            a = np.ascontiguousarray(common.reshape(rc, m, n_pods).transpose(0, 2, 1))
+            a = a.reshape(rc, length)
+            counts = np.full((rc, n_pods), m)
+            ends = np.cumsum(counts, axis=1)
+            starts = ends - counts
+            before = np.zeros((rc, n_pods))
+            pod_of_seg = (labels + gen.integers(n_pods, size=(rc, 1))) % n_pods
+        work = svc.draw(gen, (rc, length))
+        if not uniform:
+            work /= np.repeat(spd[pod_of_seg].ravel(), counts.ravel()).reshape(rc, length)
+        last = np.where(counts > 0, np.take_along_axis(a, np.maximum(ends - 1, 0), axis=1), 0.0)
+        last -= before  # each pod's own clock starts at 0 (random: the stream up to it is removed)
+        span = 2.0 * (last.max(axis=1) + work.sum(axis=1)) + 1.0
+        shift = labels * span[:, None]  # (rc, pods)
+        a += np.repeat((shift - before).ravel(), counts.ravel()).reshape(rc, length)
+        cw = np.cumsum(work, axis=1)
+        v = a - cw
+        v += work
+        np.maximum.accumulate(v, axis=1, out=v)
+        v += cw
+        v -= a  # v is now the response time of every request
+        for i in range(rc):
+            first = np.searchsorted(a[i], t_warm + shift[i]).clip(starts[i], ends[i])
+            bounds = np.stack([first, ends[i]], axis=1).ravel()
+            resp_i = v[i]
+            csum = np.add.reduceat(resp_i, np.minimum(bounds, length - 1))[::2]
+            wsum = np.add.reduceat(work[i], np.minimum(bounds, length - 1))[::2]
+            n_kept = ends[i] - first
+            csum = np.where(n_kept > 0, csum, 0.0)
+            wsum = np.where(n_kept > 0, wsum, 0.0)
+            p = pod_of_seg[i]
+            counts_all[r0 + i, p] = n_kept
+            resp_all[r0 + i, p] = csum
+            busy_all[r0 + i, p] = wsum
+            horizon_all[r0 + i, p] = np.maximum(last[i] - t_warm, 0.0)
+            wait_sum += float(csum.sum() - wsum.sum())
+            kept.extend(resp_i[f:e] for f, e in zip(first, ends[i], strict=True))
+    return _Agg(
+        counts=counts_all,
+        busy=busy_all,
+        resp_sum=resp_all,
+        horizon=horizon_all,
+        wait_sum=max(wait_sum, 0.0),
+        kept_responses=np.concatenate(kept),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # The simulator
 
@@ -405,11 +521,19 @@ def simulate(
 
     gen = as_generator(rng)
     shape = (reps, n_req)
-    arrival = np.cumsum(gen.standard_exponential(shape), axis=1)
-    arrival /= big_lambda
-    base = svc.draw(gen, shape)
-    disp = gen.integers(k, size=shape) if k > 1 else None
     by_conn = per_conn > 1
+    # Random split and single-cursor round robin of FIFO pods need no sort (see _static_fast).
+    fast = (
+        name in _STATIC
+        and c == 1
+        and not by_conn
+        and (name == "random" or (k == 1 and bool(np.all(w == w[0]))))
+    )
+    if not fast:
+        base = svc.draw(gen, shape)
+        arrival = np.cumsum(gen.standard_exponential(shape), axis=1)
+        arrival /= big_lambda
+        disp = gen.integers(k, size=shape) if k > 1 else None
     if by_conn:
         conn_id, opener, _ = _connections(gen, reps, n_req, per_conn, pool)
         n_ids = int(conn_id.max()) + 1
@@ -417,6 +541,9 @@ def simulate(
     if name in _STATIC:
         share = np.full(n_pods, 1.0 / n_pods) if name == "random" else w / w.sum()
         stable = bool(np.all(big_lambda * share < capacity))
+    if fast:
+        agg = _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup)
+    elif name in _STATIC:
         if name == "random":
             if by_conn:
                 conn_pod = gen.integers(n_pods, size=(reps, n_ids))
@@ -445,7 +572,7 @@ def simulate(
             dep = _fifo_single(pod, arrival, work)
         else:
             dep = _fifo_multi(pod, arrival, work, n_pods, c)
-    else:
+    if name not in _STATIC:
         stable = rho < 1
         pod, dep, work = _dynamic(
             name,
@@ -487,7 +614,16 @@ def simulate(
         "warmup": warmup,
         "time_unit_s": unit_s,
     }
-    return _summarize(params, pod, arrival, dep, work, capacity, c, stable, warmup, unit_s)
+    if not fast:
+        first = int(warmup * n_req)
+        agg = _aggregate(
+            pod[:, first:],
+            dep[:, first:] - arrival[:, first:],
+            work[:, first:],
+            arrival[:, -1] - arrival[:, first],
+            n_pods,
+        )
+    return _summarize(params, agg, capacity, c, stable, unit_s)
 
 
 def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinct, shared, conn,
@@ -658,28 +794,20 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     return pod, np.ascontiguousarray(dep_t.T), work
 
 
-def _summarize(params, pod, arrival, dep, work, capacity, c, stable, warmup, unit_s):
-    reps, n = pod.shape
-    n_pods = len(capacity)
-    first = int(warmup * n)
+def _summarize(params, agg: _Agg, capacity, c, stable, unit_s):
+    """Summary and per-pod tables from the sums of :class:`_Agg`."""
+    reps, n_pods = agg.counts.shape
     scale = 1.0 if unit_s is None else unit_s
-    resp = (dep[:, first:] - arrival[:, first:]) * scale
-    wait = np.maximum(resp - work[:, first:] * scale, 0.0)  # rounding can give -1e-16
-    p = pod[:, first:]
-    flat = p + n_pods * np.arange(reps)[:, None]
-    counts = np.bincount(flat.ravel(), minlength=reps * n_pods).reshape(reps, n_pods)
-    busy = np.bincount(flat.ravel(), weights=work[:, first:].ravel(), minlength=reps * n_pods)
-    horizon = arrival[:, -1] - arrival[:, first]
-    util = busy.reshape(reps, n_pods) / (c * horizon[:, None])
-    resp_sum = np.bincount(flat.ravel(), weights=resp.ravel(), minlength=reps * n_pods)
+    counts = agg.counts
     with np.errstate(invalid="ignore", divide="ignore"):
-        pod_mean = resp_sum.reshape(reps, n_pods) / counts
-
-    rep_means = resp.mean(axis=1)
-    q50, q95, q99 = np.quantile(resp, [0.5, 0.95, 0.99])
+        util = agg.busy / (c * agg.horizon)
+        pod_mean = agg.resp_sum / counts * scale
+    kept = counts.sum(axis=1)
+    rep_means = agg.resp_sum.sum(axis=1) / kept * scale
+    q50, q95, q99 = np.quantile(agg.kept_responses, [0.5, 0.95, 0.99]) * scale
     mean = float(rep_means.mean())
     se = float(rep_means.std(ddof=1) / math.sqrt(reps)) if reps > 1 else math.nan
-    mean_wait = float(wait.mean())
+    mean_wait = float(agg.wait_sum / kept.sum() * scale)
     offered = params["arrival_rate"] * np.asarray(
         [1.0 / n_pods] * n_pods
         if params["policy"] == "random"
