@@ -670,6 +670,9 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     pod_base = rr * n_pods
     cw = np.zeros(n_state)  # nginx current_weight per (replication, view, pod)
     counts = np.zeros(n_state, dtype=np.int64)  # in-flight requests or open connections
+    counts2 = counts.reshape(reps * views, n_pods)  # views of the same memory
+    cw2 = cw.reshape(reps * views, n_pods)
+    pods_ar = np.arange(n_pods)
     if by_conn:
         conn_id, opener, n_ids, pool = conn
         conn_id_t = np.ascontiguousarray(conn_id.T)
@@ -714,8 +717,9 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
                         ewma[key] = ewma[key] * wgt + rtt_d[sel] * (1.0 - wgt)
                         last[key] = td
                 else:
-                    counts -= np.bincount(pend_key[due], minlength=n_state)
-                    pend_t[due] = np.inf
+                    gone = np.flatnonzero(due)
+                    counts -= np.bincount(pend_key.reshape(-1)[gone], minlength=n_state)
+                    pend_t.reshape(-1)[gone] = np.inf
 
         if by_conn:
             cid = conn_id_t[j]
@@ -727,16 +731,24 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
 
         # The policy's choice, on the state block of this request's dispatcher.
         if name == "least_connections" or name == "power_of_two":
-            block = counts[vb[:, None] + np.arange(n_pods)]
+            if views == 1:
+                block = counts2
+            else:
+                cidx = vb[:, None] + pods_ar
+                block = counts[cidx]
             score = block * inv_w if weighted else block
             if name == "least_connections":
                 tied = score == score.min(axis=1, keepdims=True)
                 tw = tied * w if weighted else tied
-                cidx = vb[:, None] + np.arange(n_pods)
-                cwv = cw[cidx] + tw
-                choice = np.argmax(np.where(tied, cwv, -np.inf), axis=1)
-                cwv[rr, choice] -= tw.sum(axis=1)
-                cw[cidx] = cwv
+                if views == 1:  # update nginx's current_weight in place
+                    cw2 += tw
+                    choice = np.where(tied, cw2, -np.inf).argmax(axis=1)
+                    cw2[rr, choice] -= tw.sum(axis=1)
+                else:
+                    cwv = cw[cidx] + tw
+                    choice = np.where(tied, cwv, -np.inf).argmax(axis=1)
+                    cwv[rr, choice] -= tw.sum(axis=1)
+                    cw[cidx] = cwv
             else:
                 cj = cand_t[j]
                 choice = cj[rr, np.argmin(np.take_along_axis(score, cj, axis=1), axis=1)]
@@ -776,18 +788,18 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
             key = vb + p
             if count_requests:
                 counts[key] += 1
-            s_i = np.argmax(pend_t, axis=1)
-            full = pend_t[rr, s_i] < np.inf
+            slot = pend_t.argmax(axis=1) + rr * pcap  # flat index of a free slot (inf)
+            full = pend_t.reshape(-1)[slot] < np.inf
             if full.any():  # every slot holds a request in flight: grow the buffer
                 pend_t = np.concatenate([pend_t, np.full_like(pend_t, np.inf)], axis=1)
                 pend_key = np.concatenate([pend_key, np.zeros_like(pend_key)], axis=1)
                 pend_rtt = np.concatenate([pend_rtt, np.zeros_like(pend_rtt)], axis=1)
-                s_i = np.where(full, pcap, s_i)
+                slot = np.where(full, pcap, slot - rr * pcap) + rr * 2 * pcap
                 pcap *= 2
-            pend_t[rr, s_i] = dep
-            pend_key[rr, s_i] = key
+            pend_t.reshape(-1)[slot] = dep
+            pend_key.reshape(-1)[slot] = key
             if name == "ewma":
-                pend_rtt[rr, s_i] = dep - t
+                pend_rtt.reshape(-1)[slot] = dep - t
 
     pod = pod_t.T
     work = base / spd[pod]
