@@ -73,8 +73,10 @@ def bench_least_connections(quick):
     max_time = 4_000 if quick else 40_000
     ciw_s, ciw_requests, ciw_mean, ciw_se = run_ciw(max_time, 0.1 * max_time, seed=1)
     ciw_eps = 2 * ciw_requests / ciw_s
-    print(f"ciw       : {ciw_requests:>10,d} requests in {ciw_s:7.2f} s"
-          f" -> {ciw_eps:>12,.0f} events/s; mean response {ciw_mean:.4f} +- {ciw_se:.4f}")  # fmt: skip
+    print(
+        f"ciw       : {ciw_requests:>10,d} requests in {ciw_s:7.2f} s"
+        f" -> {ciw_eps:>12,.0f} events/s; mean response {ciw_mean:.4f} +- {ciw_se:.4f}"
+    )
 
     reps, n = (64, 10_000) if quick else (256, 40_000)
     k8_s, res = best_of(
