@@ -69,11 +69,14 @@ class SimulationResult:
         (coefficient of variation of busy fraction over pods, mean over
         replications), ``max_utilization`` (busiest pod's busy fraction, mean
         over replications), ``stable`` (no pod is offered its capacity or
-        more; if False the time columns are ``inf``) and ``time_unit``.
+        more; if False the time columns are ``inf``), ``p_unstable``
+        (fraction of replications in which some pod is offered its capacity
+        or more) and ``time_unit``.
     per_pod : pandas.DataFrame
         One row per (replication, pod): ``replication``, ``pod``, ``speed``,
-        ``weight``, ``requests``, ``share``, ``utilization`` (busy fraction of
-        the pod's threads), ``mean_response``.
+        ``weight``, ``requests``, ``share``, ``utilization`` (work brought per
+        unit time over the pod's threads: its busy fraction, above 1 when the
+        pod is overloaded), ``mean_response``.
     params : dict
         The resolved parameters (policy, aliases' options, arrival rate, ...).
     """
@@ -465,7 +468,9 @@ def simulate(
     The theory for each policy is :func:`k8smodel.lb.theory`. ``stable`` is
     False when a pod is offered at least its capacity: for ``random`` and
     ``round_robin`` by the expected share of each pod, for the state-dependent
-    policies when ``utilization >= 1``.
+    policies when ``utilization >= 1``, and with persistent connections
+    (``requests_per_connection=math.inf``) by the connections each pod actually
+    received, each carrying ``1/connections`` of the traffic.
 
     Examples
     --------
@@ -540,7 +545,6 @@ def simulate(
 
     if name in _STATIC:
         share = np.full(n_pods, 1.0 / n_pods) if name == "random" else w / w.sum()
-        stable = bool(np.all(big_lambda * share < capacity))
     if fast:
         agg = _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup)
     elif name in _STATIC:
@@ -573,7 +577,6 @@ def simulate(
         else:
             dep = _fifo_multi(pod, arrival, work, n_pods, c)
     if name not in _STATIC:
-        stable = rho < 1
         pod, dep, work = _dynamic(
             name,
             gen,
@@ -614,6 +617,18 @@ def simulate(
         "warmup": warmup,
         "time_unit_s": unit_s,
     }
+    # Which pods are offered at least their capacity, per replication.
+    if name in _STATIC:
+        overloaded = np.broadcast_to(big_lambda * share >= capacity, (reps, n_pods))
+    else:
+        overloaded = np.full((reps, n_pods), rho >= 1)
+    if by_conn and math.isinf(per_conn):
+        # Persistent connections: each carries 1/connections of the traffic for the whole
+        # run, so the realized placement (not its expectation) decides the load of a pod.
+        rows, cols = np.nonzero(opener)
+        placed = np.zeros((reps, n_pods))
+        np.add.at(placed, (rows, pod[rows, cols]), 1.0)
+        overloaded = big_lambda * placed / pool >= capacity
     if not fast:
         first = int(warmup * n_req)
         agg = _aggregate(
@@ -623,7 +638,7 @@ def simulate(
             arrival[:, -1] - arrival[:, first],
             n_pods,
         )
-    return _summarize(params, agg, capacity, c, stable, unit_s)
+    return _summarize(params, agg, capacity, c, overloaded, unit_s)
 
 
 def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinct, shared, conn,
@@ -806,7 +821,7 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     return pod, np.ascontiguousarray(dep_t.T), work
 
 
-def _summarize(params, agg: _Agg, capacity, c, stable, unit_s):
+def _summarize(params, agg: _Agg, capacity, c, overloaded, unit_s):
     """Summary and per-pod tables from the sums of :class:`_Agg`."""
     reps, n_pods = agg.counts.shape
     scale = 1.0 if unit_s is None else unit_s
@@ -820,18 +835,12 @@ def _summarize(params, agg: _Agg, capacity, c, stable, unit_s):
     mean = float(rep_means.mean())
     se = float(rep_means.std(ddof=1) / math.sqrt(reps)) if reps > 1 else math.nan
     mean_wait = float(agg.wait_sum / kept.sum() * scale)
-    offered = params["arrival_rate"] * np.asarray(
-        [1.0 / n_pods] * n_pods
-        if params["policy"] == "random"
-        else np.asarray(params["weights"]) / np.sum(params["weights"])
-    )
+    bad_rep = overloaded.any(axis=1)
+    stable = not bad_rep.any()
     if not stable:
         mean = q50 = q95 = q99 = mean_wait = math.inf
         se = math.nan
-        if params["policy"] in _STATIC:
-            pod_mean = np.where(offered >= capacity, math.inf, pod_mean)
-        else:
-            pod_mean = np.full_like(pod_mean, math.inf)
+        pod_mean = np.where(overloaded, math.inf, pod_mean)
     summary = pd.DataFrame(
         [
             {
@@ -851,6 +860,7 @@ def _summarize(params, agg: _Agg, capacity, c, stable, unit_s):
                 "cov_utilization": float(np.mean(metrics.cov(util))),
                 "max_utilization": float(np.mean(util.max(axis=1))),
                 "stable": bool(stable),
+                "p_unstable": float(bad_rep.mean()),
                 "time_unit": "s" if unit_s is not None else "service time unit",
             }
         ]
