@@ -352,3 +352,17 @@ def test_bad_input(kwargs, match):
 def test_bad_service_type():
     with pytest.raises(TypeError, match="service"):
         lb.simulate("random", pods=2, utilization=0.5, service="fast")
+
+
+def test_persistent_connections_overload_by_realized_placement():
+    # 2 persistent connections on 4 pods at utilization 0.6: each connection carries
+    # 0.6 * 4 / 2 = 1.2 requests per service time, more than one pod can serve
+    res = lb.simulate("random", pods=4, utilization=0.6, requests=2_000, replications=3,
+                      requests_per_connection=math.inf, connections=2, rng=26)  # fmt: skip
+    row = res.summary.iloc[0]
+    assert not row.stable and row.p_unstable == 1.0 and math.isinf(row.mean_response)
+    # least connections puts 4 connections on 4 different pods: 0.6 each, stable
+    res = lb.simulate("least_connections", pods=4, utilization=0.6, requests=2_000,
+                      replications=3, requests_per_connection=math.inf, connections=4,
+                      rng=26)  # fmt: skip
+    assert res.summary.stable[0] and res.summary.p_unstable[0] == 0.0
