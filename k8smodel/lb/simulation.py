@@ -940,8 +940,11 @@ def compare(
         stream (:func:`k8smodel._random.spawn_seeds`), so a point's numbers do
         not depend on the others in the grid.
     theory : bool, default True
-        Add ``theory_mean_response``, ``floor_mean_response`` (pooled M/M/n)
-        and ``ceiling_mean_response`` (random) from :func:`k8smodel.lb.theory`.
+        Add ``theory_model`` and ``theory_mean_response`` (the policy's own
+        closed form, NaN where there is none; note that ``power_of_two`` is
+        compared with its ``n -> infinity`` mean field), ``floor_mean_response``
+        (pooled M/M/n) and ``ceiling_mean_response`` (random) from
+        :func:`k8smodel.lb.theory`.
     **options
         Other keywords of :func:`simulate` (``speeds``, ``dispatchers``, ...).
 
@@ -976,6 +979,7 @@ def compare(
                 if key in options
             }
             th = _theory(pol, pods=n, utilization=u, **th_opts).iloc[0]
+            row["theory_model"] = th["model"]
             row["theory_mean_response"] = th["mean_response"]
             row["floor_mean_response"] = th["floor_mean_response"]
             row["ceiling_mean_response"] = th["ceiling_mean_response"]
