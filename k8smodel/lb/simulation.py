@@ -645,8 +645,9 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
              tau):  # fmt: skip
     """Step once over arrivals for the state-dependent policies (numpy across replications).
 
-    State lives in flat arrays indexed by ``(replication, view, pod)`` so that each
-    step is a handful of 1-D gathers and scatters. Returns the pod, departure time
+    State lives in flat arrays indexed by ``(view, pod, replication)`` (replications
+    fastest, so reductions over pods run along contiguous rows) and each step is a
+    handful of 1-D gathers and scatters. Returns the pod, departure time
     and work (service time on that pod) of every request, shape ``(reps, n)``.
     """
     reps, n = arrival.shape
@@ -663,11 +664,11 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     # Everything random is drawn before the loop; per-step columns are contiguous.
     arr_t = np.ascontiguousarray(arrival.T)
     base_t = np.ascontiguousarray(base.T)
-    # Flat offset of each replication's (view) block in the (reps, views, pods) state.
+    # Flat offset of each request's state: key(v, p, r) = (v * pods + p) * reps + r.
     if views > 1:
-        vbase_t = (np.ascontiguousarray(disp.T) + views * rr) * n_pods
+        vbase_t = np.ascontiguousarray(disp.T) * (n_pods * reps) + rr
     else:
-        vbase_const = rr * n_pods
+        vbase_const = rr
     cand_t = None
     if name == "power_of_two":
         if weighted:
@@ -682,12 +683,13 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     pod_t = np.empty((n, reps), dtype=np.int64)
     dep_t = np.empty((n, reps))
     free = np.zeros(reps * n_pods) if c == 1 else np.zeros((reps * n_pods, c))
-    pod_base = rr * n_pods
     cw = np.zeros(n_state)  # nginx current_weight per (replication, view, pod)
     counts = np.zeros(n_state, dtype=np.int64)  # in-flight requests or open connections
-    counts2 = counts.reshape(reps * views, n_pods)  # views of the same memory
-    cw2 = cw.reshape(reps * views, n_pods)
-    pods_ar = np.arange(n_pods)
+    counts_pr = counts.reshape(views * n_pods, reps)[:n_pods]  # (pods, reps) for view 0
+    cw_pr = cw.reshape(views * n_pods, reps)[:n_pods]
+    pod_off = (np.arange(n_pods) * reps)[:, None]
+    w_col = w[:, None]
+    inv_w_col = inv_w[:, None]
     if by_conn:
         conn_id, opener, n_ids, pool = conn
         conn_id_t = np.ascontiguousarray(conn_id.T)
@@ -747,26 +749,26 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
         # The policy's choice, on the state block of this request's dispatcher.
         if name == "least_connections" or name == "power_of_two":
             if views == 1:
-                block = counts2
+                block = counts_pr
             else:
-                cidx = vb[:, None] + pods_ar
+                cidx = vb + pod_off  # (pods, reps)
                 block = counts[cidx]
-            score = block * inv_w if weighted else block
+            score = block * inv_w_col if weighted else block
             if name == "least_connections":
-                tied = score == score.min(axis=1, keepdims=True)
-                tw = tied * w if weighted else tied
+                tied = score == score.min(axis=0)
+                tw = tied * w_col if weighted else tied
                 if views == 1:  # update nginx's current_weight in place
-                    cw2 += tw
-                    choice = np.where(tied, cw2, -np.inf).argmax(axis=1)
-                    cw2[rr, choice] -= tw.sum(axis=1)
+                    cw_pr += tw
+                    choice = np.where(tied, cw_pr, -np.inf).argmax(axis=0)
+                    cw_pr[choice, rr] -= tw.sum(axis=0)
                 else:
                     cwv = cw[cidx] + tw
-                    choice = np.where(tied, cwv, -np.inf).argmax(axis=1)
-                    cwv[rr, choice] -= tw.sum(axis=1)
+                    choice = np.where(tied, cwv, -np.inf).argmax(axis=0)
+                    cwv[choice, rr] -= tw.sum(axis=0)
                     cw[cidx] = cwv
             else:
                 cj = cand_t[j]
-                cs = np.take_along_axis(score, cj, axis=1)
+                cs = score[cj, rr[:, None]]
                 if distinct:  # nginx random two: the later draw wins ties
                     choice = cj[rr, d - 1 - cs[:, ::-1].argmin(axis=1)]
                 else:  # Envoy, HAProxy: the first drawn wins ties (strict <)
@@ -776,7 +778,7 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
             if cj.shape[1] == 1:
                 choice = cj[:, 0]
             else:
-                key = vb[:, None] + cj
+                key = vb[:, None] + cj * reps
                 sc = ewma[key] * np.exp(-np.maximum(t[:, None] - last[key], 0.0) / tau)
                 choice = np.where(sc[:, 1] < sc[:, 0], cj[:, 1], cj[:, 0])
 
@@ -785,13 +787,13 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
             if op.any():
                 r_o, c_o, p_o = rr[op], cid[op], p[op]
                 conn_pod[r_o, c_o] = p_o
-                conn_key[r_o, c_o] = vb[op] + p_o
-                counts[vb[op] + p_o] += 1
+                conn_key[r_o, c_o] = vb[op] + p_o * reps
+                counts[vb[op] + p_o * reps] += 1
         else:
             p = choice
 
         x = base_t[j] if uniform_speed else base_t[j] / spd[p]
-        fi = pod_base + p
+        fi = p * reps + rr
         if c == 1:
             dep = np.maximum(t, free[fi]) + x
             free[fi] = dep
@@ -804,7 +806,7 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
         dep_t[j] = dep
 
         if track:
-            key = vb + p
+            key = vb + p * reps
             if count_requests:
                 counts[key] += 1
             slot = pend_t.argmax(axis=1) + rr * pcap  # flat index of a free slot (inf)
