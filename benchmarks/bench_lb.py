@@ -78,7 +78,7 @@ def bench_least_connections(quick):
         f" -> {ciw_eps:>12,.0f} events/s; mean response {ciw_mean:.4f} +- {ciw_se:.4f}"
     )
 
-    reps, n = (64, 10_000) if quick else (256, 40_000)
+    reps, n = (256, 5_000) if quick else (1024, 10_000)
     k8_s, res = best_of(
         lambda: lb.simulate(
             "least_connections", pods=PODS, utilization=RHO, requests=n, replications=reps, rng=1
