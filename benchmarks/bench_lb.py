@@ -3,7 +3,8 @@
 1. The same least-connections M/M/1 model (4 pods, utilization 0.8, exponential
    service of mean 1) in k8smodel and in ciw (PyPI), one after the other in this
    process: events per second (an arrival and a departure per request), their
-   ratio and both mean response times. ciw routes with
+   ratio and both mean response times, beside the exact mean from the
+   join-the-shortest-queue Markov chain. ciw routes with
    ``ciw.routing.LoadBalancing`` (fewest customers present, queued or in
    service, ties to the first pod), which is least connections.
    Target: k8smodel >= 100x ciw's events per second, means within 3 %.
@@ -91,6 +92,8 @@ def bench_least_connections(quick):
           f" mean response {row.mean_response:.4f} +- {row.mean_response_se:.4f}")  # fmt: skip
     diff = abs(row.mean_response - ciw_mean) / ciw_mean
     print(f"ratio (k8smodel / ciw events per second): {k8_eps / ciw_eps:,.0f}x (target >= 100x)")
+    exact = lb.jsq_mean_response(PODS, RHO)
+    print(f"exact mean (join-the-shortest-queue Markov chain, lb.jsq_mean_response): {exact:.4f}")
     z = abs(row.mean_response - ciw_mean) / math.hypot(ciw_se, row.mean_response_se)
     print(f"means differ by {100 * diff:.2f} % (target < 3 %); difference / combined SE = {z:.1f}")
 
