@@ -94,6 +94,26 @@ def test_multithreaded_pod_matches_erlang_c():
     _close(res, expected)
 
 
+@pytest.mark.parametrize("policy", ["least_connections", "power_of_two", "ewma"])
+def test_event_loop_multithreaded_pod_matches_erlang_c(policy):
+    # with one pod every policy sends everything to it: M/M/2 at rho = 0.75,
+    # E[T] = 1 + C(2, 1.5) / (2 - 1.5) with C(2, a) = a^2 / (2 + a) (two servers, by hand)
+    a = 1.5
+    expected = 1 + (a**2 / (2 + a)) / (2 - a)
+    res = lb.simulate(policy, pods=1, concurrency=2, utilization=0.75, requests=40_000,
+                      replications=8, rng=29)  # fmt: skip
+    _close(res, expected)
+
+
+def test_time_unit_scales_reported_times():
+    kw = dict(pods=3, utilization=0.6, requests=5_000, replications=2, rng=30)
+    plain = lb.simulate("random", **kw).summary.iloc[0]
+    in_s = lb.simulate("random", time_unit_s=0.02, **kw).summary.iloc[0]
+    for col in ("mean_response", "p99_response", "mean_wait"):
+        assert in_s[col] == pytest.approx(0.02 * plain[col])
+    assert in_s.time_unit == "s"
+
+
 def test_deterministic_service_matches_md1():
     rho = 0.7
     res = lb.simulate("random", pods=2, utilization=rho, service=1.0, requests=100_000,
@@ -316,11 +336,14 @@ def test_distinct_draws_are_uniform_pairs():
     pods=st.integers(1, 6),
     rho=st.floats(0.05, 0.95),
     dispatchers=st.integers(1, 3),
+    concurrency=st.integers(1, 2),
+    per_conn=st.sampled_from([1, 5]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_invariants(policy, pods, rho, dispatchers, seed):
+def test_invariants(policy, pods, rho, dispatchers, concurrency, per_conn, seed):
     res = lb.simulate(policy, pods=pods, utilization=rho, requests=300, replications=2,
-                      dispatchers=dispatchers, rng=seed)  # fmt: skip
+                      dispatchers=dispatchers, concurrency=concurrency,
+                      requests_per_connection=per_conn, rng=seed)  # fmt: skip
     row = res.summary.iloc[0]
     assert 1 / pods - 1e-12 <= row.jain_requests <= 1 + 1e-12
     assert 1 / pods - 1e-12 <= row.max_share <= 1 + 1e-12
