@@ -409,3 +409,12 @@ def test_nginx_random_two_weighted_ties_go_to_second_draw():
     share0 = res.per_pod[res.per_pod.pod == 0].share.to_numpy()
     se = math.sqrt(0.25 * 0.75 / 40_000)
     assert (np.abs(share0 - 0.25) < 4 * se).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.floats(0, 1e6), min_size=1, max_size=300))
+def test_inplace_quantiles_equal_numpy(values):
+    arr = np.array(values)
+    expected = np.quantile(arr, [0.5, 0.95, 0.99])
+    np.testing.assert_allclose(sim._quantiles_inplace(arr.copy(), (0.5, 0.95, 0.99)), expected,
+                               rtol=1e-12, atol=1e-9)  # fmt: skip
