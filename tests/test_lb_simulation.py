@@ -373,6 +373,7 @@ def test_unknown_policy_lists_aliases():
         ({"pods": 2, "utilization": 0.5, "service": -1.0}, "service"),
         ({"pods": 2, "utilization": 0.5, "requests_per_connection": 0}, "requests_per_connection"),
         ({"pods": 2}, "utilization"),
+        ({"pods": 2, "utilization": 0.5, "weights": [1, 2]}, "weights"),
     ],
 )
 def test_bad_input(kwargs, match):

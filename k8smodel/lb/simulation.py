@@ -487,6 +487,12 @@ def simulate(
     k = check_int(dispatchers, "dispatchers", 1)
     c = check_int(concurrency, "concurrency", 1)
     spd = check_vector(speeds, "speeds", n_pods)
+    if weights is not None and name in {"random", "ewma"}:
+        raise ValueError(
+            f"weights: the {name} policy has no weights (kube-proxy's iptables and nftables "
+            "rules and ingress-nginx's ewma pick endpoints uniformly); got weights="
+            f"{weights!r}; use round_robin, least_connections or power_of_two"
+        )
     w = check_vector(weights, "weights", n_pods, integer=name == "round_robin")
     svc = check_service(service)
     d = check_int(pol.defaults.get("choices", 2) if choices is None else choices, "choices", 1)
