@@ -419,3 +419,15 @@ def test_inplace_quantiles_equal_numpy(values):
     expected = np.quantile(arr, [0.5, 0.95, 0.99])
     np.testing.assert_allclose(sim._quantiles_inplace(arr.copy(), (0.5, 0.95, 0.99)), expected,
                                rtol=1e-12, atol=1e-9)  # fmt: skip
+
+
+@pytest.mark.parametrize("policy", ["random", "round_robin"])
+def test_fast_path_keeps_every_request_in_its_sums(policy):
+    # deterministic service 1 at a negligible load: every response is exactly 1, so any
+    # request missing from (or doubled in) the per-pod sums would move the means off 1
+    res = lb.simulate(policy, pods=3, utilization=1e-9, service=1.0, requests=3_000,
+                      replications=2, warmup=0.0, rng=31)  # fmt: skip
+    assert res.summary.mean_response[0] == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(res.per_pod.mean_response, 1.0, atol=1e-12)
+    counts = res.per_pod.pivot(index="replication", columns="pod", values="requests")
+    assert (counts.sum(axis=1) == 3_000).all()

@@ -319,10 +319,13 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
         v -= a  # v is now the response time of every request
         for i in range(rc):
             first = np.searchsorted(a[i], t_warm + shift[i]).clip(starts[i], ends[i])
-            bounds = np.stack([first, ends[i]], axis=1).ravel()
+            # reduceat over [first_0, end_0, first_1, ...]: the even outputs are the kept
+            # sums of each pod (the last one runs to the end of the row); empty segments
+            # are masked below.
+            bounds = np.minimum(np.stack([first, ends[i]], axis=1).ravel()[:-1], length - 1)
             resp_i = v[i]
-            csum = np.add.reduceat(resp_i, np.minimum(bounds, length - 1))[::2]
-            wsum = np.add.reduceat(work[i], np.minimum(bounds, length - 1))[::2]
+            csum = np.add.reduceat(resp_i, bounds)[::2]
+            wsum = np.add.reduceat(work[i], bounds)[::2]
             n_kept = ends[i] - first
             csum = np.where(n_kept > 0, csum, 0.0)
             wsum = np.where(n_kept > 0, wsum, 0.0)
