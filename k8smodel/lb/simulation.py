@@ -274,15 +274,24 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
     busy_all = np.zeros((reps, n_pods))
     resp_all = np.zeros((reps, n_pods))
     horizon_all = np.zeros((reps, n_pods))
-    kept, wait_sum = [], 0.0
+    kept = np.empty(reps * n_req)  # every kept response, filled chunk by chunk
+    n_kept_total, wait_sum = 0, 0.0
     chunk = max(1, (1 << 18) // n_req)
     labels = np.arange(n_pods)
+    bufs = {}  # work arrays reused across chunks (no fresh pages for every chunk)
+
+    def buf(key, shape):
+        arr = bufs.get(key)
+        if arr is None or arr.shape != shape:
+            arr = bufs[key] = np.empty(shape)
+        return arr
+
     for r0 in range(0, reps, chunk):
         rc = min(chunk, reps - r0)
         if name == "random":
             counts = gen.multinomial(n_req, np.full(n_pods, 1.0 / n_pods), size=rc)
             length = n_req
-            a = gen.standard_exponential((rc, length))
+            a = gen.standard_exponential(out=buf("a", (rc, length)))
             np.cumsum(a, axis=1, out=a)
             a *= n_pods / big_lambda
             ends = np.cumsum(counts, axis=1)
@@ -293,17 +302,22 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
         else:
             m = n_req // n_pods
             length = m * n_pods
-            common = gen.standard_exponential((rc, length))
+            common = gen.standard_exponential(out=buf("common", (rc, length)))
             np.cumsum(common, axis=1, out=common)
             common /= big_lambda
-            a = np.ascontiguousarray(common.reshape(rc, m, n_pods).transpose(0, 2, 1))
-            a = a.reshape(rc, length)
+            a = buf("a", (rc, length))
+            a.reshape(rc, n_pods, m)[...] = common.reshape(rc, m, n_pods).transpose(0, 2, 1)
             counts = np.full((rc, n_pods), m)
             ends = np.cumsum(counts, axis=1)
             starts = ends - counts
             before = np.zeros((rc, n_pods))
             pod_of_seg = (labels + gen.integers(n_pods, size=(rc, 1))) % n_pods
-        work = svc.draw(gen, (rc, length))
+        if svc.kind == "exponential":
+            work = gen.standard_exponential(out=buf("work", (rc, length)))
+            if svc.mean != 1.0:
+                work *= svc.mean
+        else:
+            work = svc.draw(gen, (rc, length))
         if not uniform:
             work /= np.repeat(spd[pod_of_seg].ravel(), counts.ravel()).reshape(rc, length)
         last = np.where(counts > 0, np.take_along_axis(a, np.maximum(ends - 1, 0), axis=1), 0.0)
@@ -311,8 +325,8 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
         span = 2.0 * (last.max(axis=1) + work.sum(axis=1)) + 1.0
         shift = labels * span[:, None]  # (rc, pods)
         a += np.repeat((shift - before).ravel(), counts.ravel()).reshape(rc, length)
-        cw = np.cumsum(work, axis=1)
-        v = a - cw
+        cw = np.cumsum(work, axis=1, out=buf("cw", (rc, length)))
+        v = np.subtract(a, cw, out=buf("v", (rc, length)))
         v += work
         np.maximum.accumulate(v, axis=1, out=v)
         v += cw
@@ -335,14 +349,16 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
             busy_all[r0 + i, p] = wsum
             horizon_all[r0 + i, p] = np.maximum(last[i] - t_warm, 0.0)
             wait_sum += float(csum.sum() - wsum.sum())
-            kept.extend(resp_i[f:e] for f, e in zip(first, ends[i], strict=True))
+            for f, e in zip(first, ends[i], strict=True):  # copy: the buffers are reused
+                kept[n_kept_total : n_kept_total + e - f] = resp_i[f:e]
+                n_kept_total += e - f
     return _Agg(
         counts=counts_all,
         busy=busy_all,
         resp_sum=resp_all,
         horizon=horizon_all,
         wait_sum=max(wait_sum, 0.0),
-        kept_responses=np.concatenate(kept),
+        kept_responses=kept[:n_kept_total],
     )
 
 
