@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ __all__ = ["validate", "validation_record", "QUICK", "FULL"]
 
 #: Settings of a quick run (about a minute) and of the full run behind data/lab_validation.csv.
 QUICK = {"utilizations": (0.7,), "requests": 400, "calibration_requests": 100}
-FULL = {"utilizations": (0.5, 0.8), "requests": 2000, "calibration_requests": 300}
+FULL = {"utilizations": (0.5, 0.8), "requests": 3000, "calibration_requests": 300}
 
 
 def validation_record(measured: pd.DataFrame, comparison: pd.DataFrame | None) -> pd.DataFrame:
@@ -66,6 +67,8 @@ def validate(*, quick: bool = False, out: Path | None = None, seed: int = 202611
     if comparison is not None:
         from k8smodel import plotting
 
+        # Figures go where `make reproduce` puts them unless the caller chose a folder.
+        os.environ.setdefault(plotting.FIGURES_ENV, "build/figures/lab")
         plotting.use_style()
         fig = plot_comparison(comparison)
         for path in plotting.savefig(fig, "lab_validation"):

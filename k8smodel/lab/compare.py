@@ -378,5 +378,4 @@ def plot_comparison(comparison: pd.DataFrame, *, ax=None):
     ax[1].set_ylabel("measured Jain index")
     ax[1].set_title("Fairness of the shares")
     ax[0].legend(fontsize=7, ncol=1, loc="upper left")
-    fig.tight_layout()
     return fig
