@@ -173,6 +173,8 @@ def _row(**kw):
         "predicted_mean_overhead_ms": 48.0,
         "measured_jain": 0.99,
         "predicted_jain": 0.995,
+        "predicted_jain_lo": 0.98,
+        "predicted_jain_hi": 0.999,
         "ok": 400,
         "share_0": 0.5,
         "share_1": 0.5,
@@ -190,6 +192,10 @@ def test_verdict_tolerance_and_exact_round_robin():
     assert ok and "exactly equal" in text
     ok, text = lab.verdict(_row(policy="round_robin", share_0=0.6, share_1=0.4))
     assert not ok and "NOT equal" in text
+    ok, text = lab.verdict(_row(measured_jain=0.95))
+    assert not ok and "OUTSIDE" in text
+    ok, text = lab.verdict(_row(predicted_max_pod_utilization=0.95))
+    assert ok and "unreliable" in text
 
 
 # --- workload pieces ----------------------------------------------------------------------
@@ -309,3 +315,51 @@ def test_missing_binary_is_reported_and_nothing_starts(monkeypatch, capsys):
     assert validate(quick=True) == 2
     assert "not installed" in capsys.readouterr().err
     assert _procs.live_pids() == before
+
+
+def test_compare_with_model_scales_the_lb_prediction():
+    # A measured row for nginx random with 4 pods at realized load 0.5 and a 20 ms mean
+    # service time: each pod is M/M/1, whose mean time in system is 1 / (mu - lambda) =
+    # 20 ms / (1 - 0.5) = 40 ms (e.g. Kleinrock, Queueing Systems I, eq. 3.26).
+    measured = pd.DataFrame(
+        [
+            {
+                "case": "nginx random",
+                "balancer": "nginx",
+                "policy": "random",
+                "workers": 1,
+                "zone": False,
+                "pods": 4,
+                "utilization": 0.5,
+                "utilization_realized": 0.5,
+                "mean_service_ms": 20.0,
+                "mean_ms": 42.0,
+                "mean_se_ms": 1.5,
+                "p95_ms": 125.0,
+                "pod_mean_ms": 40.0,
+                "overhead_mean_ms": 2.0,
+                "overhead_p50_ms": 1.8,
+                "jain": 0.999,
+                "max_share": 0.26,
+                "ok": 2000,
+                **{f"share_{i}": 0.25 for i in range(4)},
+            }
+        ]
+    )
+    out = lab.compare_with_model(measured, requests=40_000, replications=4, rng=3)
+    assert list(out.columns[: len(lab.COMPARISON_COLUMNS)]) == list(lab.COMPARISON_COLUMNS)
+    row = out.iloc[0]
+    assert row.predicted_mean_ms == pytest.approx(40.0, abs=4 * row.predicted_mean_se_ms + 0.5)
+    assert row.predicted_mean_overhead_ms == pytest.approx(row.predicted_mean_ms + 2.0)
+    # M/M/1 time in system is exponential: p95 = -ln(0.05) x 40 ms = 119.8 ms.
+    assert row.predicted_p95_ms == pytest.approx(-np.log(0.05) * 40.0, rel=0.06)
+    assert 0.25 <= row.predicted_jain_lo <= row.predicted_jain <= row.predicted_jain_hi <= 1.0
+    assert bool(row.agrees) and row.verdict.startswith("agrees")
+    # A stored record splits back into its measured part, which compares the same way.
+    from k8smodel.lab.cli import measured_part, validation_record
+
+    record = validation_record(measured, out)
+    back = measured_part(record)
+    assert set(back.columns) == set(measured.columns)
+    again = lab.compare_with_model(back, requests=40_000, replications=4, rng=3)
+    assert again.predicted_mean_ms.iloc[0] == row.predicted_mean_ms

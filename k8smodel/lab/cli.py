@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from k8smodel.lab.balancers import BalancerUnavailable, find_binary
-from k8smodel.lab.compare import compare_with_model, plot_comparison
+from k8smodel.lab.compare import COMPARISON_COLUMNS, compare_with_model, plot_comparison
 from k8smodel.lab.harness import run_validation
 
-__all__ = ["validate", "validation_record", "QUICK", "FULL"]
+__all__ = ["validate", "validation_record", "measured_part", "QUICK", "FULL"]
 
 #: Settings of a quick run (about a minute) and of the full run behind data/lab_validation.csv.
 QUICK = {"utilizations": (0.7,), "requests": 400, "calibration_requests": 100}
@@ -30,6 +30,20 @@ def validation_record(measured: pd.DataFrame, comparison: pd.DataFrame | None) -
     return pd.concat(
         [comparison.reset_index(drop=True), measured[keep].reset_index(drop=True)], axis=1
     )
+
+
+def measured_part(record: pd.DataFrame) -> pd.DataFrame:
+    """The measured columns of a stored validation record (the inverse of ``validation_record``).
+
+    Use it to redo the comparison of a stored run without new traffic, for example after the
+    model changed: ``compare_with_model(measured_part(pd.read_csv(path)))``.
+    """
+    keep = {"case", "balancer", "policy", "workers", "zone", "pods", "utilization"}
+    keep |= {"utilization_realized", "overhead_mean_ms"}
+    derived = (set(COMPARISON_COLUMNS) - keep) | {
+        c for c in record.columns if c.startswith("predicted_")
+    }
+    return record[[c for c in record.columns if c not in derived]]
 
 
 def validate(*, quick: bool = False, out: Path | None = None, seed: int = 20261127) -> int:

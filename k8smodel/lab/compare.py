@@ -52,6 +52,7 @@ COMPARISON_COLUMNS = (
     "predicted_jain_hi",
     "measured_max_share",
     "predicted_max_share",
+    "predicted_max_pod_utilization",
     "agrees",
     "verdict",
 )
@@ -216,6 +217,12 @@ def verdict(row) -> tuple[bool, str]:
         text = "slower than the model: " + text
     else:
         text = "faster than the model: " + text
+    busiest = row.get("predicted_max_pod_utilization", 0.0)
+    if busiest >= 0.9:
+        text += (
+            f" [a pod is offered {busiest:.0%} of its capacity: its queue needs far more "
+            "requests than this run to settle, so the measured mean is unreliable]"
+        )
     shares = [c for c in row.index if c.startswith("share_")]
     exact_rr = row["policy"] in ("round_robin", "roundrobin") and (
         row["balancer"] == "haproxy" or row["workers"] == 1 or row["zone"]
@@ -307,6 +314,9 @@ def compare_with_model(
             "predicted_jain_hi": p["jain_hi"],
             "measured_max_share": m["max_share"],
             "predicted_max_share": p["max_share"],
+            "predicted_max_pod_utilization": float(
+                m["utilization_realized"] * int(m["pods"]) * np.max(p["shares"])
+            ),
             "ok": m["ok"],
         }
         pods = int(m["pods"])
@@ -346,29 +356,34 @@ def plot_comparison(comparison: pd.DataFrame, *, ax=None):
         fig, ax = plt.subplots(1, 2, figsize=(11, 4.8))
     else:
         fig = ax[0].figure
+    from matplotlib import colormaps, ticker
+
     markers = {"nginx": "o", "haproxy": "s"}
     cases = list(dict.fromkeys(comparison["case"]))
-    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    palette = colormaps["tab20"].colors
     for i, case in enumerate(cases):
         g = comparison[comparison["case"] == case]
+        color = palette[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20]
         style = {"marker": markers.get(g["balancer"].iloc[0], "o"), "ls": "none", "ms": 6}
-        color = colors[i % len(colors)] if i < len(colors) else f"C{i % 10}"
         ax[0].errorbar(
             g["predicted_mean_overhead_ms"],
             g["measured_mean_ms"],
             yerr=2 * g["measured_mean_se_ms"],
             color=color,
             label=case,
-            mfc=color if i < 10 else "none",
             **style,
         )
-        ax[1].plot(g["predicted_jain"], g["measured_jain"], color=color, **style)
+        ax[1].plot(g["predicted_jain"], g["measured_jain"], color=color, alpha=0.85, **style)
     both = np.r_[comparison["predicted_mean_overhead_ms"], comparison["measured_mean_ms"]]
     lim = [0.8 * np.nanmin(both), 1.25 * np.nanmax(both)]
-    ax[0].plot(lim, lim, color="0.5", lw=1, zorder=0)
-    ax[0].fill_between(lim, np.multiply(lim, 0.9), np.multiply(lim, 1.1), color="0.9", zorder=-1)
     ax[0].set_xscale("log")
     ax[0].set_yscale("log")
+    ax[0].plot(lim, lim, color="0.5", lw=1, zorder=0)
+    ax[0].fill_between(lim, np.multiply(lim, 0.9), np.multiply(lim, 1.1), color="0.9", zorder=-1)
+    for axis in (ax[0].xaxis, ax[0].yaxis):
+        axis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        axis.set_minor_formatter(ticker.NullFormatter())
     ax[0].set_xlabel("predicted mean response + overhead (ms)")
     ax[0].set_ylabel("measured mean response (ms)")
     ax[0].set_title("Mean response: measured vs k8smodel.lb")
