@@ -1,4 +1,4 @@
-"""Load distribution over a Service's pods: dispatch policies, vectorized simulator, queueing theory.
+"""Load distribution over a Service's pods: policies, vectorized simulator, queueing theory.
 
 * :func:`simulate` / :func:`compare`: Poisson requests through a named policy
   (``random``, ``round_robin``, ``least_connections``, ``power_of_two``,
@@ -12,6 +12,8 @@ from k8smodel.lb import connections, policies
 from k8smodel.lb.connections import (
     approx_expected_jain,
     expected_idle_pods,
+    max_load_order,
+    place_d_choice,
     place_random,
     random_connections_summary,
 )
@@ -43,6 +45,8 @@ __all__ = [
     "erlang_c",
     "expected_idle_pods",
     "gi_m1_sigma",
+    "max_load_order",
+    "place_d_choice",
     "place_random",
     "policies",
     "random_connections_summary",

@@ -19,6 +19,8 @@ __all__ = [
     "expected_idle_pods",
     "approx_expected_jain",
     "random_connections_summary",
+    "place_d_choice",
+    "max_load_order",
 ]
 
 
@@ -152,3 +154,96 @@ def random_connections_summary(
         "idle_expected": expected_idle_pods(connections, pods),
         "max_share_mean": float(metrics.max_share(counts).mean()),
     }
+
+
+def place_d_choice(
+    connections: int,
+    pods: int,
+    *,
+    choices: int = 2,
+    replications: int = 1,
+    rng: RngLike = None,
+) -> np.ndarray:
+    """Place connections one by one, each on the least loaded of ``choices`` random pods.
+
+    Parameters
+    ----------
+    connections : int
+        Number of connections ``N >= 0``, placed in sequence.
+    pods : int
+        Number of pods ``n >= 1``.
+    choices : int, default 2
+        ``d``: pods drawn uniformly *with replacement* per connection (as
+        Envoy's least-request draws, ``least_request_lb.cc``); the connection
+        goes to the one holding the fewest connections, the first drawn on ties.
+        ``d = 1`` is :func:`place_random`.
+    replications : int, default 1
+        Independent placements (simulated side by side).
+    rng : int, Generator, SeedSequence or None
+        Randomness.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer array ``(replications, pods)``: connections per pod.
+
+    Notes
+    -----
+    This is the greedy d-choice process of Azar, Broder, Karlin and Upfal,
+    whose maximum load with ``N = n`` is ``ln ln n / ln d + O(1)`` with high
+    probability, against about ``ln n / ln ln n`` for one choice (see
+    :func:`max_load_order`). It models long-lived connections balanced by a
+    least-connections or power-of-two balancer that never sees them close.
+
+    References
+    ----------
+    Y. Azar, A. Z. Broder, A. R. Karlin, E. Upfal, "Balanced Allocations",
+    SIAM J. Comput. 29(1), 1999, doi:10.1137/S0097539795288490, Theorem 1.1.
+    """
+    n_conn = _check_count(connections, "connections", 0)
+    n_pods = _check_count(pods, "pods", 1)
+    d = _check_count(choices, "choices", 1)
+    reps = _check_count(replications, "replications", 1)
+    gen = as_generator(rng)
+    if d == 1:
+        return place_random(n_conn, n_pods, replications=reps, rng=gen)
+    draws = gen.integers(n_pods, size=(n_conn, reps, d))
+    loads = np.zeros((reps, n_pods), dtype=np.int64)
+    rows = np.arange(reps)
+    for j in range(n_conn):
+        cand = draws[j]
+        best = cand[rows, np.argmin(np.take_along_axis(loads, cand, axis=1), axis=1)]
+        loads[rows, best] += 1
+    return loads
+
+
+def max_load_order(pods: int, choices: int = 1) -> float:
+    r"""Leading-order maximum load of ``n`` connections on ``n`` pods.
+
+    Parameters
+    ----------
+    pods : int
+        ``n >= 3`` (the logarithms need ``ln ln n > 0``).
+    choices : int, default 1
+        ``d``.
+
+    Returns
+    -------
+    float
+        :math:`\ln n / \ln \ln n` for ``d = 1`` and :math:`\ln \ln n / \ln d`
+        for ``d >= 2``. These are leading terms: the actual maximum differs by
+        lower-order terms (one choice) or an additive :math:`O(1)` (``d``
+        choices), so use them for the shape of the growth, not as a prediction.
+
+    References
+    ----------
+    G. H. Gonnet, "Expected Length of the Longest Probe Sequence in Hash Code
+    Searching", J. ACM 28(2), 1981, doi:10.1145/322248.322254 (one choice);
+    Azar, Broder, Karlin, Upfal, SIAM J. Comput. 29(1), 1999,
+    doi:10.1137/S0097539795288490 (``d`` choices).
+    """
+    n = _check_count(pods, "pods", 3)
+    d = _check_count(choices, "choices", 1)
+    if d == 1:
+        return float(np.log(n) / np.log(np.log(n)))
+    return float(np.log(np.log(n)) / np.log(d))

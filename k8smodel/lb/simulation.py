@@ -1,4 +1,4 @@
-"""Vectorized simulation of a Service's pods behind a dispatch policy.
+r"""Vectorized simulation of a Service's pods behind a dispatch policy.
 
 All randomness is drawn in bulk before any queueing is done:
 
@@ -6,9 +6,9 @@ All randomness is drawn in bulk before any queueing is done:
   the pod of every request is computed at once, and each pod's FIFO queue is
   solved by a vectorized Lindley recursion: with the requests of one pod in
   time order, arrival times :math:`A_k` and service times :math:`X_k`, the
-  departure times are :math:`D_k = C_k + \\max_{j \\le k}(A_j - C_{j-1})`
-  where :math:`C_k = \\sum_{j \\le k} X_j` (unrolling
-  :math:`D_k = \\max(A_k, D_{k-1}) + X_k`; Lindley, Proc. Camb. Phil. Soc. 48,
+  departure times are :math:`D_k = C_k + \max_{j \le k}(A_j - C_{j-1})`
+  where :math:`C_k = \sum_{j \le k} X_j` (unrolling
+  :math:`D_k = \max(A_k, D_{k-1}) + X_k`; Lindley, Proc. Camb. Phil. Soc. 48,
   1952, doi:10.1017/S0305004100027638). A cumulative sum and a running maximum
   over all pods at once (offsets keep the pods apart) replace the loop over
   requests. Multi-threaded pods (``concurrency > 1``) use the Kiefer-Wolfowitz
@@ -69,11 +69,14 @@ class SimulationResult:
         (coefficient of variation of busy fraction over pods, mean over
         replications), ``max_utilization`` (busiest pod's busy fraction, mean
         over replications), ``stable`` (no pod is offered its capacity or
-        more; if False the time columns are ``inf``) and ``time_unit``.
+        more; if False the time columns are ``inf``), ``p_unstable``
+        (fraction of replications in which some pod is offered its capacity
+        or more) and ``time_unit``.
     per_pod : pandas.DataFrame
         One row per (replication, pod): ``replication``, ``pod``, ``speed``,
-        ``weight``, ``requests``, ``share``, ``utilization`` (busy fraction of
-        the pod's threads), ``mean_response``.
+        ``weight``, ``requests``, ``share``, ``utilization`` (work brought per
+        unit time over the pod's threads: its busy fraction, above 1 when the
+        pod is overloaded), ``mean_response``.
     params : dict
         The resolved parameters (policy, aliases' options, arrival rate, ...).
     """
@@ -224,6 +227,122 @@ def _fifo_multi(
     return d_pad[group, rank]
 
 
+@dataclass
+class _Agg:
+    """Per-replication and per-pod sums from which the result tables are built."""
+
+    counts: np.ndarray  # (reps, pods) requests kept
+    busy: np.ndarray  # (reps, pods) work done
+    resp_sum: np.ndarray  # (reps, pods) sum of response times
+    horizon: np.ndarray  # (reps, pods) observed time window
+    wait_sum: float
+    kept_responses: np.ndarray  # every kept response time, for pooled quantiles
+
+
+def _aggregate(pod, resp, work, horizon, n_pods) -> _Agg:
+    """Sums over requests given in (replication, request) arrays, all kept."""
+    reps = pod.shape[0]
+    size = reps * n_pods
+    flat = (pod + n_pods * np.arange(reps)[:, None]).ravel()
+    return _Agg(
+        counts=np.bincount(flat, minlength=size).reshape(reps, n_pods),
+        busy=np.bincount(flat, weights=work.ravel(), minlength=size).reshape(reps, n_pods),
+        resp_sum=np.bincount(flat, weights=resp.ravel(), minlength=size).reshape(reps, n_pods),
+        horizon=np.broadcast_to(np.asarray(horizon, float)[:, None], (reps, n_pods)),
+        wait_sum=float(np.maximum(resp - work, 0.0).sum()),
+        kept_responses=resp.ravel(),
+    )
+
+
+def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -> _Agg:
+    """Random split, or round robin with one cursor, for single-thread pods: no sort, no loop.
+
+    ``random``: by Poisson splitting each pod receives an independent Poisson
+    stream of rate ``Lambda / n``; the numbers of requests per pod are
+    multinomial. ``round_robin``: pod ``(start + i) mod n`` receives arrivals
+    ``i, i + n, i + 2n, ...`` of the common stream, read off by a reshape.
+    Each replication's requests are laid out pod after pod; shifting pod ``i``'s
+    times by ``i`` spans longer than any busy period makes the row one queue
+    that empties between pods, so one cumulative sum and one running maximum
+    (the unrolled Lindley recursion) give every departure. Replications are
+    processed in chunks that stay in cache. Requests that arrive before
+    ``warmup * requests / Lambda`` are left out.
+    """
+    uniform = bool(np.all(spd == 1.0))
+    t_warm = warmup * n_req / big_lambda
+    counts_all = np.zeros((reps, n_pods), dtype=np.int64)
+    busy_all = np.zeros((reps, n_pods))
+    resp_all = np.zeros((reps, n_pods))
+    horizon_all = np.zeros((reps, n_pods))
+    kept, wait_sum = [], 0.0
+    chunk = max(1, (1 << 18) // n_req)
+    labels = np.arange(n_pods)
+    for r0 in range(0, reps, chunk):
+        rc = min(chunk, reps - r0)
+        if name == "random":
+            counts = gen.multinomial(n_req, np.full(n_pods, 1.0 / n_pods), size=rc)
+            length = n_req
+            a = gen.standard_exponential((rc, length))
+            np.cumsum(a, axis=1, out=a)
+            a *= n_pods / big_lambda
+            ends = np.cumsum(counts, axis=1)
+            starts = ends - counts
+            before = np.where(starts > 0, np.take_along_axis(a, np.maximum(starts - 1, 0), axis=1),
+                              0.0)  # fmt: skip
+            pod_of_seg = np.broadcast_to(labels, (rc, n_pods))
+        else:
+            m = n_req // n_pods
+            length = m * n_pods
+            common = gen.standard_exponential((rc, length))
+            np.cumsum(common, axis=1, out=common)
+            common /= big_lambda
+            a = np.ascontiguousarray(common.reshape(rc, m, n_pods).transpose(0, 2, 1))
+            a = a.reshape(rc, length)
+            counts = np.full((rc, n_pods), m)
+            ends = np.cumsum(counts, axis=1)
+            starts = ends - counts
+            before = np.zeros((rc, n_pods))
+            pod_of_seg = (labels + gen.integers(n_pods, size=(rc, 1))) % n_pods
+        work = svc.draw(gen, (rc, length))
+        if not uniform:
+            work /= np.repeat(spd[pod_of_seg].ravel(), counts.ravel()).reshape(rc, length)
+        last = np.where(counts > 0, np.take_along_axis(a, np.maximum(ends - 1, 0), axis=1), 0.0)
+        last -= before  # each pod's own clock starts at 0 (random: the stream up to it is removed)
+        span = 2.0 * (last.max(axis=1) + work.sum(axis=1)) + 1.0
+        shift = labels * span[:, None]  # (rc, pods)
+        a += np.repeat((shift - before).ravel(), counts.ravel()).reshape(rc, length)
+        cw = np.cumsum(work, axis=1)
+        v = a - cw
+        v += work
+        np.maximum.accumulate(v, axis=1, out=v)
+        v += cw
+        v -= a  # v is now the response time of every request
+        for i in range(rc):
+            first = np.searchsorted(a[i], t_warm + shift[i]).clip(starts[i], ends[i])
+            bounds = np.stack([first, ends[i]], axis=1).ravel()
+            resp_i = v[i]
+            csum = np.add.reduceat(resp_i, np.minimum(bounds, length - 1))[::2]
+            wsum = np.add.reduceat(work[i], np.minimum(bounds, length - 1))[::2]
+            n_kept = ends[i] - first
+            csum = np.where(n_kept > 0, csum, 0.0)
+            wsum = np.where(n_kept > 0, wsum, 0.0)
+            p = pod_of_seg[i]
+            counts_all[r0 + i, p] = n_kept
+            resp_all[r0 + i, p] = csum
+            busy_all[r0 + i, p] = wsum
+            horizon_all[r0 + i, p] = np.maximum(last[i] - t_warm, 0.0)
+            wait_sum += float(csum.sum() - wsum.sum())
+            kept.extend(resp_i[f:e] for f, e in zip(first, ends[i], strict=True))
+    return _Agg(
+        counts=counts_all,
+        busy=busy_all,
+        resp_sum=resp_all,
+        horizon=horizon_all,
+        wait_sum=max(wait_sum, 0.0),
+        kept_responses=np.concatenate(kept),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # The simulator
 
@@ -264,7 +383,7 @@ def simulate(
     warmup: float = 0.1,
     time_unit_s: float | None = None,
 ) -> SimulationResult:
-    """Simulate Poisson requests dispatched to a Service's pods by ``policy``.
+    r"""Simulate Poisson requests dispatched to a Service's pods by ``policy``.
 
     Parameters
     ----------
@@ -278,10 +397,10 @@ def simulate(
     pods : int
         Number of pods ``n >= 1``.
     utilization : float, optional
-        :math:`\\rho = \\Lambda / \\sum_i c \\mu_i`, the offered load over the
+        :math:`\rho = \Lambda / \sum_i c \mu_i`, the offered load over the
         total capacity; give this or ``arrival_rate``.
     arrival_rate : float, optional
-        Total arrival rate :math:`\\Lambda` (per time unit of ``service``).
+        Total arrival rate :math:`\Lambda` (per time unit of ``service``).
     requests : int, default 100_000
         Requests per replication (the first ``warmup`` fraction is discarded).
     replications : int, default 8
@@ -349,7 +468,9 @@ def simulate(
     The theory for each policy is :func:`k8smodel.lb.theory`. ``stable`` is
     False when a pod is offered at least its capacity: for ``random`` and
     ``round_robin`` by the expected share of each pod, for the state-dependent
-    policies when ``utilization >= 1``.
+    policies when ``utilization >= 1``, and with persistent connections
+    (``requests_per_connection=math.inf``) by the connections each pod actually
+    received, each carrying ``1/connections`` of the traffic.
 
     Examples
     --------
@@ -405,18 +526,28 @@ def simulate(
 
     gen = as_generator(rng)
     shape = (reps, n_req)
-    arrival = np.cumsum(gen.standard_exponential(shape), axis=1)
-    arrival /= big_lambda
-    base = svc.draw(gen, shape)
-    disp = gen.integers(k, size=shape) if k > 1 else None
     by_conn = per_conn > 1
+    # Random split and single-cursor round robin of FIFO pods need no sort (see _static_fast).
+    fast = (
+        name in _STATIC
+        and c == 1
+        and not by_conn
+        and (name == "random" or (k == 1 and bool(np.all(w == w[0]))))
+    )
+    if not fast:
+        base = svc.draw(gen, shape)
+        arrival = np.cumsum(gen.standard_exponential(shape), axis=1)
+        arrival /= big_lambda
+        disp = gen.integers(k, size=shape) if k > 1 else None
     if by_conn:
         conn_id, opener, _ = _connections(gen, reps, n_req, per_conn, pool)
         n_ids = int(conn_id.max()) + 1
 
     if name in _STATIC:
         share = np.full(n_pods, 1.0 / n_pods) if name == "random" else w / w.sum()
-        stable = bool(np.all(big_lambda * share < capacity))
+    if fast:
+        agg = _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup)
+    elif name in _STATIC:
         if name == "random":
             if by_conn:
                 conn_pod = gen.integers(n_pods, size=(reps, n_ids))
@@ -445,8 +576,7 @@ def simulate(
             dep = _fifo_single(pod, arrival, work)
         else:
             dep = _fifo_multi(pod, arrival, work, n_pods, c)
-    else:
-        stable = rho < 1
+    if name not in _STATIC:
         pod, dep, work = _dynamic(
             name,
             gen,
@@ -487,189 +617,230 @@ def simulate(
         "warmup": warmup,
         "time_unit_s": unit_s,
     }
-    return _summarize(params, pod, arrival, dep, work, capacity, c, stable, warmup, unit_s)
+    # Which pods are offered at least their capacity, per replication.
+    if name in _STATIC:
+        overloaded = np.broadcast_to(big_lambda * share >= capacity, (reps, n_pods))
+    else:
+        overloaded = np.full((reps, n_pods), rho >= 1)
+    if by_conn and math.isinf(per_conn):
+        # Persistent connections: each carries 1/connections of the traffic for the whole
+        # run, so the realized placement (not its expectation) decides the load of a pod.
+        rows, cols = np.nonzero(opener)
+        placed = np.zeros((reps, n_pods))
+        np.add.at(placed, (rows, pod[rows, cols]), 1.0)
+        overloaded = big_lambda * placed / pool >= capacity
+    if not fast:
+        first = int(warmup * n_req)
+        agg = _aggregate(
+            pod[:, first:],
+            dep[:, first:] - arrival[:, first:],
+            work[:, first:],
+            arrival[:, -1] - arrival[:, first],
+            n_pods,
+        )
+    return _summarize(params, agg, capacity, c, overloaded, unit_s)
 
 
 def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinct, shared, conn,
              tau):  # fmt: skip
-    """Step once over arrivals for the state-dependent policies (numpy across replications)."""
+    """Step once over arrivals for the state-dependent policies (numpy across replications).
+
+    State lives in flat arrays indexed by ``(replication, view, pod)`` so that each
+    step is a handful of 1-D gathers and scatters. Returns the pod, departure time
+    and work (service time on that pod) of every request, shape ``(reps, n)``.
+    """
     reps, n = arrival.shape
     rr = np.arange(reps)
     views = k if (k > 1 and not shared) else 1
-    view_of = disp if views > 1 else None
     weighted = not np.all(w == w[0])
     inv_w = 1.0 / w
-
-    # Candidates drawn in bulk.
-    if name == "power_of_two":
-        if weighted:
-            cand = _weighted_draws(gen, (reps, n), w, d, distinct)
-        elif distinct:
-            cand = _distinct_draws(gen, (reps, n), n_pods, d)
-        else:
-            cand = gen.integers(n_pods, size=(reps, n, d))
-    elif name == "ewma":
-        cand = _distinct_draws(gen, (reps, n), n_pods, min(2, n_pods))
-
-    pod_out = np.empty((reps, n), dtype=np.int64)
-    dep_out = np.empty((reps, n))
-    work_out = np.empty((reps, n))
-    free = np.zeros((reps, n_pods)) if c == 1 else np.zeros((reps, n_pods, c))
-    cw = np.zeros((reps, views, n_pods))
+    uniform_speed = bool(np.all(spd == 1.0))
     by_conn = conn is not None
     count_requests = name in {"least_connections", "power_of_two"} and not by_conn
-    if count_requests:
-        cap = 16
-        buf = np.full((reps, views, n_pods, cap), -np.inf)
+    track = count_requests or name == "ewma"
+    n_state = reps * views * n_pods
+
+    # Everything random is drawn before the loop; per-step columns are contiguous.
+    arr_t = np.ascontiguousarray(arrival.T)
+    base_t = np.ascontiguousarray(base.T)
+    # Flat offset of each replication's (view) block in the (reps, views, pods) state.
+    if views > 1:
+        vbase_t = (np.ascontiguousarray(disp.T) + views * rr) * n_pods
+    else:
+        vbase_const = rr * n_pods
+    cand_t = None
+    if name == "power_of_two":
+        if weighted:
+            cand_t = _weighted_draws(gen, (n, reps), w, d, distinct)
+        elif distinct:
+            cand_t = _distinct_draws(gen, (n, reps), n_pods, d)
+        else:
+            cand_t = gen.integers(n_pods, size=(n, reps, d))
+    elif name == "ewma":
+        cand_t = _distinct_draws(gen, (n, reps), n_pods, min(2, n_pods))
+
+    pod_t = np.empty((n, reps), dtype=np.int64)
+    dep_t = np.empty((n, reps))
+    free = np.zeros(reps * n_pods) if c == 1 else np.zeros((reps * n_pods, c))
+    pod_base = rr * n_pods
+    cw = np.zeros(n_state)  # nginx current_weight per (replication, view, pod)
+    counts = np.zeros(n_state, dtype=np.int64)  # in-flight requests or open connections
+    counts2 = counts.reshape(reps * views, n_pods)  # views of the same memory
+    cw2 = cw.reshape(reps * views, n_pods)
+    pods_ar = np.arange(n_pods)
     if by_conn:
         conn_id, opener, n_ids, pool = conn
+        conn_id_t = np.ascontiguousarray(conn_id.T)
+        opener_t = np.ascontiguousarray(opener.T)
         conn_pod = np.zeros((reps, n_ids), dtype=np.int64)
-        conn_view = np.zeros((reps, n_ids), dtype=np.int64)
-        conn_count = np.zeros((reps, views, n_pods))
+        conn_key = np.zeros((reps, n_ids), dtype=np.int64)  # flat state index of the connection
     if name == "ewma":
-        ewma = np.zeros((reps, views, n_pods))
-        last = np.zeros((reps, views, n_pods))
+        ewma = np.zeros(n_state)
+        last = np.zeros(n_state)
+    if track:
         pcap = 8
-        pend_t = np.full((reps, views, n_pods, pcap), np.inf)
-        pend_rtt = np.zeros((reps, views, n_pods, pcap))
+        # Requests in flight: completion time (inf marks a free slot), state index, rtt.
+        pend_t = np.full((reps, pcap), np.inf)
+        pend_key = np.zeros((reps, pcap), dtype=np.int64)
+        pend_rtt = np.zeros((reps, pcap))
 
     for j in range(n):
-        t = arrival[:, j]
-        view = view_of[:, j] if view_of is not None else np.zeros(reps, dtype=np.int64)
+        t = arr_t[j]
+        vb = vbase_t[j] if views > 1 else vbase_const
 
-        if name == "ewma":
-            # Apply completed responses (ewma.lua after_balance) in time order.
-            due = pend_t <= t[:, None, None, None]
-            while due.any():
-                masked = np.where(due, pend_t, np.inf)
-                idx = np.argmin(masked, axis=-1)[..., None]
-                has = due.any(axis=-1)
-                td = np.take_along_axis(masked, idx, axis=-1)[..., 0]
-                rtt = np.take_along_axis(pend_rtt, idx, axis=-1)[..., 0]
-                wgt = np.exp(-np.maximum(td - last, 0.0) / tau)
-                ewma = np.where(has, ewma * wgt + rtt * (1.0 - wgt), ewma)
-                last = np.where(has, td, last)
-                np.put_along_axis(pend_t, idx, np.where(has[..., None], np.inf,
-                                  np.take_along_axis(pend_t, idx, axis=-1)), axis=-1)  # fmt: skip
-                due = pend_t <= t[:, None, None, None]
+        if track:
+            due = pend_t <= t[:, None]
+            if due.any():
+                if name == "ewma":
+                    # ewma.lua after_balance: fold each finished response into its worker's
+                    # score, in order of completion.
+                    r_d, i_d = np.nonzero(due)
+                    key_d = pend_key[r_d, i_d]
+                    t_d = pend_t[r_d, i_d]
+                    rtt_d = pend_rtt[r_d, i_d]
+                    pend_t[r_d, i_d] = np.inf
+                    order = np.lexsort((t_d, key_d))
+                    key_d, t_d, rtt_d = key_d[order], t_d[order], rtt_d[order]
+                    # Position of each completion among those of the same score, in time order.
+                    run_start = np.r_[True, key_d[1:] != key_d[:-1]]
+                    first = np.maximum.accumulate(np.where(run_start, np.arange(len(key_d)), 0))
+                    level = np.arange(len(key_d)) - first
+                    for m in range(int(level.max()) + 1):
+                        sel = level == m
+                        key, td = key_d[sel], t_d[sel]
+                        wgt = np.exp(-np.maximum(td - last[key], 0.0) / tau)
+                        ewma[key] = ewma[key] * wgt + rtt_d[sel] * (1.0 - wgt)
+                        last[key] = td
+                else:
+                    gone = np.flatnonzero(due)
+                    counts -= np.bincount(pend_key.reshape(-1)[gone], minlength=n_state)
+                    pend_t.reshape(-1)[gone] = np.inf
 
         if by_conn:
-            cid = conn_id[:, j]
-            op = opener[:, j]
+            cid = conn_id_t[j]
+            op = opener_t[j]
             old = cid - pool
             close = op & (old >= 0)
             if close.any():
-                r_c = rr[close]
-                o_c = old[close]
-                conn_count[r_c, conn_view[r_c, o_c], conn_pod[r_c, o_c]] -= 1
+                counts[conn_key[rr[close], old[close]]] -= 1
 
-        # The policy's choice.
+        # The policy's choice, on the state block of this request's dispatcher.
         if name == "least_connections" or name == "power_of_two":
-            if count_requests:
-                counts = (buf[rr, view] > t[:, None, None]).sum(axis=-1).astype(float)
+            if views == 1:
+                block = counts2
             else:
-                counts = conn_count[rr, view]
-            score = counts * inv_w if weighted else counts
+                cidx = vb[:, None] + pods_ar
+                block = counts[cidx]
+            score = block * inv_w if weighted else block
             if name == "least_connections":
-                low = score.min(axis=1, keepdims=True)
-                tied = score == low
-                cwv = cw[rr, view] + np.where(tied, w, 0.0)
-                choice = np.argmax(np.where(tied, cwv, -np.inf), axis=1)
-                cwv[rr, choice] -= np.where(tied, w, 0.0).sum(axis=1)
-                cw[rr, view] = cwv
+                tied = score == score.min(axis=1, keepdims=True)
+                tw = tied * w if weighted else tied
+                if views == 1:  # update nginx's current_weight in place
+                    cw2 += tw
+                    choice = np.where(tied, cw2, -np.inf).argmax(axis=1)
+                    cw2[rr, choice] -= tw.sum(axis=1)
+                else:
+                    cwv = cw[cidx] + tw
+                    choice = np.where(tied, cwv, -np.inf).argmax(axis=1)
+                    cwv[rr, choice] -= tw.sum(axis=1)
+                    cw[cidx] = cwv
             else:
-                cj = cand[:, j, :]
-                cs = np.take_along_axis(score, cj, axis=1)
-                choice = cj[rr, np.argmin(cs, axis=1)]
-        else:  # ewma
-            cj = cand[:, j, :]
-            sc = ewma[rr, view] * np.exp(-np.maximum(t[:, None] - last[rr, view], 0.0) / tau)
-            s = np.take_along_axis(sc, cj, axis=1)
-            choice = cj[:, 0] if cj.shape[1] == 1 else np.where(s[:, 1] < s[:, 0], cj[:, 1],
-                                                                  cj[:, 0])  # fmt: skip
+                cj = cand_t[j]
+                choice = cj[rr, np.argmin(np.take_along_axis(score, cj, axis=1), axis=1)]
+        else:  # ewma: two distinct candidates, strictly lower decayed score wins, else the first
+            cj = cand_t[j]
+            if cj.shape[1] == 1:
+                choice = cj[:, 0]
+            else:
+                key = vb[:, None] + cj
+                sc = ewma[key] * np.exp(-np.maximum(t[:, None] - last[key], 0.0) / tau)
+                choice = np.where(sc[:, 1] < sc[:, 0], cj[:, 1], cj[:, 0])
 
         if by_conn:
             p = np.where(op, choice, conn_pod[rr, cid])
             if op.any():
-                r_o = rr[op]
-                conn_pod[r_o, cid[op]] = p[op]
-                conn_view[r_o, cid[op]] = view[op]
-                conn_count[r_o, view[op], p[op]] += 1
+                r_o, c_o, p_o = rr[op], cid[op], p[op]
+                conn_pod[r_o, c_o] = p_o
+                conn_key[r_o, c_o] = vb[op] + p_o
+                counts[vb[op] + p_o] += 1
         else:
             p = choice
 
-        x = base[:, j] / spd[p]
+        x = base_t[j] if uniform_speed else base_t[j] / spd[p]
+        fi = pod_base + p
         if c == 1:
-            start = np.maximum(t, free[rr, p])
-            dep = start + x
-            free[rr, p] = dep
+            dep = np.maximum(t, free[fi]) + x
+            free[fi] = dep
         else:
-            fr = free[rr, p]
+            fr = free[fi]
             i = np.argmin(fr, axis=1)
-            start = np.maximum(t, fr[rr, i])
-            dep = start + x
-            free[rr, p, i] = dep
-        pod_out[:, j] = p
-        dep_out[:, j] = dep
-        work_out[:, j] = x
+            dep = np.maximum(t, fr[rr, i]) + x
+            free[fi, i] = dep
+        pod_t[j] = p
+        dep_t[j] = dep
 
-        if count_requests:
-            slots = buf[rr, view, p]
-            s_i = np.argmin(slots, axis=1)
-            full = slots[rr, s_i] > t
+        if track:
+            key = vb + p
+            if count_requests:
+                counts[key] += 1
+            slot = pend_t.argmax(axis=1) + rr * pcap  # flat index of a free slot (inf)
+            full = pend_t.reshape(-1)[slot] < np.inf
             if full.any():  # every slot holds a request in flight: grow the buffer
-                buf = np.concatenate([buf, np.full_like(buf, -np.inf)], axis=-1)
-                s_i = np.where(full, cap, s_i)
-                cap *= 2
-            buf[rr, view, p, s_i] = dep
-        if name == "ewma":
-            slots = pend_t[rr, view, p]
-            s_i = np.argmax(slots, axis=1)
-            full = np.isfinite(slots[rr, s_i])
-            if full.any():
-                pend_t = np.concatenate([pend_t, np.full_like(pend_t, np.inf)], axis=-1)
-                pend_rtt = np.concatenate([pend_rtt, np.zeros_like(pend_rtt)], axis=-1)
-                s_i = np.where(full, pcap, s_i)
+                pend_t = np.concatenate([pend_t, np.full_like(pend_t, np.inf)], axis=1)
+                pend_key = np.concatenate([pend_key, np.zeros_like(pend_key)], axis=1)
+                pend_rtt = np.concatenate([pend_rtt, np.zeros_like(pend_rtt)], axis=1)
+                slot = np.where(full, pcap, slot - rr * pcap) + rr * 2 * pcap
                 pcap *= 2
-            pend_t[rr, view, p, s_i] = dep
-            pend_rtt[rr, view, p, s_i] = dep - t
-    return pod_out, dep_out, work_out
+            pend_t.reshape(-1)[slot] = dep
+            pend_key.reshape(-1)[slot] = key
+            if name == "ewma":
+                pend_rtt.reshape(-1)[slot] = dep - t
+
+    pod = pod_t.T
+    work = base / spd[pod]
+    return pod, np.ascontiguousarray(dep_t.T), work
 
 
-def _summarize(params, pod, arrival, dep, work, capacity, c, stable, warmup, unit_s):
-    reps, n = pod.shape
-    n_pods = len(capacity)
-    first = int(warmup * n)
+def _summarize(params, agg: _Agg, capacity, c, overloaded, unit_s):
+    """Summary and per-pod tables from the sums of :class:`_Agg`."""
+    reps, n_pods = agg.counts.shape
     scale = 1.0 if unit_s is None else unit_s
-    resp = (dep[:, first:] - arrival[:, first:]) * scale
-    wait = resp - work[:, first:] * scale
-    p = pod[:, first:]
-    flat = p + n_pods * np.arange(reps)[:, None]
-    counts = np.bincount(flat.ravel(), minlength=reps * n_pods).reshape(reps, n_pods)
-    busy = np.bincount(flat.ravel(), weights=work[:, first:].ravel(), minlength=reps * n_pods)
-    horizon = arrival[:, -1] - arrival[:, first]
-    util = busy.reshape(reps, n_pods) / (c * horizon[:, None])
-    resp_sum = np.bincount(flat.ravel(), weights=resp.ravel(), minlength=reps * n_pods)
+    counts = agg.counts
     with np.errstate(invalid="ignore", divide="ignore"):
-        pod_mean = resp_sum.reshape(reps, n_pods) / counts
-
-    rep_means = resp.mean(axis=1)
-    q50, q95, q99 = np.quantile(resp, [0.5, 0.95, 0.99])
+        util = agg.busy / (c * agg.horizon)
+        pod_mean = agg.resp_sum / counts * scale
+    kept = counts.sum(axis=1)
+    rep_means = agg.resp_sum.sum(axis=1) / kept * scale
+    q50, q95, q99 = np.quantile(agg.kept_responses, [0.5, 0.95, 0.99]) * scale
     mean = float(rep_means.mean())
     se = float(rep_means.std(ddof=1) / math.sqrt(reps)) if reps > 1 else math.nan
-    mean_wait = float(wait.mean())
-    offered = params["arrival_rate"] * np.asarray(
-        [1.0 / n_pods] * n_pods
-        if params["policy"] == "random"
-        else np.asarray(params["weights"]) / np.sum(params["weights"])
-    )
+    mean_wait = float(agg.wait_sum / kept.sum() * scale)
+    bad_rep = overloaded.any(axis=1)
+    stable = not bad_rep.any()
     if not stable:
         mean = q50 = q95 = q99 = mean_wait = math.inf
         se = math.nan
-        if params["policy"] in _STATIC:
-            pod_mean = np.where(offered >= capacity, math.inf, pod_mean)
-        else:
-            pod_mean = np.full_like(pod_mean, math.inf)
+        pod_mean = np.where(overloaded, math.inf, pod_mean)
     summary = pd.DataFrame(
         [
             {
@@ -689,6 +860,7 @@ def _summarize(params, pod, arrival, dep, work, capacity, c, stable, warmup, uni
                 "cov_utilization": float(np.mean(metrics.cov(util))),
                 "max_utilization": float(np.mean(util.max(axis=1))),
                 "stable": bool(stable),
+                "p_unstable": float(bad_rep.mean()),
                 "time_unit": "s" if unit_s is not None else "service time unit",
             }
         ]

@@ -385,8 +385,9 @@ def theory(
             if static_stable:
                 waits = lam * svc.second_moment / spd**2 / (2 * (1 - r))
                 mean = float(np.dot(share, waits + s1))
+                pw, wait = float(np.dot(share, r)), float(np.dot(share, waits))
                 row = _row(name, "M/G/1 per pod (Pollaczek-Khinchine)", n, rho, True, mean,
-                           pw=float(np.dot(share, r)), wait=float(np.dot(share, waits)))  # fmt: skip
+                           pw=pw, wait=wait)  # fmt: skip
             else:
                 row = _row(name, "M/G/1 per pod (Pollaczek-Khinchine)", n, rho, False)
         else:

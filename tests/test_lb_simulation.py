@@ -1,0 +1,368 @@
+import heapq
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from k8smodel import lb
+from k8smodel.lb import simulation as sim
+
+
+def _close(result, expected, n_se=4.0, rel_bias=0.0):
+    row = result.summary.iloc[0]
+    tol = n_se * row.mean_response_se + rel_bias * expected
+    assert abs(row.mean_response - expected) < tol, (row.mean_response, expected, tol)
+
+
+# --- the API a user writes --------------------------------------------------------------------
+
+
+def test_summary_and_per_pod_columns():
+    res = lb.simulate("least_connections", pods=4, utilization=0.8, requests=5_000,
+                      replications=3, rng=1)  # fmt: skip
+    for col in ("mean_response", "p50_response", "p95_response", "p99_response",
+                "jain_requests", "max_share", "cov_utilization", "stable"):  # fmt: skip
+        assert col in res.summary.columns
+    assert len(res.summary) == 1
+    assert {"replication", "pod", "share", "utilization"} <= set(res.per_pod.columns)
+    assert len(res.per_pod) == 3 * 4
+
+
+def test_same_seed_same_result():
+    a = lb.simulate("power_of_two", pods=3, utilization=0.7, requests=3_000, replications=2, rng=5)
+    b = lb.simulate("power_of_two", pods=3, utilization=0.7, requests=3_000, replications=2, rng=5)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    pd.testing.assert_frame_equal(a.per_pod, b.per_pod)
+
+
+def test_compare_is_tidy():
+    df = lb.compare(["random", "round_robin"], pods=[2, 4], utilization=[0.5, 0.7],
+                    requests=2_000, replications=2, rng=1)  # fmt: skip
+    assert len(df) == 8
+    assert set(df.policy) == {"random", "round_robin"}
+    assert {"theory_mean_response", "floor_mean_response"} <= set(df.columns)
+
+
+def test_simulate_summary_is_sweepable():
+    import k8smodel
+
+    df = k8smodel.sweep(
+        lb.simulate_summary,
+        {
+            "policy": ["random"],
+            "pods": [2],
+            "utilization": [0.5],
+            "requests": 2_000,
+            "replications": 2,
+        },  # fmt: skip
+        rng=3,
+        progress=False,
+    )
+    assert len(df) == 1 and np.isfinite(df.mean_response[0])
+
+
+# --- against independent references -----------------------------------------------------------
+
+
+def test_random_matches_mm1():
+    # each pod is M/M/1 with rho = 0.7: E[T] = 1 / (1 - 0.7)
+    res = lb.simulate("iptables", pods=4, utilization=0.7, requests=100_000, replications=8, rng=11)
+    _close(res, 1 / 0.3)
+    # the time in system is exponential: P(T > p95) = 0.05 -> p95 = ln(20) / 0.3
+    assert res.summary.p95_response[0] == pytest.approx(math.log(20) / 0.3, rel=0.03)
+
+
+def test_round_robin_matches_e2_m1():
+    sigma = (3 - math.sqrt(5)) / 2  # REFERENCE.md, n = 2, rho = 0.5
+    res = lb.simulate("round_robin", pods=2, utilization=0.5, requests=100_000, replications=8,
+                      rng=12)  # fmt: skip
+    _close(res, 1 / (1 - sigma))
+
+
+def test_multithreaded_pod_matches_erlang_c():
+    # one pod with 3 threads is M/M/3; Erlang C by the factorial formula (Kleinrock eq. 3.40)
+    c, a = 3, 2.4
+    top = a**c / math.factorial(c) * c / (c - a)
+    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    expected = 1 + p_wait / (c - a)
+    res = lb.simulate("random", pods=1, concurrency=3, utilization=0.8, requests=100_000,
+                      replications=8, rng=13)  # fmt: skip
+    _close(res, expected)
+
+
+def test_deterministic_service_matches_md1():
+    rho = 0.7
+    res = lb.simulate("random", pods=2, utilization=rho, service=1.0, requests=100_000,
+                      replications=8, rng=14)  # fmt: skip
+    _close(res, 1 + rho / (2 * (1 - rho)))
+
+
+def test_lognormal_service_matches_pollaczek_khinchine():
+    law = stats.lognorm(0.8, scale=1.0)
+    m, m2 = law.mean(), law.moment(2)
+    lam = 0.6 / m
+    expected = m + lam * m2 / (2 * (1 - 0.6))
+    res = lb.simulate("random", pods=2, utilization=0.6, service=law, requests=100_000,
+                      replications=8, rng=15)  # fmt: skip
+    _close(res, expected)
+
+
+@pytest.mark.slow
+def test_power_of_two_many_pods_matches_supermarket():
+    # Mitzenmacher 2001: T = 2.6141 at lambda = 0.9, d = 2 (n -> inf). With n = 100 the
+    # finite-n correction is O(1/n); 3 % is allowed for it on top of 4 standard errors.
+    res = lb.simulate("envoy-least-request", pods=100, utilization=0.9, requests=60_000,
+                      replications=6, rng=16)  # fmt: skip
+    _close(res, 2.6141, rel_bias=0.03)
+
+
+@pytest.mark.slow
+def test_least_connections_many_pods_between_floor_and_two_choices():
+    res = lb.simulate("least_connections", pods=100, utilization=0.9, requests=60_000,
+                      replications=4, rng=17)  # fmt: skip
+    row = res.summary.iloc[0]
+    floor = lb.theory("pooled", pods=100, utilization=0.9).mean_response[0]
+    assert floor - 4 * row.mean_response_se < row.mean_response < 2.6141
+
+
+def test_random_shares_are_one_over_n_in_expectation():
+    n, reps = 5, 40
+    res = lb.simulate("random", pods=n, utilization=0.5, requests=2_000, replications=reps,
+                      rng=18)  # fmt: skip
+    share = res.per_pod.pivot(index="replication", columns="pod", values="share")
+    se = share.std(ddof=1) / np.sqrt(reps)
+    assert (np.abs(share.mean() - 1 / n) < 4 * se).all()
+
+
+def test_round_robin_shares_exactly_equal():
+    res = lb.simulate("round_robin", pods=4, utilization=0.9, requests=10_001, replications=3,
+                      warmup=0.0, rng=19)  # fmt: skip
+    counts = res.per_pod.pivot(index="replication", columns="pod", values="requests")
+    assert (counts.max(axis=1) - counts.min(axis=1) <= 1).all()
+
+
+def test_weighted_round_robin_shares():
+    res = lb.simulate("round_robin", pods=3, weights=[5, 1, 1], utilization=0.5, requests=7_000,
+                      replications=2, warmup=0.0, rng=20)  # fmt: skip
+    counts = res.per_pod.pivot(index="replication", columns="pod", values="requests")
+    assert (counts.values == [5000, 1000, 1000]).all()
+
+
+def test_nginx_smooth_wrr_sequence():
+    # nginx changeset "Upstream: smooth weighted round-robin balancing" (2012):
+    # weights {5, 1, 1} give a a b a c a a
+    assert lb.smooth_wrr_sequence([5, 1, 1]).tolist() == [0, 0, 1, 0, 2, 0, 0]
+
+
+def test_least_connections_idle_pods_break_ties_round_robin():
+    # at a tiny load every request finds all pods idle: nginx then walks the tied peers by
+    # (weighted) round robin, so the counts are exactly proportional to the weights
+    res = lb.simulate("nginx-least-conn", pods=2, weights=[3, 1], utilization=1e-7, requests=4_000,
+                      replications=2, warmup=0.0, rng=21)  # fmt: skip
+    counts = res.per_pod.pivot(index="replication", columns="pod", values="requests")
+    assert (counts.values == [3000, 1000]).all()
+
+
+def test_per_worker_least_connections_is_worse_than_shared():
+    kw = dict(pods=4, utilization=0.9, requests=40_000, replications=4, dispatchers=8)
+    own = lb.simulate("least_connections", shared_state=False, rng=22, **kw).summary.iloc[0]
+    shared = lb.simulate("least_connections", shared_state=True, rng=22, **kw).summary.iloc[0]
+    assert shared.mean_response + 4 * shared.mean_response_se < own.mean_response
+
+
+def test_slow_pod_random_is_unstable():
+    res = lb.simulate("random", pods=4, speeds=[1, 1, 1, 0.2], utilization=0.8, requests=2_000,
+                      replications=2, rng=23)  # fmt: skip
+    row = res.summary.iloc[0]
+    assert not row.stable and math.isinf(row.mean_response)
+    slow = res.per_pod[res.per_pod.pod == 3]
+    assert np.isinf(slow.mean_response).all()
+    lc = lb.simulate("least_connections", pods=4, speeds=[1, 1, 1, 0.2], utilization=0.8,
+                     requests=20_000, replications=2, rng=23).summary.iloc[0]  # fmt: skip
+    assert lc.stable and math.isfinite(lc.mean_response)
+
+
+def test_long_lived_connections_leave_pods_idle():
+    # 4 connections that never close on 8 pods: the pods that got none serve nothing
+    res = lb.simulate("random", pods=8, utilization=0.05, requests=4_000, replications=400,
+                      requests_per_connection=math.inf, connections=4, rng=24)  # fmt: skip
+    idle = (res.per_pod.requests == 0).groupby(res.per_pod.replication).sum()
+    se = idle.std(ddof=1) / np.sqrt(len(idle))
+    assert abs(idle.mean() - lb.expected_idle_pods(4, 8)) < 4 * se
+
+
+def test_connection_level_least_connections_balances_connections():
+    # 8 long-lived connections placed by least connections on 4 pods: exactly 2 each,
+    # so request shares are close to even even though each connection sticks to its pod
+    res = lb.simulate("least_connections", pods=4, utilization=0.5, requests=20_000,
+                      replications=3, requests_per_connection=math.inf, connections=8,
+                      rng=25)  # fmt: skip
+    assert res.summary.jain_requests[0] > 0.99
+
+
+# --- kernels against brute force written differently ------------------------------------------
+
+
+def _lindley_loop(pods, arrival, work, n_pods, c):
+    dep = np.empty_like(arrival)
+    servers = [[0.0] * c for _ in range(n_pods)]
+    for i, (p, a, x) in enumerate(zip(pods, arrival, work, strict=True)):
+        free = heapq.heappop(servers[p])
+        dep[i] = max(a, free) + x
+        heapq.heappush(servers[p], dep[i])
+    return dep
+
+
+@pytest.mark.parametrize("c", [1, 3])
+def test_fifo_kernels_match_event_loop(c):
+    gen = np.random.default_rng(7)
+    reps, n, n_pods = 3, 400, 5
+    arrival = np.cumsum(gen.exponential(0.3, (reps, n)), axis=1)
+    work = gen.exponential(1.0, (reps, n))
+    pods = gen.integers(n_pods, size=(reps, n))
+    if c == 1:
+        dep = sim._fifo_single(pods, arrival, work)
+    else:
+        dep = sim._fifo_multi(pods, arrival, work, n_pods, c)
+    for r in range(reps):
+        np.testing.assert_allclose(dep[r], _lindley_loop(pods[r], arrival[r], work[r], n_pods, c))
+
+
+def _nginx_least_conn_loop(arrival, work, weights):
+    """nginx least_conn written as the C loop reads, one request at a time."""
+    n_pods = len(weights)
+    conns = [0] * n_pods
+    current = [0] * n_pods
+    departures = []  # heap of (time, pod)
+    free = [0.0] * n_pods
+    pods, deps = [], []
+    for a, x in zip(arrival, work, strict=True):
+        while departures and departures[0][0] <= a:
+            _, q = heapq.heappop(departures)
+            conns[q] -= 1
+        best, many = None, False
+        for i in range(n_pods):
+            if best is None or conns[i] * weights[best] < conns[best] * weights[i]:
+                best, many = i, False
+            elif conns[i] * weights[best] == conns[best] * weights[i]:
+                many = True
+        total = 0
+        if many:
+            first = best
+            for i in range(first, n_pods):
+                if conns[i] * weights[first] != conns[first] * weights[i]:
+                    continue
+                current[i] += weights[i]
+                total += weights[i]
+                if current[i] > current[best]:
+                    best = i
+        current[best] -= total
+        conns[best] += 1
+        d = max(a, free[best]) + x
+        free[best] = d
+        heapq.heappush(departures, (d, best))
+        pods.append(best)
+        deps.append(d)
+    return np.array(pods), np.array(deps)
+
+
+@pytest.mark.parametrize("weights", [[1, 1, 1, 1], [2, 1, 3]])
+def test_least_connections_loop_matches_nginx_c_logic(weights):
+    gen = np.random.default_rng(8)
+    reps, n = 3, 600
+    n_pods = len(weights)
+    arrival = np.cumsum(gen.exponential(1 / (0.85 * n_pods), (reps, n)), axis=1)
+    base = gen.exponential(1.0, (reps, n))
+    pod, dep, _ = sim._dynamic(
+        "least_connections", gen, arrival, base, None, n_pods=n_pods, k=1, c=1,
+        spd=np.ones(n_pods), w=np.asarray(weights, float), d=2, distinct=False, shared=True,
+        conn=None, tau=1.0,
+    )  # fmt: skip
+    for r in range(reps):
+        ref_pod, ref_dep = _nginx_least_conn_loop(arrival[r], base[r], weights)
+        np.testing.assert_array_equal(pod[r], ref_pod)
+        np.testing.assert_allclose(dep[r], ref_dep)
+
+
+def test_distinct_draws_are_uniform_pairs():
+    gen = np.random.default_rng(9)
+    draws = sim._distinct_draws(gen, (60_000,), 4, 2)
+    assert (draws[:, 0] != draws[:, 1]).all()
+    pairs = np.bincount(draws[:, 0] * 4 + draws[:, 1], minlength=16).reshape(4, 4)
+    off = pairs[~np.eye(4, dtype=bool)]
+    expected = 60_000 / 12
+    chi2 = ((off - expected) ** 2 / expected).sum()
+    assert chi2 < 40  # chi-square with 11 degrees of freedom: P(> 40) < 1e-4
+
+
+# --- invariants -------------------------------------------------------------------------------
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    policy=st.sampled_from(["random", "round_robin", "least_connections", "power_of_two", "ewma"]),
+    pods=st.integers(1, 6),
+    rho=st.floats(0.05, 0.95),
+    dispatchers=st.integers(1, 3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_invariants(policy, pods, rho, dispatchers, seed):
+    res = lb.simulate(policy, pods=pods, utilization=rho, requests=300, replications=2,
+                      dispatchers=dispatchers, rng=seed)  # fmt: skip
+    row = res.summary.iloc[0]
+    assert 1 / pods - 1e-12 <= row.jain_requests <= 1 + 1e-12
+    assert 1 / pods - 1e-12 <= row.max_share <= 1 + 1e-12
+    sums = res.per_pod.groupby("replication").share.sum()
+    np.testing.assert_allclose(sums, 1.0)
+    assert row.mean_response >= row.mean_wait >= 0
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+def test_unknown_policy_lists_aliases():
+    with pytest.raises(ValueError, match="policy") as info:
+        lb.simulate("magic", pods=2, utilization=0.5)
+    assert "envoy-least-request" in str(info.value) and "round_robin" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"pods": 0, "utilization": 0.5}, "pods"),
+        ({"pods": 2, "utilization": 0.0}, "utilization"),
+        ({"pods": 2, "utilization": -1}, "utilization"),
+        ({"pods": 2, "utilization": 0.5, "speeds": [1, 1, 1]}, "speeds"),
+        ({"pods": 2, "utilization": 0.5, "speeds": [1, 0]}, "speeds"),
+        ({"pods": 2, "utilization": 0.5, "service": stats.pareto(0.8)}, "service"),
+        ({"pods": 2, "utilization": 0.5, "service": -1.0}, "service"),
+        ({"pods": 2, "utilization": 0.5, "requests_per_connection": 0}, "requests_per_connection"),
+        ({"pods": 2}, "utilization"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lb.simulate("random", **kwargs)
+
+
+def test_bad_service_type():
+    with pytest.raises(TypeError, match="service"):
+        lb.simulate("random", pods=2, utilization=0.5, service="fast")
+
+
+def test_persistent_connections_overload_by_realized_placement():
+    # 2 persistent connections on 4 pods at utilization 0.6: each connection carries
+    # 0.6 * 4 / 2 = 1.2 requests per service time, more than one pod can serve
+    res = lb.simulate("random", pods=4, utilization=0.6, requests=2_000, replications=3,
+                      requests_per_connection=math.inf, connections=2, rng=26)  # fmt: skip
+    row = res.summary.iloc[0]
+    assert not row.stable and row.p_unstable == 1.0 and math.isinf(row.mean_response)
+    # least connections puts 4 connections on 4 different pods: 0.6 each, stable
+    res = lb.simulate("least_connections", pods=4, utilization=0.6, requests=2_000,
+                      replications=3, requests_per_connection=math.inf, connections=4,
+                      rng=26)  # fmt: skip
+    assert res.summary.stable[0] and res.summary.p_unstable[0] == 0.0

@@ -1,0 +1,149 @@
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from k8smodel import lb
+
+
+def test_erlang_c_small_cases_by_hand():
+    # M/M/2 with a = 1: C = (a^2/2! * 2/(2-1)) / (1 + a + a^2/2! * 2/(2-1)) = 1/3
+    assert lb.erlang_c(2, 1.0) == pytest.approx(1 / 3)
+    # M/M/1: C = rho
+    assert lb.erlang_c(1, 0.7) == pytest.approx(0.7)
+    assert lb.erlang_c(3, 3.0) == 1.0
+
+
+@pytest.mark.parametrize(("c", "a"), [(5, 3.2), (20, 17.0), (64, 60.0)])
+def test_erlang_c_against_factorial_formula(c, a):
+    # the textbook sum with factorials (Kleinrock 1975, eq. 3.40), written independently
+    top = a**c / math.factorial(c) * c / (c - a)
+    expected = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    assert lb.erlang_c(c, a) == pytest.approx(expected, rel=1e-10)
+
+
+def test_en_m1_sigma_reference_value():
+    # REFERENCE.md: n = 2, rho = 0.5 gives sigma = (3 - sqrt 5)/2
+    assert lb.en_m1_sigma(2, 0.5) == pytest.approx((3 - math.sqrt(5)) / 2, abs=1e-12)
+    # n = 1 is M/M/1: sigma = rho
+    assert lb.en_m1_sigma(1, 0.8) == pytest.approx(0.8, abs=1e-10)
+
+
+def test_en_m1_sigma_is_root_of_its_equation_by_scipy_erlang_transform():
+    n, rho = 5, 0.9
+    sigma = lb.en_m1_sigma(n, rho)
+    lam = n * rho
+    # E[exp(-s X)] for X ~ Gamma(n, scale 1/lam), integrated numerically
+    s = 1 - sigma
+    transform, _ = integrate.quad(
+        lambda x: math.exp(-s * x) * stats.gamma.pdf(x, n, scale=1 / lam), 0, np.inf
+    )
+    assert transform == pytest.approx(sigma, rel=1e-8)
+
+
+@pytest.mark.parametrize(("lam", "expected"), [(0.9, 2.6141), (0.99, 5.4320)])
+def test_supermarket_published_values(lam, expected):
+    # Mitzenmacher 2001 (REFERENCE.md check values, d = 2)
+    assert lb.supermarket_mean_response(lam, 2) == pytest.approx(expected, abs=6e-5)
+
+
+def test_supermarket_one_choice_is_mm1():
+    assert lb.supermarket_mean_response(0.8, 1) == pytest.approx(5.0, rel=1e-12)
+
+
+def test_random_theory_is_mm1_with_exact_percentiles():
+    row = lb.theory("random", pods=4, utilization=0.75).iloc[0]
+    rate = 1 - 0.75  # mu - lambda per pod
+    assert row.mean_response == pytest.approx(1 / rate)
+    for p in (50, 95, 99):
+        assert row[f"p{p}_response"] == pytest.approx(-math.log(1 - p / 100) / rate, rel=1e-9)
+    assert row.stable
+
+
+def test_round_robin_theory_is_e2_m1():
+    row = lb.theory("round_robin", pods=2, utilization=0.5).iloc[0]
+    sigma = (3 - math.sqrt(5)) / 2
+    assert row.mean_response == pytest.approx(1 / (1 - sigma))
+    assert row.prob_wait == pytest.approx(sigma)
+    assert row.p95_response == pytest.approx(-math.log(0.05) / (1 - sigma), rel=1e-9)
+
+
+def test_pooled_is_mm2_by_hand_and_percentile_by_convolution():
+    row = lb.theory("pooled", pods=2, utilization=0.5).iloc[0]
+    # M/M/2, lambda = 1, mu = 1: C = 1/3, W = C / (2 - 1), T = 1 + 1/3
+    assert row.mean_response == pytest.approx(4 / 3)
+    # P(T > p95) = 0.05 with T = S + W, W = 0 w.p. 2/3 else Exp(1): integrate the density
+    t = row.p95_response
+
+    def sf_w(x):
+        return (1 / 3) * math.exp(-x)
+
+    tail, _ = integrate.quad(lambda s: math.exp(-s) * sf_w(t - s), 0, t)
+    assert math.exp(-t) + tail == pytest.approx(0.05, rel=1e-6)
+
+
+def test_pooled_single_pod_equals_random_single_pod():
+    a = lb.theory("pooled", pods=1, utilization=0.6).iloc[0]
+    b = lb.theory("random", pods=1, utilization=0.6).iloc[0]
+    assert a.mean_response == pytest.approx(b.mean_response)
+    assert a.p99_response == pytest.approx(b.p99_response)
+
+
+def test_md1_pollaczek_khinchine():
+    rho = 0.6
+    row = lb.theory("random", pods=3, utilization=rho, service=1.0).iloc[0]
+    # M/D/1: T = 1 + rho / (2 (1 - rho))
+    assert row.mean_response == pytest.approx(1 + rho / (2 * (1 - rho)))
+    assert math.isnan(row.p95_response)
+
+
+def test_order_of_policies_in_theory():
+    rows = {
+        p: lb.theory(p, pods=8, utilization=0.9).iloc[0].mean_response
+        for p in ("pooled", "power_of_two", "round_robin", "random")
+    }
+    assert rows["pooled"] < rows["power_of_two"] < rows["round_robin"] < rows["random"]
+
+
+def test_slow_pod_is_unstable_with_infinite_latency():
+    speeds = [1, 1, 1, 0.2]
+    row = lb.theory("random", pods=4, utilization=0.8, speeds=speeds).iloc[0]
+    # each pod is offered 0.8 * 3.2 / 4 = 0.64 > 0.2
+    assert not row.stable
+    assert math.isinf(row.mean_response) and math.isinf(row.p99_response)
+    ok = lb.theory("random", pods=4, utilization=0.1, speeds=speeds).iloc[0]
+    assert ok.stable and math.isfinite(ok.mean_response)
+
+
+def test_heterogeneous_random_theory_is_share_weighted_mixture():
+    speeds = np.array([1.0, 2.0])
+    row = lb.theory("random", pods=2, utilization=0.5, speeds=speeds).iloc[0]
+    lam = 0.5 * 3 / 2  # per pod
+    expected = 0.5 / (1 - lam) + 0.5 / (2 - lam)
+    assert row.mean_response == pytest.approx(expected)
+
+
+def test_connections_columns():
+    row = lb.theory("random", pods=8, utilization=0.5, connections=8).iloc[0]
+    assert row.idle_pods_expected == pytest.approx(8 * (7 / 8) ** 8)
+    assert row.jain_connections_expected == pytest.approx(8 / 15)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"policy": "nope", "pods": 2, "utilization": 0.5}, "policy"),
+        ({"policy": "random", "pods": 0, "utilization": 0.5}, "pods"),
+        ({"policy": "random", "pods": 2, "utilization": 0.0}, "utilization"),
+        ({"policy": "random", "pods": 2, "utilization": 0.5, "speeds": [1]}, "speeds"),
+        ({"policy": "random", "pods": 2, "utilization": 0.5, "speeds": [1, -1]}, "speeds"),
+        (
+            {"policy": "random", "pods": 2, "utilization": 0.5, "service": stats.pareto(0.9)},
+            "service",
+        ),
+    ],
+)
+def test_theory_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lb.theory(**kwargs)
