@@ -27,6 +27,7 @@ from k8smodel.lab.balancers import (
     nginx_config,
     start_balancer,
 )
+from k8smodel.lab.cli import measured_part, validation_record
 from k8smodel.lab.client import CLIENT_COLUMNS, poisson_arrivals, run_client
 from k8smodel.lab.compare import (
     COMPARISON_COLUMNS,
@@ -67,6 +68,7 @@ __all__ = [
     "haproxy_ring_shares",
     "machine_description",
     "measure_case",
+    "measured_part",
     "model_spec",
     "nginx_config",
     "plot_comparison",
@@ -77,5 +79,6 @@ __all__ = [
     "start_backends",
     "start_balancer",
     "summarize_requests",
+    "validation_record",
     "verdict",
 ]
