@@ -363,3 +363,21 @@ def test_compare_with_model_scales_the_lb_prediction():
     assert set(back.columns) == set(measured.columns)
     again = lab.compare_with_model(back, requests=40_000, replications=4, rng=3)
     assert again.predicted_mean_ms.iloc[0] == row.predicted_mean_ms
+
+
+def test_backend_process_ends_by_itself():
+    be = lab.start_backends(1, service=0.001, lifetime_s=0.5, rng=0)
+    try:
+        be.proc.wait(timeout=10)
+        assert be.proc.returncode == 0
+    finally:
+        be.stop()
+
+
+def test_client_records_failures_without_raising():
+    port = _procs.free_port()  # nothing listens there
+    rows = lab.run_client(port, rate_per_s=200.0, requests=5, timeout_s=2.0, rng=0)
+    assert list(rows.status) == ["error"] * 5
+    assert (rows.pod == -1).all()
+    s = lab.summarize_requests(rows, pods=2)
+    assert s["ok"] == 0 and s["failed"] == 5 and np.isnan(s["jain"])
