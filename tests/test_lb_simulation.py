@@ -111,6 +111,14 @@ def test_lognormal_service_matches_pollaczek_khinchine():
     _close(res, expected)
 
 
+def test_least_connections_matches_exact_jsq_chain():
+    # the Markov chain of join-the-shortest-queue, solved numerically (lb.jsq_mean_response)
+    expected = lb.jsq_mean_response(3, 0.7)
+    res = lb.simulate("least_connections", pods=3, utilization=0.7, requests=60_000,
+                      replications=8, rng=28)  # fmt: skip
+    _close(res, expected)
+
+
 @pytest.mark.slow
 def test_power_of_two_many_pods_matches_supermarket():
     # Mitzenmacher 2001: T = 2.6141 at lambda = 0.9, d = 2 (n -> inf). With n = 100 the
@@ -366,3 +374,15 @@ def test_persistent_connections_overload_by_realized_placement():
                       replications=3, requests_per_connection=math.inf, connections=4,
                       rng=26)  # fmt: skip
     assert res.summary.stable[0] and res.summary.p_unstable[0] == 0.0
+
+
+def test_nginx_random_two_weighted_ties_go_to_second_draw():
+    # ngx_http_upstream_get_random2_peer: two distinct peers drawn by weight; the second is
+    # kept unless it has more conns/weight. At a tiny load both are idle (a tie), so with
+    # weights [3, 1] pod 0 is served only when drawn second, i.e. when pod 1 was drawn
+    # first: probability 1/4.
+    res = lb.simulate("nginx-random-two", pods=2, weights=[3, 1], utilization=1e-7,
+                      requests=40_000, replications=2, warmup=0.0, rng=27)  # fmt: skip
+    share0 = res.per_pod[res.per_pod.pod == 0].share.to_numpy()
+    se = math.sqrt(0.25 * 0.75 / 40_000)
+    assert (np.abs(share0 - 0.25) < 4 * se).all()

@@ -147,3 +147,20 @@ def test_connections_columns():
 def test_theory_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         lb.theory(**kwargs)
+
+
+def test_jsq_chain_single_pod_is_mm1():
+    assert lb.jsq_mean_response(1, 0.7) == pytest.approx(1 / 0.3, rel=1e-7)
+
+
+def test_jsq_between_pooled_floor_and_round_robin():
+    for n, rho in [(2, 0.5), (3, 0.8), (4, 0.7)]:
+        jsq = lb.jsq_mean_response(n, rho)
+        floor = lb.theory("pooled", pods=n, utilization=rho).mean_response[0]
+        assert floor < jsq < lb.theory("round_robin", pods=n, utilization=rho).mean_response[0]
+
+
+def test_jsq_refuses_large_chains():
+    assert math.isnan(lb.jsq_mean_response(16, 0.9))
+    row = lb.theory("least_connections", pods=16, utilization=0.9).iloc[0]
+    assert math.isnan(row.mean_response) and row.stable

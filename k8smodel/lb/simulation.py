@@ -766,7 +766,11 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
                     cw[cidx] = cwv
             else:
                 cj = cand_t[j]
-                choice = cj[rr, np.argmin(np.take_along_axis(score, cj, axis=1), axis=1)]
+                cs = np.take_along_axis(score, cj, axis=1)
+                if distinct:  # nginx random two: the later draw wins ties
+                    choice = cj[rr, d - 1 - cs[:, ::-1].argmin(axis=1)]
+                else:  # Envoy, HAProxy: the first drawn wins ties (strict <)
+                    choice = cj[rr, cs.argmin(axis=1)]
         else:  # ewma: two distinct candidates, strictly lower decayed score wins, else the first
             cj = cand_t[j]
             if cj.shape[1] == 1:

@@ -21,6 +21,7 @@ from k8smodel.lb.policies import resolve_policy
 __all__ = [
     "erlang_c",
     "en_m1_sigma",
+    "jsq_mean_response",
     "gi_m1_sigma",
     "supermarket_tails",
     "supermarket_mean_response",
@@ -193,6 +194,93 @@ def supermarket_mean_response(utilization: float, choices: int = 2) -> float:
     return float(np.sum(tails**d))
 
 
+def jsq_mean_response(
+    pods: int, utilization: float, *, tail: float = 1e-9, max_states: int = 25_000
+) -> float:
+    r"""Exact mean time in system of join-the-shortest-queue on ``n`` M/M/1 pods (small ``n``).
+
+    Parameters
+    ----------
+    pods : int
+        Number of identical pods ``n >= 1`` (service rate 1).
+    utilization : float
+        :math:`\rho = \Lambda / n` in ``(0, 1)``.
+    tail : float, default 1e-9
+        The chain is truncated at a longest queue ``L`` with :math:`\rho^{nL}`
+        below this (an arrival that finds every queue at ``L`` is dropped).
+    max_states : int, default 25_000
+        Refuse (return NaN) when the truncated chain would be larger.
+
+    Returns
+    -------
+    float
+        :math:`E[T] = E[N] / \Lambda` (Little's law) from the stationary
+        distribution of the continuous-time Markov chain whose state is the
+        sorted vector of requests per pod; NaN if the chain is too large.
+
+    Notes
+    -----
+    Least connections with identical exponential pods is join-the-shortest-queue;
+    how ties are broken does not change the sorted-state chain, so nginx's
+    round-robin tie-breaking gives the same mean. There is no closed form for
+    ``n > 1`` (the generating-function solution for ``n = 2`` is in
+    Kingman 1961), hence the numerical solution.
+
+    References
+    ----------
+    J. F. C. Kingman, "Two similar queues in parallel", Ann. Math. Statist.
+    32(4), 1961, doi:10.1214/aoms/1177704862; W. J. Stewart, *Probability,
+    Markov Chains, Queues, and Simulation*, Princeton, 2009, §10 (solving
+    :math:`\pi Q = 0`).
+    """
+    import itertools
+
+    from scipy import sparse
+    from scipy.sparse import linalg
+
+    n = check_int(pods, "pods", 1)
+    rho = check_positive(utilization, "utilization")
+    if rho >= 1:
+        return math.inf
+    cap = max(4, math.ceil(math.log(tail) / (n * math.log(rho))) + 2)
+    if math.comb(cap + n, n) > max_states:
+        return math.nan
+    states = list(itertools.combinations_with_replacement(range(cap + 1), n))
+    index = {st: i for i, st in enumerate(states)}
+    lam = n * rho
+    rows, cols, rates = [], [], []
+    for i, st in enumerate(states):
+        if st[0] < cap:  # an arrival joins a shortest queue (the last of the shortest group)
+            k = 0
+            while k + 1 < n and st[k + 1] == st[0]:
+                k += 1
+            new = list(st)
+            new[k] += 1
+            rows.append(i)
+            cols.append(index[tuple(new)])
+            rates.append(lam)
+        for k in range(n):  # a departure from each busy pod (the first of its equal group)
+            if st[k] > 0 and (k == 0 or st[k - 1] != st[k]):
+                mult = sum(1 for v in st if v == st[k])
+                new = list(st)
+                new[k] -= 1
+                rows.append(i)
+                cols.append(index[tuple(new)])
+                rates.append(float(mult))
+    size = len(states)
+    q = sparse.csr_matrix((rates, (rows, cols)), shape=(size, size))
+    q = q - sparse.diags(np.asarray(q.sum(axis=1)).ravel())
+    # Solve pi Q = 0: fix pi[0] = 1, drop its balance equation (keeps the matrix sparse),
+    # then normalize.
+    qt = q.T.tocsc()
+    rest = linalg.spsolve(qt[1:, 1:], -qt[1:, 0].toarray().ravel())
+    pi = np.concatenate(([1.0], rest))
+    pi /= pi.sum()
+    total = np.array([sum(st) for st in states], dtype=float)
+    blocked = pi[[index[st] for st in states if st[0] == cap]].sum()
+    return float(pi @ total / (lam * (1.0 - blocked)))
+
+
 # --------------------------------------------------------------------------------------------
 # Distributions of the response time (survival functions) and their quantiles
 
@@ -312,9 +400,12 @@ def theory(
     * ``power_of_two``: the supermarket mean field for ``n -> infinity``
       (:func:`supermarket_mean_response`); an arrival that finds ``k``
       requests spends an Erlang(k+1) time, which gives the percentiles.
-    * ``least_connections`` (join the shortest queue): the mean field of JSQ as
-      ``n -> infinity`` has no queueing (every arrival finds an idle pod), so
-      the finite-``n`` value is only bracketed: NaN, with the pooled floor.
+    * ``least_connections`` (join the shortest queue) with one dispatcher and
+      identical exponential pods: the exact Markov chain for small ``n``
+      (:func:`jsq_mean_response`, mean only). Its mean field as
+      ``n -> infinity`` has no queueing at all, which says nothing useful for a
+      finite Service, so larger ``n`` gives NaN (bracketed by the pooled floor
+      and the ``power_of_two`` mean field).
     * ``pooled``: M/M/(n c), Erlang C (:func:`erlang_c`).
     * ``ewma``: no closed form (NaN).
     """
@@ -445,7 +536,14 @@ def theory(
         else:
             row = _row(name, "none (mean field needs equal exponential pods)", n, rho, rho < 1)
     elif name == "least_connections":
-        row = _row(name, "none (JSQ, finite n: between floor and power_of_two)", n, rho, rho < 1)
+        mean = math.nan
+        if exponential and equal_speeds and c == 1 and k == 1 and rho < 1:
+            mean = jsq_mean_response(n, rho) * svc.mean / spd[0]
+        if math.isfinite(mean):
+            row = _row(name, f"JSQ Markov chain, n={n} (exact)", n, rho, True, mean,
+                       wait=mean - svc.mean / spd[0])  # fmt: skip
+        else:
+            row = _row(name, "none (JSQ: too many pods for the exact chain)", n, rho, rho < 1)
     else:  # ewma
         row = _row(name, "none", n, rho, rho < 1)
 
