@@ -353,6 +353,9 @@ def test_compare_with_model_scales_the_lb_prediction():
     assert row.predicted_mean_overhead_ms == pytest.approx(row.predicted_mean_ms + 2.0)
     # M/M/1 time in system is exponential: p95 = -ln(0.05) x 40 ms = 119.8 ms.
     assert row.predicted_p95_ms == pytest.approx(-np.log(0.05) * 40.0, rel=0.06)
+    # lb.theory's M/M/1 closed form, scaled the same way.
+    assert row.theory_model == "M/M/1 per pod"
+    assert row.theory_mean_ms == pytest.approx(40.0, rel=1e-9)
     assert 0.25 <= row.predicted_jain_lo <= row.predicted_jain <= row.predicted_jain_hi <= 1.0
     assert bool(row.agrees) and row.verdict.startswith("agrees")
     # A stored record splits back into its measured part, which compares the same way.

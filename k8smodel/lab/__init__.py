@@ -32,6 +32,7 @@ from k8smodel.lab.client import CLIENT_COLUMNS, poisson_arrivals, run_client
 from k8smodel.lab.compare import (
     COMPARISON_COLUMNS,
     compare_with_model,
+    exact_theory,
     model_spec,
     plot_comparison,
     predict,
@@ -62,6 +63,7 @@ __all__ = [
     "check_config",
     "compare_with_model",
     "draw_service_times",
+    "exact_theory",
     "find_binary",
     "haproxy_config",
     "haproxy_full_hash",

@@ -11,6 +11,7 @@ from k8smodel.lab.ring import haproxy_ring_shares
 __all__ = [
     "COMPARISON_COLUMNS",
     "compare_with_model",
+    "exact_theory",
     "model_spec",
     "plot_comparison",
     "predict",
@@ -42,6 +43,9 @@ COMPARISON_COLUMNS = (
     "predicted_mean_overhead_ms",
     "predicted_p95_ms",
     "predicted_p95_overhead_ms",
+    "theory_model",
+    "theory_mean_ms",
+    "theory_p95_ms",
     "mean_error",
     "mean_error_no_overhead",
     "pod_mean_error",
@@ -191,6 +195,28 @@ def predict(
     }
 
 
+def exact_theory(balancer: str, policy: str, *, pods: int, utilization: float, workers: int = 1,
+                 zone: bool = False) -> tuple[str, float, float]:  # fmt: skip
+    """The closed form of ``k8smodel.lb.theory`` where it is exact for this finite case.
+
+    Random dispatch splits a Poisson stream into ``pods`` Poisson streams, so each pod is
+    exactly M/M/1; one round-robin cursor gives each pod Erlang-``pods`` interarrivals, so
+    each is exactly E_n/M/1. Other policies (least connections, two choices, several
+    dispatchers, HAProxy's ring) have no exact closed form for 4 pods here.
+
+    Returns
+    -------
+    tuple
+        ``(model, mean_response, p95_response)`` in mean service times, or ``("", nan, nan)``.
+    """
+    name, options, _ = model_spec(balancer, policy, pods=pods, workers=workers, zone=zone)
+    if name not in ("random", "round_robin") or options.get("dispatchers", 1) != 1:
+        return "", np.nan, np.nan
+    table = _lb().theory(name, pods=pods, utilization=utilization)
+    row = table.iloc[0]
+    return str(row["model"]), float(row["mean_response"]), float(row["p95_response"])
+
+
 def verdict(row) -> tuple[bool, str]:
     """Plain-language verdict for one row of the comparison.
 
@@ -297,6 +323,14 @@ def compare_with_model(
             rng=seed,
         )
         scale = float(m["mean_service_ms"])
+        theory_model, theory_mean, theory_p95 = exact_theory(
+            m["balancer"],
+            m["policy"],
+            pods=int(m["pods"]),
+            utilization=float(m["utilization_realized"]),
+            workers=int(m["workers"]),
+            zone=bool(m["zone"]),
+        )
         row = {
             **{k: m[k] for k in ("case", "balancer", "policy", "workers", "zone", "pods")},
             "utilization": m["utilization"],
@@ -311,6 +345,9 @@ def compare_with_model(
             "predicted_mean_se_ms": p["mean_response_se"] * scale,
             "predicted_mean_overhead_ms": p["mean_response"] * scale + m["overhead_mean_ms"],
             "predicted_p95_ms": p["p95_response"] * scale,
+            "theory_model": theory_model,
+            "theory_mean_ms": theory_mean * scale,
+            "theory_p95_ms": theory_p95 * scale,
             "predicted_p95_overhead_ms": p["p95_response"] * scale + m["overhead_p50_ms"],
             "measured_jain": m["jain"],
             "predicted_jain": p["jain"],
