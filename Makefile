@@ -49,7 +49,7 @@ bench: $(VENV)/.installed-bench
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # Installs nginx and HAProxy through apt when missing and run as root (services are kept from
-# starting); otherwise says what to install. Then about 7 minutes of loopback traffic.
+# starting); otherwise says what to install. Then about 12 minutes of loopback traffic.
 validate: $(VENV)/.installed-test
 	@missing=""; for b in nginx haproxy; do \
 	  command -v $$b >/dev/null 2>&1 || [ -x /usr/sbin/$$b ] || missing="$$missing $$b"; done; \

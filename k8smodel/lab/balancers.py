@@ -112,8 +112,10 @@ def nginx_config(
         Folder for the pid file, error log and temporary files.
     workers : int, default 1
         ``worker_processes``. With more than one, the listening socket uses ``reuseport``
-        (one accept queue per worker, as ingress-nginx configures it), so the kernel spreads
-        the client connections over the workers.
+        (one accept queue per worker), so the kernel spreads the client connections over
+        the workers; ingress-nginx does the same by default (ConfigMap ``reuse-port``,
+        default true, kubernetes/ingress-nginx
+        ``internal/ingress/controller/config/config.go``).
     zone : bool, default False
         Add ``zone`` to the upstream: the peers' state (connection counts, round-robin
         weights) then lives in shared memory and is common to all workers. Without it each
