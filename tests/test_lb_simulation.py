@@ -94,6 +94,26 @@ def test_multithreaded_pod_matches_erlang_c():
     _close(res, expected)
 
 
+@pytest.mark.parametrize("policy", ["least_connections", "power_of_two", "ewma"])
+def test_event_loop_multithreaded_pod_matches_erlang_c(policy):
+    # with one pod every policy sends everything to it: M/M/2 at rho = 0.75,
+    # E[T] = 1 + C(2, 1.5) / (2 - 1.5) with C(2, a) = a^2 / (2 + a) (two servers, by hand)
+    a = 1.5
+    expected = 1 + (a**2 / (2 + a)) / (2 - a)
+    res = lb.simulate(policy, pods=1, concurrency=2, utilization=0.75, requests=40_000,
+                      replications=8, rng=29)  # fmt: skip
+    _close(res, expected)
+
+
+def test_time_unit_scales_reported_times():
+    kw = dict(pods=3, utilization=0.6, requests=5_000, replications=2, rng=30)
+    plain = lb.simulate("random", **kw).summary.iloc[0]
+    in_s = lb.simulate("random", time_unit_s=0.02, **kw).summary.iloc[0]
+    for col in ("mean_response", "p99_response", "mean_wait"):
+        assert in_s[col] == pytest.approx(0.02 * plain[col])
+    assert in_s.time_unit == "s"
+
+
 def test_deterministic_service_matches_md1():
     rho = 0.7
     res = lb.simulate("random", pods=2, utilization=rho, service=1.0, requests=100_000,
@@ -316,11 +336,14 @@ def test_distinct_draws_are_uniform_pairs():
     pods=st.integers(1, 6),
     rho=st.floats(0.05, 0.95),
     dispatchers=st.integers(1, 3),
+    concurrency=st.integers(1, 2),
+    per_conn=st.sampled_from([1, 5]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_invariants(policy, pods, rho, dispatchers, seed):
+def test_invariants(policy, pods, rho, dispatchers, concurrency, per_conn, seed):
     res = lb.simulate(policy, pods=pods, utilization=rho, requests=300, replications=2,
-                      dispatchers=dispatchers, rng=seed)  # fmt: skip
+                      dispatchers=dispatchers, concurrency=concurrency,
+                      requests_per_connection=per_conn, rng=seed)  # fmt: skip
     row = res.summary.iloc[0]
     assert 1 / pods - 1e-12 <= row.jain_requests <= 1 + 1e-12
     assert 1 / pods - 1e-12 <= row.max_share <= 1 + 1e-12
@@ -350,6 +373,7 @@ def test_unknown_policy_lists_aliases():
         ({"pods": 2, "utilization": 0.5, "service": -1.0}, "service"),
         ({"pods": 2, "utilization": 0.5, "requests_per_connection": 0}, "requests_per_connection"),
         ({"pods": 2}, "utilization"),
+        ({"pods": 2, "utilization": 0.5, "weights": [1, 2]}, "weights"),
     ],
 )
 def test_bad_input(kwargs, match):
@@ -386,3 +410,24 @@ def test_nginx_random_two_weighted_ties_go_to_second_draw():
     share0 = res.per_pod[res.per_pod.pod == 0].share.to_numpy()
     se = math.sqrt(0.25 * 0.75 / 40_000)
     assert (np.abs(share0 - 0.25) < 4 * se).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.floats(0, 1e6), min_size=1, max_size=300))
+def test_inplace_quantiles_equal_numpy(values):
+    arr = np.array(values)
+    expected = np.quantile(arr, [0.5, 0.95, 0.99])
+    np.testing.assert_allclose(sim._quantiles_inplace(arr.copy(), (0.5, 0.95, 0.99)), expected,
+                               rtol=1e-12, atol=1e-9)  # fmt: skip
+
+
+@pytest.mark.parametrize("policy", ["random", "round_robin"])
+def test_fast_path_keeps_every_request_in_its_sums(policy):
+    # deterministic service 1 at a negligible load: every response is exactly 1, so any
+    # request missing from (or doubled in) the per-pod sums would move the means off 1
+    res = lb.simulate(policy, pods=3, utilization=1e-9, service=1.0, requests=3_000,
+                      replications=2, warmup=0.0, rng=31)  # fmt: skip
+    assert res.summary.mean_response[0] == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(res.per_pod.mean_response, 1.0, atol=1e-12)
+    counts = res.per_pod.pivot(index="replication", columns="pod", values="requests")
+    assert (counts.sum(axis=1) == 3_000).all()

@@ -27,11 +27,18 @@ read off its source:
     ``conns * best->weight < best->conns * weight`` and, when several peers
     tie, adds ``effective_weight`` to their ``current_weight``, takes the
     largest and subtracts the tied total). Without a ``zone`` directive the
-    counters live in each worker's memory (nginx ``ngx_http_upstream_module``
-    documentation, directive ``zone``), so each of ``dispatchers`` workers sees
-    only its own requests: ``shared_state=False``. HAProxy's ``leastconn``
-    shares its counters between threads (``doc/configuration.txt``,
-    ``balance leastconn``), so its alias sets ``shared_state=True``.
+    counters live in each worker's memory: the ``zone`` directive "defines the
+    name and size of the shared memory zone that keeps the group's
+    configuration and run-time state that are shared between worker processes"
+    (nginx ``ngx_http_upstream_module`` documentation), and enabling it "moves
+    internal peer state storage to shared memory, such that load balancing
+    becomes consistent among worker processes" (S. Kandaurov, nginx mailing
+    list, 8 Aug 2022). So each of ``dispatchers`` workers sees only its own
+    requests: ``shared_state=False``. HAProxy's ``leastconn`` ("the server with
+    the lowest number of connections receives the connection; round-robin is
+    performed within groups of servers of the same load", ``doc/configuration.txt``)
+    runs in one process whose threads share the counters, so its alias sets
+    ``shared_state=True``.
 ``power_of_two`` (aliases ``envoy-least-request``, ``nginx-random-two``, ``haproxy-random``)
     Draw ``choices`` pods and send to the one with the fewest in-flight
     requests (over weight). Envoy's ``LEAST_REQUEST`` with equal weights draws
@@ -43,9 +50,11 @@ read off its source:
     weight and keeps the second unless it has more connections over weight
     (``ngx_http_upstream_random_module.c``, ``ngx_http_upstream_get_random2_peer``);
     its counters are per worker without a ``zone``. HAProxy ``random(<draws>)``
-    (default 2) draws independently and keeps the least loaded
-    (``doc/configuration.txt``; it draws on a consistent-hash ring, which is
-    only approximately uniform with few servers; modelled as uniform draws).
+    uses a random number as the key of its consistent-hash ring and, with
+    ``<draws>`` (default 2), draws that many times and keeps "the least loaded
+    of these servers" (``doc/configuration.txt``); draws are independent. The
+    ring is only approximately uniform with few servers; it is modelled here as
+    uniform draws with replacement.
 ``ewma`` (alias ``ingress-nginx-ewma``)
     ingress-nginx ``rootfs/etc/nginx/lua/balancer/ewma.lua``: pick two distinct
     random endpoints (partial Fisher-Yates shuffle, ``PICK_SET_SIZE = 2``)
@@ -56,8 +65,13 @@ read off its source:
     ``DECAY_TIME = 10`` s; reading a score decays it towards 0 by the time since
     its last update (``score`` calls the same function with ``rtt = 0``), so an
     endpoint that has not answered for a while looks ever better. In-flight
-    requests are not counted. Scores start at 0. The tables ``self.ewma`` live
-    in each worker's Lua VM, so each worker learns only from its own requests.
+    requests are not counted. Scores start at 0 (an endpoint added later starts
+    at the average, ``sync``). In the current file the tables ``self.ewma`` are
+    plain Lua tables of the balancer object, i.e. in each worker's Lua VM, so
+    each worker learns only from its own requests (``shared_state=False``;
+    both revisions of the file read for this, 02ace1b and 437fbf7, do this).
+    Variants of the file that take a ``resty.lock`` around shared state exist;
+    ``shared_state=True`` models such a shared table.
 
 Connection-level balancing (``requests_per_connection > 1``) applies the same
 policy per new connection; least-connections and power-of-d then count open

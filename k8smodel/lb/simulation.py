@@ -274,15 +274,24 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
     busy_all = np.zeros((reps, n_pods))
     resp_all = np.zeros((reps, n_pods))
     horizon_all = np.zeros((reps, n_pods))
-    kept, wait_sum = [], 0.0
+    kept = np.empty(reps * n_req)  # every kept response, filled chunk by chunk
+    n_kept_total, wait_sum = 0, 0.0
     chunk = max(1, (1 << 18) // n_req)
     labels = np.arange(n_pods)
+    bufs = {}  # work arrays reused across chunks (no fresh pages for every chunk)
+
+    def buf(key, shape):
+        arr = bufs.get(key)
+        if arr is None or arr.shape != shape:
+            arr = bufs[key] = np.empty(shape)
+        return arr
+
     for r0 in range(0, reps, chunk):
         rc = min(chunk, reps - r0)
         if name == "random":
             counts = gen.multinomial(n_req, np.full(n_pods, 1.0 / n_pods), size=rc)
             length = n_req
-            a = gen.standard_exponential((rc, length))
+            a = gen.standard_exponential(out=buf("a", (rc, length)))
             np.cumsum(a, axis=1, out=a)
             a *= n_pods / big_lambda
             ends = np.cumsum(counts, axis=1)
@@ -293,17 +302,22 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
         else:
             m = n_req // n_pods
             length = m * n_pods
-            common = gen.standard_exponential((rc, length))
+            common = gen.standard_exponential(out=buf("common", (rc, length)))
             np.cumsum(common, axis=1, out=common)
             common /= big_lambda
-            a = np.ascontiguousarray(common.reshape(rc, m, n_pods).transpose(0, 2, 1))
-            a = a.reshape(rc, length)
+            a = buf("a", (rc, length))
+            a.reshape(rc, n_pods, m)[...] = common.reshape(rc, m, n_pods).transpose(0, 2, 1)
             counts = np.full((rc, n_pods), m)
             ends = np.cumsum(counts, axis=1)
             starts = ends - counts
             before = np.zeros((rc, n_pods))
             pod_of_seg = (labels + gen.integers(n_pods, size=(rc, 1))) % n_pods
-        work = svc.draw(gen, (rc, length))
+        if svc.kind == "exponential":
+            work = gen.standard_exponential(out=buf("work", (rc, length)))
+            if svc.mean != 1.0:
+                work *= svc.mean
+        else:
+            work = svc.draw(gen, (rc, length))
         if not uniform:
             work /= np.repeat(spd[pod_of_seg].ravel(), counts.ravel()).reshape(rc, length)
         last = np.where(counts > 0, np.take_along_axis(a, np.maximum(ends - 1, 0), axis=1), 0.0)
@@ -311,18 +325,21 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
         span = 2.0 * (last.max(axis=1) + work.sum(axis=1)) + 1.0
         shift = labels * span[:, None]  # (rc, pods)
         a += np.repeat((shift - before).ravel(), counts.ravel()).reshape(rc, length)
-        cw = np.cumsum(work, axis=1)
-        v = a - cw
+        cw = np.cumsum(work, axis=1, out=buf("cw", (rc, length)))
+        v = np.subtract(a, cw, out=buf("v", (rc, length)))
         v += work
         np.maximum.accumulate(v, axis=1, out=v)
         v += cw
         v -= a  # v is now the response time of every request
         for i in range(rc):
             first = np.searchsorted(a[i], t_warm + shift[i]).clip(starts[i], ends[i])
-            bounds = np.stack([first, ends[i]], axis=1).ravel()
+            # reduceat over [first_0, end_0, first_1, ...]: the even outputs are the kept
+            # sums of each pod (the last one runs to the end of the row); empty segments
+            # are masked below.
+            bounds = np.minimum(np.stack([first, ends[i]], axis=1).ravel()[:-1], length - 1)
             resp_i = v[i]
-            csum = np.add.reduceat(resp_i, np.minimum(bounds, length - 1))[::2]
-            wsum = np.add.reduceat(work[i], np.minimum(bounds, length - 1))[::2]
+            csum = np.add.reduceat(resp_i, bounds)[::2]
+            wsum = np.add.reduceat(work[i], bounds)[::2]
             n_kept = ends[i] - first
             csum = np.where(n_kept > 0, csum, 0.0)
             wsum = np.where(n_kept > 0, wsum, 0.0)
@@ -332,14 +349,16 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
             busy_all[r0 + i, p] = wsum
             horizon_all[r0 + i, p] = np.maximum(last[i] - t_warm, 0.0)
             wait_sum += float(csum.sum() - wsum.sum())
-            kept.extend(resp_i[f:e] for f, e in zip(first, ends[i], strict=True))
+            for f, e in zip(first, ends[i], strict=True):  # copy: the buffers are reused
+                kept[n_kept_total : n_kept_total + e - f] = resp_i[f:e]
+                n_kept_total += e - f
     return _Agg(
         counts=counts_all,
         busy=busy_all,
         resp_sum=resp_all,
         horizon=horizon_all,
         wait_sum=max(wait_sum, 0.0),
-        kept_responses=np.concatenate(kept),
+        kept_responses=kept[:n_kept_total],
     )
 
 
@@ -487,6 +506,12 @@ def simulate(
     k = check_int(dispatchers, "dispatchers", 1)
     c = check_int(concurrency, "concurrency", 1)
     spd = check_vector(speeds, "speeds", n_pods)
+    if weights is not None and name in {"random", "ewma"}:
+        raise ValueError(
+            f"weights: the {name} policy has no weights (kube-proxy's iptables and nftables "
+            "rules and ingress-nginx's ewma pick endpoints uniformly); got weights="
+            f"{weights!r}; use round_robin, least_connections or power_of_two"
+        )
     w = check_vector(weights, "weights", n_pods, integer=name == "round_robin")
     svc = check_service(service)
     d = check_int(pol.defaults.get("choices", 2) if choices is None else choices, "choices", 1)
@@ -645,8 +670,9 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
              tau):  # fmt: skip
     """Step once over arrivals for the state-dependent policies (numpy across replications).
 
-    State lives in flat arrays indexed by ``(replication, view, pod)`` so that each
-    step is a handful of 1-D gathers and scatters. Returns the pod, departure time
+    State lives in flat arrays indexed by ``(view, pod, replication)`` (replications
+    fastest, so reductions over pods run along contiguous rows) and each step is a
+    handful of 1-D gathers and scatters. Returns the pod, departure time
     and work (service time on that pod) of every request, shape ``(reps, n)``.
     """
     reps, n = arrival.shape
@@ -663,11 +689,11 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     # Everything random is drawn before the loop; per-step columns are contiguous.
     arr_t = np.ascontiguousarray(arrival.T)
     base_t = np.ascontiguousarray(base.T)
-    # Flat offset of each replication's (view) block in the (reps, views, pods) state.
+    # Flat offset of each request's state: key(v, p, r) = (v * pods + p) * reps + r.
     if views > 1:
-        vbase_t = (np.ascontiguousarray(disp.T) + views * rr) * n_pods
+        vbase_t = np.ascontiguousarray(disp.T) * (n_pods * reps) + rr
     else:
-        vbase_const = rr * n_pods
+        vbase_const = rr
     cand_t = None
     if name == "power_of_two":
         if weighted:
@@ -682,12 +708,13 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     pod_t = np.empty((n, reps), dtype=np.int64)
     dep_t = np.empty((n, reps))
     free = np.zeros(reps * n_pods) if c == 1 else np.zeros((reps * n_pods, c))
-    pod_base = rr * n_pods
     cw = np.zeros(n_state)  # nginx current_weight per (replication, view, pod)
     counts = np.zeros(n_state, dtype=np.int64)  # in-flight requests or open connections
-    counts2 = counts.reshape(reps * views, n_pods)  # views of the same memory
-    cw2 = cw.reshape(reps * views, n_pods)
-    pods_ar = np.arange(n_pods)
+    counts_pr = counts.reshape(views * n_pods, reps)[:n_pods]  # (pods, reps) for view 0
+    cw_pr = cw.reshape(views * n_pods, reps)[:n_pods]
+    pod_off = (np.arange(n_pods) * reps)[:, None]
+    w_col = w[:, None]
+    inv_w_col = inv_w[:, None]
     if by_conn:
         conn_id, opener, n_ids, pool = conn
         conn_id_t = np.ascontiguousarray(conn_id.T)
@@ -747,26 +774,26 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
         # The policy's choice, on the state block of this request's dispatcher.
         if name == "least_connections" or name == "power_of_two":
             if views == 1:
-                block = counts2
+                block = counts_pr
             else:
-                cidx = vb[:, None] + pods_ar
+                cidx = vb + pod_off  # (pods, reps)
                 block = counts[cidx]
-            score = block * inv_w if weighted else block
+            score = block * inv_w_col if weighted else block
             if name == "least_connections":
-                tied = score == score.min(axis=1, keepdims=True)
-                tw = tied * w if weighted else tied
+                tied = score == score.min(axis=0)
+                tw = tied * w_col if weighted else tied
                 if views == 1:  # update nginx's current_weight in place
-                    cw2 += tw
-                    choice = np.where(tied, cw2, -np.inf).argmax(axis=1)
-                    cw2[rr, choice] -= tw.sum(axis=1)
+                    cw_pr += tw
+                    choice = np.where(tied, cw_pr, -np.inf).argmax(axis=0)
+                    cw_pr[choice, rr] -= tw.sum(axis=0)
                 else:
                     cwv = cw[cidx] + tw
-                    choice = np.where(tied, cwv, -np.inf).argmax(axis=1)
-                    cwv[rr, choice] -= tw.sum(axis=1)
+                    choice = np.where(tied, cwv, -np.inf).argmax(axis=0)
+                    cwv[choice, rr] -= tw.sum(axis=0)
                     cw[cidx] = cwv
             else:
                 cj = cand_t[j]
-                cs = np.take_along_axis(score, cj, axis=1)
+                cs = score[cj, rr[:, None]]
                 if distinct:  # nginx random two: the later draw wins ties
                     choice = cj[rr, d - 1 - cs[:, ::-1].argmin(axis=1)]
                 else:  # Envoy, HAProxy: the first drawn wins ties (strict <)
@@ -776,7 +803,7 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
             if cj.shape[1] == 1:
                 choice = cj[:, 0]
             else:
-                key = vb[:, None] + cj
+                key = vb[:, None] + cj * reps
                 sc = ewma[key] * np.exp(-np.maximum(t[:, None] - last[key], 0.0) / tau)
                 choice = np.where(sc[:, 1] < sc[:, 0], cj[:, 1], cj[:, 0])
 
@@ -785,13 +812,13 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
             if op.any():
                 r_o, c_o, p_o = rr[op], cid[op], p[op]
                 conn_pod[r_o, c_o] = p_o
-                conn_key[r_o, c_o] = vb[op] + p_o
-                counts[vb[op] + p_o] += 1
+                conn_key[r_o, c_o] = vb[op] + p_o * reps
+                counts[vb[op] + p_o * reps] += 1
         else:
             p = choice
 
         x = base_t[j] if uniform_speed else base_t[j] / spd[p]
-        fi = pod_base + p
+        fi = p * reps + rr
         if c == 1:
             dep = np.maximum(t, free[fi]) + x
             free[fi] = dep
@@ -804,7 +831,7 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
         dep_t[j] = dep
 
         if track:
-            key = vb + p
+            key = vb + p * reps
             if count_requests:
                 counts[key] += 1
             slot = pend_t.argmax(axis=1) + rr * pcap  # flat index of a free slot (inf)
@@ -825,6 +852,21 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     return pod, np.ascontiguousarray(dep_t.T), work
 
 
+def _quantiles_inplace(values: np.ndarray, levels) -> np.ndarray:
+    """Quantiles as ``numpy.quantile``'s default (linear) method, partitioning ``values`` in place.
+
+    One partition around the needed order statistics, without the copy that
+    ``numpy.quantile`` makes; ``values`` is reordered.
+    """
+    n = values.size
+    pos = (n - 1) * np.asarray(levels, dtype=float)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    values.partition(np.unique(np.concatenate([lo, hi])))
+    frac = pos - lo
+    return values[lo] + frac * (values[hi] - values[lo])
+
+
 def _summarize(params, agg: _Agg, capacity, c, overloaded, unit_s):
     """Summary and per-pod tables from the sums of :class:`_Agg`."""
     reps, n_pods = agg.counts.shape
@@ -835,7 +877,7 @@ def _summarize(params, agg: _Agg, capacity, c, overloaded, unit_s):
         pod_mean = agg.resp_sum / counts * scale
     kept = counts.sum(axis=1)
     rep_means = agg.resp_sum.sum(axis=1) / kept * scale
-    q50, q95, q99 = np.quantile(agg.kept_responses, [0.5, 0.95, 0.99]) * scale
+    q50, q95, q99 = _quantiles_inplace(agg.kept_responses, (0.5, 0.95, 0.99)) * scale
     mean = float(rep_means.mean())
     se = float(rep_means.std(ddof=1) / math.sqrt(reps)) if reps > 1 else math.nan
     mean_wait = float(agg.wait_sum / kept.sum() * scale)
@@ -940,8 +982,11 @@ def compare(
         stream (:func:`k8smodel._random.spawn_seeds`), so a point's numbers do
         not depend on the others in the grid.
     theory : bool, default True
-        Add ``theory_mean_response``, ``floor_mean_response`` (pooled M/M/n)
-        and ``ceiling_mean_response`` (random) from :func:`k8smodel.lb.theory`.
+        Add ``theory_model`` and ``theory_mean_response`` (the policy's own
+        closed form, NaN where there is none; note that ``power_of_two`` is
+        compared with its ``n -> infinity`` mean field), ``floor_mean_response``
+        (pooled M/M/n) and ``ceiling_mean_response`` (random) from
+        :func:`k8smodel.lb.theory`.
     **options
         Other keywords of :func:`simulate` (``speeds``, ``dispatchers``, ...).
 
@@ -976,6 +1021,7 @@ def compare(
                 if key in options
             }
             th = _theory(pol, pods=n, utilization=u, **th_opts).iloc[0]
+            row["theory_model"] = th["model"]
             row["theory_mean_response"] = th["mean_response"]
             row["floor_mean_response"] = th["floor_mean_response"]
             row["ceiling_mean_response"] = th["ceiling_mean_response"]

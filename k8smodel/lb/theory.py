@@ -419,6 +419,8 @@ def theory(
     k = check_int(dispatchers, "dispatchers", 1)
     d = check_int(2 if choices is None else choices, "choices", 1)
     spd = check_vector(speeds, "speeds", n)
+    if weights is not None and name in {"random", "ewma", "pooled"}:
+        raise ValueError(f"weights: the {name} policy has no weights; got weights={weights!r}")
     w = check_vector(weights, "weights", n)
     svc = check_service(service)
     equal_speeds = bool(np.all(spd == spd[0]))
