@@ -156,6 +156,20 @@ def predict(
     has) for the shares, so the predicted spread of Jain's index is that of a run of the
     measured length rather than of a very long one.
 
+    Parameters
+    ----------
+    balancer, policy, workers, zone
+        The real configuration (see :func:`model_spec`).
+    pods : int
+        Number of pods.
+    utilization : float
+        Offered load per pod, in (0, 1): use the realized one of a measurement.
+    requests, replications : int
+        Size of the long simulation (response times).
+    share_requests, share_replications : int
+        Size of the short simulations (spread of the shares).
+    rng : int, Generator, SeedSequence or None
+
     Returns
     -------
     dict
@@ -228,6 +242,16 @@ def verdict(row) -> tuple[bool, str]:
     (``predicted_jain_lo`` .. ``predicted_jain_hi``, widened by 0.002). A case whose busiest
     pod is offered 90 % of its capacity or more is marked unreliable (not agreeing): a run
     of a few thousand requests cannot reach the steady state the model describes.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        One row of :func:`compare_with_model` (with the measured ``share_i`` and ``ok``).
+
+    Returns
+    -------
+    tuple of (bool, str)
+        Whether the case agrees, and the sentence that says why.
     """
     pred = row["predicted_mean_overhead_ms"]
     meas = row["measured_mean_ms"]
@@ -301,9 +325,15 @@ def compare_with_model(
     -------
     pandas.DataFrame
         Columns :data:`COMPARISON_COLUMNS`, then ``share_i`` (measured) and
-        ``predicted_share_i`` per pod. Errors are relative: (measured - predicted) /
-        predicted; ``pod_mean_error`` compares the time measured inside the pods with the
-        model without overhead.
+        ``predicted_share_i`` per pod. ``measured_*`` come from the run (client latency;
+        ``measured_pod_mean_ms`` is the time inside the pods); ``predicted_*`` from
+        :func:`predict` (``*_overhead_ms`` with the calibrated overhead added); ``theory_*``
+        from :func:`exact_theory` where an exact closed form exists (else NaN). Errors are
+        relative, measured / predicted - 1: ``mean_error`` against the prediction with
+        overhead, ``mean_error_no_overhead`` without, ``pod_mean_error`` the time inside the
+        pods against the model without overhead, ``p95_error`` for the 95th percentile.
+        ``predicted_max_pod_utilization`` is the load offered to the busiest pod;
+        ``agrees`` and ``verdict`` come from :func:`verdict`. Times in milliseconds.
     """
     if measured.empty:
         raise ValueError("measured has no rows")
