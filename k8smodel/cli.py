@@ -26,7 +26,20 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--notebooks", metavar="DIR", type=Path, default=Path("notebooks"), help="notebook folder"
     )
+    val = commands.add_parser(
+        "validate",
+        help="measure real nginx and HAProxy on 127.0.0.1 and compare with k8smodel.lb",
+    )
+    val.add_argument("--quick", action="store_true", help="a short run (about a minute)")
+    val.add_argument("--out", metavar="CSV", type=Path, help="where to write the results")
+    val.add_argument("--seed", type=int, default=20261127, help="root seed")
     return parser
+
+
+def _validate(args) -> int:
+    from k8smodel.lab.cli import validate
+
+    return validate(quick=args.quick, out=args.out, seed=args.seed)
 
 
 def _reproduce(args) -> int:
@@ -53,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "reproduce":
         return _reproduce(args)
+    if args.command == "validate":
+        return _validate(args)
     _parser().print_help()
     return 0
 

@@ -1,0 +1,92 @@
+"""``k8smodel validate``: measure nginx and HAProxy, compare with ``k8smodel.lb``, write a CSV."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from k8smodel.lab.balancers import BalancerUnavailable, find_binary
+from k8smodel.lab.compare import COMPARISON_COLUMNS, compare_with_model, plot_comparison
+from k8smodel.lab.harness import run_validation
+
+__all__ = ["validate", "validation_record", "measured_part", "QUICK", "FULL"]
+
+#: Settings of a quick run (about a minute) and of the full run behind data/lab_validation.csv.
+QUICK = {"utilizations": (0.7,), "requests": 400, "calibration_requests": 100}
+FULL = {"utilizations": (0.5, 0.8), "requests": 3000, "calibration_requests": 300}
+
+
+def validation_record(measured: pd.DataFrame, comparison: pd.DataFrame | None) -> pd.DataFrame:
+    """One table of a validation run: the comparison, then the measured columns it lacks.
+
+    Without a comparison (``k8smodel.lb`` unavailable) the measured rows alone.
+    """
+    if comparison is None:
+        return measured
+    keep = [c for c in measured.columns if c not in comparison.columns]
+    return pd.concat(
+        [comparison.reset_index(drop=True), measured[keep].reset_index(drop=True)], axis=1
+    )
+
+
+def measured_part(record: pd.DataFrame) -> pd.DataFrame:
+    """The measured columns of a stored validation record (the inverse of ``validation_record``).
+
+    Use it to redo the comparison of a stored run without new traffic, for example after the
+    model changed: ``compare_with_model(measured_part(pd.read_csv(path)))``.
+    """
+    keep = {"case", "balancer", "policy", "workers", "zone", "pods", "utilization"}
+    keep |= {"utilization_realized", "overhead_mean_ms"}
+    derived = (set(COMPARISON_COLUMNS) - keep) | {
+        c for c in record.columns if c.startswith("predicted_")
+    }
+    return record[[c for c in record.columns if c not in derived]]
+
+
+def validate(*, quick: bool = False, out: Path | None = None, seed: int = 20261127) -> int:
+    """Run the validation and report; return the exit status.
+
+    0: done (verdicts printed); 2: nginx or HAProxy missing (nothing was started);
+    1: the run failed.
+    """
+    missing = []
+    for kind in ("nginx", "haproxy"):
+        try:
+            find_binary(kind)
+        except BalancerUnavailable as exc:
+            missing.append(str(exc))
+    if missing:
+        print("k8smodel validate: " + "\n".join(missing), file=sys.stderr)
+        return 2
+    settings = QUICK if quick else FULL
+    if out is None:
+        out = Path("build/lab_validation_quick.csv" if quick else "data/lab_validation.csv")
+    try:
+        measured = run_validation(rng=seed, progress=print, **settings)
+    except (RuntimeError, OSError) as exc:
+        print(f"k8smodel validate: {exc}", file=sys.stderr)
+        return 1
+    comparison = None
+    try:
+        comparison = compare_with_model(measured, rng=seed + 1)
+    except (ImportError, AttributeError) as exc:
+        print(f"k8smodel validate: k8smodel.lb is not available ({exc}); measured only")
+    record = validation_record(measured, comparison)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record.to_csv(out, index=False, float_format="%.6g")
+    print(f"wrote {out}")
+    if comparison is not None:
+        from k8smodel import plotting
+
+        # Figures go where `make reproduce` puts them unless the caller chose a folder.
+        os.environ.setdefault(plotting.FIGURES_ENV, "build/figures/lab")
+        plotting.use_style()
+        fig = plot_comparison(comparison)
+        for path in plotting.savefig(fig, "lab_validation"):
+            print(f"wrote {path}")
+        for _, row in comparison.iterrows():
+            print(f"{row['case']:<28} rho={row['utilization']:.2f}  {row['verdict']}")
+    return 0

@@ -1,0 +1,97 @@
+"""HAProxy's consistent-hash ring, which ``balance random`` draws from."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["haproxy_full_hash", "haproxy_ring_shares"]
+
+_MASK = np.uint64(0xFFFFFFFF)
+
+#: Points per unit of weight on the ring (``BE_WEIGHT_SCALE`` in HAProxy's ``backend.h``).
+BE_WEIGHT_SCALE = 16
+#: ``SRV_EWGHT_RANGE`` = ``SRV_UWGHT_RANGE`` (256) x ``BE_WEIGHT_SCALE`` (``server-t.h``).
+SRV_EWGHT_RANGE = 256 * BE_WEIGHT_SCALE
+
+
+def haproxy_full_hash(a, *, spread: bool = True) -> np.ndarray:
+    """HAProxy's ``full_hash`` of 32-bit integers, vectorized.
+
+    Bob Jenkins' 32-bit full-avalanche integer hash
+    (http://burtleburtle.net/bob/hash/integer.html), as HAProxy's ``__full_hash`` in
+    ``include/haproxy/tools.h`` applies it; with ``spread=True`` the result is then
+    multiplied by the prime 3221225473 modulo 2**32, as recent HAProxy versions do "to
+    better spread values all around the tree".
+
+    Parameters
+    ----------
+    a : array_like of int
+        Inputs, taken modulo 2**32.
+    spread : bool, default True
+        Apply the final multiplication.
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+        Hashes in ``[0, 2**32)``.
+    """
+    x = np.asarray(a, dtype=np.uint64) & _MASK
+
+    def m(v):
+        return v & _MASK
+
+    x = m(m(x + np.uint64(0x7ED55D16)) + m(x << np.uint64(12)))
+    x = m((x ^ np.uint64(0xC761C23C)) ^ (x >> np.uint64(19)))
+    x = m(m(x + np.uint64(0x165667B1)) + m(x << np.uint64(5)))
+    x = m(m(x + np.uint64(0xD3A2646C)) ^ m(x << np.uint64(9)))
+    x = m(m(x + np.uint64(0xFD7046C5)) + m(x << np.uint64(3)))
+    x = m((x ^ np.uint64(0xB55A4F09)) ^ (x >> np.uint64(16)))
+    if spread:
+        x = m(x * np.uint64(3221225473))
+    return x
+
+
+def haproxy_ring_shares(servers: int, *, weights=None, spread: bool = True) -> np.ndarray:
+    """Probability that one uniform draw on HAProxy's consistent-hash ring picks each server.
+
+    Server ``i`` (``id`` ``i + 1``, HAProxy's default numbering in file order) with weight
+    ``w`` owns ``16 w`` points at keys ``full_hash(id * 4096 + k)``, ``k = 0..16 w - 1``
+    (``chash_init_server_tree`` in ``src/lb_chash.c``). A draw ``h`` uniform in
+    ``[0, 2**32)`` goes to the nearer of the two points around it, the lower one on a tie
+    (``chash_get_server_hash``). So a point owns half of the gap to each neighbour, and a
+    server's share is the sum over its points divided by ``2**32``. ``balance random(1)``
+    sends each request to one such draw (``get_server_rnd`` in ``src/backend.c``), hence
+    these are its long-run shares; ``random(d)`` draws ``d`` times from them.
+
+    Parameters
+    ----------
+    servers : int
+        Number of servers (>= 1).
+    weights : sequence of int, optional
+        Server weights (HAProxy's ``weight``, default 1 each).
+    spread : bool, default True
+        Whether ``full_hash`` ends with the spreading multiplication (see
+        :func:`haproxy_full_hash`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shares, summing to 1.
+    """
+    if not isinstance(servers, numbers.Integral) or servers < 1:
+        raise ValueError(f"servers must be an integer >= 1; got {servers!r}")
+    w = np.ones(servers, dtype=int) if weights is None else np.asarray(weights)
+    if w.shape != (servers,) or (w < 1).any() or (w != np.round(w)).any():
+        raise ValueError(f"weights must be {servers} positive integers; got {weights!r}")
+    points = (w * BE_WEIGHT_SCALE).astype(int)
+    owner = np.repeat(np.arange(servers), points)
+    node = np.concatenate([np.arange(p) for p in points])
+    keys = haproxy_full_hash((owner + 1) * SRV_EWGHT_RANGE + node, spread=spread).astype(float)
+    order = np.argsort(keys, kind="stable")
+    keys, owner = keys[order], owner[order]
+    gap_after = np.diff(np.append(keys, keys[0] + 2.0**32))
+    gap_before = np.roll(gap_after, 1)
+    owned = (gap_after + gap_before) / 2.0
+    return np.bincount(owner, weights=owned, minlength=servers) / 2.0**32
