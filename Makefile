@@ -48,24 +48,10 @@ test-fast: lint
 bench: $(VENV)/.installed-bench
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-# Installs nginx and HAProxy through apt when missing and run as root (services are kept from
-# starting); otherwise says what to install. Then about 12 minutes of loopback traffic.
+# Installs nginx and HAProxy through apt when missing and run as root (scripts/install-balancers),
+# otherwise says what to install; then about 12 minutes of loopback traffic.
 validate: $(VENV)/.installed-test
-	@missing=""; for b in nginx haproxy; do \
-	  command -v $$b >/dev/null 2>&1 || [ -x /usr/sbin/$$b ] || missing="$$missing $$b"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing$$missing through apt"; \
-	    guard=0; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; guard=1; }; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing </dev/null; st=$$?; \
-	    [ $$guard = 1 ] && rm -f /usr/sbin/policy-rc.d; \
-	    for b in $$missing; do service $$b stop >/dev/null 2>&1 || true; done; \
-	    [ $$st = 0 ] || exit $$st; \
-	  else \
-	    echo "make validate needs$$missing: as root run  apt-get install -y nginx haproxy  (Debian/Ubuntu)" >&2; exit 2; \
-	  fi; \
-	fi
+	scripts/install-balancers
 	$(BIN)/k8smodel validate
 
 clean:
