@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from k8smodel import __version__
+from k8smodel._whatif import add_commands, run
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--quick", action="store_true", help="a short run (about a minute)")
     val.add_argument("--out", metavar="CSV", type=Path, help="where to write the results")
     val.add_argument("--seed", type=int, default=20261127, help="root seed")
+    add_commands(commands)
     return parser
 
 
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return _reproduce(args)
     if args.command == "validate":
         return _validate(args)
+    if args.command is not None:
+        return run(args)
     _parser().print_help()
     return 0
 

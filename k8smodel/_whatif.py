@@ -1,0 +1,188 @@
+"""Quick what-if answers from the command line, one subcommand per model family.
+
+Each subcommand is a thin layer over the public functions (``lb.compare``,
+``rollout.simulate`` and ``rollout.completion_time``, ``storage.pack``,
+``federation.evaluate`` and ``federation.place``) and prints a small table.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+
+def _show(table: pd.DataFrame) -> None:
+    with pd.option_context("display.width", 120, "display.max_columns", 20, "display.precision", 4):
+        print(table.to_string(index=False))
+
+
+def _lb(args) -> None:
+    from k8smodel import lb
+
+    table = lb.compare(
+        args.policies,
+        pods=[args.pods],
+        utilization=[args.utilization],
+        requests=args.requests,
+        replications=args.replications,
+        dispatchers=args.dispatchers,
+        rng=args.seed,
+    )
+    print(f"{args.pods} pods at utilization {args.utilization}; times in mean service times")
+    _show(
+        table[
+            ["policy", "mean_response", "p99_response", "jain_requests", "max_share", "stable"]
+            + ["theory_model", "theory_mean_response", "floor_mean_response"]
+        ]
+    )
+
+
+def _int_or_percent(text: str | None) -> int | str | None:
+    """``"2"`` -> 2 and ``"25%"`` stays a percentage, as the Kubernetes API field takes either."""
+    return int(text) if text is not None and text.strip().isdigit() else text
+
+
+def _rollout(args) -> None:
+    import scipy.stats as st
+
+    from k8smodel import rollout
+
+    spec = rollout.StatefulSet(
+        replicas=args.replicas,
+        pod_management=args.pod_management,
+        partition=args.partition,
+        max_unavailable=_int_or_percent(args.max_unavailable),
+    )
+    # Warm-up varies from pod to pod: gamma with shape 2 around the given mean.
+    warmup = st.gamma(2, scale=args.warmup_s / 2) if args.warmup_s > 0 else 0.0
+    timing = rollout.PodTiming(
+        start=args.start_s, warmup=warmup, probe_period_s=args.probe_period_s
+    )
+    sim = rollout.simulate(
+        spec, args.operation, timing, runs=args.runs, deadline_s=args.deadline_s, rng=args.seed
+    )
+    theory = rollout.completion_time(spec, args.operation, timing)
+    row = sim.summary.iloc[0]
+    _show(
+        pd.DataFrame(
+            {
+                "source": ["simulation", "theory" if theory.exact else "theory (upper bound)"],
+                "mean_s": [row["mean_s"], theory.mean()],
+                "p50_s": [row["p50_s"], theory.ppf(0.5)],
+                "p99_s": [row["p99_s"], theory.ppf(0.99)],
+                "p_miss_deadline": [row["p_miss_deadline"], theory.sf(args.deadline_s)],
+            }
+        )
+    )
+
+
+def _storage(args) -> None:
+    from k8smodel import storage
+
+    sizes = storage.to_bytes(args.sizes)
+    capacity = int(storage.parse_quantity(args.capacity))
+    packing = storage.pack(sizes, capacity, method=args.method, max_items_per_bin=args.max_per_node)
+    bound = storage.lower_bound(sizes, capacity, kind="L2", max_items_per_bin=args.max_per_node)
+    used = sum(sizes)
+    print(
+        f"{len(sizes)} volumes, {storage.format_quantity(used)} in all, nodes of {args.capacity}: "
+        f"{packing.n_bins} nodes by {args.method} (lower bound {bound}), "
+        f"{100 * used / (packing.n_bins * capacity):.1f} % of the capacity used"
+    )
+    for node in range(packing.n_bins):
+        members = [q for q, b in zip(args.sizes, packing.assignment, strict=True) if b == node]
+        print(f"  node {node}: {', '.join(members)}")
+
+
+def _federation(args) -> None:
+    from k8smodel import federation as fed
+
+    users = fed.users()
+    clusters = args.regions
+    if args.place:
+        candidates = fed.regions(provider=args.provider)
+        placement = fed.place(k=args.place, candidates=candidates, users=users, method="optimal")
+        print(
+            f"best {args.place} {args.provider} regions for the default user population: "
+            f"{', '.join(placement.regions)} (mean RTT {placement.mean_rtt_ms:.1f} ms)"
+        )
+        clusters = placement.regions
+    if not clusters:
+        raise ValueError("give region names, or --place K to choose K regions")
+    ev = fed.evaluate(
+        clusters, users=users, routing=args.routing, cluster_availability=args.cluster_availability
+    )
+    _show(
+        ev.summary[
+            ["k", "routing", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "unavailability"]
+            + ["failover_worst_s", "capacity_multiplier"]
+        ]
+    )
+
+
+def add_commands(commands) -> None:
+    """Register the what-if subcommands on an argparse subparsers object."""
+    lb = commands.add_parser("lb", help="compare balancing policies on one Service")
+    lb.add_argument(
+        "policies",
+        nargs="*",
+        default=["random", "round_robin", "power_of_two", "least_connections"],
+        help="policies or mechanism aliases (default: the four main ones)",
+    )
+    lb.add_argument("--pods", type=int, default=4)
+    lb.add_argument("--utilization", type=float, default=0.8)
+    lb.add_argument("--dispatchers", type=int, default=1, help="independent balancer instances")
+    lb.add_argument("--requests", type=int, default=50_000, help="requests per replication")
+    lb.add_argument("--replications", type=int, default=4)
+    lb.add_argument("--seed", type=int, default=1)
+    lb.set_defaults(handler=_lb)
+
+    ro = commands.add_parser("rollout", help="how long a StatefulSet operation takes")
+    ro.add_argument("--replicas", type=int, default=10)
+    ro.add_argument(
+        "--operation",
+        default="rolling_update",
+        choices=["rolling_update", "scale_up", "scale_down"],
+    )
+    ro.add_argument(
+        "--pod-management", default="OrderedReady", choices=["OrderedReady", "Parallel"]
+    )
+    ro.add_argument("--partition", type=int, default=0)
+    ro.add_argument("--max-unavailable", default=None, help="an integer or a percentage like 25%%")
+    ro.add_argument("--start-s", type=float, default=2.0, help="container start, seconds")
+    ro.add_argument(
+        "--warmup-s", type=float, default=10.0, help="mean warm-up to readiness, seconds"
+    )
+    ro.add_argument("--probe-period-s", type=float, default=10.0)
+    ro.add_argument("--deadline-s", type=float, default=1800.0)
+    ro.add_argument("--runs", type=int, default=20_000)
+    ro.add_argument("--seed", type=int, default=1)
+    ro.set_defaults(handler=_rollout)
+
+    sto = commands.add_parser("storage", help="how many nodes a set of volumes needs")
+    sto.add_argument("sizes", nargs="+", help="volume sizes as Kubernetes quantities, e.g. 100Gi")
+    sto.add_argument("--capacity", required=True, help="per-node capacity, e.g. 1Ti")
+    sto.add_argument("--method", default="ffd", help="ffd, bfd, wfd, ff, bf, nf, optimal, ...")
+    sto.add_argument("--max-per-node", type=int, default=None, help="attach limit per node")
+    sto.set_defaults(handler=_storage)
+
+    fed = commands.add_parser("federation", help="latency and availability of a set of regions")
+    fed.add_argument("regions", nargs="*", help="region names, e.g. us-east-1 eu-west-1")
+    fed.add_argument("--place", type=int, metavar="K", help="choose the best K regions instead")
+    fed.add_argument("--provider", default="aws", choices=["aws", "gcp", "azure"])
+    fed.add_argument("--routing", default="nearest")
+    fed.add_argument("--cluster-availability", type=float, default=0.999)
+    fed.set_defaults(handler=_federation)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a what-if subcommand; bad input is reported on stderr with status 2."""
+    import sys
+
+    try:
+        args.handler(args)
+    except (ValueError, TypeError, KeyError) as exc:
+        print(f"k8smodel {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return 0
