@@ -29,6 +29,7 @@ __all__ = [
     "unavailability",
     "beta_binomial_parameters",
     "availability_with_shocks",
+    "unavailability_with_shocks",
     "simulate_availability",
     "bad_change_impact",
     "failover_time",
@@ -169,14 +170,20 @@ def unavailability(
     return float(stats.betabinom.cdf(k - 1, n, a, b))
 
 
-def _poisson_binomial_at_least(up_prob: np.ndarray, needed: int) -> float:
-    """P(at least ``needed`` successes) for independent Bernoullis, by convolution."""
+def _poisson_binomial_tails(up_prob: np.ndarray, needed: int) -> tuple[float, float]:
+    """P(at least ``needed`` successes) and P(fewer) for independent Bernoullis, by convolution.
+
+    Both tails are summed from the pmf, so a tiny lower tail keeps its digits
+    instead of being lost in ``1 - upper``.
+    """
     dist = np.zeros(up_prob.size + 1)
     dist[0] = 1.0
     for p in up_prob:
         dist[1:] = dist[1:] * (1 - p) + dist[:-1] * p
         dist[0] *= 1 - p
-    return float(dist[needed:].sum()) if needed <= up_prob.size else 0.0
+    if needed > up_prob.size:
+        return 0.0, 1.0
+    return float(dist[needed:].sum()), float(dist[:needed].sum())
 
 
 def _check_shocks(shocks, n: int):
@@ -223,28 +230,66 @@ def availability_with_shocks(
     them. This is the common-cause (shock) model of Marshall and Olkin, J. Am.
     Stat. Assoc. 62(317), 1967, doi:10.1080/01621459.1967.10482885.
     """
-    a = np.atleast_1d(np.asarray(cluster_availability, dtype=float))
-    if a.ndim != 1 or ((a < 0) | (a > 1)).any() or np.isnan(a).any():
-        raise ValueError(f"cluster_availability must be in [0, 1]; got {cluster_availability!r}")
-    n = a.size
-    k = _count(needed, "needed", 1)
-    if k > n:
-        raise ValueError(f"needed must be <= number of clusters ({n}); got {needed!r}")
-    checked = _check_shocks(shocks, n)
+    a, k = _check_cluster_availability(cluster_availability, needed)
+    checked = _check_shocks(shocks, a.size)
     if len(checked) > 20:
         raise ValueError("at most 20 shocks can be enumerated exactly; use simulate_availability")
-    total = 0.0
+    return _shock_tails(a, k, checked)[0]
+
+
+def _shock_tails(a: np.ndarray, k: int, checked) -> tuple[float, float]:
+    """P(at least ``k`` up) and P(fewer than ``k`` up), each summed over shock patterns."""
+    up_total = down_total = 0.0
     for pattern in itertools.product((False, True), repeat=len(checked)):
         weight = 1.0
-        down = np.zeros(n, dtype=bool)
+        down = np.zeros(a.size, dtype=bool)
         for hit, (mask, prob) in zip(pattern, checked, strict=True):
             weight *= prob if hit else 1 - prob
             if hit:
                 down |= mask
         if weight == 0:
             continue
-        total += weight * _poisson_binomial_at_least(a[~down], k)
-    return float(total)
+        up, low = _poisson_binomial_tails(a[~down], k)
+        up_total += weight * up
+        down_total += weight * low
+    return float(up_total), float(down_total)
+
+
+def _check_cluster_availability(cluster_availability, needed):
+    a = np.atleast_1d(np.asarray(cluster_availability, dtype=float))
+    if a.ndim != 1 or a.size == 0 or not np.isfinite(a).all() or ((a < 0) | (a > 1)).any():
+        raise ValueError(
+            f"cluster_availability must be a number or 1-d sequence of numbers in [0, 1]; "
+            f"got {cluster_availability!r}"
+        )
+    k = _count(needed, "needed", 1)
+    if k > a.size:
+        raise ValueError(f"needed must be <= number of clusters ({a.size}); got {needed!r}")
+    return a, k
+
+
+def unavailability_with_shocks(
+    cluster_availability, *, needed: int = 1, shocks: Sequence = ()
+) -> float:
+    """P(fewer than ``needed`` clusters up) with independent failures plus shocks, directly.
+
+    Parameters
+    ----------
+    cluster_availability, needed, shocks
+        As in :func:`availability_with_shocks`.
+
+    Returns
+    -------
+    float
+        The complement of :func:`availability_with_shocks`, summed from the lower
+        tail of each shock pattern's Poisson-binomial rather than taken as
+        ``1 - availability``: it keeps its digits below 1e-16.
+    """
+    a, k = _check_cluster_availability(cluster_availability, needed)
+    checked = _check_shocks(shocks, a.size)
+    if len(checked) > 20:
+        raise ValueError("at most 20 shocks can be enumerated exactly; use simulate_availability")
+    return _shock_tails(a, k, checked)[1]
 
 
 def simulate_availability(

@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 
 from k8smodel.federation.availability import (
+    _probability,
     availability,
     availability_with_shocks,
     failover_time,
     headroom,
     shocks_for,
     unavailability,
+    unavailability_with_shocks,
 )
 from k8smodel.federation.cost import EKS_CONTROL_PLANE_USD_MONTH, monthly_cost
 from k8smodel.federation.geo import users as default_users
@@ -33,8 +35,9 @@ class Evaluation:
         latency over served traffic when all clusters are up: ``mean_ms``,
         ``p50_ms``, ``p95_ms``, ``p99_ms``; ``p95_ms_worst_failure`` (the worst p95
         over single-cluster failures); ``availability`` (P(at least ``needed``
-        clusters up)) and ``unavailability`` (its complement, computed directly so
-        that tiny values survive); ``users_affected_per_failure`` and
+        clusters up)) and ``unavailability`` (its complement, summed from the lower
+        tail rather than taken as ``1 - availability``, so that tiny values survive,
+        with or without shocks); ``users_affected_per_failure`` and
         ``max_users_affected_per_failure`` (fraction of traffic on the cluster that
         fails, mean and max over clusters: these users wait out the failover);
         ``failover_worst_s``; ``capacity_multiplier`` and ``max_headroom_fraction``
@@ -150,7 +153,14 @@ def evaluate(
         replication_gb=replication_gb,
         egress_gb=egress_gb,
     )
-    shock_p = (region_shock_probability, provider_shock_probability, global_shock_probability)
+    shock_p = [
+        _probability(value, name)
+        for name, value in (
+            ("region_shock_probability", region_shock_probability),
+            ("provider_shock_probability", provider_shock_probability),
+            ("global_shock_probability", global_shock_probability),
+        )
+    ]
     if any(p > 0 for p in shock_p):
         if correlation != 0:
             raise ValueError(
@@ -162,10 +172,9 @@ def evaluate(
             provider_probability=provider_shock_probability,
             global_probability=global_shock_probability,
         )
-        avail = availability_with_shocks(
-            [cluster_availability] * len(names), needed=needed, shocks=shocks
-        )
-        unavail = 1 - avail
+        per_cluster = [cluster_availability] * len(names)
+        avail = availability_with_shocks(per_cluster, needed=needed, shocks=shocks)
+        unavail = unavailability_with_shocks(per_cluster, needed=needed, shocks=shocks)
     else:
         avail = availability(
             clusters=len(names),
