@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats
 
 from k8smodel._random import RngLike, as_generator
+from k8smodel.federation._checks import nonnegative
 
 __all__ = [
     "availability",
@@ -64,9 +65,16 @@ def beta_binomial_parameters(cluster_availability: float, correlation: float):
     Parameters
     ----------
     cluster_availability : float
-        Mean probability a cluster is up, in (0, 1).
+        Mean probability a cluster is up, in [0, 1] (at 0 or 1 one of the
+        parameters is 0: a degenerate Beta, which :func:`availability` treats
+        as the binomial).
     correlation : float
         Correlation between two clusters' up/down indicators, in (0, 1).
+
+    Raises
+    ------
+    ValueError
+        ``cluster_availability`` outside [0, 1] or ``correlation`` outside (0, 1).
 
     Returns
     -------
@@ -80,7 +88,12 @@ def beta_binomial_parameters(cluster_availability: float, correlation: float):
     have correlation :math:`\rho = 1/(\alpha+\beta+1)` (Skellam, J. R. Stat. Soc. B
     10(2), 1948; Griffiths, Biometrics 29(4), 1973, doi:10.2307/2529158).
     """
-    p, rho = float(cluster_availability), float(correlation)
+    p = _probability(cluster_availability, "cluster_availability")
+    rho = _probability(correlation, "correlation")
+    if not 0 < rho < 1:
+        raise ValueError(
+            f"correlation must be in (0, 1) for the beta-binomial; got {correlation!r}"
+        )
     scale = (1 - rho) / rho
     return p * scale, (1 - p) * scale
 
@@ -194,7 +207,12 @@ def _check_shocks(shocks, n: int):
         except (TypeError, ValueError):
             raise ValueError(f"shocks[{i}] must be a (members, probability) pair") from None
         mask = np.zeros(n, dtype=bool)
-        idx = np.asarray(members, dtype=int).ravel()
+        raw = np.asarray(list(members) if not isinstance(members, np.ndarray) else members)
+        if raw.size and (raw.dtype.kind not in "iu" or raw.ndim != 1):
+            raise ValueError(
+                f"shocks[{i}] members must be whole cluster indices in [0, {n}); got {members!r}"
+            )
+        idx = raw.astype(int).ravel()
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise ValueError(f"shocks[{i}] members must be cluster indices in [0, {n})")
         mask[idx] = True
@@ -321,9 +339,8 @@ def simulate_availability(
         ``availability`` (fraction of samples with at least ``needed`` up) and
         ``se`` (its binomial standard error).
     """
-    a = np.atleast_1d(np.asarray(cluster_availability, dtype=float))
+    a, k = _check_cluster_availability(cluster_availability, needed)
     n_samples = _count(samples, "samples", 1)
-    k = _count(needed, "needed", 1)
     checked = _check_shocks(shocks, a.size)
     gen = as_generator(rng)
     up = gen.random((n_samples, a.size)) < a
@@ -387,7 +404,7 @@ def bad_change_impact(
     traffic.
     """
     share = np.asarray(traffic_share, dtype=float)
-    if share.ndim != 1 or share.size == 0 or (share < 0).any():
+    if share.ndim != 1 or share.size == 0 or not np.isfinite(share).all() or (share < 0).any():
         raise ValueError("traffic_share must be a non-empty 1-d sequence of fractions >= 0")
     if not np.isclose(share.sum(), 1.0):
         raise ValueError(f"traffic_share must sum to 1; got {share.sum():.6g}")
@@ -396,9 +413,9 @@ def bad_change_impact(
         raise ValueError(f"waves must sum to the number of clusters ({share.size}); got {waves}")
     d = _probability(detection_probability, "detection_probability")
     err = _probability(error_rate, "error_rate")
-    for name, value in (("bake_s", bake_s), ("rollback_s", rollback_s)):
-        if value < 0:
-            raise ValueError(f"{name} must be >= 0; got {value!r}")
+    bake_s = nonnegative(bake_s, "bake_s")
+    rollback_s = nonnegative(rollback_s, "rollback_s")
+    late_detection_s = nonnegative(late_detection_s, "late_detection_s")
     ends = np.cumsum(waves)
     cum_share = np.cumsum(share)[ends - 1]
     wave_share = np.diff(np.concatenate([[0.0], cum_share]))
@@ -472,13 +489,9 @@ def failover_time(
     way through their lifetime (``ttl/2``, ``cache/2``).
     """
     k = _count(failure_threshold, "failure_threshold", 1)
-    for name, value in (
-        ("probe_interval_s", probe_interval_s),
-        ("ttl_s", ttl_s),
-        ("client_cache_s", client_cache_s),
-    ):
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    probe_interval_s = nonnegative(probe_interval_s, "probe_interval_s")
+    ttl_s = nonnegative(ttl_s, "ttl_s")
+    client_cache_s = nonnegative(client_cache_s, "client_cache_s")
     out = {
         "detection_worst_s": k * probe_interval_s,
         "ttl_worst_s": float(ttl_s),

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from k8smodel.federation._checks import probability, user_weights
 from k8smodel.federation.availability import (
-    _probability,
     availability,
     availability_with_shocks,
     failover_time,
@@ -127,7 +127,7 @@ def evaluate(
     if not names:
         raise ValueError("clusters must name at least one region")
     users = default_users() if users is None else users
-    w = users["weight"].to_numpy(float)
+    w = user_weights(users)
     lat = latency_matrix(users, names, model=model, measured=measured, access_ms=access_ms)
     scen = failure_scenarios(len(names), failures)
     shares = route(lat, routing=routing, healthy=scen, weights=weights, order=order)
@@ -145,7 +145,7 @@ def evaluate(
         client_cache_s=client_cache_s,
     )
     cost = monthly_cost(
-        [str(n) for n in names],
+        [n if isinstance(n, str) else tuple(n) for n in names],
         traffic_share=traffic[0],
         capacity_multiplier=room["capacity_multiplier"],
         fixed_usd_per_cluster=fixed_usd_per_cluster,
@@ -154,7 +154,7 @@ def evaluate(
         egress_gb=egress_gb,
     )
     shock_p = [
-        _probability(value, name)
+        probability(value, name)
         for name, value in (
             ("region_shock_probability", region_shock_probability),
             ("provider_shock_probability", provider_shock_probability),

@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from k8smodel.federation._checks import user_weights, weight_vector
 from k8smodel.federation.routing import latency_matrix
 
 __all__ = [
@@ -48,9 +49,9 @@ def _check_inputs(latency_ms, user_weight):
     d = np.asarray(latency_ms, dtype=float)
     if d.ndim != 2 or d.shape[1] == 0:
         raise ValueError("latency_ms must be a (users, candidates) matrix")
-    w = np.asarray(user_weight, dtype=float)
-    if w.shape != (d.shape[0],) or (w < 0).any() or w.sum() <= 0:
-        raise ValueError("user_weight must have one entry >= 0 per user and a positive sum")
+    if not np.isfinite(d).all():
+        raise ValueError("latency_ms must be finite")
+    w = weight_vector(user_weight, "user_weight", d.shape[0])
     return d, w
 
 
@@ -132,7 +133,12 @@ def brute_force_placement(latency_ms, user_weight, k: int) -> tuple[np.ndarray, 
 
 
 def p_median_milp(
-    latency_ms, user_weight, k: int, *, time_limit_s: float | None = None
+    latency_ms,
+    user_weight,
+    k: int,
+    *,
+    time_limit_s: float | None = None,
+    allow_suboptimal: bool = False,
 ) -> tuple[np.ndarray, float]:
     r"""Exact p-median by mixed-integer programming (``scipy.optimize.milp``, HiGHS).
 
@@ -146,11 +152,20 @@ def p_median_milp(
         Regions to open.
     time_limit_s : float, optional
         Solver time limit.
+    allow_suboptimal : bool, default False
+        When the solver stops (time limit) with a feasible placement it has not
+        proven optimal: return it if True, raise if False.
 
     Returns
     -------
     (numpy.ndarray, float)
         Chosen candidate indices (sorted) and the weighted mean latency.
+
+    Raises
+    ------
+    RuntimeError
+        The solver found no placement, or (unless ``allow_suboptimal``) did not
+        prove the one it found optimal (``res.status != 0``).
 
     Notes
     -----
@@ -184,6 +199,11 @@ def p_median_milp(
     )
     if res.x is None:
         raise RuntimeError(f"MILP found no solution: {res.message}")
+    if res.status != 0 and not allow_suboptimal:
+        raise RuntimeError(
+            f"MILP stopped before proving optimality (status {res.status}: {res.message}); "
+            "raise time_limit_s or pass allow_suboptimal=True"
+        )
     chosen = np.flatnonzero(res.x[n_x:] > 0.5)
     mean_ms = float(w @ d[:, chosen].min(axis=1))
     return np.sort(chosen), mean_ms
@@ -281,8 +301,16 @@ def place(
     """
     names = _candidate_names(candidates)
     _check_k(k, len(names))
-    d = latency_matrix(users, names, **latency_options) if latency_ms is None else latency_ms
-    w = users["weight"].to_numpy(float)
+    w = user_weights(users)
+    if latency_ms is None:
+        d = latency_matrix(users, names, **latency_options)
+    else:
+        d = np.asarray(latency_ms, dtype=float)
+        if d.shape != (len(users), len(names)):
+            raise ValueError(
+                f"latency_ms must have shape (len(users), len(candidates)) = "
+                f"({len(users)}, {len(names)}); got {d.shape}"
+            )
     if method == "optimal":
         idx, val = p_median_milp(d, w, k)
     elif method == "greedy":

@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from k8smodel.federation._checks import unique_names
+
 __all__ = ["webster", "karmada_legacy", "kubefed_plan", "divide_replicas", "fnv32"]
 
 _METHODS = (
@@ -96,7 +98,9 @@ def webster(
         return s
     width = len(str(v.size))
     keys = (
-        [str(i).zfill(width) for i in range(v.size)] if names is None else [str(x) for x in names]
+        [str(i).zfill(width) for i in range(v.size)]
+        if names is None
+        else unique_names(names, "names", v.size)
     )
     name_rank = np.argsort(np.argsort(np.array(keys, dtype=object)))
     for _ in range(n_seats):
@@ -146,7 +150,9 @@ def karmada_legacy(replicas: int, weights: Sequence[int], *, names: Sequence[str
         w = np.ones_like(w)
     width = len(str(w.size))
     keys = (
-        [str(i).zfill(width) for i in range(w.size)] if names is None else [str(x) for x in names]
+        [str(i).zfill(width) for i in range(w.size)]
+        if names is None
+        else unique_names(names, "names", w.size)
     )
     order = sorted(range(w.size), key=lambda i: (-int(w[i]), keys[i]))
     out = (w * n) // w.sum()
@@ -371,9 +377,11 @@ def divide_replicas(
     size = len(weights) if weights is not None else len(available) if available is not None else 0
     if size == 0:
         raise ValueError("pass weights or available (one entry per cluster)")
-    names = [f"cluster-{i}" for i in range(size)] if names is None else [str(x) for x in names]
-    if len(names) != size:
-        raise ValueError(f"names must have one entry per cluster ({size}); got {len(names)}")
+    names = (
+        [f"cluster-{i}" for i in range(size)]
+        if names is None
+        else unique_names(names, "names", size)
+    )
 
     if method in ("karmada-static", "karmada-legacy"):
         if weights is None:
