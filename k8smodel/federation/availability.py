@@ -505,7 +505,7 @@ def failover_time(
     return {k_: float(v) for k_, v in out.items()}
 
 
-def headroom(shares, *, failures: int = 1) -> dict[str, np.ndarray | float]:
+def headroom(shares) -> dict[str, np.ndarray | float]:
     """Capacity each cluster needs to absorb failed clusters' traffic.
 
     Parameters
@@ -514,9 +514,7 @@ def headroom(shares, *, failures: int = 1) -> dict[str, np.ndarray | float]:
         Traffic fraction each cluster serves in each scenario; row 0 is all
         healthy and the other rows are the failure scenarios to survive (e.g. from
         :func:`k8smodel.federation.routing.failure_scenarios`). Rows sum to the
-        served fraction.
-    failures : int, default 1
-        Only for the summary name; the scenarios define what is survived.
+        served fraction. The scenarios define what is survived.
 
     Returns
     -------
@@ -534,7 +532,8 @@ def headroom(shares, *, failures: int = 1) -> dict[str, np.ndarray | float]:
     arr = np.asarray(shares, dtype=float)
     if arr.ndim != 2 or arr.shape[0] < 1:
         raise ValueError("shares must be a 2-d array (scenarios, clusters)")
-    _count(failures, "failures", 0)
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise ValueError("shares must be finite fractions >= 0")
     normal = arr[0]
     required = arr.max(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):

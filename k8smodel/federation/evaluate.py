@@ -37,9 +37,9 @@ class Evaluation:
         over single-cluster failures); ``availability`` (P(at least ``needed``
         clusters up)) and ``unavailability`` (its complement, summed from the lower
         tail rather than taken as ``1 - availability``, so that tiny values survive,
-        with or without shocks); ``users_affected_per_failure`` and
-        ``max_users_affected_per_failure`` (fraction of traffic on the cluster that
-        fails, mean and max over clusters: these users wait out the failover);
+        with or without shocks); ``max_users_affected_per_failure`` (the largest
+        traffic share on one cluster: the users who wait out the failover when that
+        cluster fails; the mean over clusters is always ``1/k`` and is not reported);
         ``failover_worst_s``; ``capacity_multiplier`` and ``max_headroom_fraction``
         (:func:`k8smodel.federation.availability.headroom`); and the monthly costs
         ``fixed_usd``, ``capacity_usd``, ``headroom_usd``, ``replication_usd``,
@@ -132,7 +132,7 @@ def evaluate(
     scen = failure_scenarios(len(names), failures)
     shares = route(lat, routing=routing, healthy=scen, weights=weights, order=order)
     traffic = np.einsum("u,suc->sc", w / w.sum(), shares)
-    room = headroom(traffic, failures=failures)
+    room = headroom(traffic)
     normal = latency_summary(lat, shares[0], w)
     worst_p95 = normal["p95_ms"]
     for s in range(1, scen.shape[0]):
@@ -197,7 +197,6 @@ def evaluate(
         "p95_ms_worst_failure": worst_p95,
         "availability": avail,
         "unavailability": unavail,
-        "users_affected_per_failure": float(traffic[0].mean()),
         "max_users_affected_per_failure": float(traffic[0].max()),
         "failover_worst_s": fo["total_worst_s"],
         "capacity_multiplier": room["capacity_multiplier"],
