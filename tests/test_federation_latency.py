@@ -93,7 +93,7 @@ def test_fit_against_independent_least_squares_and_physics():
     assert absolute.stretch == pytest.approx(coef_abs[1], rel=1e-6)
     assert model.intercept_ms == pytest.approx(coef_rel[0], rel=1e-6)
     assert model.stretch == pytest.approx(coef_rel[1], rel=1e-6)
-    # Every measured RTT respects the fibre bound (city-level coordinates).
+    # Every measured RTT respects the fibre bound (coordinates from the shared data).
     assert (pairs.rtt_ms >= fed.fibre_rtt_ms(pairs.distance_km)).all()
     # REFERENCE.md 4: measured cloud RTTs are about 2.56x the vacuum bound (10-90 %: 2.05-3.8).
     assert 2.05 < stats["median_ratio_to_vacuum"] < 3.8
