@@ -157,3 +157,37 @@ def test_milp_not_proven_optimal_is_not_returned(monkeypatch):
         fed.p_median_milp(lat, [1, 1], 1, time_limit_s=0.001)
     idx, val = fed.p_median_milp(lat, [1, 1], 1, time_limit_s=0.001, allow_suboptimal=True)
     assert idx.tolist() == [0] and val == 5.0
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda v: fed.availability(clusters=v, cluster_availability=0.9), "clusters"),
+        (lambda v: fed.unavailability(clusters=3, needed=v, cluster_availability=0.9), "needed"),
+        (lambda v: fed.availability_model(clusters=v, cluster_availability=0.9), "clusters"),
+        (lambda v: fed.webster(v, [1, 2]), "seats"),
+        (lambda v: fed.karmada_legacy(v, [1, 2]), "replicas"),
+        (lambda v: fed.greedy_placement(np.ones((2, 3)), [1, 1], v), "k"),
+        (lambda v: fed.users(top=v), "top"),
+        (lambda v: fed.failover_time(failure_threshold=v), "failure_threshold"),
+    ],
+)
+@pytest.mark.parametrize("value", [1.5, True, -2, "3"])
+def test_one_whole_number_check_everywhere(call, name, value):
+    with pytest.raises(ValueError, match=f"^{name} must be a whole number >= "):
+        call(value)
+
+
+def test_numpy_integers_are_whole_numbers():
+    three = np.int64(3)
+    assert fed.availability(clusters=three, cluster_availability=0.5) == pytest.approx(7 / 8)
+    assert fed.webster(three, [1, 1, 1]).tolist() == [1, 1, 1]
+
+
+def test_k_of_n_functions_share_their_checks():
+    bad = {"clusters": 2, "needed": 3, "cluster_availability": 0.9}
+    for f in (fed.availability, fed.unavailability, fed.availability_model):
+        with pytest.raises(ValueError, match=r"needed must be <= clusters \(2\)"):
+            f(**bad)
+        with pytest.raises(ValueError, match="correlation must be in"):
+            f(clusters=2, cluster_availability=0.9, correlation=NAN)

@@ -15,14 +15,13 @@
 from __future__ import annotations
 
 import itertools
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats
 
 from k8smodel._random import RngLike, as_generator
-from k8smodel.federation._checks import nonnegative
+from k8smodel.federation._checks import nonnegative, probability, whole
 
 __all__ = [
     "availability",
@@ -41,22 +40,15 @@ __all__ = [
 ]
 
 
-def _count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _probability(value, name: str, *, open_upper: bool = False) -> float:
-    try:
-        p = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in [0, 1]; got {value!r}") from None
-    upper_ok = p < 1 if open_upper else p <= 1
-    if not (0 <= p and upper_ok) or np.isnan(p):
-        allowed = "[0, 1)" if open_upper else "[0, 1]"
-        raise ValueError(f"{name} must be in {allowed}; got {value!r}")
-    return p
+def _k_of_n(clusters, needed, cluster_availability, correlation):
+    """Checked ``(n, k, p, rho)`` for the k-of-n functions."""
+    n = whole(clusters, "clusters", 1)
+    k = whole(needed, "needed", 1)
+    if k > n:
+        raise ValueError(f"needed must be <= clusters ({n}); got {needed!r}")
+    p = probability(cluster_availability, "cluster_availability")
+    rho = probability(correlation, "correlation")
+    return n, k, p, rho
 
 
 def beta_binomial_parameters(cluster_availability: float, correlation: float):
@@ -88,8 +80,8 @@ def beta_binomial_parameters(cluster_availability: float, correlation: float):
     have correlation :math:`\rho = 1/(\alpha+\beta+1)` (Skellam, J. R. Stat. Soc. B
     10(2), 1948; Griffiths, Biometrics 29(4), 1973, doi:10.2307/2529158).
     """
-    p = _probability(cluster_availability, "cluster_availability")
-    rho = _probability(correlation, "correlation")
+    p = probability(cluster_availability, "cluster_availability")
+    rho = probability(correlation, "correlation")
     if not 0 < rho < 1:
         raise ValueError(
             f"correlation must be in (0, 1) for the beta-binomial; got {correlation!r}"
@@ -135,12 +127,7 @@ def availability(
     Distributed Storage Systems", OSDI 2010, found 37 % of node failures in
     bursts, which is why the correlated case matters.
     """
-    n = _count(clusters, "clusters", 1)
-    k = _count(needed, "needed", 1)
-    if k > n:
-        raise ValueError(f"needed must be <= clusters ({n}); got {needed!r}")
-    p = _probability(cluster_availability, "cluster_availability")
-    rho = _probability(correlation, "correlation")
+    n, k, p, rho = _k_of_n(clusters, needed, cluster_availability, correlation)
     if rho == 0 or p in (0.0, 1.0):
         return float(stats.binom.sf(k - 1, n, p))
     if rho == 1:
@@ -169,12 +156,7 @@ def unavailability(
         ``binom.cdf(needed - 1, n, p)`` or ``betabinom.cdf(needed - 1, n, a, b)``:
         accurate even when it is far below 1e-16, where ``1 - availability`` rounds to 0.
     """
-    n = _count(clusters, "clusters", 1)
-    k = _count(needed, "needed", 1)
-    if k > n:
-        raise ValueError(f"needed must be <= clusters ({n}); got {needed!r}")
-    p = _probability(cluster_availability, "cluster_availability")
-    rho = _probability(correlation, "correlation")
+    n, k, p, rho = _k_of_n(clusters, needed, cluster_availability, correlation)
     if rho == 0 or p in (0.0, 1.0):
         return float(stats.binom.cdf(k - 1, n, p))
     if rho == 1:
@@ -216,7 +198,7 @@ def _check_shocks(shocks, n: int):
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise ValueError(f"shocks[{i}] members must be cluster indices in [0, {n})")
         mask[idx] = True
-        out.append((mask, _probability(prob, f"shocks[{i}] probability")))
+        out.append((mask, probability(prob, f"shocks[{i}] probability")))
     return out
 
 
@@ -280,7 +262,7 @@ def _check_cluster_availability(cluster_availability, needed):
             f"cluster_availability must be a number or 1-d sequence of numbers in [0, 1]; "
             f"got {cluster_availability!r}"
         )
-    k = _count(needed, "needed", 1)
+    k = whole(needed, "needed", 1)
     if k > a.size:
         raise ValueError(f"needed must be <= number of clusters ({a.size}); got {needed!r}")
     return a, k
@@ -340,7 +322,7 @@ def simulate_availability(
         ``se`` (its binomial standard error).
     """
     a, k = _check_cluster_availability(cluster_availability, needed)
-    n_samples = _count(samples, "samples", 1)
+    n_samples = whole(samples, "samples", 1)
     checked = _check_shocks(shocks, a.size)
     gen = as_generator(rng)
     up = gen.random((n_samples, a.size)) < a
@@ -408,11 +390,11 @@ def bad_change_impact(
         raise ValueError("traffic_share must be a non-empty 1-d sequence of fractions >= 0")
     if not np.isclose(share.sum(), 1.0):
         raise ValueError(f"traffic_share must sum to 1; got {share.sum():.6g}")
-    waves = [share.size] if waves is None else [_count(w, "waves entries", 1) for w in waves]
+    waves = [share.size] if waves is None else [whole(w, "waves entries", 1) for w in waves]
     if sum(waves) != share.size:
         raise ValueError(f"waves must sum to the number of clusters ({share.size}); got {waves}")
-    d = _probability(detection_probability, "detection_probability")
-    err = _probability(error_rate, "error_rate")
+    d = probability(detection_probability, "detection_probability")
+    err = probability(error_rate, "error_rate")
     bake_s = nonnegative(bake_s, "bake_s")
     rollback_s = nonnegative(rollback_s, "rollback_s")
     late_detection_s = nonnegative(late_detection_s, "late_detection_s")
@@ -488,7 +470,7 @@ def failover_time(
     (``(threshold - 1/2) * interval``) and cached answers are on average half
     way through their lifetime (``ttl/2``, ``cache/2``).
     """
-    k = _count(failure_threshold, "failure_threshold", 1)
+    k = whole(failure_threshold, "failure_threshold", 1)
     probe_interval_s = nonnegative(probe_interval_s, "probe_interval_s")
     ttl_s = nonnegative(ttl_s, "ttl_s")
     client_cache_s = nonnegative(client_cache_s, "client_cache_s")
@@ -574,13 +556,8 @@ def availability_model(
         ``availability`` (exact), ``p_all_down`` (exact), and when simulating
         ``availability_sim`` and ``availability_se``.
     """
-    exact = availability(
-        clusters=clusters,
-        needed=needed,
-        cluster_availability=cluster_availability,
-        correlation=correlation,
-    )
-    n, p, rho = int(clusters), float(cluster_availability), float(correlation)
+    n, k, p, rho = _k_of_n(clusters, needed, cluster_availability, correlation)
+    exact = availability(clusters=n, needed=k, cluster_availability=p, correlation=rho)
     # P(no cluster up) from the pmf at 0: no cancellation when it is tiny.
     if rho == 0 or p in (0.0, 1.0):
         down = stats.binom.pmf(0, n, p)
@@ -589,10 +566,9 @@ def availability_model(
     else:
         down = stats.betabinom.pmf(0, n, *beta_binomial_parameters(p, rho))
     out = {"availability": exact, "p_all_down": float(down)}
-    n_samples = _count(samples, "samples", 0)
+    n_samples = whole(samples, "samples", 0)
     if n_samples:
         gen = as_generator(rng)
-        p, rho = float(cluster_availability), float(correlation)
         if 0 < rho < 1 and 0 < p < 1:
             a, b = beta_binomial_parameters(p, rho)
             probs = gen.beta(a, b, size=n_samples)
@@ -600,8 +576,8 @@ def availability_model(
             probs = (gen.random(n_samples) < p).astype(float)
         else:
             probs = np.full(n_samples, p)
-        up = gen.binomial(int(clusters), probs)
-        est = float((up >= needed).mean())
+        up = gen.binomial(n, probs)
+        est = float((up >= k).mean())
         out["availability_sim"] = est
         out["availability_se"] = float(np.sqrt(max(est * (1 - est), 1e-300) / n_samples))
     return out
@@ -642,7 +618,7 @@ def failover_samples(
         ttl_s=ttl_s,
         client_cache_s=client_cache_s,
     )  # validates
-    n = _count(samples, "samples", 1)
+    n = whole(samples, "samples", 1)
     u = as_generator(rng).random((3, n))
     detection = (u[0] + failure_threshold - 1) * probe_interval_s
     return detection + u[1] * ttl_s + u[2] * client_cache_s
@@ -681,9 +657,9 @@ def shocks_for(
 
     names = list(clusters)
     probs = {
-        "region_probability": _probability(region_probability, "region_probability"),
-        "provider_probability": _probability(provider_probability, "provider_probability"),
-        "global_probability": _probability(global_probability, "global_probability"),
+        "region_probability": probability(region_probability, "region_probability"),
+        "provider_probability": probability(provider_probability, "provider_probability"),
+        "global_probability": probability(global_probability, "global_probability"),
     }
     rows = []
     for name in names:

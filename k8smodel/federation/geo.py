@@ -136,9 +136,9 @@ def users(*, top: int | None = None) -> pd.DataFrame:
     """
     df = _users().rename(columns={"population": "weight"})
     if top is not None:
-        if isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1:
-            raise ValueError(f"top must be a whole number >= 1; got {top!r}")
-        df = df.head(int(top))
+        from k8smodel.federation._checks import whole
+
+        df = df.head(whole(top, "top", 1))
     return df.reset_index(drop=True)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from k8smodel.federation._checks import user_weights, weight_vector
+from k8smodel.federation._checks import user_weights, weight_vector, whole
 from k8smodel.federation.routing import latency_matrix
 
 __all__ = [
@@ -38,8 +37,7 @@ __all__ = [
 
 
 def _check_k(k, m: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"k must be a whole number >= 1; got {k!r}")
+    k = whole(k, "k", 1)
     if k > m:
         raise ValueError(f"k must be <= the number of candidates ({m}); got {k}")
     return int(k)
@@ -56,7 +54,20 @@ def _check_inputs(latency_ms, user_weight):
 
 
 def combinations_array(m: int, k: int) -> np.ndarray:
-    """All k-subsets of ``range(m)`` in lexicographic order, shape ``(C(m, k), k)``."""
+    """All k-subsets of ``range(m)`` in lexicographic order.
+
+    Parameters
+    ----------
+    m : int
+        Number of candidates.
+    k : int
+        Subset size, ``1 <= k <= m``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(C(m, k), k)``, one subset of candidate indices per row.
+    """
     _check_k(k, m)
     n = math.comb(m, k)
     flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(m), k)), int)
@@ -121,6 +132,15 @@ def all_placements(
 
 def brute_force_placement(latency_ms, user_weight, k: int) -> tuple[np.ndarray, float]:
     """The best k-subset by scoring all of them (:func:`all_placements`).
+
+    Parameters
+    ----------
+    latency_ms : array_like, shape (users, candidates)
+        RTT from each user location to each candidate region.
+    user_weight : array_like, shape (users,)
+        Population per user location (finite, >= 0, positive sum).
+    k : int
+        Regions to open, ``1 <= k <= candidates``.
 
     Returns
     -------
@@ -211,6 +231,15 @@ def p_median_milp(
 
 def greedy_placement(latency_ms, user_weight, k: int) -> tuple[np.ndarray, float]:
     """Greedy p-median: open, one at a time, the region that lowers the objective most.
+
+    Parameters
+    ----------
+    latency_ms : array_like, shape (users, candidates)
+        RTT from each user location to each candidate region.
+    user_weight : array_like, shape (users,)
+        Population per user location (finite, >= 0, positive sum).
+    k : int
+        Regions to open, ``1 <= k <= candidates``.
 
     Returns
     -------
