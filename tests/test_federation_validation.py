@@ -191,3 +191,10 @@ def test_k_of_n_functions_share_their_checks():
             f(**bad)
         with pytest.raises(ValueError, match="correlation must be in"):
             f(clusters=2, cluster_availability=0.9, correlation=NAN)
+
+
+def test_nan_latency_and_distance_refused():
+    with pytest.raises(ValueError, match="latency_ms must not contain NaN"):
+        fed.route(np.array([[NAN, 5.0]]))
+    with pytest.raises(ValueError, match="distance km must be >= 0"):
+        fed.fibre_rtt_ms(NAN)

@@ -66,8 +66,8 @@ def fibre_rtt_ms(km) -> np.ndarray | float:
     doi:10.1145/2670518.2673876.
     """
     arr = np.asarray(km, dtype=float)
-    if (arr < 0).any():
-        raise ValueError("distance km must be >= 0")
+    if np.isnan(arr).any() or (arr < 0).any():
+        raise ValueError(f"distance km must be >= 0 (not NaN); got {km!r}")
     out = 2.0 * arr / FIBRE_KM_PER_MS
     return float(out) if out.ndim == 0 else out
 

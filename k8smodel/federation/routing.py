@@ -126,6 +126,8 @@ def route(
     lat = np.asarray(latency_ms, dtype=float)
     if lat.ndim != 2:
         raise ValueError("latency_ms must be a (users, clusters) matrix")
+    if np.isnan(lat).any():
+        raise ValueError("latency_ms must not contain NaN")
     n_users, n_cl = lat.shape
     mask = _healthy_mask(healthy, n_cl)
     scen = mask.reshape(-1, n_cl)
