@@ -1,6 +1,7 @@
 """The evaluate() front door and cost terms."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from k8smodel import federation as fed
@@ -35,7 +36,22 @@ def test_transfer_prices():
 def test_single_cluster_has_no_failover_capacity():
     ev = fed.evaluate(["us-east-1"], users=fed.users(top=5))
     assert np.isnan(ev.summary.p95_ms_worst_failure.iloc[0]) or ev.summary.k.iloc[0] == 1
-    assert ev.summary.users_affected_per_failure.iloc[0] == 1.0
+    assert ev.summary.max_users_affected_per_failure.iloc[0] == 1.0
+
+
+def test_users_affected_by_hand():
+    # Three users by Washington, New York and London with weights 1, 2, 1, nearest routing:
+    # us-east-1 carries 3/4 of the traffic, eu-west-1 1/4.
+    users = pd.DataFrame(
+        {"lat": [38.9, 40.7, 51.5], "lon": [-77.0, -74.0, -0.13], "weight": [1.0, 2.0, 1.0]}
+    )
+    ev = fed.evaluate(["us-east-1", "eu-west-1"], users=users)
+    assert ev.summary.max_users_affected_per_failure.iloc[0] == pytest.approx(0.75)
+    assert "users_affected_per_failure" not in ev.summary.columns
+    # Losing us-east-1 sends all its users to eu-west-1: that cluster needs 4x its normal share.
+    assert ev.per_cluster.required_share.tolist() == pytest.approx([1.0, 1.0])
+    assert ev.per_cluster.headroom_fraction.tolist() == pytest.approx([1 / 3, 3.0])
+    assert ev.summary.capacity_multiplier.iloc[0] == pytest.approx(2.0)
 
 
 def test_frontier_marks_pareto_rows():

@@ -100,3 +100,22 @@ def test_bad_points(bad, exc):
 def test_bad_provider():
     with pytest.raises(ValueError, match="provider must be among"):
         fed.regions(provider="oracle")
+
+
+def test_documented_offsets_of_approximate_region_locations():
+    # The docstrings and data/SOURCES.md say some catalog locations are state centroids, with
+    # these distances to the data-centre towns. Spherical law of cosines, written here.
+    def cosine_law_km(a, b):
+        (p1, l1), (p2, l2) = np.radians(a), np.radians(b)
+        c = np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(l2 - l1)
+        return 6371.0088 * np.arccos(np.clip(c, -1, 1))
+
+    towns = {
+        "us-east-1": ((39.0438, -77.4874), 258),  # Ashburn, VA
+        "us-west-2": ((45.8399, -119.7006), 219),  # Boardman, OR
+        "sa-east-1": ((-23.5505, -46.6333), 121),  # Sao Paulo
+    }
+    cat = fed.regions().set_index("region")
+    for region, (town, km) in towns.items():
+        here = cat.loc[region, ["lat", "lon"]].to_numpy(float)
+        assert cosine_law_km(here, town) == pytest.approx(km, abs=1)

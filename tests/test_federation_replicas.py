@@ -49,13 +49,52 @@ def test_karmada_legacy_issue_6424():
     assert out.tolist() == [1, 1]  # Webster gives the small cluster its replica
 
 
-def test_karmada_dynamic_and_aggregated():
-    out = fed.divide_replicas(12, available=[6, 12, 18], method="karmada-dynamic")
-    assert out.tolist() == [2, 4, 6]
-    agg = fed.divide_replicas(10, available=[4, 12, 6], method="karmada-aggregated")
-    assert agg.tolist() == [0, 10, 0]
+# karmada-io/karmada pkg/scheduler/core/division_algorithm_test.go (read at commit
+# 08887eea8adc5a076565b97e02b823fd862f299b, before the Webster migration):
+# Test_divideReplicasByPreference and Test_divideReplicasByResource, 12 replicas each,
+# member1..member3 in order. "dynamic weight" cases divide by available replicas with the old
+# dispenser (floor, then the remainder by decreasing weight), i.e. karmada_legacy.
+KARMADA_DYNAMIC_LEGACY = [
+    ([18, 12, 6], [6, 4, 2]),
+    ([20, 12, 6], [7, 4, 1]),
+    ([6, 12, 6], [3, 6, 3]),
+    ([6, 8, 10], [3, 4, 5]),
+    ([8, 8, 10], [4, 3, 5]),
+]
+# "aggregated" cases: fewest clusters by available replicas, then divided among them.
+KARMADA_AGGREGATED = [
+    ([6, 8, 10], [0, 5, 7]),
+    ([6, 6, 6], [6, 6, 0]),
+    ([12, 8, 10], [12, 0, 0]),
+    ([6, 12, 6], [0, 12, 0]),  # "aggregated 12:6:6", listed member2 first
+]
+
+
+@pytest.mark.parametrize("available, expected", KARMADA_DYNAMIC_LEGACY)
+def test_karmada_legacy_dynamic_vectors(available, expected):
+    names = ["member1", "member2", "member3"]
+    assert fed.karmada_legacy(12, available, names=names).tolist() == expected
+
+
+@pytest.mark.parametrize("available, expected", KARMADA_AGGREGATED)
+def test_karmada_aggregated_vectors(available, expected):
+    names = ["member1", "member2", "member3"]
+    out = fed.divide_replicas(12, available=available, method="karmada-aggregated", names=names)
+    assert out.tolist() == expected
+
+
+def test_webster_and_legacy_differ():
+    # 20:12:6 and 12 replicas: quotas 6.32, 3.79, 1.89. The old dispenser floors to 6, 3, 1 and
+    # gives the two left over to the heaviest clusters: 7, 4, 1. Webster (divisors 1, 3, 5, ...)
+    # hands out seats by 20/1, 12/1, 20/3, 6/1, 12/3, 20/5, 20/7, 12/5, 20/9, 6/3, 20/11, 12/7:
+    # 6, 4, 2 - the small cluster keeps the second replica its quota rounds to.
+    assert fed.karmada_legacy(12, [20, 12, 6]).tolist() == [7, 4, 1]
+    dynamic = fed.divide_replicas(12, available=[20, 12, 6], method="karmada-dynamic")
+    assert dynamic.tolist() == [6, 4, 2]
     with pytest.raises(ValueError, match="unschedulable"):
-        fed.divide_replicas(40, available=[4, 12, 6], method="karmada-dynamic")
+        fed.divide_replicas(12, available=[3, 3, 3], method="karmada-dynamic")
+    with pytest.raises(ValueError, match="unschedulable"):
+        fed.divide_replicas(12, available=[3, 3, 3], method="karmada-aggregated")
 
 
 def test_static_all_zero_weights_count_one_each():

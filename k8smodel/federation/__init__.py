@@ -27,6 +27,7 @@ from k8smodel.federation.availability import (
     shocks_for,
     simulate_availability,
     unavailability,
+    unavailability_with_shocks,
 )
 from k8smodel.federation.cost import monthly_cost, transfer_price_usd_per_gb, transfer_prices
 from k8smodel.federation.evaluate import Evaluation, evaluate, frontier
@@ -108,6 +109,7 @@ __all__ = [
     "transfer_price_usd_per_gb",
     "transfer_prices",
     "unavailability",
+    "unavailability_with_shocks",
     "users",
     "weighted_quantile",
     "webster",

@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 import itertools
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats
 
 from k8smodel._random import RngLike, as_generator
+from k8smodel.federation._checks import nonnegative, probability, whole
 
 __all__ = [
     "availability",
@@ -29,6 +29,7 @@ __all__ = [
     "unavailability",
     "beta_binomial_parameters",
     "availability_with_shocks",
+    "unavailability_with_shocks",
     "simulate_availability",
     "bad_change_impact",
     "failover_time",
@@ -39,22 +40,15 @@ __all__ = [
 ]
 
 
-def _count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _probability(value, name: str, *, open_upper: bool = False) -> float:
-    try:
-        p = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in [0, 1]; got {value!r}") from None
-    upper_ok = p < 1 if open_upper else p <= 1
-    if not (0 <= p and upper_ok) or np.isnan(p):
-        allowed = "[0, 1)" if open_upper else "[0, 1]"
-        raise ValueError(f"{name} must be in {allowed}; got {value!r}")
-    return p
+def _k_of_n(clusters, needed, cluster_availability, correlation):
+    """Checked ``(n, k, p, rho)`` for the k-of-n functions."""
+    n = whole(clusters, "clusters", 1)
+    k = whole(needed, "needed", 1)
+    if k > n:
+        raise ValueError(f"needed must be <= clusters ({n}); got {needed!r}")
+    p = probability(cluster_availability, "cluster_availability")
+    rho = probability(correlation, "correlation")
+    return n, k, p, rho
 
 
 def beta_binomial_parameters(cluster_availability: float, correlation: float):
@@ -63,9 +57,16 @@ def beta_binomial_parameters(cluster_availability: float, correlation: float):
     Parameters
     ----------
     cluster_availability : float
-        Mean probability a cluster is up, in (0, 1).
+        Mean probability a cluster is up, in [0, 1] (at 0 or 1 one of the
+        parameters is 0: a degenerate Beta, which :func:`availability` treats
+        as the binomial).
     correlation : float
         Correlation between two clusters' up/down indicators, in (0, 1).
+
+    Raises
+    ------
+    ValueError
+        ``cluster_availability`` outside [0, 1] or ``correlation`` outside (0, 1).
 
     Returns
     -------
@@ -79,7 +80,12 @@ def beta_binomial_parameters(cluster_availability: float, correlation: float):
     have correlation :math:`\rho = 1/(\alpha+\beta+1)` (Skellam, J. R. Stat. Soc. B
     10(2), 1948; Griffiths, Biometrics 29(4), 1973, doi:10.2307/2529158).
     """
-    p, rho = float(cluster_availability), float(correlation)
+    p = probability(cluster_availability, "cluster_availability")
+    rho = probability(correlation, "correlation")
+    if not 0 < rho < 1:
+        raise ValueError(
+            f"correlation must be in (0, 1) for the beta-binomial; got {correlation!r}"
+        )
     scale = (1 - rho) / rho
     return p * scale, (1 - p) * scale
 
@@ -121,12 +127,7 @@ def availability(
     Distributed Storage Systems", OSDI 2010, found 37 % of node failures in
     bursts, which is why the correlated case matters.
     """
-    n = _count(clusters, "clusters", 1)
-    k = _count(needed, "needed", 1)
-    if k > n:
-        raise ValueError(f"needed must be <= clusters ({n}); got {needed!r}")
-    p = _probability(cluster_availability, "cluster_availability")
-    rho = _probability(correlation, "correlation")
+    n, k, p, rho = _k_of_n(clusters, needed, cluster_availability, correlation)
     if rho == 0 or p in (0.0, 1.0):
         return float(stats.binom.sf(k - 1, n, p))
     if rho == 1:
@@ -155,12 +156,7 @@ def unavailability(
         ``binom.cdf(needed - 1, n, p)`` or ``betabinom.cdf(needed - 1, n, a, b)``:
         accurate even when it is far below 1e-16, where ``1 - availability`` rounds to 0.
     """
-    n = _count(clusters, "clusters", 1)
-    k = _count(needed, "needed", 1)
-    if k > n:
-        raise ValueError(f"needed must be <= clusters ({n}); got {needed!r}")
-    p = _probability(cluster_availability, "cluster_availability")
-    rho = _probability(correlation, "correlation")
+    n, k, p, rho = _k_of_n(clusters, needed, cluster_availability, correlation)
     if rho == 0 or p in (0.0, 1.0):
         return float(stats.binom.cdf(k - 1, n, p))
     if rho == 1:
@@ -169,14 +165,20 @@ def unavailability(
     return float(stats.betabinom.cdf(k - 1, n, a, b))
 
 
-def _poisson_binomial_at_least(up_prob: np.ndarray, needed: int) -> float:
-    """P(at least ``needed`` successes) for independent Bernoullis, by convolution."""
+def _poisson_binomial_tails(up_prob: np.ndarray, needed: int) -> tuple[float, float]:
+    """P(at least ``needed`` successes) and P(fewer) for independent Bernoullis, by convolution.
+
+    Both tails are summed from the pmf, so a tiny lower tail keeps its digits
+    instead of being lost in ``1 - upper``.
+    """
     dist = np.zeros(up_prob.size + 1)
     dist[0] = 1.0
     for p in up_prob:
         dist[1:] = dist[1:] * (1 - p) + dist[:-1] * p
         dist[0] *= 1 - p
-    return float(dist[needed:].sum()) if needed <= up_prob.size else 0.0
+    if needed > up_prob.size:
+        return 0.0, 1.0
+    return float(dist[needed:].sum()), float(dist[:needed].sum())
 
 
 def _check_shocks(shocks, n: int):
@@ -187,11 +189,16 @@ def _check_shocks(shocks, n: int):
         except (TypeError, ValueError):
             raise ValueError(f"shocks[{i}] must be a (members, probability) pair") from None
         mask = np.zeros(n, dtype=bool)
-        idx = np.asarray(members, dtype=int).ravel()
+        raw = np.asarray(list(members) if not isinstance(members, np.ndarray) else members)
+        if raw.size and (raw.dtype.kind not in "iu" or raw.ndim != 1):
+            raise ValueError(
+                f"shocks[{i}] members must be whole cluster indices in [0, {n}); got {members!r}"
+            )
+        idx = raw.astype(int).ravel()
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise ValueError(f"shocks[{i}] members must be cluster indices in [0, {n})")
         mask[idx] = True
-        out.append((mask, _probability(prob, f"shocks[{i}] probability")))
+        out.append((mask, probability(prob, f"shocks[{i}] probability")))
     return out
 
 
@@ -223,28 +230,66 @@ def availability_with_shocks(
     them. This is the common-cause (shock) model of Marshall and Olkin, J. Am.
     Stat. Assoc. 62(317), 1967, doi:10.1080/01621459.1967.10482885.
     """
-    a = np.atleast_1d(np.asarray(cluster_availability, dtype=float))
-    if a.ndim != 1 or ((a < 0) | (a > 1)).any() or np.isnan(a).any():
-        raise ValueError(f"cluster_availability must be in [0, 1]; got {cluster_availability!r}")
-    n = a.size
-    k = _count(needed, "needed", 1)
-    if k > n:
-        raise ValueError(f"needed must be <= number of clusters ({n}); got {needed!r}")
-    checked = _check_shocks(shocks, n)
+    a, k = _check_cluster_availability(cluster_availability, needed)
+    checked = _check_shocks(shocks, a.size)
     if len(checked) > 20:
         raise ValueError("at most 20 shocks can be enumerated exactly; use simulate_availability")
-    total = 0.0
+    return _shock_tails(a, k, checked)[0]
+
+
+def _shock_tails(a: np.ndarray, k: int, checked) -> tuple[float, float]:
+    """P(at least ``k`` up) and P(fewer than ``k`` up), each summed over shock patterns."""
+    up_total = down_total = 0.0
     for pattern in itertools.product((False, True), repeat=len(checked)):
         weight = 1.0
-        down = np.zeros(n, dtype=bool)
+        down = np.zeros(a.size, dtype=bool)
         for hit, (mask, prob) in zip(pattern, checked, strict=True):
             weight *= prob if hit else 1 - prob
             if hit:
                 down |= mask
         if weight == 0:
             continue
-        total += weight * _poisson_binomial_at_least(a[~down], k)
-    return float(total)
+        up, low = _poisson_binomial_tails(a[~down], k)
+        up_total += weight * up
+        down_total += weight * low
+    return float(up_total), float(down_total)
+
+
+def _check_cluster_availability(cluster_availability, needed):
+    a = np.atleast_1d(np.asarray(cluster_availability, dtype=float))
+    if a.ndim != 1 or a.size == 0 or not np.isfinite(a).all() or ((a < 0) | (a > 1)).any():
+        raise ValueError(
+            f"cluster_availability must be a number or 1-d sequence of numbers in [0, 1]; "
+            f"got {cluster_availability!r}"
+        )
+    k = whole(needed, "needed", 1)
+    if k > a.size:
+        raise ValueError(f"needed must be <= number of clusters ({a.size}); got {needed!r}")
+    return a, k
+
+
+def unavailability_with_shocks(
+    cluster_availability, *, needed: int = 1, shocks: Sequence = ()
+) -> float:
+    """P(fewer than ``needed`` clusters up) with independent failures plus shocks, directly.
+
+    Parameters
+    ----------
+    cluster_availability, needed, shocks
+        As in :func:`availability_with_shocks`.
+
+    Returns
+    -------
+    float
+        The complement of :func:`availability_with_shocks`, summed from the lower
+        tail of each shock pattern's Poisson-binomial rather than taken as
+        ``1 - availability``: it keeps its digits below 1e-16.
+    """
+    a, k = _check_cluster_availability(cluster_availability, needed)
+    checked = _check_shocks(shocks, a.size)
+    if len(checked) > 20:
+        raise ValueError("at most 20 shocks can be enumerated exactly; use simulate_availability")
+    return _shock_tails(a, k, checked)[1]
 
 
 def simulate_availability(
@@ -276,9 +321,8 @@ def simulate_availability(
         ``availability`` (fraction of samples with at least ``needed`` up) and
         ``se`` (its binomial standard error).
     """
-    a = np.atleast_1d(np.asarray(cluster_availability, dtype=float))
-    n_samples = _count(samples, "samples", 1)
-    k = _count(needed, "needed", 1)
+    a, k = _check_cluster_availability(cluster_availability, needed)
+    n_samples = whole(samples, "samples", 1)
     checked = _check_shocks(shocks, a.size)
     gen = as_generator(rng)
     up = gen.random((n_samples, a.size)) < a
@@ -342,18 +386,18 @@ def bad_change_impact(
     traffic.
     """
     share = np.asarray(traffic_share, dtype=float)
-    if share.ndim != 1 or share.size == 0 or (share < 0).any():
+    if share.ndim != 1 or share.size == 0 or not np.isfinite(share).all() or (share < 0).any():
         raise ValueError("traffic_share must be a non-empty 1-d sequence of fractions >= 0")
     if not np.isclose(share.sum(), 1.0):
         raise ValueError(f"traffic_share must sum to 1; got {share.sum():.6g}")
-    waves = [share.size] if waves is None else [_count(w, "waves entries", 1) for w in waves]
+    waves = [share.size] if waves is None else [whole(w, "waves entries", 1) for w in waves]
     if sum(waves) != share.size:
         raise ValueError(f"waves must sum to the number of clusters ({share.size}); got {waves}")
-    d = _probability(detection_probability, "detection_probability")
-    err = _probability(error_rate, "error_rate")
-    for name, value in (("bake_s", bake_s), ("rollback_s", rollback_s)):
-        if value < 0:
-            raise ValueError(f"{name} must be >= 0; got {value!r}")
+    d = probability(detection_probability, "detection_probability")
+    err = probability(error_rate, "error_rate")
+    bake_s = nonnegative(bake_s, "bake_s")
+    rollback_s = nonnegative(rollback_s, "rollback_s")
+    late_detection_s = nonnegative(late_detection_s, "late_detection_s")
     ends = np.cumsum(waves)
     cum_share = np.cumsum(share)[ends - 1]
     wave_share = np.diff(np.concatenate([[0.0], cum_share]))
@@ -426,14 +470,10 @@ def failover_time(
     (``(threshold - 1/2) * interval``) and cached answers are on average half
     way through their lifetime (``ttl/2``, ``cache/2``).
     """
-    k = _count(failure_threshold, "failure_threshold", 1)
-    for name, value in (
-        ("probe_interval_s", probe_interval_s),
-        ("ttl_s", ttl_s),
-        ("client_cache_s", client_cache_s),
-    ):
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    k = whole(failure_threshold, "failure_threshold", 1)
+    probe_interval_s = nonnegative(probe_interval_s, "probe_interval_s")
+    ttl_s = nonnegative(ttl_s, "ttl_s")
+    client_cache_s = nonnegative(client_cache_s, "client_cache_s")
     out = {
         "detection_worst_s": k * probe_interval_s,
         "ttl_worst_s": float(ttl_s),
@@ -447,7 +487,7 @@ def failover_time(
     return {k_: float(v) for k_, v in out.items()}
 
 
-def headroom(shares, *, failures: int = 1) -> dict[str, np.ndarray | float]:
+def headroom(shares) -> dict[str, np.ndarray | float]:
     """Capacity each cluster needs to absorb failed clusters' traffic.
 
     Parameters
@@ -456,9 +496,7 @@ def headroom(shares, *, failures: int = 1) -> dict[str, np.ndarray | float]:
         Traffic fraction each cluster serves in each scenario; row 0 is all
         healthy and the other rows are the failure scenarios to survive (e.g. from
         :func:`k8smodel.federation.routing.failure_scenarios`). Rows sum to the
-        served fraction.
-    failures : int, default 1
-        Only for the summary name; the scenarios define what is survived.
+        served fraction. The scenarios define what is survived.
 
     Returns
     -------
@@ -476,7 +514,8 @@ def headroom(shares, *, failures: int = 1) -> dict[str, np.ndarray | float]:
     arr = np.asarray(shares, dtype=float)
     if arr.ndim != 2 or arr.shape[0] < 1:
         raise ValueError("shares must be a 2-d array (scenarios, clusters)")
-    _count(failures, "failures", 0)
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise ValueError("shares must be finite fractions >= 0")
     normal = arr[0]
     required = arr.max(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -517,13 +556,8 @@ def availability_model(
         ``availability`` (exact), ``p_all_down`` (exact), and when simulating
         ``availability_sim`` and ``availability_se``.
     """
-    exact = availability(
-        clusters=clusters,
-        needed=needed,
-        cluster_availability=cluster_availability,
-        correlation=correlation,
-    )
-    n, p, rho = int(clusters), float(cluster_availability), float(correlation)
+    n, k, p, rho = _k_of_n(clusters, needed, cluster_availability, correlation)
+    exact = availability(clusters=n, needed=k, cluster_availability=p, correlation=rho)
     # P(no cluster up) from the pmf at 0: no cancellation when it is tiny.
     if rho == 0 or p in (0.0, 1.0):
         down = stats.binom.pmf(0, n, p)
@@ -532,10 +566,9 @@ def availability_model(
     else:
         down = stats.betabinom.pmf(0, n, *beta_binomial_parameters(p, rho))
     out = {"availability": exact, "p_all_down": float(down)}
-    n_samples = _count(samples, "samples", 0)
+    n_samples = whole(samples, "samples", 0)
     if n_samples:
         gen = as_generator(rng)
-        p, rho = float(cluster_availability), float(correlation)
         if 0 < rho < 1 and 0 < p < 1:
             a, b = beta_binomial_parameters(p, rho)
             probs = gen.beta(a, b, size=n_samples)
@@ -543,8 +576,8 @@ def availability_model(
             probs = (gen.random(n_samples) < p).astype(float)
         else:
             probs = np.full(n_samples, p)
-        up = gen.binomial(int(clusters), probs)
-        est = float((up >= needed).mean())
+        up = gen.binomial(n, probs)
+        est = float((up >= k).mean())
         out["availability_sim"] = est
         out["availability_se"] = float(np.sqrt(max(est * (1 - est), 1e-300) / n_samples))
     return out
@@ -585,7 +618,7 @@ def failover_samples(
         ttl_s=ttl_s,
         client_cache_s=client_cache_s,
     )  # validates
-    n = _count(samples, "samples", 1)
+    n = whole(samples, "samples", 1)
     u = as_generator(rng).random((3, n))
     detection = (u[0] + failure_threshold - 1) * probe_interval_s
     return detection + u[1] * ttl_s + u[2] * client_cache_s
@@ -624,9 +657,9 @@ def shocks_for(
 
     names = list(clusters)
     probs = {
-        "region_probability": _probability(region_probability, "region_probability"),
-        "provider_probability": _probability(provider_probability, "provider_probability"),
-        "global_probability": _probability(global_probability, "global_probability"),
+        "region_probability": probability(region_probability, "region_probability"),
+        "provider_probability": probability(provider_probability, "provider_probability"),
+        "global_probability": probability(global_probability, "global_probability"),
     }
     rows = []
     for name in names:

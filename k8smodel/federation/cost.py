@@ -21,7 +21,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from k8smodel.federation.geo import DATA_DIR, _catalog, _name_index
+from k8smodel.federation._checks import nonnegative
+from k8smodel.federation.geo import DATA_DIR, _catalog, _name_index, _unknown_region
 
 __all__ = [
     "transfer_prices",
@@ -47,14 +48,24 @@ def transfer_prices() -> pd.DataFrame:
     return pd.read_csv(DATA_DIR / "federation_transfer_prices.csv")
 
 
-def _area(name: str) -> str | None:
-    idx = _name_index().get(str(name).lower())
-    return None if idx is None else str(_catalog().iloc[idx].area)
+def _catalog_row(name):
+    if not isinstance(name, str):
+        raise ValueError(
+            f"transfer prices need catalog region names; got {name!r} (a point has no price: "
+            "pass region names, or leave replication_gb and egress_gb at 0)"
+        )
+    idx = _name_index().get(name.lower())
+    if idx is None:
+        raise _unknown_region(name)
+    return _catalog().iloc[idx]
+
+
+def _area(name: str) -> str:
+    return str(_catalog_row(name).area)
 
 
 def _region_id(name: str) -> str:
-    idx = _name_index().get(str(name).lower())
-    return str(name) if idx is None else str(_catalog().iloc[idx].region)
+    return str(_catalog_row(name).region)
 
 
 def transfer_price_usd_per_gb(src: str, dst: str | None = None) -> float:
@@ -63,7 +74,7 @@ def transfer_price_usd_per_gb(src: str, dst: str | None = None) -> float:
     Parameters
     ----------
     src : str
-        Source region name.
+        Source region name (a catalog region).
     dst : str, optional
         Destination region; ``None`` prices internet egress.
 
@@ -71,6 +82,11 @@ def transfer_price_usd_per_gb(src: str, dst: str | None = None) -> float:
     -------
     float
         USD per GB, billed at the source.
+
+    Raises
+    ------
+    ValueError
+        ``src`` or ``dst`` is not a catalog region name (close matches are suggested).
 
     Notes
     -----
@@ -81,6 +97,7 @@ def transfer_price_usd_per_gb(src: str, dst: str | None = None) -> float:
     with the same table by their area: an approximation, not their price lists.
     """
     table = transfer_prices()
+    _region_id(src)  # raises for an unknown name
     if dst is None:
         return float(table[table.kind == "internet_egress"].usd_per_gb.iloc[0])
     if _region_id(src) == _region_id(dst):
@@ -110,7 +127,9 @@ def monthly_cost(
     Parameters
     ----------
     clusters : sequence of str
-        Region names of the clusters.
+        Region names of the clusters. Transfer prices are looked up by catalog
+        region, so with ``replication_gb`` or ``egress_gb`` above 0 every entry
+        must be a catalog region name (``(lat, lon)`` points raise ValueError).
     traffic_share : sequence of float
         Fraction of traffic (and of writes) originating at each cluster.
     capacity_multiplier : float, default 1
@@ -138,22 +157,22 @@ def monthly_cost(
     """
     names = list(clusters)
     share = np.asarray(traffic_share, dtype=float)
-    if share.shape != (len(names),) or (share < 0).any():
-        raise ValueError("traffic_share must have one fraction >= 0 per cluster")
-    for label, value in (
-        ("capacity_multiplier", capacity_multiplier),
-        ("fixed_usd_per_cluster", fixed_usd_per_cluster),
-        ("capacity_usd", capacity_usd),
-        ("replication_gb", replication_gb),
-        ("egress_gb", egress_gb),
-    ):
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"{label} must be a finite number >= 0; got {value!r}")
-    price = np.array([[transfer_price_usd_per_gb(a, b) for b in names] for a in names])
-    replication = float(replication_gb * (share * price.sum(axis=1)).sum())
-    egress = float(
-        egress_gb * sum(s * transfer_price_usd_per_gb(n) for n, s in zip(names, share, strict=True))
-    )
+    if share.shape != (len(names),) or not np.isfinite(share).all() or (share < 0).any():
+        raise ValueError("traffic_share must have one finite fraction >= 0 per cluster")
+    capacity_multiplier = nonnegative(capacity_multiplier, "capacity_multiplier")
+    fixed_usd_per_cluster = nonnegative(fixed_usd_per_cluster, "fixed_usd_per_cluster")
+    capacity_usd = nonnegative(capacity_usd, "capacity_usd")
+    replication_gb = nonnegative(replication_gb, "replication_gb")
+    egress_gb = nonnegative(egress_gb, "egress_gb")
+    replication = egress = 0.0
+    if replication_gb > 0:
+        price = np.array([[transfer_price_usd_per_gb(a, b) for b in names] for a in names])
+        replication = float(replication_gb * (share * price.sum(axis=1)).sum())
+    if egress_gb > 0:
+        egress = float(
+            egress_gb
+            * sum(s * transfer_price_usd_per_gb(n) for n, s in zip(names, share, strict=True))
+        )
     fixed = fixed_usd_per_cluster * len(names)
     capacity = capacity_usd * capacity_multiplier
     total = fixed + capacity + replication + egress

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from k8smodel.federation._checks import probability, user_weights
 from k8smodel.federation.availability import (
     availability,
     availability_with_shocks,
@@ -14,6 +15,7 @@ from k8smodel.federation.availability import (
     headroom,
     shocks_for,
     unavailability,
+    unavailability_with_shocks,
 )
 from k8smodel.federation.cost import EKS_CONTROL_PLANE_USD_MONTH, monthly_cost
 from k8smodel.federation.geo import users as default_users
@@ -33,10 +35,11 @@ class Evaluation:
         latency over served traffic when all clusters are up: ``mean_ms``,
         ``p50_ms``, ``p95_ms``, ``p99_ms``; ``p95_ms_worst_failure`` (the worst p95
         over single-cluster failures); ``availability`` (P(at least ``needed``
-        clusters up)) and ``unavailability`` (its complement, computed directly so
-        that tiny values survive); ``users_affected_per_failure`` and
-        ``max_users_affected_per_failure`` (fraction of traffic on the cluster that
-        fails, mean and max over clusters: these users wait out the failover);
+        clusters up)) and ``unavailability`` (its complement, summed from the lower
+        tail rather than taken as ``1 - availability``, so that tiny values survive,
+        with or without shocks); ``max_users_affected_per_failure`` (the largest
+        traffic share on one cluster: the users who wait out the failover when that
+        cluster fails; the mean over clusters is always ``1/k`` and is not reported);
         ``failover_worst_s``; ``capacity_multiplier`` and ``max_headroom_fraction``
         (:func:`k8smodel.federation.availability.headroom`); and the monthly costs
         ``fixed_usd``, ``capacity_usd``, ``headroom_usd``, ``replication_usd``,
@@ -124,12 +127,12 @@ def evaluate(
     if not names:
         raise ValueError("clusters must name at least one region")
     users = default_users() if users is None else users
-    w = users["weight"].to_numpy(float)
+    w = user_weights(users)
     lat = latency_matrix(users, names, model=model, measured=measured, access_ms=access_ms)
     scen = failure_scenarios(len(names), failures)
     shares = route(lat, routing=routing, healthy=scen, weights=weights, order=order)
     traffic = np.einsum("u,suc->sc", w / w.sum(), shares)
-    room = headroom(traffic, failures=failures)
+    room = headroom(traffic)
     normal = latency_summary(lat, shares[0], w)
     worst_p95 = normal["p95_ms"]
     for s in range(1, scen.shape[0]):
@@ -142,7 +145,7 @@ def evaluate(
         client_cache_s=client_cache_s,
     )
     cost = monthly_cost(
-        [str(n) for n in names],
+        [n if isinstance(n, str) else tuple(n) for n in names],
         traffic_share=traffic[0],
         capacity_multiplier=room["capacity_multiplier"],
         fixed_usd_per_cluster=fixed_usd_per_cluster,
@@ -150,7 +153,14 @@ def evaluate(
         replication_gb=replication_gb,
         egress_gb=egress_gb,
     )
-    shock_p = (region_shock_probability, provider_shock_probability, global_shock_probability)
+    shock_p = [
+        probability(value, name)
+        for name, value in (
+            ("region_shock_probability", region_shock_probability),
+            ("provider_shock_probability", provider_shock_probability),
+            ("global_shock_probability", global_shock_probability),
+        )
+    ]
     if any(p > 0 for p in shock_p):
         if correlation != 0:
             raise ValueError(
@@ -162,10 +172,9 @@ def evaluate(
             provider_probability=provider_shock_probability,
             global_probability=global_shock_probability,
         )
-        avail = availability_with_shocks(
-            [cluster_availability] * len(names), needed=needed, shocks=shocks
-        )
-        unavail = 1 - avail
+        per_cluster = [cluster_availability] * len(names)
+        avail = availability_with_shocks(per_cluster, needed=needed, shocks=shocks)
+        unavail = unavailability_with_shocks(per_cluster, needed=needed, shocks=shocks)
     else:
         avail = availability(
             clusters=len(names),
@@ -188,7 +197,6 @@ def evaluate(
         "p95_ms_worst_failure": worst_p95,
         "availability": avail,
         "unavailability": unavail,
-        "users_affected_per_failure": float(traffic[0].mean()),
         "max_users_affected_per_failure": float(traffic[0].max()),
         "failover_worst_s": fo["total_worst_s"],
         "capacity_multiplier": room["capacity_multiplier"],

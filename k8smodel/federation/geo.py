@@ -1,7 +1,10 @@
 """Geography: the region catalog, the default user population, great-circle distance.
 
 The catalog (``data/federation_regions.csv``) lists AWS, GCP and Azure regions
-with the coordinates of the city each one is named after, read off
+with an approximate location: the city a region is named after for most, but
+the centroid of a state or an area for some, as in the source (us-east-1 sits
+at Virginia's centroid, 258 km from the Ashburn data centres; us-west-2 at
+Oregon's, 219 km from Boardman; sa-east-1 121 km from Sao Paulo). Read off
 tal66/cloud-regions (``web/data/awsData.js``, ``gcpData.js``, ``azureData.js``);
 the user population (``data/federation_users.csv``) lists the urban
 agglomerations with at least 4 million inhabitants in 2020 from the UN World
@@ -88,13 +91,16 @@ def regions(provider: str | Sequence[str] | None = None) -> pd.DataFrame:
         One row per region with columns ``provider``, ``region`` (the provider's
         id), ``display_name``, ``city``, ``area`` (``north_america``, ``europe``,
         ``asia_pacific``, ``south_america``, ``middle_east``, ``africa``), ``lat``
-        and ``lon`` (degrees, of the city the region is named after, not of the
-        data centres).
+        and ``lon`` (degrees, an approximate location, not the data centres').
 
     Notes
     -----
-    Coordinates are city-level, from tal66/cloud-regions (see ``data/SOURCES.md``);
-    Azure's EUAP/staging regions, ``brazilus`` and Azure China are left out.
+    Coordinates are approximate locations from tal66/cloud-regions (see
+    ``data/SOURCES.md``): the city a region is named after for most, the centroid
+    of a state or area for some, as in the source (us-east-1 lies 258 km from
+    Ashburn, us-west-2 219 km from Boardman). At the fitted stretch that is a few
+    ms of RTT for users near such a region. Azure's EUAP/staging regions,
+    ``brazilus`` and Azure China are left out.
     """
     cat = _catalog()
     if provider is None:
@@ -130,9 +136,9 @@ def users(*, top: int | None = None) -> pd.DataFrame:
     """
     df = _users().rename(columns={"population": "weight"})
     if top is not None:
-        if isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1:
-            raise ValueError(f"top must be a whole number >= 1; got {top!r}")
-        df = df.head(int(top))
+        from k8smodel.federation._checks import whole
+
+        df = df.head(whole(top, "top", 1))
     return df.reset_index(drop=True)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from k8smodel.federation._checks import user_weights, weight_vector, whole
 from k8smodel.federation.routing import latency_matrix
 
 __all__ = [
@@ -37,8 +37,7 @@ __all__ = [
 
 
 def _check_k(k, m: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"k must be a whole number >= 1; got {k!r}")
+    k = whole(k, "k", 1)
     if k > m:
         raise ValueError(f"k must be <= the number of candidates ({m}); got {k}")
     return int(k)
@@ -48,14 +47,27 @@ def _check_inputs(latency_ms, user_weight):
     d = np.asarray(latency_ms, dtype=float)
     if d.ndim != 2 or d.shape[1] == 0:
         raise ValueError("latency_ms must be a (users, candidates) matrix")
-    w = np.asarray(user_weight, dtype=float)
-    if w.shape != (d.shape[0],) or (w < 0).any() or w.sum() <= 0:
-        raise ValueError("user_weight must have one entry >= 0 per user and a positive sum")
+    if not np.isfinite(d).all():
+        raise ValueError("latency_ms must be finite")
+    w = weight_vector(user_weight, "user_weight", d.shape[0])
     return d, w
 
 
 def combinations_array(m: int, k: int) -> np.ndarray:
-    """All k-subsets of ``range(m)`` in lexicographic order, shape ``(C(m, k), k)``."""
+    """All k-subsets of ``range(m)`` in lexicographic order.
+
+    Parameters
+    ----------
+    m : int
+        Number of candidates.
+    k : int
+        Subset size, ``1 <= k <= m``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(C(m, k), k)``, one subset of candidate indices per row.
+    """
     _check_k(k, m)
     n = math.comb(m, k)
     flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(m), k)), int)
@@ -121,6 +133,15 @@ def all_placements(
 def brute_force_placement(latency_ms, user_weight, k: int) -> tuple[np.ndarray, float]:
     """The best k-subset by scoring all of them (:func:`all_placements`).
 
+    Parameters
+    ----------
+    latency_ms : array_like, shape (users, candidates)
+        RTT from each user location to each candidate region.
+    user_weight : array_like, shape (users,)
+        Population per user location (finite, >= 0, positive sum).
+    k : int
+        Regions to open, ``1 <= k <= candidates``.
+
     Returns
     -------
     (numpy.ndarray, float)
@@ -132,7 +153,12 @@ def brute_force_placement(latency_ms, user_weight, k: int) -> tuple[np.ndarray, 
 
 
 def p_median_milp(
-    latency_ms, user_weight, k: int, *, time_limit_s: float | None = None
+    latency_ms,
+    user_weight,
+    k: int,
+    *,
+    time_limit_s: float | None = None,
+    allow_suboptimal: bool = False,
 ) -> tuple[np.ndarray, float]:
     r"""Exact p-median by mixed-integer programming (``scipy.optimize.milp``, HiGHS).
 
@@ -146,11 +172,20 @@ def p_median_milp(
         Regions to open.
     time_limit_s : float, optional
         Solver time limit.
+    allow_suboptimal : bool, default False
+        When the solver stops (time limit) with a feasible placement it has not
+        proven optimal: return it if True, raise if False.
 
     Returns
     -------
     (numpy.ndarray, float)
         Chosen candidate indices (sorted) and the weighted mean latency.
+
+    Raises
+    ------
+    RuntimeError
+        The solver found no placement, or (unless ``allow_suboptimal``) did not
+        prove the one it found optimal (``res.status != 0``).
 
     Notes
     -----
@@ -184,6 +219,11 @@ def p_median_milp(
     )
     if res.x is None:
         raise RuntimeError(f"MILP found no solution: {res.message}")
+    if res.status != 0 and not allow_suboptimal:
+        raise RuntimeError(
+            f"MILP stopped before proving optimality (status {res.status}: {res.message}); "
+            "raise time_limit_s or pass allow_suboptimal=True"
+        )
     chosen = np.flatnonzero(res.x[n_x:] > 0.5)
     mean_ms = float(w @ d[:, chosen].min(axis=1))
     return np.sort(chosen), mean_ms
@@ -191,6 +231,15 @@ def p_median_milp(
 
 def greedy_placement(latency_ms, user_weight, k: int) -> tuple[np.ndarray, float]:
     """Greedy p-median: open, one at a time, the region that lowers the objective most.
+
+    Parameters
+    ----------
+    latency_ms : array_like, shape (users, candidates)
+        RTT from each user location to each candidate region.
+    user_weight : array_like, shape (users,)
+        Population per user location (finite, >= 0, positive sum).
+    k : int
+        Regions to open, ``1 <= k <= candidates``.
 
     Returns
     -------
@@ -281,8 +330,16 @@ def place(
     """
     names = _candidate_names(candidates)
     _check_k(k, len(names))
-    d = latency_matrix(users, names, **latency_options) if latency_ms is None else latency_ms
-    w = users["weight"].to_numpy(float)
+    w = user_weights(users)
+    if latency_ms is None:
+        d = latency_matrix(users, names, **latency_options)
+    else:
+        d = np.asarray(latency_ms, dtype=float)
+        if d.shape != (len(users), len(names)):
+            raise ValueError(
+                f"latency_ms must have shape (len(users), len(candidates)) = "
+                f"({len(users)}, {len(names)}); got {d.shape}"
+            )
     if method == "optimal":
         idx, val = p_median_milp(d, w, k)
     elif method == "greedy":

@@ -17,11 +17,12 @@ Two real controllers are modelled rule for rule:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from k8smodel.federation._checks import unique_names, whole
 
 __all__ = ["webster", "karmada_legacy", "kubefed_plan", "divide_replicas", "fnv32"]
 
@@ -32,12 +33,6 @@ _METHODS = (
     "karmada-legacy",
     "kubefed",
 )
-
-
-def _whole(value, name: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _int_vector(values, name: str, n: int | None = None) -> np.ndarray:
@@ -89,14 +84,16 @@ def webster(
     votes has priority 0 and only gets seats when every party has zero votes.
     Sainte-Laguë (1910); Balinski and Young, *Fair Representation*, 2nd ed., 2001.
     """
-    n_seats = _whole(seats, "seats")
+    n_seats = whole(seats, "seats")
     v = _int_vector(votes, "votes")
     s = np.zeros_like(v) if initial is None else _int_vector(initial, "initial", v.size).copy()
     if v.size == 0:
         return s
     width = len(str(v.size))
     keys = (
-        [str(i).zfill(width) for i in range(v.size)] if names is None else [str(x) for x in names]
+        [str(i).zfill(width) for i in range(v.size)]
+        if names is None
+        else unique_names(names, "names", v.size)
     )
     name_rank = np.argsort(np.argsort(np.array(keys, dtype=object)))
     for _ in range(n_seats):
@@ -140,13 +137,15 @@ def karmada_legacy(replicas: int, weights: Sequence[int], *, names: Sequence[str
     and then at random (``ClusterWeightInfoList.Less``); ties here go by name.
     With weights 2:1 and 2 replicas the result is 2:0 (issue #6424).
     """
-    n = _whole(replicas, "replicas")
+    n = whole(replicas, "replicas")
     w = _int_vector(weights, "weights")
     if w.sum() == 0:
         w = np.ones_like(w)
     width = len(str(w.size))
     keys = (
-        [str(i).zfill(width) for i in range(w.size)] if names is None else [str(x) for x in names]
+        [str(i).zfill(width) for i in range(w.size)]
+        if names is None
+        else unique_names(names, "names", w.size)
     )
     order = sorted(range(w.size), key=lambda i: (-int(w[i]), keys[i]))
     out = (w * n) // w.sum()
@@ -230,7 +229,7 @@ def kubefed_plan(
     passes that split the remainder by weight, rounding up, capping at max and
     capacity and retiring full clusters, until nothing changes or nothing remains.
     """
-    remaining = _whole(total_replicas, "total_replicas")
+    remaining = whole(total_replicas, "total_replicas")
     current = dict(current or {})
     capacity = dict(capacity or {})
     prefs = []
@@ -241,10 +240,10 @@ def kubefed_plan(
         if pref is None:
             plan[name] = 0
             continue
-        weight = _whole(pref.get("weight", 0), "weight")
-        lo = _whole(pref.get("min_replicas", 0), "min_replicas")
+        weight = whole(pref.get("weight", 0), "weight")
+        lo = whole(pref.get("min_replicas", 0), "min_replicas")
         hi = pref.get("max_replicas")
-        hi = None if hi is None else _whole(hi, "max_replicas")
+        hi = None if hi is None else whole(hi, "max_replicas")
         h = fnv32(name.encode() + key.encode())
         prefs.append((name, weight, lo, hi, h))
     prefs.sort(key=lambda p: (-p[1], p[4]))
@@ -365,15 +364,17 @@ def divide_replicas(
     function models a fresh schedule; Karmada's scale-up keeps earlier assignments
     and divides only the new replicas.
     """
-    n = _whole(replicas, "replicas")
+    n = whole(replicas, "replicas")
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}; got {method!r}")
     size = len(weights) if weights is not None else len(available) if available is not None else 0
     if size == 0:
         raise ValueError("pass weights or available (one entry per cluster)")
-    names = [f"cluster-{i}" for i in range(size)] if names is None else [str(x) for x in names]
-    if len(names) != size:
-        raise ValueError(f"names must have one entry per cluster ({size}); got {len(names)}")
+    names = (
+        [f"cluster-{i}" for i in range(size)]
+        if names is None
+        else unique_names(names, "names", size)
+    )
 
     if method in ("karmada-static", "karmada-legacy"):
         if weights is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from k8smodel.federation._checks import nonnegative, weight_vector, whole
 from k8smodel.federation.geo import locate
 from k8smodel.federation.latency import RttModel, default_rtt_model, rtt_ms
 
@@ -65,11 +66,14 @@ def latency_matrix(
     numpy.ndarray
         Shape ``(users, clusters)``.
     """
-    if access_ms < 0:
-        raise ValueError(f"access_ms must be >= 0; got {access_ms!r}")
+    access_ms = nonnegative(access_ms, "access_ms")
+    if not isinstance(users, pd.DataFrame):
+        raise TypeError(f"users must be a pandas DataFrame; got {type(users).__name__}")
+    need = ("name",) if measured is not None else ("lat", "lon")
+    missing = [c for c in need if c not in users.columns]
+    if missing:
+        raise ValueError(f"users must have columns {need}; missing {missing}")
     if measured is not None:
-        if "name" not in users.columns:
-            raise ValueError("users needs a 'name' column to look up measured RTTs")
         names = [c if isinstance(c, str) else str(c) for c in clusters]
         lat = rtt_ms(list(users.name), names, measured=measured)
     else:
@@ -122,6 +126,8 @@ def route(
     lat = np.asarray(latency_ms, dtype=float)
     if lat.ndim != 2:
         raise ValueError("latency_ms must be a (users, clusters) matrix")
+    if np.isnan(lat).any():
+        raise ValueError("latency_ms must not contain NaN")
     n_users, n_cl = lat.shape
     mask = _healthy_mask(healthy, n_cl)
     scen = mask.reshape(-1, n_cl)
@@ -132,9 +138,7 @@ def route(
         np.put_along_axis(out, pick[..., None], 1.0, axis=2)
         out *= scen.any(axis=1)[:, None, None]
     elif routing == "round_robin":
-        w = np.ones(n_cl) if weights is None else np.asarray(weights, dtype=float)
-        if w.shape != (n_cl,) or (w < 0).any():
-            raise ValueError(f"weights must be {n_cl} numbers >= 0")
+        w = np.ones(n_cl) if weights is None else weight_vector(weights, "weights", n_cl)
         eff = scen * w
         tot = eff.sum(axis=1, keepdims=True)
         frac = np.divide(eff, tot, out=np.zeros_like(eff), where=tot > 0)
@@ -176,11 +180,12 @@ def weighted_quantile(values, weights, q) -> np.ndarray:
     w = np.asarray(weights, dtype=float).ravel()
     if v.shape != w.shape or v.size == 0:
         raise ValueError("values and weights must be non-empty and of the same length")
-    if (w < 0).any() or w.sum() <= 0:
-        raise ValueError("weights must be >= 0 with a positive sum")
+    if np.isnan(v).any():
+        raise ValueError("values must not be NaN")
+    w = weight_vector(w, "weights")
     qs = np.atleast_1d(np.asarray(q, dtype=float))
-    if ((qs < 0) | (qs > 1)).any():
-        raise ValueError("q must be in [0, 1]")
+    if not np.isfinite(qs).all() or ((qs < 0) | (qs > 1)).any():
+        raise ValueError(f"q must be in [0, 1]; got {q!r}")
     v, w = v[w > 0], w[w > 0]  # zero-weight values are not in the sample
     order = np.argsort(v, kind="stable")
     cw = np.cumsum(w[order])
@@ -214,9 +219,9 @@ def latency_summary(latency_ms: np.ndarray, shares: np.ndarray, user_weight) -> 
     """
     lat = np.asarray(latency_ms, dtype=float)
     sh = np.asarray(shares, dtype=float)
-    w = np.asarray(user_weight, dtype=float)
-    if (w < 0).any() or w.sum() <= 0:
-        raise ValueError("user_weight must be >= 0 with a positive sum")
+    w = weight_vector(user_weight, "user_weight", lat.shape[0])
+    if sh.shape != lat.shape:
+        raise ValueError(f"shares must have the shape of latency_ms {lat.shape}; got {sh.shape}")
     mass = (w[:, None] * sh).ravel()
     served = mass.sum()
     if served <= 0:
@@ -257,6 +262,8 @@ def failure_scenarios(n_clusters: int, failures: int = 1) -> np.ndarray:
     """
     import itertools
 
+    n_clusters = whole(n_clusters, "n_clusters", 1)
+    failures = whole(failures, "failures", 0)
     rows = [np.ones(n_clusters, dtype=bool)]
     for f in range(1, min(failures, n_clusters) + 1):
         for down in itertools.combinations(range(n_clusters), f):
