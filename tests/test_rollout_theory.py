@@ -137,11 +137,13 @@ def test_deterministic_pod_times():
         (rollout.StatefulSet(replicas=9), "scale_down", {}, 9 * D),
         (rollout.StatefulSet(replicas=9), "rolling_update", {}, 9 * (D + A)),
         (rollout.StatefulSet(replicas=9, partition=6), "rolling_update", {}, 3 * (D + A)),
+        # Parallel waits for each replacement to be available too (isUnavailable with
+        # minReadySeconds in updateStatefulSet): 9 steps of 7 + 28 = 315 s
         (
             rollout.StatefulSet(replicas=9, pod_management="Parallel"),
             "rolling_update",
             {},
-            9 * (D + S) + 3,
+            9 * (D + A),
         ),
         (
             rollout.StatefulSet(replicas=9, max_unavailable=4, max_unavailable_gate=True),
@@ -155,7 +157,8 @@ def test_deterministic_pod_times():
             ),
             "rolling_update",
             {},
-            3 * (D + S) + 3,
+            # 4 slots, 9 identical jobs of D + A = 35 s: rounds of 4, 4, 1 -> 105 s
+            3 * (D + A),
         ),
         # 25 %/25 % of 9: surge 3 (up), unavailable 2 (down) -> 5 new pods at a time, 2 rounds
         (rollout.Deployment(replicas=9), "rolling_update", {}, 2 * A),

@@ -6,7 +6,11 @@ Every rule here was read off the Kubernetes source (kubernetes/kubernetes, maste
   ``processCondemned``, ``runForAll``, ``slowStartBatch`` (``MaxBatchSize = 500``) and
   ``updateStatefulSetAfterInvariantEstablished`` (the MaxUnavailableStatefulSet path).
 * ``pkg/controller/statefulset/stateful_set_utils.go``: ``getStatefulSetMaxUnavailable``,
-  ``isHealthy`` (running and ready and not terminating), ``allowsBurst`` (Parallel).
+  ``isHealthy`` (running and ready and not terminating), ``isUnavailable(pod, minReadySeconds)``
+  (not healthy, or Ready for less than minReadySeconds), ``allowsBurst`` (Parallel). The
+  rolling-update loops wait on ``isUnavailable`` for both policies (read at kubernetes/kubernetes
+  commit 0004b149); older releases waited on ``isHealthy`` in the one-at-a-time loop, so a
+  Parallel set ignored minReadySeconds between steps (issues #112307, #119234).
 * ``staging/src/k8s.io/apimachinery/pkg/util/intstr/intstr.go``: ``GetScaledValueFromIntOrPercent``.
 * ``pkg/controller/deployment/util/deployment_util.go``: ``ResolveFenceposts``.
 * ``pkg/features/kube_features.go``: the ``MaxUnavailableStatefulSet`` gate.

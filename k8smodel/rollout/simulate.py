@@ -152,14 +152,14 @@ def _chunk(spec, plan, timing: PodTiming, runs: int, gen) -> dict:
     d = timing.sample_termination((runs, m), gen)
     if mode in ("ordered_serial", "parallel_serial"):
         # One pod at a time. OrderedReady's sync blocks until the replacement is available
-        # (runForAll/processReplica); Parallel's update loop waits only for isHealthy (Ready).
-        step = d + ready + (mrs if mode == "ordered_serial" else 0.0)
-        deleted = _shifted_cumsum(step)
+        # (runForAll/processReplica); Parallel's update loop waits on
+        # isUnavailable(pod, minReadySeconds), i.e. also until the replacement is available.
+        deleted = _shifted_cumsum(d + avail)
         created = deleted + d
     elif mode == "ordered_batches":
         deleted, created = _ordered_batches(d, avail, plan["slots"])
-    else:  # parallel_window: a pod's slot is busy from deletion until its replacement is Ready
-        deleted, _ = _list_schedule(d + ready, min(plan["slots"], m))
+    else:  # parallel_window: a pod's slot is busy from deletion until its replacement is available
+        deleted, _ = _list_schedule(d + avail, min(plan["slots"], m))
         created = deleted + d
     out["deleted"] = deleted
     out["terminated"] = deleted + d
@@ -412,11 +412,16 @@ def simulate(
     * Parallel creates/deletes all at once, in slow-start batches of API calls 1, 2, 4, ...,
       capped at 500 (``runForAll`` -> ``slowStartBatch``).
     * ``rolling_update`` deletes from the highest ordinal down to the partition. With the
-      MaxUnavailableStatefulSet gate off (or maxUnavailable 1) one pod at a time: OrderedReady
-      waits for the replacement to be available, Parallel only for it to be Ready
-      (``isHealthy``). With the gate on and k > 1: OrderedReady deletes k at once and
-      recreates them one by one in ascending order; Parallel keeps up to k pods unavailable
-      (a sliding window: list scheduling on k slots).
+      MaxUnavailableStatefulSet gate off (or maxUnavailable 1) one pod at a time, and both
+      policies wait for the replacement to be *available* (Ready for ``minReadySeconds``): the
+      update loop of ``updateStatefulSet`` waits on ``isUnavailable(pod, minReadySeconds)``.
+      With the gate on and k > 1: OrderedReady deletes k at once and recreates them one by one
+      in ascending order; Parallel keeps up to k pods unavailable (``isUnavailable`` again, in
+      ``updateStatefulSetAfterInvariantEstablished``): a sliding window, list scheduling on k
+      slots where a slot is busy from deletion until the replacement is available. Older
+      controllers (before the fix of kubernetes/kubernetes issues #112307 and #119234) waited
+      only for ``isHealthy`` (Ready) with Parallel, so minReadySeconds was paid once at the end
+      instead of once per step.
     * ``OnDelete`` never deletes pods itself: the completion time is ``inf``.
     * Deployment ``rolling_update``: at most ``surge + unavailable`` new pods start at a time
       (``pkg/controller/deployment/rolling.go``); an old pod is deleted when a new one is

@@ -143,25 +143,37 @@ def deterministic_completion(
     Returns
     -------
     float
-        With ``m`` pods touched, per-pod ready time ``S``, available time ``A = S + minReady``,
-        termination ``D`` and ``k`` pods allowed down at once:
+        With ``m`` pods touched, per-pod available time ``A`` (creation to Ready plus
+        minReadySeconds), termination ``D`` and ``k`` pods allowed down at once:
 
         * OrderedReady scale up ``m A``; scale down ``m D``; Parallel (and Deployment) scale
           up ``o + A`` and scale down ``o + D`` with ``o`` the slow-start offset of the last
           batch;
-        * rolling update, one at a time: OrderedReady ``m (D + A)``, Parallel
-          ``m (D + S) + minReady``; OrderedReady with ``k`` batches ``ceil(m/k) D + m A``
-          (within a batch each recreation waits for the previous one, and ``D`` has passed for
-          all after the first); Parallel window ``ceil(m/k) (D + S) + minReady``;
+        * rolling update, one at a time (OrderedReady and Parallel alike): ``m (D + A)``;
+          OrderedReady with ``k`` batches ``ceil(m/k) D + m A`` (within a batch each
+          recreation waits for the previous one, and ``D`` has passed for all after the
+          first); Parallel window ``ceil(m/k) (D + A)``;
         * Deployment rolling update ``ceil(m/k) A`` with ``k = surge + unavailable``;
         * ``OnDelete``: ``inf``; nothing to touch: 0.
     """
     _check_spec(spec)
     _check_operation(operation)
     t = timing.deterministic_times()
-    s, a, d, mrs = t["ready"], t["available"], t["termination"], timing.min_ready_seconds
     plan = _plan(spec, operation, from_replicas, to_replicas)
-    m, mode = len(plan["ordinals"]), plan["mode"]
+    if len(plan["ordinals"]) == 0:
+        return 0.0
+    return _closed_form(spec, plan, t["available"], t["termination"])
+
+
+def _closed_form(spec, plan, a: float, d: float) -> float:
+    """Completion time of ``plan`` when every pod takes ``a`` to be available and ``d`` to end.
+
+    The one per-mode table behind :func:`deterministic_completion` (exact values) and the grid
+    length of :func:`completion_time` (with per-pod upper quantiles for ``a`` and ``d``, it
+    bounds the operation: every formula is nondecreasing in ``a`` and ``d``).
+    """
+    operation, mode = plan["operation"], plan["mode"]
+    m = len(plan["ordinals"])
     if m == 0:
         return 0.0
     api = float(spec.api_call_s)
@@ -172,14 +184,13 @@ def deterministic_completion(
         if mode == "ordered":
             return m * d
         return d if isinstance(spec, Deployment) else last_offset + d
-    k = plan.get("slots", 1)
-    nb = -(-m // min(k, m))
+    nb = -(-m // min(plan.get("slots", 1), m))
     return {
         "on_delete": math.inf,
         "ordered_serial": m * (d + a),
-        "parallel_serial": m * (d + s) + mrs,
+        "parallel_serial": m * (d + a),
         "ordered_batches": nb * d + m * a,
-        "parallel_window": nb * (d + s) + mrs,
+        "parallel_window": nb * (d + a),
         "deployment": nb * a,
     }[mode]
 
@@ -253,20 +264,20 @@ def completion_time(
     Ready), ``A = S + minReady``, ``D`` (termination). Laws on the grid:
 
     * OrderedReady scale up: ``A^{*m}``; scale down ``D^{*m}``; one-at-a-time rolling update
-      ``(D * A)^{*m}`` (OrderedReady) or ``(D * S)^{*m}`` shifted by ``minReady`` (Parallel);
-      mean and variance are ``m`` times the per-step ones (closed form for sums).
+      ``(D * A)^{*m}`` (OrderedReady and Parallel: both wait for each replacement to be
+      available); mean and variance are ``m`` times the per-step ones (closed form for sums).
     * Parallel scale up/down: the maximum over pods, ``prod_b F(t - o_b)^{n_b}`` over
       slow-start batches ``b`` of size ``n_b`` issued at ``o_b``.
     * OrderedReady with ``k`` batches: within a batch ``E_1 = D_1 + A_1`` and
       ``E_i = max(E_{i-1}, D_i) + A_i`` (the law of a max of independent variables is the
       product of CDFs); batches add up by convolution. Exact.
-    * Parallel window (``k`` unavailable at a time) and Deployment (``surge + unavailable``
-      new pods at a time) are greedy list schedules. Their law is exact for ``k = 1`` and
-      ``k >= m``; in between the function returns the law of the batch-synchronous schedule
-      (``ceil(m/k)`` batches, each the max of ``k`` jobs), a stochastic **upper bound**
-      (``exact=False``): by induction over jobs, a greedy start is never later than the end
-      of the previous batch, because by then all earlier batches are done and fewer than ``k``
-      jobs of the current batch run.
+    * Parallel window (``k`` unavailable at a time, each job ``D + A``) and Deployment
+      (``surge + unavailable`` new pods at a time) are greedy list schedules. Their law is
+      exact for ``k = 1`` and ``k >= m``; in between the function returns the law of the
+      batch-synchronous schedule (``ceil(m/k)`` batches, each the max of ``k`` jobs), a
+      stochastic **upper bound** (``exact=False``): by induction over jobs, a greedy start is
+      never later than the end of the previous batch, because by then all earlier batches are
+      done and fewer than ``k`` jobs of the current batch run.
     """
     _check_spec(spec)
     _check_operation(operation)
@@ -291,23 +302,9 @@ def completion_time(
     api = float(spec.api_call_s)
     sizes = slow_start_batches(m) if api > 0 else [m]
     offsets = (np.arange(len(sizes)) + 1.0) * api if api > 0 else np.zeros(1)
-    u_s = timing.startup_upper_s()
-    u_a = u_s + mrs
+    u_a = timing.startup_upper_s() + mrs
     u_d = float(timing.termination_grace_s)
-    upper = {
-        ("scale_up", "ordered"): m * u_a,
-        ("scale_up", "parallel"): u_a + offsets[-1],
-        ("scale_down", "ordered"): m * u_d,
-        ("scale_down", "parallel"): u_d + offsets[-1],
-    }.get((operation, mode))
-    if upper is None:
-        upper = {
-            "ordered_serial": m * (u_d + u_a),
-            "parallel_serial": m * (u_d + u_s) + mrs,
-            "ordered_batches": nb * u_d + m * u_a,
-            "parallel_window": nb * (u_d + u_s) + mrs,
-            "deployment": nb * u_a,
-        }[mode]
+    upper = _closed_form(spec, plan, u_a, u_d)
     upper = upper * 1.02 + 2.0
     h = grid_s if grid_s is not None else max(upper / (_MAX_GRID - 4), 0.01)
     if not h > 0:
@@ -315,7 +312,7 @@ def completion_time(
     n = int(np.ceil(upper / h)) + 4
     # per-pod laws need only a per-pod grid; pad them to the operation's grid afterwards
     n_pod = min(n, int(np.ceil((u_a + u_d) * 1.02 / h)) + 8)
-    s_pmf, a_pmf = (np.pad(x, (0, n - n_pod)) for x in timing.startup_pmf(h, n_pod))
+    a_pmf = np.pad(timing.startup_pmf(h, n_pod)[1], (0, n - n_pod))
     d_pmf = np.pad(timing.termination_pmf(h, n_pod), (0, n - n_pod))
     exact, note = True, ""
     mean = var = None
@@ -339,13 +336,9 @@ def completion_time(
                 [(_shift(base, o, h, n), c) for o, c in zip(offsets, sizes, strict=True)], n
             )
         note = "maximum over pods (product of CDFs)"
-    elif mode == "ordered_serial":
+    elif mode in ("ordered_serial", "parallel_serial"):
         pmf = from_sum(_conv(d_pmf, a_pmf, n))
         note = "convolution power of termination + available time"
-    elif mode == "parallel_serial":
-        pmf = _shift(from_sum(_conv(d_pmf, s_pmf, n)), mrs, h, n)
-        mean = mean + mrs
-        note = "convolution power of termination + ready time, plus minReadySeconds"
     elif mode == "ordered_batches":
 
         def batch(b):
@@ -360,13 +353,11 @@ def completion_time(
             pmf = _conv(pmf, batch(rest), n)
         note = "batches: max-plus recursion within a batch, convolution across batches"
     else:
-        job = a_pmf if mode == "deployment" else _conv(d_pmf, s_pmf, n)
+        job = a_pmf if mode == "deployment" else _conv(d_pmf, a_pmf, n)
         full, rest = m // k, m % k
         pmf = _power(_max_of([(job, k)], n), full, n)
         if rest:
             pmf = _conv(pmf, _max_of([(job, rest)], n), n)
-        if mode == "parallel_window":
-            pmf = _shift(pmf, mrs, h, n)
         exact = nb == 1
         note = (
             "maximum of all jobs (exact: one batch)"
