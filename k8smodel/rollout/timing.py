@@ -16,6 +16,8 @@ import numpy as np
 __all__ = ["PodTiming", "probe_delay", "backoff_delays"]
 
 _PHASES = ("schedule", "attach", "pull", "start", "warmup")
+#: Probability mass the theory grids may leave out (upper quantiles, number of crash restarts).
+TAIL = 1e-10
 
 
 def _is_frozen_dist(x) -> bool:
@@ -281,7 +283,7 @@ class PodTiming:
             return float(value.ppf(1.0 - tail))
         return float(value)
 
-    def startup_upper_s(self, tail: float = 1e-10) -> float:
+    def startup_upper_s(self, tail: float = TAIL) -> float:
         """A time by which all but ``tail`` of the ready-time mass has arrived (grid sizing)."""
         base = sum(
             self._upper(getattr(self, n), tail) for n in ("schedule", "attach", "pull", "start")
@@ -321,19 +323,24 @@ class PodTiming:
         (which keeps the mean exact). Sums are convolutions (FFT); the probe grid maps the
         warm-up law onto the points ``d + kP`` with masses ``F_W(d + kP) - F_W(d + (k-1)P)``.
         A failure adds ``f`` independent (start + warm-up) cycles and the fixed back-off sum
-        ``B_f`` with probability ``(1 - p) p**f`` (a geometric mixture).
+        ``B_f`` with probability ``(1 - p) p**f`` (a geometric mixture), for ``f`` up to the
+        count whose probability ``p**f`` falls below ``TAIL`` (1e-10) or whose back-off alone
+        ends beyond the grid; the left-out mass is missing from the result (the pmfs sum to
+        less than 1 by that much).
         """
         pre = _point(0.0, h, n)
         for name in ("schedule", "attach", "pull", "start"):
             pre = _conv(pre, _phase_pmf(getattr(self, name), h, n), n)
         if self.failure_p > 0:
             p = self.failure_p
-            fmax = _max_failures(p, 1e-12)
+            fmax = _max_failures(p, TAIL)
             b = backoff_delays(fmax, initial_s=self.backoff_initial_s, cap_s=self.backoff_cap_s)
             cycle = _conv(_phase_pmf(self.warmup, h, n), _phase_pmf(self.start, h, n), n)
             mix = np.zeros(n)
             acc = _point(0.0, h, n)
             for f in range(fmax + 1):
+                if b[f] >= (n - 1) * h:
+                    break  # this many crashes end beyond the grid: their mass is tail mass
                 mix += (1 - p) * p**f * _conv(acc, _point(b[f], h, n), n)
                 acc = _conv(acc, cycle, n)
             pre = _conv(pre, mix, n)
