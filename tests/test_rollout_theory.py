@@ -326,3 +326,107 @@ def test_restart_backoff_with_short_warmup_mean_and_quantiles():
         sim_q = np.quantile(res.samples, q)
         # the law is lumpy (back-off steps), so compare through the CDF: 5 SE of a proportion
         assert abs(theory.cdf(sim_q) - q) < 5 * math.sqrt(q * (1 - q) / runs), q
+
+
+# API validation, pkg/apis/apps/validation/validation.go (validateRollingUpdateStatefulSet,
+# ValidateRollingUpdateDeployment): StatefulSet maxUnavailable "cannot be 0" and "must not be
+# greater than 100%"; Deployment maxUnavailable not above 100 % and "may not be 0 when maxSurge
+# is 0".
+@pytest.mark.parametrize("value", [0, "0%", "150%", "101%", -1, 2.5, "-5%", True, "x"])
+def test_statefulset_max_unavailable_rejected_like_the_api(value):
+    with pytest.raises(ValueError, match="max_unavailable"):
+        rollout.StatefulSet(replicas=10, max_unavailable=value, max_unavailable_gate=True)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("100%", 10), ("1%", 1), ("5%", 1), (1, 1)])
+def test_statefulset_max_unavailable_accepted_like_the_api(value, expected):
+    sts = rollout.StatefulSet(replicas=10, max_unavailable=value, max_unavailable_gate=True)
+    assert sts.effective_max_unavailable == expected  # floor, at least 1
+
+
+@pytest.mark.parametrize(
+    ("surge", "unavailable", "match"),
+    [
+        ("0%", "0%", "may not be 0 when max_surge is 0"),
+        (0, 0, "may not be 0 when max_surge is 0"),
+        (0, "0%", "may not be 0 when max_surge is 0"),
+        ("25%", "150%", "greater than 100%"),
+        (-1, "25%", "max_surge"),
+    ],
+)
+def test_deployment_strategy_rejected_like_the_api(surge, unavailable, match):
+    with pytest.raises(ValueError, match=match):
+        rollout.Deployment(replicas=10, max_surge=surge, max_unavailable=unavailable)
+    # a surge above 100 % is allowed by the API
+    assert rollout.Deployment(replicas=10, max_surge="200%").fenceposts == (20, 2)
+
+
+def _raises(exc, match, fn):
+    with pytest.raises(exc, match=match):
+        fn()
+
+
+def test_more_bad_input_names_parameter_value_and_range():
+    sts = rollout.StatefulSet(replicas=3)
+    gam = rollout.PodTiming(warmup=st.gamma(2))
+    cases = [
+        (TypeError, "api_call_s.*True", lambda: rollout.StatefulSet(replicas=3, api_call_s=True)),
+        (
+            ValueError,
+            "api_call_s.*inf",
+            lambda: rollout.Deployment(replicas=3, api_call_s=math.inf),
+        ),
+        (
+            ValueError,
+            "deadline_s.*nan",
+            lambda: rollout.simulate(sts, "scale_up", DET, deadline_s=math.nan),
+        ),
+        (
+            ValueError,
+            "disruption_rate_per_h.*nan",
+            lambda: rollout.simulate(
+                sts, "rolling_update", DET, quorum=2, disruption_rate_per_h=math.nan
+            ),
+        ),
+        (
+            ValueError,
+            "disruption_rate_per_h.*inf",
+            lambda: rollout.simulate(
+                sts, "rolling_update", DET, quorum=2, disruption_rate_per_h=math.inf
+            ),
+        ),
+        (
+            ValueError,
+            "timeline_runs.*-1",
+            lambda: rollout.simulate(sts, "scale_up", DET, timeline_runs=-1),
+        ),
+        (
+            TypeError,
+            "timeline_runs.*2.5",
+            lambda: rollout.simulate(sts, "scale_up", DET, timeline_runs=2.5),
+        ),
+        (
+            ValueError,
+            "availability_runs.*0",
+            lambda: rollout.simulate(sts, "scale_up", DET, availability_runs=0),
+        ),
+        (ValueError, "period_s.*0", lambda: rollout.probe_delay(5, period_s=0)),
+        (ValueError, "warmup_s", lambda: rollout.probe_delay(-5.0, period_s=10)),
+        (ValueError, "failures.*-1", lambda: rollout.backoff_delays(-1)),
+        (ValueError, "initial.*0", lambda: rollout.slow_start_batches(10, initial=0)),
+        (
+            ValueError,
+            "q must be",
+            lambda: rollout.completion_time(sts, "scale_up", gam).ppf(math.nan),
+        ),
+        (
+            ValueError,
+            "grid_s.*-1",
+            lambda: rollout.completion_time(sts, "scale_up", DET, grid_s=-1),
+        ),
+        (TypeError, "timing", lambda: rollout.deterministic_completion(sts, "scale_up", {})),
+        (ValueError, "startup_mean_s.*-5", lambda: rollout.model(replicas=3, startup_mean_s=-5)),
+        (ValueError, "partition.*-1", lambda: rollout.update_targets(3, -1)),
+    ]
+    for exc, match, fn in cases:
+        _raises(exc, match, fn)

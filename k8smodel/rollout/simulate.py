@@ -16,7 +16,7 @@ from scipy import stats
 
 from k8smodel._random import RngLike, spawn_seeds
 from k8smodel.rollout.semantics import Deployment, StatefulSet, slow_start_batches, update_targets
-from k8smodel.rollout.timing import PodTiming
+from k8smodel.rollout.timing import PodTiming, _check_time
 
 __all__ = ["simulate", "RolloutResult", "OPERATIONS", "model"]
 
@@ -31,6 +31,11 @@ def _check_spec(spec):
         raise TypeError(
             f"spec must be a rollout.StatefulSet or rollout.Deployment; got {type(spec).__name__}"
         )
+
+
+def _check_timing(timing):
+    if not isinstance(timing, PodTiming):
+        raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")
 
 
 def _check_operation(operation):
@@ -431,27 +436,42 @@ def simulate(
     """
     _check_spec(spec)
     _check_operation(operation)
-    if not isinstance(timing, PodTiming):
-        raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")
+    _check_timing(timing)
     if not isinstance(runs, numbers.Integral) or isinstance(runs, bool) or runs < 1:
         raise ValueError(f"runs must be an int >= 1; got {runs!r}")
-    if deadline_s is not None and (not isinstance(deadline_s, numbers.Real) or deadline_s < 0):
-        raise ValueError(f"deadline_s must be a number >= 0 or None; got {deadline_s!r}")
+    if deadline_s is not None and (
+        isinstance(deadline_s, bool)
+        or not isinstance(deadline_s, numbers.Real)
+        or not deadline_s >= 0  # also rejects NaN
+    ):
+        raise ValueError(
+            f"deadline_s must be a number >= 0 (inf allowed) or None; got {deadline_s!r}"
+        )
     if quorum is not None and (
         not isinstance(quorum, numbers.Integral) or isinstance(quorum, bool) or quorum < 1
     ):
         raise ValueError(f"quorum must be an int >= 1 or None; got {quorum!r}")
-    if not isinstance(disruption_rate_per_h, numbers.Real) or disruption_rate_per_h < 0:
+    if (
+        isinstance(disruption_rate_per_h, bool)
+        or not isinstance(disruption_rate_per_h, numbers.Real)
+        or not 0 <= disruption_rate_per_h < np.inf
+    ):
         raise ValueError(
-            f"disruption_rate_per_h must be a number >= 0; got {disruption_rate_per_h!r}"
+            f"disruption_rate_per_h must be a finite number >= 0; got {disruption_rate_per_h!r}"
         )
+    for name, value, low in (
+        ("timeline_runs", timeline_runs, 0),
+        ("availability_runs", availability_runs, 1),
+    ):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an int >= {low}; got {value!r}")
+        if value < low:
+            raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
     if disruption_rate_per_h > 0:
         if operation != "rolling_update":
             raise ValueError("disruption_rate_per_h applies to rolling_update only")
         if quorum is None:
             raise ValueError("disruption_rate_per_h needs a quorum to report against")
-        from k8smodel.rollout.timing import _check_time
-
         _check_time("disruption_s", disruption_s)
     plan = _plan(spec, operation, from_replicas, to_replicas)
     m = len(plan["ordinals"])
@@ -602,8 +622,11 @@ def model(
         )
     else:
         raise ValueError(f"kind must be 'StatefulSet' or 'Deployment'; got {kind!r}")
-    if startup_cv <= 0:
-        raise ValueError(f"startup_cv must be > 0; got {startup_cv!r}")
+    for name, value in (("startup_mean_s", startup_mean_s), ("startup_cv", startup_cv)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a finite number > 0; got {value!r}")
+        if not 0 < value < np.inf:
+            raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
     shape = 1.0 / startup_cv**2
     timing = PodTiming(
         warmup=stats.gamma(shape, scale=startup_mean_s / shape),

@@ -21,12 +21,13 @@ doi:10.1137/0117039, for list scheduling itself.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from k8smodel.rollout.semantics import Deployment, slow_start_batches
-from k8smodel.rollout.simulate import _check_operation, _check_spec, _plan
+from k8smodel.rollout.simulate import _check_operation, _check_spec, _check_timing, _plan
 from k8smodel.rollout.timing import PodTiming, _fft_size, _point
 
 __all__ = ["CompletionTime", "completion_time", "deterministic_completion"]
@@ -91,8 +92,8 @@ class CompletionTime:
     def ppf(self, q):
         """Quantile function (seconds) for probabilities ``q``."""
         q = np.asarray(q, dtype=float)
-        if np.any((q < 0) | (q > 1)):
-            raise ValueError(f"q must be in [0, 1]; got {q!r}")
+        if np.any(np.isnan(q) | (q < 0) | (q > 1)):
+            raise ValueError(f"q must be probabilities in [0, 1] (no NaN); got {q!r}")
         if self.deterministic:
             out = np.full(q.shape, self.value_s)
         else:
@@ -158,6 +159,7 @@ def deterministic_completion(
     """
     _check_spec(spec)
     _check_operation(operation)
+    _check_timing(timing)
     t = timing.deterministic_times()
     plan = _plan(spec, operation, from_replicas, to_replicas)
     if len(plan["ordinals"]) == 0:
@@ -281,8 +283,11 @@ def completion_time(
     """
     _check_spec(spec)
     _check_operation(operation)
-    if not isinstance(timing, PodTiming):
-        raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")
+    _check_timing(timing)
+    if grid_s is not None and (
+        isinstance(grid_s, bool) or not isinstance(grid_s, numbers.Real) or not 0 < grid_s < np.inf
+    ):
+        raise ValueError(f"grid_s must be a finite number > 0 or None; got {grid_s!r}")
     plan = _plan(spec, operation, from_replicas, to_replicas)
     m, mode = len(plan["ordinals"]), plan["mode"]
     if m == 0 or mode == "on_delete" or timing.deterministic:
@@ -306,9 +311,7 @@ def completion_time(
     u_d = float(timing.termination_grace_s)
     upper = _closed_form(spec, plan, u_a, u_d)
     upper = upper * 1.02 + 2.0
-    h = grid_s if grid_s is not None else max(upper / (_MAX_GRID - 4), 0.01)
-    if not h > 0:
-        raise ValueError(f"grid_s must be > 0; got {grid_s!r}")
+    h = float(grid_s) if grid_s is not None else max(upper / (_MAX_GRID - 4), 0.01)
     n = int(np.ceil(upper / h)) + 4
     # per-pod laws need only a per-pod grid; pad them to the operation's grid afterwards
     n_pod = min(n, int(np.ceil((u_a + u_d) * 1.02 / h)) + 8)

@@ -47,6 +47,20 @@ def _check_time(name: str, value, *, allow_none: bool = False):
     )
 
 
+def _check_positive(name: str, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite number > 0; got {value!r}")
+    if not 0 < value < np.inf:
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+
+
+def _check_nonnegative(name: str, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite number >= 0; got {value!r}")
+    if not 0 <= value < np.inf:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+
+
 def probe_delay(warmup_s, *, period_s: float, initial_delay_s: float = 0.0):
     """Time from container start until the readiness probe first succeeds.
 
@@ -77,7 +91,11 @@ def probe_delay(warmup_s, *, period_s: float, initial_delay_s: float = 0.0):
     period) matches a randomly phased ticker. Probe duration (at most ``timeoutSeconds``) and
     status-sync latency are neglected.
     """
+    _check_positive("period_s", period_s)
+    _check_nonnegative("initial_delay_s", initial_delay_s)
     w = np.asarray(warmup_s, dtype=float)
+    if np.any(np.isnan(w) | (w < 0)):
+        raise ValueError(f"warmup_s must be >= 0 seconds (no NaN); got {warmup_s!r}")
     k = np.ceil(np.maximum(w - initial_delay_s, 0.0) / period_s - 1e-12)
     out = initial_delay_s + period_s * np.maximum(k, 0.0)
     return out[()] if out.ndim == 0 else out
@@ -106,6 +124,12 @@ def backoff_delays(failures: int, *, initial_s: float = 10.0, cap_s: float = 300
     The reset after 10 minutes of running is irrelevant here: the container never runs that long
     before it fails in this model.
     """
+    if isinstance(failures, bool) or not isinstance(failures, numbers.Integral):
+        raise TypeError(f"failures must be an int >= 0; got {failures!r}")
+    if failures < 0:
+        raise ValueError(f"failures must be an int >= 0; got {failures!r}")
+    _check_positive("initial_s", initial_s)
+    _check_positive("cap_s", cap_s)
     i = np.arange(1, failures + 1)
     steps = np.minimum(initial_s * 2.0 ** (i - 1), cap_s)
     return np.concatenate([[0.0], np.cumsum(steps)])
