@@ -218,13 +218,15 @@ def max_unavailable_gate_default(version: str) -> bool:
     Parameters
     ----------
     version : str
-        ``"1.34"``, ``"1.35.2"``, ``"v1.36.0"``, ...
+        ``"1.34"``, ``"1.35.2"``, ``"v1.36.0"``, ... A version without a patch number means the
+        latest patch release of that minor version (what a cluster on that minor runs once
+        upgraded): ``"1.35"`` is read as 1.35.4 or later.
 
     Returns
     -------
     bool
-        False for 1.24-1.34 (alpha), True for 1.35.0-1.35.3 (beta), False for 1.35.4 and 1.36
-        (turned off again), True from 1.37.
+        False for 1.24-1.34 (alpha), True for 1.35.0-1.35.3 (beta), False for 1.35.4 and later
+        1.35 patches and for 1.36 (turned off again), True from 1.37.
 
     Raises
     ------
@@ -242,7 +244,8 @@ def max_unavailable_gate_default(version: str) -> bool:
     m = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$", str(version).strip())
     if m is None:
         raise ValueError(f"version must look like '1.35' or '1.35.2'; got {version!r}")
-    major, minor, patch = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    major, minor = int(m.group(1)), int(m.group(2))
+    patch = math.inf if m.group(3) is None else int(m.group(3))  # no patch: the latest one
     if major != 1 or minor < 24:
         raise ValueError(f"MaxUnavailableStatefulSet exists from 1.24 on; got version {version!r}")
     if minor <= 34:
@@ -282,7 +285,9 @@ class StatefulSet:
         Whether the ``MaxUnavailableStatefulSet`` feature gate is on. Default: the default of
         ``kubernetes_version``. With the gate off, ``max_unavailable`` is ignored (one at a time).
     kubernetes_version : str
-        Used only for the gate default; ``"1.35"`` by default.
+        Used only for the gate default; ``"1.36"`` by default (gate off). A version without a
+        patch number means that minor's latest patch (``"1.35"``: off, as from 1.35.4); see
+        :func:`max_unavailable_gate_default`.
     api_call_s : float
         Duration of one create/delete API call, used for the slow-start batches of Parallel
         scale operations (batch ``b`` is issued after ``b`` round trips). 0 ignores it.
@@ -298,7 +303,7 @@ class StatefulSet:
     partition: int = 0
     max_unavailable: int | str | None = None
     max_unavailable_gate: bool | None = None
-    kubernetes_version: str = "1.35"
+    kubernetes_version: str = "1.36"
     api_call_s: float = 0.0
 
     def __post_init__(self):
