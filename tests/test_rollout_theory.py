@@ -63,7 +63,9 @@ def test_theory_quantiles_agree_with_simulation(spec, operation, kw):
         tol = _quantile_tolerance(theory, q, runs)
         assert abs(np.quantile(res.samples, q) - theory.ppf(q)) < tol, (q, tol)
     se = res.samples.std() / math.sqrt(runs)
-    assert abs(res.samples.mean() - theory.mean()) < 5 * se + 0.05
+    # plus two grid steps: the grid moves mass by at most one step (h = 0.01 s here)
+    h = theory.grid_s[1] - theory.grid_s[0]
+    assert abs(res.samples.mean() - theory.mean()) < 5 * se + 2 * h
 
 
 def test_theory_with_restart_backoff_agrees_with_simulation():
@@ -81,24 +83,51 @@ def test_theory_with_restart_backoff_agrees_with_simulation():
 def test_ordered_sum_mean_and_variance_are_closed_form():
     spec = rollout.StatefulSet(replicas=30)
     theory = rollout.completion_time(spec, "scale_up", TIMING)
-    # per-pod available time: independent phases, so the mean adds up; check against scipy's
-    # moments of the phases plus the probe-grid mean computed by direct summation
+    # per-pod available time = 0.5 + attach + 2 + probe delay + 5: independent phases, so the
+    # means and the variances add up; scipy's moments for the attach, and the probe-grid delay
+    # (10 k with probability F(10 k) - F(10 (k - 1))) summed directly
     w = TIMING.warmup
     k = np.arange(0, 400)
-    probe_mean = np.sum(10 * k * (w.cdf(10 * k) - w.cdf(10 * (k - 1)).clip(0)))
+    mass = w.cdf(10 * k) - w.cdf(10 * (k - 1)).clip(0)
+    probe_mean = np.sum(10 * k * mass)
+    probe_var = np.sum((10 * k) ** 2 * mass) - probe_mean**2
     per_pod = 0.5 + TIMING.attach.mean() + 2 + probe_mean + 5
+    per_pod_var = TIMING.attach.var() + probe_var
     assert theory.mean() == pytest.approx(30 * per_pod, rel=1e-4)
+    assert theory.var() == pytest.approx(30 * per_pod_var, rel=1e-3)
+    # and the simulation: the sample variance has standard error sqrt(Var[(X - mu)^2] / N)
+    runs = 20_000
+    x = rollout.simulate(spec, "scale_up", TIMING, runs=runs, rng=12).samples
+    dev2 = (x - x.mean()) ** 2
+    assert abs(x.var(ddof=1) - theory.var()) < 5 * dev2.std() / math.sqrt(runs)
+    assert abs(x.mean() - theory.mean()) < 5 * x.std() / math.sqrt(runs)
 
 
 def test_window_bound_is_above_simulation():
+    k, m = 3, 12
     spec = rollout.StatefulSet(
-        replicas=12, pod_management="Parallel", max_unavailable=3, max_unavailable_gate=True
+        replicas=m, pod_management="Parallel", max_unavailable=k, max_unavailable_gate=True
     )
     theory = rollout.completion_time(spec, "rolling_update", TIMING)
     assert not theory.exact
-    res = rollout.simulate(spec, "rolling_update", TIMING, runs=20_000, rng=2)
+    runs = 20_000
+    res = rollout.simulate(spec, "rolling_update", TIMING, runs=runs, timeline_runs=500, rng=2)
     for q in (0.1, 0.5, 0.9):
-        assert np.quantile(res.samples, q) <= theory.ppf(q) + _quantile_tolerance(theory, q, 20_000)
+        assert np.quantile(res.samples, q) <= theory.ppf(q) + _quantile_tolerance(theory, q, runs)
+    # Each simulated run is a greedy list schedule of its m jobs (a slot is busy from a pod's
+    # deletion until its replacement is available) on k slots, so its makespan C satisfies
+    # max(W / k, p_max) <= C <= W / k + (1 - 1/k) p_max, with W the total work and p_max the
+    # longest job (Graham 1969, doi:10.1137/0117039).
+    tl = res.timeline
+    jobs = (tl.available - tl.deleted).to_numpy().reshape(500, m)
+    c = res.samples[:500]
+    w, pmax = jobs.sum(axis=1), jobs.max(axis=1)
+    assert np.all(c >= np.maximum(w / k, pmax) - 1e-9)
+    assert np.all(c <= w / k + (1 - 1 / k) * pmax + 1e-9)
+    # How loose the batch-synchronous bound is: measured 12.7 % above the simulated mean here
+    # (10-13 % for k = 2..6 with this timing). A regression guard, not a theorem.
+    gap = (theory.mean() - res.samples.mean()) / res.samples.mean()
+    assert 0 < gap < 0.15
 
 
 # ---------------------------------------------------------------- deterministic closed forms
