@@ -459,3 +459,24 @@ def test_more_bad_input_names_parameter_value_and_range():
     ]
     for exc, match, fn in cases:
         _raises(exc, match, fn)
+
+
+def test_summary_reports_surge_and_unavailable_separately():
+    # 25 %/25 % of 9 -> surge ceil(2.25) = 3, unavailable floor(2.25) = 2 (ResolveFenceposts)
+    row = rollout.simulate(rollout.Deployment(replicas=9), "rolling_update", DET, runs=2).summary
+    assert (row.max_surge[0], row.max_unavailable[0], row.max_in_flight[0]) == (3, 2, 5)
+    sts = rollout.StatefulSet(replicas=9, max_unavailable="50%", max_unavailable_gate=True)
+    row = rollout.simulate(sts, "rolling_update", DET, runs=2).summary
+    assert row.max_unavailable[0] == 4 and row.max_in_flight[0] == 4  # floor(4.5)
+    assert math.isnan(row.max_surge[0])
+
+
+def test_disruptions_refused_for_deployments():
+    with pytest.raises(ValueError, match="disruption_rate_per_h.*StatefulSets only"):
+        rollout.simulate(
+            rollout.Deployment(replicas=3),
+            "rolling_update",
+            DET,
+            quorum=2,
+            disruption_rate_per_h=1.0,
+        )

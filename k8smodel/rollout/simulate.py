@@ -63,7 +63,8 @@ def _plan(spec, operation: str, from_replicas, to_replicas) -> dict:
         plan["baseline"] = n
         if isinstance(spec, Deployment):
             surge, unavail = spec.fenceposts
-            plan.update(ordinals=np.arange(n), mode="deployment", slots=max(1, surge + unavail))
+            # ResolveFenceposts never returns (0, 0), so at least one pod is in flight
+            plan.update(ordinals=np.arange(n), mode="deployment", slots=surge + unavail)
             plan.update(surge=surge, unavailable=unavail)
         else:
             plan["ordinals"] = np.asarray(update_targets(n, spec.partition), dtype=int)
@@ -230,12 +231,15 @@ class RolloutResult:
     ----------
     summary : pandas.DataFrame
         One row. Columns: ``kind``, ``operation``, ``pod_management``, ``replicas``, ``touched``
-        (pods the operation replaces/creates/deletes), ``max_unavailable`` (effective),
-        ``runs``, ``mean_s``, ``std_s``, ``p50_s``, ``p90_s``, ``p99_s``, ``max_s``,
-        ``deadline_s``, ``p_miss_deadline`` (fraction of runs that took longer than the
-        deadline), ``p_miss_se`` (its standard error), ``quorum`` and ``p_below_quorum``
-        (fraction of runs in which fewer than ``quorum`` replicas were Ready at some moment; NaN
-        when no quorum was given).
+        (pods the operation replaces/creates/deletes), ``max_unavailable`` (effective: 1 with
+        the gate off; for a Deployment the resolved maxUnavailable), ``max_surge`` (Deployment
+        only, resolved; NaN otherwise), ``max_in_flight`` (pods being replaced at once at most:
+        ``max_unavailable`` for a StatefulSet, ``max_surge + max_unavailable`` new pods for a
+        Deployment; NaN for scale operations), ``runs``, ``mean_s``, ``std_s``, ``p50_s``,
+        ``p90_s``, ``p99_s``, ``max_s``, ``deadline_s``, ``p_miss_deadline`` (fraction of runs
+        that took longer than the deadline), ``p_miss_se`` (its standard error), ``quorum`` and
+        ``p_below_quorum`` (fraction of runs in which fewer than ``quorum`` replicas were Ready
+        at some moment; NaN when no quorum was given).
     samples : numpy.ndarray
         Completion time of every run, seconds (``inf`` for ``OnDelete``).
     timeline : pandas.DataFrame
@@ -393,6 +397,7 @@ def simulate(
         Rolling updates only: besides the rollout, each replica independently becomes unready at
         this rate (per hour, while it is Ready and not being replaced) for ``disruption_s``
         seconds: crashes, node problems, evictions. 0 (default) models the rollout alone.
+        StatefulSets only (a ValueError for a Deployment).
     disruption_s : float or frozen distribution
         Duration of one disruption.
     timeline_runs : int
@@ -472,6 +477,12 @@ def simulate(
             raise ValueError("disruption_rate_per_h applies to rolling_update only")
         if quorum is None:
             raise ValueError("disruption_rate_per_h needs a quorum to report against")
+        if isinstance(spec, Deployment):
+            raise ValueError(
+                "disruption_rate_per_h is modelled for StatefulSets only: a Deployment's old and "
+                "new pods are different pods, with no ordinal whose rollout window a disruption "
+                "could be matched to"
+            )
         _check_time("disruption_s", disruption_s)
     plan = _plan(spec, operation, from_replicas, to_replicas)
     m = len(plan["ordinals"])
@@ -538,7 +549,9 @@ def _summary(spec, plan, samples, deadline_s, quorum, min_ready) -> pd.DataFrame
         "pod_management": getattr(spec, "pod_management", "Deployment"),
         "replicas": spec.replicas,
         "touched": len(plan["ordinals"]),
-        "max_unavailable": plan.get("slots", np.nan),
+        "max_unavailable": plan.get("unavailable", plan.get("slots", np.nan)),
+        "max_surge": plan.get("surge", np.nan),
+        "max_in_flight": plan.get("slots", np.nan),
         "runs": runs,
         "mean_s": float(samples.mean()) if finite.all() else np.inf,
         "std_s": float(samples.std(ddof=1)) if finite.all() and runs > 1 else np.nan,

@@ -28,7 +28,7 @@ import numpy as np
 
 from k8smodel.rollout.semantics import Deployment, slow_start_batches
 from k8smodel.rollout.simulate import _check_operation, _check_spec, _check_timing, _plan
-from k8smodel.rollout.timing import PodTiming, _fft_size, _point
+from k8smodel.rollout.timing import PodTiming, _conv, _fft_size, _point
 
 __all__ = ["CompletionTime", "completion_time", "deterministic_completion"]
 
@@ -206,11 +206,6 @@ def _power(pmf: np.ndarray, k: int, n: int) -> np.ndarray:
     size = _fft_size(2 * n)
     out = np.fft.irfft(np.fft.rfft(pmf, size) ** k, size)[:n]
     return np.clip(out, 0.0, None)
-
-
-def _conv(a, b, n):
-    size = _fft_size(2 * n)
-    return np.clip(np.fft.irfft(np.fft.rfft(a, size) * np.fft.rfft(b, size), size)[:n], 0.0, None)
 
 
 def _max_of(pmfs_and_counts, n):
