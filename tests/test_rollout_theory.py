@@ -49,6 +49,12 @@ CASES = [
         "rolling_update",
         {},
     ),
+    # long batches: the within-batch recursion runs on a grid that grows with each recreation
+    (
+        rollout.StatefulSet(replicas=40, max_unavailable="50%", max_unavailable_gate=True),
+        "rolling_update",
+        {},
+    ),
     (rollout.Deployment(replicas=4, max_surge=2, max_unavailable=2), "rolling_update", {}),
 ]
 

@@ -340,10 +340,18 @@ def completion_time(
     elif mode == "ordered_batches":
 
         def batch(b):
-            e = _conv(d_pmf, a_pmf, n)
-            for _ in range(b - 1):
-                e = _conv(_max_of([(e, 1), (d_pmf, 1)], n), a_pmf, n)
-            return e
+            # After i recreations the batch has taken at most u_d + i u_a: run the recursion on
+            # a grid that grows with i (shorter FFTs), then pad to the operation's grid.
+            def length(i):
+                return min(n, int(np.ceil((u_d + i * u_a) * 1.02 / h)) + 8)
+
+            L = length(1)
+            e = _conv(d_pmf[:L], a_pmf[:L], L)
+            for i in range(2, b + 1):
+                L_prev, L = L, length(i)
+                e = np.pad(e, (0, L - L_prev))
+                e = _conv(_max_of([(e, 1), (d_pmf[:L], 1)], L), a_pmf[:L], L)
+            return np.pad(e, (0, n - L))
 
         full, rest = m // k, m % k
         pmf = _power(batch(k), full, n)
