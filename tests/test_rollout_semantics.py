@@ -191,3 +191,24 @@ def test_deployment_keeps_replicas_minus_unavailable_ready():
         rollout.Deployment(replicas=20), "rolling_update", timing, runs=2000, quorum=15, rng=1
     )
     assert res.min_ready.min() == 15
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        rollout.CompletionTime.cdf,
+        rollout.CompletionTime.sf,
+        rollout.CompletionTime.ppf,
+        rollout.PodTiming.sample_startup,
+        rollout.PodTiming.sample_termination,
+        rollout.PodTiming.startup_upper_s,
+        rollout.PodTiming.startup_pmf,
+        rollout.PodTiming.termination_pmf,
+    ],
+    ids=lambda f: f.__qualname__,
+)
+def test_public_methods_document_parameters_and_returns(method):
+    import inspect
+
+    doc = inspect.getdoc(method)
+    assert "Parameters\n----------" in doc and "Returns\n-------" in doc

@@ -76,7 +76,18 @@ class CompletionTime:
         return x, np.minimum(y, 1.0)
 
     def cdf(self, t_s):
-        """P(completion <= t), for scalars or arrays of seconds."""
+        """Probability that the operation is done by ``t_s``.
+
+        Parameters
+        ----------
+        t_s : float or array_like
+            Times in seconds.
+
+        Returns
+        -------
+        float or ndarray
+            ``P(completion <= t)``, the shape of ``t_s`` (piecewise linear between grid cells).
+        """
         t = np.asarray(t_s, dtype=float)
         if self.deterministic:
             out = (t >= self.value_s).astype(float)
@@ -86,11 +97,38 @@ class CompletionTime:
         return out[()] if out.ndim == 0 else out
 
     def sf(self, t_s):
-        """P(completion > t): the probability of missing a deadline ``t``."""
+        """Probability of missing a deadline: the survival function.
+
+        Parameters
+        ----------
+        t_s : float or array_like
+            Deadlines in seconds.
+
+        Returns
+        -------
+        float or ndarray
+            ``P(completion > t) = 1 - cdf(t)``, the shape of ``t_s``.
+        """
         return 1.0 - self.cdf(t_s)
 
     def ppf(self, q):
-        """Quantile function (seconds) for probabilities ``q``."""
+        """Quantile function: the time by which a fraction ``q`` of operations is done.
+
+        Parameters
+        ----------
+        q : float or array_like
+            Probabilities in ``[0, 1]``.
+
+        Returns
+        -------
+        float or ndarray
+            Seconds, the shape of ``q`` (the inverse of the piecewise linear :meth:`cdf`).
+
+        Raises
+        ------
+        ValueError
+            If some ``q`` is outside ``[0, 1]`` or NaN.
+        """
         q = np.asarray(q, dtype=float)
         if np.any(np.isnan(q) | (q < 0) | (q > 1)):
             raise ValueError(f"q must be probabilities in [0, 1] (no NaN); got {q!r}")

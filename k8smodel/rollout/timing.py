@@ -296,7 +296,21 @@ class PodTiming:
         return running, ready
 
     def sample_termination(self, size, gen: np.random.Generator) -> np.ndarray:
-        """Draw termination durations ``min(actual, grace)`` of shape ``size``."""
+        """Draw termination durations ``min(actual, grace)`` in bulk.
+
+        Parameters
+        ----------
+        size : int or tuple
+            Output shape, e.g. ``(runs, pods)``.
+        gen : numpy.random.Generator
+            Source of randomness.
+
+        Returns
+        -------
+        ndarray
+            Seconds from deletion until the old pod is gone; the full grace period when
+            ``termination`` is ``None``.
+        """
         if self.termination is None:
             return np.full(size, float(self.termination_grace_s))
         return np.minimum(self._draw(self.termination, size, gen), self.termination_grace_s)
@@ -308,7 +322,20 @@ class PodTiming:
         return float(value)
 
     def startup_upper_s(self, tail: float = TAIL) -> float:
-        """A time by which all but ``tail`` of the ready-time mass has arrived (grid sizing)."""
+        """A time by which all but about ``tail`` of the ready-time mass has arrived.
+
+        Parameters
+        ----------
+        tail : float
+            Probability left out per random phase (default ``TAIL`` = 1e-10).
+
+        Returns
+        -------
+        float
+            Seconds: the sum of the phases' ``1 - tail`` quantiles, one probe period and the
+            initial delay, plus, with ``failure_p > 0``, as many crash cycles and back-offs as
+            have probability above ``tail``. Used to size the theory's grids.
+        """
         base = sum(
             self._upper(getattr(self, n), tail) for n in ("schedule", "attach", "pull", "start")
         )
@@ -374,7 +401,23 @@ class PodTiming:
         return ready, avail
 
     def termination_pmf(self, h: float, n: int) -> np.ndarray:
-        """Discretized law of ``min(actual termination, grace)`` on the grid."""
+        """Discretized law of the termination time ``min(actual, grace)``.
+
+        Parameters
+        ----------
+        h : float
+            Grid step in seconds.
+        n : int
+            Grid length.
+
+        Returns
+        -------
+        ndarray
+            Probability masses at ``0, h, 2h, ...``: the mass of each cell
+            ``[(i - 1/2) h, (i + 1/2) h)`` below the grace period, and the probability of
+            reaching the grace period as a point mass there (split between its two nearest
+            grid points).
+        """
         g = float(self.termination_grace_s)
         if self.termination is None:
             return _point(g, h, n)
