@@ -83,13 +83,27 @@ def test_slow_start_batches_follow_the_controller_loop():
         ("1.35.0", True),
         ("v1.35.3", True),
         ("1.35.4", False),
+        ("1.35.9", False),
+        ("1.35", False),  # no patch: the latest 1.35 patch, off since 1.35.4 (PR #137926)
         ("1.36", False),
+        ("1.36.2", False),
         ("1.37.0", True),
+        ("1.37", True),
     ],
 )
 def test_max_unavailable_gate_default_by_version(version, expected):
     # kube_features.go (alpha 1.24, beta-on 1.35), PRs #137904/#137926 (off), #139466 (on in 1.37)
     assert max_unavailable_gate_default(version) is expected
+
+
+def test_default_version_has_the_gate_off():
+    # every current release (1.35.4+, 1.36) ships MaxUnavailableStatefulSet off by default
+    sts = rollout.StatefulSet(replicas=10, max_unavailable=4)
+    assert sts.kubernetes_version == "1.36"
+    assert sts.max_unavailable_gate is False
+    assert sts.effective_max_unavailable == 1
+    assert rollout.StatefulSet(replicas=10, kubernetes_version="1.35").max_unavailable_gate is False
+    assert rollout.StatefulSet(replicas=10, kubernetes_version="1.35.1").max_unavailable_gate
 
 
 def test_gate_off_forces_one_at_a_time():
@@ -177,3 +191,24 @@ def test_deployment_keeps_replicas_minus_unavailable_ready():
         rollout.Deployment(replicas=20), "rolling_update", timing, runs=2000, quorum=15, rng=1
     )
     assert res.min_ready.min() == 15
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        rollout.CompletionTime.cdf,
+        rollout.CompletionTime.sf,
+        rollout.CompletionTime.ppf,
+        rollout.PodTiming.sample_startup,
+        rollout.PodTiming.sample_termination,
+        rollout.PodTiming.startup_upper_s,
+        rollout.PodTiming.startup_pmf,
+        rollout.PodTiming.termination_pmf,
+    ],
+    ids=lambda f: f.__qualname__,
+)
+def test_public_methods_document_parameters_and_returns(method):
+    import inspect
+
+    doc = inspect.getdoc(method)
+    assert "Parameters\n----------" in doc and "Returns\n-------" in doc

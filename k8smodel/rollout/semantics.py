@@ -6,7 +6,11 @@ Every rule here was read off the Kubernetes source (kubernetes/kubernetes, maste
   ``processCondemned``, ``runForAll``, ``slowStartBatch`` (``MaxBatchSize = 500``) and
   ``updateStatefulSetAfterInvariantEstablished`` (the MaxUnavailableStatefulSet path).
 * ``pkg/controller/statefulset/stateful_set_utils.go``: ``getStatefulSetMaxUnavailable``,
-  ``isHealthy`` (running and ready and not terminating), ``allowsBurst`` (Parallel).
+  ``isHealthy`` (running and ready and not terminating), ``isUnavailable(pod, minReadySeconds)``
+  (not healthy, or Ready for less than minReadySeconds), ``allowsBurst`` (Parallel). The
+  rolling-update loops wait on ``isUnavailable`` for both policies (read at kubernetes/kubernetes
+  commit 0004b149); older releases waited on ``isHealthy`` in the one-at-a-time loop, so a
+  Parallel set ignored minReadySeconds between steps (issues #112307, #119234).
 * ``staging/src/k8s.io/apimachinery/pkg/util/intstr/intstr.go``: ``GetScaledValueFromIntOrPercent``.
 * ``pkg/controller/deployment/util/deployment_util.go``: ``ResolveFenceposts``.
 * ``pkg/features/kube_features.go``: the ``MaxUnavailableStatefulSet`` gate.
@@ -43,6 +47,28 @@ _PERCENT = re.compile(r"^\s*(\d+)%\s*$")
 
 def _is_int(x) -> bool:
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _check_api_call_s(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"api_call_s must be a number of seconds; got {value!r}")
+    if not (0 <= value < math.inf):
+        raise ValueError(f"api_call_s must be a finite number >= 0; got {value!r}")
+
+
+def _percent_value(value) -> int | None:
+    """The number in a ``"<digits>%"`` string (``getPercentValue`` in validation.go), else None."""
+    if isinstance(value, str):
+        m = _PERCENT.match(value)
+        if m is not None:
+            return int(m.group(1))
+    return None
+
+
+def _int_or_percent_value(value) -> int:
+    """``getIntOrPercentValue`` in ``pkg/apis/apps/validation/validation.go``."""
+    pct = _percent_value(value)
+    return int(value) if pct is None else pct
 
 
 def scaled_value(value: int | str, total: int, *, round_up: bool) -> int:
@@ -174,6 +200,9 @@ def slow_start_batches(count: int, *, initial: int = 1, cap: int = MAX_BATCH_SIZ
     """
     if not _is_int(count) or count < 0:
         raise ValueError(f"count must be an int >= 0; got {count!r}")
+    for name, value in (("initial", initial), ("cap", cap)):
+        if not _is_int(value) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1; got {value!r}")
     sizes, remaining = [], count
     batch = min(remaining, initial)
     while batch > 0:
@@ -189,13 +218,15 @@ def max_unavailable_gate_default(version: str) -> bool:
     Parameters
     ----------
     version : str
-        ``"1.34"``, ``"1.35.2"``, ``"v1.36.0"``, ...
+        ``"1.34"``, ``"1.35.2"``, ``"v1.36.0"``, ... A version without a patch number means the
+        latest patch release of that minor version (what a cluster on that minor runs once
+        upgraded): ``"1.35"`` is read as 1.35.4 or later.
 
     Returns
     -------
     bool
-        False for 1.24-1.34 (alpha), True for 1.35.0-1.35.3 (beta), False for 1.35.4 and 1.36
-        (turned off again), True from 1.37.
+        False for 1.24-1.34 (alpha), True for 1.35.0-1.35.3 (beta), False for 1.35.4 and later
+        1.35 patches and for 1.36 (turned off again), True from 1.37.
 
     Raises
     ------
@@ -213,7 +244,8 @@ def max_unavailable_gate_default(version: str) -> bool:
     m = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$", str(version).strip())
     if m is None:
         raise ValueError(f"version must look like '1.35' or '1.35.2'; got {version!r}")
-    major, minor, patch = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    major, minor = int(m.group(1)), int(m.group(2))
+    patch = math.inf if m.group(3) is None else int(m.group(3))  # no patch: the latest one
     if major != 1 or minor < 24:
         raise ValueError(f"MaxUnavailableStatefulSet exists from 1.24 on; got version {version!r}")
     if minor <= 34:
@@ -243,12 +275,19 @@ class StatefulSet:
         ``rollingUpdate.partition``: only ordinals ``>= partition`` are updated. A partition larger
         than ``replicas`` is valid and updates nothing.
     max_unavailable : int or str or None
-        ``rollingUpdate.maxUnavailable`` (``3`` or ``"20%"``); ``None`` is the default 1.
+        ``rollingUpdate.maxUnavailable`` (``3`` or ``"20%"``); ``None`` is the default 1. As in
+        API validation (``validateRollingUpdateStatefulSet`` in
+        ``pkg/apis/apps/validation/validation.go``, read at commit 2dd1588c): an int or a
+        ``"<digits>%"`` string whose number is not 0 ("cannot be 0") and, for a percentage, not
+        above 100 ("must not be greater than 100%"). A percentage that resolves to 0 pods (5 % of
+        10) is valid; the controller raises it to 1.
     max_unavailable_gate : bool, optional
         Whether the ``MaxUnavailableStatefulSet`` feature gate is on. Default: the default of
         ``kubernetes_version``. With the gate off, ``max_unavailable`` is ignored (one at a time).
     kubernetes_version : str
-        Used only for the gate default; ``"1.35"`` by default.
+        Used only for the gate default; ``"1.36"`` by default (gate off). A version without a
+        patch number means that minor's latest patch (``"1.35"``: off, as from 1.35.4); see
+        :func:`max_unavailable_gate_default`.
     api_call_s : float
         Duration of one create/delete API call, used for the slow-start batches of Parallel
         scale operations (batch ``b`` is issued after ``b`` round trips). 0 ignores it.
@@ -264,7 +303,7 @@ class StatefulSet:
     partition: int = 0
     max_unavailable: int | str | None = None
     max_unavailable_gate: bool | None = None
-    kubernetes_version: str = "1.35"
+    kubernetes_version: str = "1.36"
     api_call_s: float = 0.0
 
     def __post_init__(self):
@@ -282,25 +321,20 @@ class StatefulSet:
         if not _is_int(self.partition) or self.partition < 0:
             raise ValueError(f"partition must be an int >= 0; got {self.partition!r}")
         if self.max_unavailable is not None:
-            if _is_int(self.max_unavailable) and self.max_unavailable < 1:
+            mu = self.max_unavailable
+            valid = _is_int(mu) or _percent_value(mu) is not None
+            if not valid or _int_or_percent_value(mu) < 1 or (_percent_value(mu) or 0) > 100:
                 raise ValueError(
-                    f"max_unavailable must be >= 1 (API validation); got {self.max_unavailable!r}"
+                    "max_unavailable must be an int >= 1 or a percentage from '1%' to '100%' "
+                    f"(API validation: cannot be 0, not more than 100%); got {mu!r}"
                 )
-            try:
-                scaled_value(self.max_unavailable, 1, round_up=False)
-            except ValueError:
-                raise ValueError(
-                    "max_unavailable must be an int >= 1 or a percentage string like '20%'; "
-                    f"got {self.max_unavailable!r}"
-                ) from None
         gate = self.max_unavailable_gate
         if gate is None:
             gate = max_unavailable_gate_default(self.kubernetes_version)
         elif not isinstance(gate, bool):
             raise TypeError(f"max_unavailable_gate must be a bool or None; got {gate!r}")
         object.__setattr__(self, "max_unavailable_gate", gate)
-        if not isinstance(self.api_call_s, numbers.Real) or not self.api_call_s >= 0:
-            raise ValueError(f"api_call_s must be a number >= 0; got {self.api_call_s!r}")
+        _check_api_call_s(self.api_call_s)
 
     @property
     def effective_max_unavailable(self) -> int:
@@ -325,7 +359,10 @@ class Deployment:
         ``spec.replicas``, ``>= 0``.
     max_surge, max_unavailable : int or str
         ``spec.strategy.rollingUpdate``; defaults ``"25%"`` each, resolved by
-        :func:`deployment_fenceposts` (surge up, unavailable down).
+        :func:`deployment_fenceposts` (surge up, unavailable down). As in API validation
+        (``ValidateRollingUpdateDeployment`` in ``pkg/apis/apps/validation/validation.go``):
+        ints ``>= 0`` or ``"<digits>%"``, ``max_unavailable`` not above 100 %, and not both 0
+        ("may not be 0 when maxSurge is 0"). ``max_surge`` has no upper limit.
     api_call_s : float
         Duration of one API call in the ReplicaSet's slow-start batches (scale operations).
 
@@ -347,15 +384,26 @@ class Deployment:
         if not _is_int(self.replicas) or self.replicas < 0:
             raise ValueError(f"replicas must be an int >= 0; got {self.replicas!r}")
         for name in ("max_surge", "max_unavailable"):
-            try:
-                scaled_value(getattr(self, name), 1, round_up=True)
-            except ValueError:
+            v = getattr(self, name)
+            if not ((_is_int(v) and v >= 0) or _percent_value(v) is not None):
                 raise ValueError(
-                    f"{name} must be an int >= 0 or a percentage string like '25%'; "
-                    f"got {getattr(self, name)!r}"
-                ) from None
-        if not isinstance(self.api_call_s, numbers.Real) or not self.api_call_s >= 0:
-            raise ValueError(f"api_call_s must be a number >= 0; got {self.api_call_s!r}")
+                    f"{name} must be an int >= 0 or a percentage string like '25%'; got {v!r}"
+                )
+        if (_percent_value(self.max_unavailable) or 0) > 100:
+            raise ValueError(
+                "max_unavailable must not be greater than 100% (API validation); "
+                f"got {self.max_unavailable!r}"
+            )
+        if (
+            _int_or_percent_value(self.max_surge)
+            == 0
+            == _int_or_percent_value(self.max_unavailable)
+        ):
+            raise ValueError(
+                "max_unavailable may not be 0 when max_surge is 0 (API validation); got "
+                f"max_surge={self.max_surge!r}, max_unavailable={self.max_unavailable!r}"
+            )
+        _check_api_call_s(self.api_call_s)
 
     @property
     def fenceposts(self) -> tuple[int, int]:
@@ -386,4 +434,7 @@ def update_targets(replicas: int, partition: int) -> list[int]:
     ``for target := len(replicas) - 1; target >= updateMin; target--`` in ``updateStatefulSet``
     (``stateful_set_control.go``), where ``updateMin`` is the partition.
     """
+    for name, value in (("replicas", replicas), ("partition", partition)):
+        if not _is_int(value) or value < 0:
+            raise ValueError(f"{name} must be an int >= 0; got {value!r}")
     return list(range(replicas - 1, partition - 1, -1))

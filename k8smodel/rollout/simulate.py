@@ -16,7 +16,7 @@ from scipy import stats
 
 from k8smodel._random import RngLike, spawn_seeds
 from k8smodel.rollout.semantics import Deployment, StatefulSet, slow_start_batches, update_targets
-from k8smodel.rollout.timing import PodTiming
+from k8smodel.rollout.timing import PodTiming, _check_time
 
 __all__ = ["simulate", "RolloutResult", "OPERATIONS", "model"]
 
@@ -31,6 +31,11 @@ def _check_spec(spec):
         raise TypeError(
             f"spec must be a rollout.StatefulSet or rollout.Deployment; got {type(spec).__name__}"
         )
+
+
+def _check_timing(timing):
+    if not isinstance(timing, PodTiming):
+        raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")
 
 
 def _check_operation(operation):
@@ -58,7 +63,8 @@ def _plan(spec, operation: str, from_replicas, to_replicas) -> dict:
         plan["baseline"] = n
         if isinstance(spec, Deployment):
             surge, unavail = spec.fenceposts
-            plan.update(ordinals=np.arange(n), mode="deployment", slots=max(1, surge + unavail))
+            # ResolveFenceposts never returns (0, 0), so at least one pod is in flight
+            plan.update(ordinals=np.arange(n), mode="deployment", slots=surge + unavail)
             plan.update(surge=surge, unavailable=unavail)
         else:
             plan["ordinals"] = np.asarray(update_targets(n, spec.partition), dtype=int)
@@ -152,14 +158,14 @@ def _chunk(spec, plan, timing: PodTiming, runs: int, gen) -> dict:
     d = timing.sample_termination((runs, m), gen)
     if mode in ("ordered_serial", "parallel_serial"):
         # One pod at a time. OrderedReady's sync blocks until the replacement is available
-        # (runForAll/processReplica); Parallel's update loop waits only for isHealthy (Ready).
-        step = d + ready + (mrs if mode == "ordered_serial" else 0.0)
-        deleted = _shifted_cumsum(step)
+        # (runForAll/processReplica); Parallel's update loop waits on
+        # isUnavailable(pod, minReadySeconds), i.e. also until the replacement is available.
+        deleted = _shifted_cumsum(d + avail)
         created = deleted + d
     elif mode == "ordered_batches":
         deleted, created = _ordered_batches(d, avail, plan["slots"])
-    else:  # parallel_window: a pod's slot is busy from deletion until its replacement is Ready
-        deleted, _ = _list_schedule(d + ready, min(plan["slots"], m))
+    else:  # parallel_window: a pod's slot is busy from deletion until its replacement is available
+        deleted, _ = _list_schedule(d + avail, min(plan["slots"], m))
         created = deleted + d
     out["deleted"] = deleted
     out["terminated"] = deleted + d
@@ -225,12 +231,15 @@ class RolloutResult:
     ----------
     summary : pandas.DataFrame
         One row. Columns: ``kind``, ``operation``, ``pod_management``, ``replicas``, ``touched``
-        (pods the operation replaces/creates/deletes), ``max_unavailable`` (effective),
-        ``runs``, ``mean_s``, ``std_s``, ``p50_s``, ``p90_s``, ``p99_s``, ``max_s``,
-        ``deadline_s``, ``p_miss_deadline`` (fraction of runs that took longer than the
-        deadline), ``p_miss_se`` (its standard error), ``quorum`` and ``p_below_quorum``
-        (fraction of runs in which fewer than ``quorum`` replicas were Ready at some moment; NaN
-        when no quorum was given).
+        (pods the operation replaces/creates/deletes), ``max_unavailable`` (effective: 1 with
+        the gate off; for a Deployment the resolved maxUnavailable), ``max_surge`` (Deployment
+        only, resolved; NaN otherwise), ``max_in_flight`` (pods being replaced at once at most:
+        ``max_unavailable`` for a StatefulSet, ``max_surge + max_unavailable`` new pods for a
+        Deployment; NaN for scale operations), ``runs``, ``mean_s``, ``std_s``, ``p50_s``,
+        ``p90_s``, ``p99_s``, ``max_s``, ``deadline_s``, ``p_miss_deadline`` (fraction of runs
+        that took longer than the deadline), ``p_miss_se`` (its standard error), ``quorum`` and
+        ``p_below_quorum`` (fraction of runs in which fewer than ``quorum`` replicas were Ready
+        at some moment; NaN when no quorum was given).
     samples : numpy.ndarray
         Completion time of every run, seconds (``inf`` for ``OnDelete``).
     timeline : pandas.DataFrame
@@ -388,6 +397,7 @@ def simulate(
         Rolling updates only: besides the rollout, each replica independently becomes unready at
         this rate (per hour, while it is Ready and not being replaced) for ``disruption_s``
         seconds: crashes, node problems, evictions. 0 (default) models the rollout alone.
+        StatefulSets only (a ValueError for a Deployment).
     disruption_s : float or frozen distribution
         Duration of one disruption.
     timeline_runs : int
@@ -412,11 +422,16 @@ def simulate(
     * Parallel creates/deletes all at once, in slow-start batches of API calls 1, 2, 4, ...,
       capped at 500 (``runForAll`` -> ``slowStartBatch``).
     * ``rolling_update`` deletes from the highest ordinal down to the partition. With the
-      MaxUnavailableStatefulSet gate off (or maxUnavailable 1) one pod at a time: OrderedReady
-      waits for the replacement to be available, Parallel only for it to be Ready
-      (``isHealthy``). With the gate on and k > 1: OrderedReady deletes k at once and
-      recreates them one by one in ascending order; Parallel keeps up to k pods unavailable
-      (a sliding window: list scheduling on k slots).
+      MaxUnavailableStatefulSet gate off (or maxUnavailable 1) one pod at a time, and both
+      policies wait for the replacement to be *available* (Ready for ``minReadySeconds``): the
+      update loop of ``updateStatefulSet`` waits on ``isUnavailable(pod, minReadySeconds)``.
+      With the gate on and k > 1: OrderedReady deletes k at once and recreates them one by one
+      in ascending order; Parallel keeps up to k pods unavailable (``isUnavailable`` again, in
+      ``updateStatefulSetAfterInvariantEstablished``): a sliding window, list scheduling on k
+      slots where a slot is busy from deletion until the replacement is available. Older
+      controllers (before the fix of kubernetes/kubernetes issues #112307 and #119234) waited
+      only for ``isHealthy`` (Ready) with Parallel, so minReadySeconds was paid once at the end
+      instead of once per step.
     * ``OnDelete`` never deletes pods itself: the completion time is ``inf``.
     * Deployment ``rolling_update``: at most ``surge + unavailable`` new pods start at a time
       (``pkg/controller/deployment/rolling.go``); an old pod is deleted when a new one is
@@ -426,27 +441,48 @@ def simulate(
     """
     _check_spec(spec)
     _check_operation(operation)
-    if not isinstance(timing, PodTiming):
-        raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")
+    _check_timing(timing)
     if not isinstance(runs, numbers.Integral) or isinstance(runs, bool) or runs < 1:
         raise ValueError(f"runs must be an int >= 1; got {runs!r}")
-    if deadline_s is not None and (not isinstance(deadline_s, numbers.Real) or deadline_s < 0):
-        raise ValueError(f"deadline_s must be a number >= 0 or None; got {deadline_s!r}")
+    if deadline_s is not None and (
+        isinstance(deadline_s, bool)
+        or not isinstance(deadline_s, numbers.Real)
+        or not deadline_s >= 0  # also rejects NaN
+    ):
+        raise ValueError(
+            f"deadline_s must be a number >= 0 (inf allowed) or None; got {deadline_s!r}"
+        )
     if quorum is not None and (
         not isinstance(quorum, numbers.Integral) or isinstance(quorum, bool) or quorum < 1
     ):
         raise ValueError(f"quorum must be an int >= 1 or None; got {quorum!r}")
-    if not isinstance(disruption_rate_per_h, numbers.Real) or disruption_rate_per_h < 0:
+    if (
+        isinstance(disruption_rate_per_h, bool)
+        or not isinstance(disruption_rate_per_h, numbers.Real)
+        or not 0 <= disruption_rate_per_h < np.inf
+    ):
         raise ValueError(
-            f"disruption_rate_per_h must be a number >= 0; got {disruption_rate_per_h!r}"
+            f"disruption_rate_per_h must be a finite number >= 0; got {disruption_rate_per_h!r}"
         )
+    for name, value, low in (
+        ("timeline_runs", timeline_runs, 0),
+        ("availability_runs", availability_runs, 1),
+    ):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an int >= {low}; got {value!r}")
+        if value < low:
+            raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
     if disruption_rate_per_h > 0:
         if operation != "rolling_update":
             raise ValueError("disruption_rate_per_h applies to rolling_update only")
         if quorum is None:
             raise ValueError("disruption_rate_per_h needs a quorum to report against")
-        from k8smodel.rollout.timing import _check_time
-
+        if isinstance(spec, Deployment):
+            raise ValueError(
+                "disruption_rate_per_h is modelled for StatefulSets only: a Deployment's old and "
+                "new pods are different pods, with no ordinal whose rollout window a disruption "
+                "could be matched to"
+            )
         _check_time("disruption_s", disruption_s)
     plan = _plan(spec, operation, from_replicas, to_replicas)
     m = len(plan["ordinals"])
@@ -513,7 +549,9 @@ def _summary(spec, plan, samples, deadline_s, quorum, min_ready) -> pd.DataFrame
         "pod_management": getattr(spec, "pod_management", "Deployment"),
         "replicas": spec.replicas,
         "touched": len(plan["ordinals"]),
-        "max_unavailable": plan.get("slots", np.nan),
+        "max_unavailable": plan.get("unavailable", plan.get("slots", np.nan)),
+        "max_surge": plan.get("surge", np.nan),
+        "max_in_flight": plan.get("slots", np.nan),
         "runs": runs,
         "mean_s": float(samples.mean()) if finite.all() else np.inf,
         "std_s": float(samples.std(ddof=1)) if finite.all() and runs > 1 else np.nan,
@@ -597,8 +635,11 @@ def model(
         )
     else:
         raise ValueError(f"kind must be 'StatefulSet' or 'Deployment'; got {kind!r}")
-    if startup_cv <= 0:
-        raise ValueError(f"startup_cv must be > 0; got {startup_cv!r}")
+    for name, value in (("startup_mean_s", startup_mean_s), ("startup_cv", startup_cv)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a finite number > 0; got {value!r}")
+        if not 0 < value < np.inf:
+            raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
     shape = 1.0 / startup_cv**2
     timing = PodTiming(
         warmup=stats.gamma(shape, scale=startup_mean_s / shape),

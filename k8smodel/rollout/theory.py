@@ -21,13 +21,14 @@ doi:10.1137/0117039, for list scheduling itself.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from k8smodel.rollout.semantics import Deployment, slow_start_batches
-from k8smodel.rollout.simulate import _check_operation, _check_spec, _plan
-from k8smodel.rollout.timing import PodTiming, _fft_size, _point
+from k8smodel.rollout.simulate import _check_operation, _check_spec, _check_timing, _plan
+from k8smodel.rollout.timing import PodTiming, _conv, _fft_size, _point
 
 __all__ = ["CompletionTime", "completion_time", "deterministic_completion"]
 
@@ -75,7 +76,18 @@ class CompletionTime:
         return x, np.minimum(y, 1.0)
 
     def cdf(self, t_s):
-        """P(completion <= t), for scalars or arrays of seconds."""
+        """Probability that the operation is done by ``t_s``.
+
+        Parameters
+        ----------
+        t_s : float or array_like
+            Times in seconds.
+
+        Returns
+        -------
+        float or ndarray
+            ``P(completion <= t)``, the shape of ``t_s`` (piecewise linear between grid cells).
+        """
         t = np.asarray(t_s, dtype=float)
         if self.deterministic:
             out = (t >= self.value_s).astype(float)
@@ -85,14 +97,41 @@ class CompletionTime:
         return out[()] if out.ndim == 0 else out
 
     def sf(self, t_s):
-        """P(completion > t): the probability of missing a deadline ``t``."""
+        """Probability of missing a deadline: the survival function.
+
+        Parameters
+        ----------
+        t_s : float or array_like
+            Deadlines in seconds.
+
+        Returns
+        -------
+        float or ndarray
+            ``P(completion > t) = 1 - cdf(t)``, the shape of ``t_s``.
+        """
         return 1.0 - self.cdf(t_s)
 
     def ppf(self, q):
-        """Quantile function (seconds) for probabilities ``q``."""
+        """Quantile function: the time by which a fraction ``q`` of operations is done.
+
+        Parameters
+        ----------
+        q : float or array_like
+            Probabilities in ``[0, 1]``.
+
+        Returns
+        -------
+        float or ndarray
+            Seconds, the shape of ``q`` (the inverse of the piecewise linear :meth:`cdf`).
+
+        Raises
+        ------
+        ValueError
+            If some ``q`` is outside ``[0, 1]`` or NaN.
+        """
         q = np.asarray(q, dtype=float)
-        if np.any((q < 0) | (q > 1)):
-            raise ValueError(f"q must be in [0, 1]; got {q!r}")
+        if np.any(np.isnan(q) | (q < 0) | (q > 1)):
+            raise ValueError(f"q must be probabilities in [0, 1] (no NaN); got {q!r}")
         if self.deterministic:
             out = np.full(q.shape, self.value_s)
         else:
@@ -143,25 +182,38 @@ def deterministic_completion(
     Returns
     -------
     float
-        With ``m`` pods touched, per-pod ready time ``S``, available time ``A = S + minReady``,
-        termination ``D`` and ``k`` pods allowed down at once:
+        With ``m`` pods touched, per-pod available time ``A`` (creation to Ready plus
+        minReadySeconds), termination ``D`` and ``k`` pods allowed down at once:
 
         * OrderedReady scale up ``m A``; scale down ``m D``; Parallel (and Deployment) scale
           up ``o + A`` and scale down ``o + D`` with ``o`` the slow-start offset of the last
           batch;
-        * rolling update, one at a time: OrderedReady ``m (D + A)``, Parallel
-          ``m (D + S) + minReady``; OrderedReady with ``k`` batches ``ceil(m/k) D + m A``
-          (within a batch each recreation waits for the previous one, and ``D`` has passed for
-          all after the first); Parallel window ``ceil(m/k) (D + S) + minReady``;
+        * rolling update, one at a time (OrderedReady and Parallel alike): ``m (D + A)``;
+          OrderedReady with ``k`` batches ``ceil(m/k) D + m A`` (within a batch each
+          recreation waits for the previous one, and ``D`` has passed for all after the
+          first); Parallel window ``ceil(m/k) (D + A)``;
         * Deployment rolling update ``ceil(m/k) A`` with ``k = surge + unavailable``;
         * ``OnDelete``: ``inf``; nothing to touch: 0.
     """
     _check_spec(spec)
     _check_operation(operation)
+    _check_timing(timing)
     t = timing.deterministic_times()
-    s, a, d, mrs = t["ready"], t["available"], t["termination"], timing.min_ready_seconds
     plan = _plan(spec, operation, from_replicas, to_replicas)
-    m, mode = len(plan["ordinals"]), plan["mode"]
+    if len(plan["ordinals"]) == 0:
+        return 0.0
+    return _closed_form(spec, plan, t["available"], t["termination"])
+
+
+def _closed_form(spec, plan, a: float, d: float) -> float:
+    """Completion time of ``plan`` when every pod takes ``a`` to be available and ``d`` to end.
+
+    The one per-mode table behind :func:`deterministic_completion` (exact values) and the grid
+    length of :func:`completion_time` (with per-pod upper quantiles for ``a`` and ``d``, it
+    bounds the operation: every formula is nondecreasing in ``a`` and ``d``).
+    """
+    operation, mode = plan["operation"], plan["mode"]
+    m = len(plan["ordinals"])
     if m == 0:
         return 0.0
     api = float(spec.api_call_s)
@@ -172,14 +224,13 @@ def deterministic_completion(
         if mode == "ordered":
             return m * d
         return d if isinstance(spec, Deployment) else last_offset + d
-    k = plan.get("slots", 1)
-    nb = -(-m // min(k, m))
+    nb = -(-m // min(plan.get("slots", 1), m))
     return {
         "on_delete": math.inf,
         "ordered_serial": m * (d + a),
-        "parallel_serial": m * (d + s) + mrs,
+        "parallel_serial": m * (d + a),
         "ordered_batches": nb * d + m * a,
-        "parallel_window": nb * (d + s) + mrs,
+        "parallel_window": nb * (d + a),
         "deployment": nb * a,
     }[mode]
 
@@ -193,11 +244,6 @@ def _power(pmf: np.ndarray, k: int, n: int) -> np.ndarray:
     size = _fft_size(2 * n)
     out = np.fft.irfft(np.fft.rfft(pmf, size) ** k, size)[:n]
     return np.clip(out, 0.0, None)
-
-
-def _conv(a, b, n):
-    size = _fft_size(2 * n)
-    return np.clip(np.fft.irfft(np.fft.rfft(a, size) * np.fft.rfft(b, size), size)[:n], 0.0, None)
 
 
 def _max_of(pmfs_and_counts, n):
@@ -253,25 +299,28 @@ def completion_time(
     Ready), ``A = S + minReady``, ``D`` (termination). Laws on the grid:
 
     * OrderedReady scale up: ``A^{*m}``; scale down ``D^{*m}``; one-at-a-time rolling update
-      ``(D * A)^{*m}`` (OrderedReady) or ``(D * S)^{*m}`` shifted by ``minReady`` (Parallel);
-      mean and variance are ``m`` times the per-step ones (closed form for sums).
+      ``(D * A)^{*m}`` (OrderedReady and Parallel: both wait for each replacement to be
+      available); mean and variance are ``m`` times the per-step ones (closed form for sums).
     * Parallel scale up/down: the maximum over pods, ``prod_b F(t - o_b)^{n_b}`` over
       slow-start batches ``b`` of size ``n_b`` issued at ``o_b``.
     * OrderedReady with ``k`` batches: within a batch ``E_1 = D_1 + A_1`` and
       ``E_i = max(E_{i-1}, D_i) + A_i`` (the law of a max of independent variables is the
       product of CDFs); batches add up by convolution. Exact.
-    * Parallel window (``k`` unavailable at a time) and Deployment (``surge + unavailable``
-      new pods at a time) are greedy list schedules. Their law is exact for ``k = 1`` and
-      ``k >= m``; in between the function returns the law of the batch-synchronous schedule
-      (``ceil(m/k)`` batches, each the max of ``k`` jobs), a stochastic **upper bound**
-      (``exact=False``): by induction over jobs, a greedy start is never later than the end
-      of the previous batch, because by then all earlier batches are done and fewer than ``k``
-      jobs of the current batch run.
+    * Parallel window (``k`` unavailable at a time, each job ``D + A``) and Deployment
+      (``surge + unavailable`` new pods at a time) are greedy list schedules. Their law is
+      exact for ``k = 1`` and ``k >= m``; in between the function returns the law of the
+      batch-synchronous schedule (``ceil(m/k)`` batches, each the max of ``k`` jobs), a
+      stochastic **upper bound** (``exact=False``): by induction over jobs, a greedy start is
+      never later than the end of the previous batch, because by then all earlier batches are
+      done and fewer than ``k`` jobs of the current batch run.
     """
     _check_spec(spec)
     _check_operation(operation)
-    if not isinstance(timing, PodTiming):
-        raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")
+    _check_timing(timing)
+    if grid_s is not None and (
+        isinstance(grid_s, bool) or not isinstance(grid_s, numbers.Real) or not 0 < grid_s < np.inf
+    ):
+        raise ValueError(f"grid_s must be a finite number > 0 or None; got {grid_s!r}")
     plan = _plan(spec, operation, from_replicas, to_replicas)
     m, mode = len(plan["ordinals"]), plan["mode"]
     if m == 0 or mode == "on_delete" or timing.deterministic:
@@ -291,31 +340,15 @@ def completion_time(
     api = float(spec.api_call_s)
     sizes = slow_start_batches(m) if api > 0 else [m]
     offsets = (np.arange(len(sizes)) + 1.0) * api if api > 0 else np.zeros(1)
-    u_s = timing.startup_upper_s()
-    u_a = u_s + mrs
+    u_a = timing.startup_upper_s() + mrs
     u_d = float(timing.termination_grace_s)
-    upper = {
-        ("scale_up", "ordered"): m * u_a,
-        ("scale_up", "parallel"): u_a + offsets[-1],
-        ("scale_down", "ordered"): m * u_d,
-        ("scale_down", "parallel"): u_d + offsets[-1],
-    }.get((operation, mode))
-    if upper is None:
-        upper = {
-            "ordered_serial": m * (u_d + u_a),
-            "parallel_serial": m * (u_d + u_s) + mrs,
-            "ordered_batches": nb * u_d + m * u_a,
-            "parallel_window": nb * (u_d + u_s) + mrs,
-            "deployment": nb * u_a,
-        }[mode]
+    upper = _closed_form(spec, plan, u_a, u_d)
     upper = upper * 1.02 + 2.0
-    h = grid_s if grid_s is not None else max(upper / (_MAX_GRID - 4), 0.01)
-    if not h > 0:
-        raise ValueError(f"grid_s must be > 0; got {grid_s!r}")
+    h = float(grid_s) if grid_s is not None else max(upper / (_MAX_GRID - 4), 0.01)
     n = int(np.ceil(upper / h)) + 4
     # per-pod laws need only a per-pod grid; pad them to the operation's grid afterwards
     n_pod = min(n, int(np.ceil((u_a + u_d) * 1.02 / h)) + 8)
-    s_pmf, a_pmf = (np.pad(x, (0, n - n_pod)) for x in timing.startup_pmf(h, n_pod))
+    a_pmf = np.pad(timing.startup_pmf(h, n_pod)[1], (0, n - n_pod))
     d_pmf = np.pad(timing.termination_pmf(h, n_pod), (0, n - n_pod))
     exact, note = True, ""
     mean = var = None
@@ -339,20 +372,24 @@ def completion_time(
                 [(_shift(base, o, h, n), c) for o, c in zip(offsets, sizes, strict=True)], n
             )
         note = "maximum over pods (product of CDFs)"
-    elif mode == "ordered_serial":
+    elif mode in ("ordered_serial", "parallel_serial"):
         pmf = from_sum(_conv(d_pmf, a_pmf, n))
         note = "convolution power of termination + available time"
-    elif mode == "parallel_serial":
-        pmf = _shift(from_sum(_conv(d_pmf, s_pmf, n)), mrs, h, n)
-        mean = mean + mrs
-        note = "convolution power of termination + ready time, plus minReadySeconds"
     elif mode == "ordered_batches":
 
         def batch(b):
-            e = _conv(d_pmf, a_pmf, n)
-            for _ in range(b - 1):
-                e = _conv(_max_of([(e, 1), (d_pmf, 1)], n), a_pmf, n)
-            return e
+            # After i recreations the batch has taken at most u_d + i u_a: run the recursion on
+            # a grid that grows with i (shorter FFTs), then pad to the operation's grid.
+            def length(i):
+                return min(n, int(np.ceil((u_d + i * u_a) * 1.02 / h)) + 8)
+
+            L = length(1)
+            e = _conv(d_pmf[:L], a_pmf[:L], L)
+            for i in range(2, b + 1):
+                L_prev, L = L, length(i)
+                e = np.pad(e, (0, L - L_prev))
+                e = _conv(_max_of([(e, 1), (d_pmf[:L], 1)], L), a_pmf[:L], L)
+            return np.pad(e, (0, n - L))
 
         full, rest = m // k, m % k
         pmf = _power(batch(k), full, n)
@@ -360,13 +397,11 @@ def completion_time(
             pmf = _conv(pmf, batch(rest), n)
         note = "batches: max-plus recursion within a batch, convolution across batches"
     else:
-        job = a_pmf if mode == "deployment" else _conv(d_pmf, s_pmf, n)
+        job = a_pmf if mode == "deployment" else _conv(d_pmf, a_pmf, n)
         full, rest = m // k, m % k
         pmf = _power(_max_of([(job, k)], n), full, n)
         if rest:
             pmf = _conv(pmf, _max_of([(job, rest)], n), n)
-        if mode == "parallel_window":
-            pmf = _shift(pmf, mrs, h, n)
         exact = nb == 1
         note = (
             "maximum of all jobs (exact: one batch)"

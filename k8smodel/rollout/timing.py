@@ -16,6 +16,8 @@ import numpy as np
 __all__ = ["PodTiming", "probe_delay", "backoff_delays"]
 
 _PHASES = ("schedule", "attach", "pull", "start", "warmup")
+#: Probability mass the theory grids may leave out (upper quantiles, number of crash restarts).
+TAIL = 1e-10
 
 
 def _is_frozen_dist(x) -> bool:
@@ -43,6 +45,20 @@ def _check_time(name: str, value, *, allow_none: bool = False):
         f"{name} must be a number of seconds or a frozen scipy.stats distribution; "
         f"got {type(value).__name__} {value!r}"
     )
+
+
+def _check_positive(name: str, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite number > 0; got {value!r}")
+    if not 0 < value < np.inf:
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+
+
+def _check_nonnegative(name: str, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite number >= 0; got {value!r}")
+    if not 0 <= value < np.inf:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
 
 
 def probe_delay(warmup_s, *, period_s: float, initial_delay_s: float = 0.0):
@@ -75,7 +91,11 @@ def probe_delay(warmup_s, *, period_s: float, initial_delay_s: float = 0.0):
     period) matches a randomly phased ticker. Probe duration (at most ``timeoutSeconds``) and
     status-sync latency are neglected.
     """
+    _check_positive("period_s", period_s)
+    _check_nonnegative("initial_delay_s", initial_delay_s)
     w = np.asarray(warmup_s, dtype=float)
+    if np.any(np.isnan(w) | (w < 0)):
+        raise ValueError(f"warmup_s must be >= 0 seconds (no NaN); got {warmup_s!r}")
     k = np.ceil(np.maximum(w - initial_delay_s, 0.0) / period_s - 1e-12)
     out = initial_delay_s + period_s * np.maximum(k, 0.0)
     return out[()] if out.ndim == 0 else out
@@ -104,6 +124,12 @@ def backoff_delays(failures: int, *, initial_s: float = 10.0, cap_s: float = 300
     The reset after 10 minutes of running is irrelevant here: the container never runs that long
     before it fails in this model.
     """
+    if isinstance(failures, bool) or not isinstance(failures, numbers.Integral):
+        raise TypeError(f"failures must be an int >= 0; got {failures!r}")
+    if failures < 0:
+        raise ValueError(f"failures must be an int >= 0; got {failures!r}")
+    _check_positive("initial_s", initial_s)
+    _check_positive("cap_s", cap_s)
     i = np.arange(1, failures + 1)
     steps = np.minimum(initial_s * 2.0 ** (i - 1), cap_s)
     return np.concatenate([[0.0], np.cumsum(steps)])
@@ -270,7 +296,21 @@ class PodTiming:
         return running, ready
 
     def sample_termination(self, size, gen: np.random.Generator) -> np.ndarray:
-        """Draw termination durations ``min(actual, grace)`` of shape ``size``."""
+        """Draw termination durations ``min(actual, grace)`` in bulk.
+
+        Parameters
+        ----------
+        size : int or tuple
+            Output shape, e.g. ``(runs, pods)``.
+        gen : numpy.random.Generator
+            Source of randomness.
+
+        Returns
+        -------
+        ndarray
+            Seconds from deletion until the old pod is gone; the full grace period when
+            ``termination`` is ``None``.
+        """
         if self.termination is None:
             return np.full(size, float(self.termination_grace_s))
         return np.minimum(self._draw(self.termination, size, gen), self.termination_grace_s)
@@ -281,8 +321,21 @@ class PodTiming:
             return float(value.ppf(1.0 - tail))
         return float(value)
 
-    def startup_upper_s(self, tail: float = 1e-10) -> float:
-        """A time by which all but ``tail`` of the ready-time mass has arrived (grid sizing)."""
+    def startup_upper_s(self, tail: float = TAIL) -> float:
+        """A time by which all but about ``tail`` of the ready-time mass has arrived.
+
+        Parameters
+        ----------
+        tail : float
+            Probability left out per random phase (default ``TAIL`` = 1e-10).
+
+        Returns
+        -------
+        float
+            Seconds: the sum of the phases' ``1 - tail`` quantiles, one probe period and the
+            initial delay, plus, with ``failure_p > 0``, as many crash cycles and back-offs as
+            have probability above ``tail``. Used to size the theory's grids.
+        """
         base = sum(
             self._upper(getattr(self, n), tail) for n in ("schedule", "attach", "pull", "start")
         )
@@ -321,19 +374,24 @@ class PodTiming:
         (which keeps the mean exact). Sums are convolutions (FFT); the probe grid maps the
         warm-up law onto the points ``d + kP`` with masses ``F_W(d + kP) - F_W(d + (k-1)P)``.
         A failure adds ``f`` independent (start + warm-up) cycles and the fixed back-off sum
-        ``B_f`` with probability ``(1 - p) p**f`` (a geometric mixture).
+        ``B_f`` with probability ``(1 - p) p**f`` (a geometric mixture), for ``f`` up to the
+        count whose probability ``p**f`` falls below ``TAIL`` (1e-10) or whose back-off alone
+        ends beyond the grid; the left-out mass is missing from the result (the pmfs sum to
+        less than 1 by that much).
         """
         pre = _point(0.0, h, n)
         for name in ("schedule", "attach", "pull", "start"):
             pre = _conv(pre, _phase_pmf(getattr(self, name), h, n), n)
         if self.failure_p > 0:
             p = self.failure_p
-            fmax = _max_failures(p, 1e-12)
+            fmax = _max_failures(p, TAIL)
             b = backoff_delays(fmax, initial_s=self.backoff_initial_s, cap_s=self.backoff_cap_s)
             cycle = _conv(_phase_pmf(self.warmup, h, n), _phase_pmf(self.start, h, n), n)
             mix = np.zeros(n)
             acc = _point(0.0, h, n)
             for f in range(fmax + 1):
+                if b[f] >= (n - 1) * h:
+                    break  # this many crashes end beyond the grid: their mass is tail mass
                 mix += (1 - p) * p**f * _conv(acc, _point(b[f], h, n), n)
                 acc = _conv(acc, cycle, n)
             pre = _conv(pre, mix, n)
@@ -343,7 +401,23 @@ class PodTiming:
         return ready, avail
 
     def termination_pmf(self, h: float, n: int) -> np.ndarray:
-        """Discretized law of ``min(actual termination, grace)`` on the grid."""
+        """Discretized law of the termination time ``min(actual, grace)``.
+
+        Parameters
+        ----------
+        h : float
+            Grid step in seconds.
+        n : int
+            Grid length.
+
+        Returns
+        -------
+        ndarray
+            Probability masses at ``0, h, 2h, ...``: the mass of each cell
+            ``[(i - 1/2) h, (i + 1/2) h)`` below the grace period, and the probability of
+            reaching the grace period as a point mass there (split between its two nearest
+            grid points).
+        """
         g = float(self.termination_grace_s)
         if self.termination is None:
             return _point(g, h, n)
