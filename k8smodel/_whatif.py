@@ -53,7 +53,15 @@ def _rollout(args) -> None:
         pod_management=args.pod_management,
         partition=args.partition,
         max_unavailable=_int_or_percent(args.max_unavailable),
+        max_unavailable_gate=args.max_unavailable_gate,
+        kubernetes_version=args.kubernetes_version,
     )
+    if args.max_unavailable is not None and not spec.max_unavailable_gate:
+        print(
+            "note: the MaxUnavailableStatefulSet gate is off in Kubernetes "
+            f"{args.kubernetes_version}, so maxUnavailable has no effect; "
+            "pass --max-unavailable-gate to turn it on"
+        )
     # Warm-up varies from pod to pod: gamma with shape 2 around the given mean.
     warmup = st.gamma(2, scale=args.warmup_s / 2) if args.warmup_s > 0 else 0.0
     timing = rollout.PodTiming(
@@ -150,6 +158,13 @@ def add_commands(commands) -> None:
     )
     ro.add_argument("--partition", type=int, default=0)
     ro.add_argument("--max-unavailable", default=None, help="an integer or a percentage like 25%%")
+    ro.add_argument(
+        "--max-unavailable-gate",
+        action="store_true",
+        default=None,
+        help="turn the MaxUnavailableStatefulSet feature gate on (default: as the version ships)",
+    )
+    ro.add_argument("--kubernetes-version", default="1.36", help="decides the gate's default")
     ro.add_argument("--start-s", type=float, default=2.0, help="container start, seconds")
     ro.add_argument(
         "--warmup-s", type=float, default=10.0, help="mean warm-up to readiness, seconds"
