@@ -6,6 +6,7 @@ property tests comes from a subset dynamic programme written here, independent o
 the arc-flow model under test.
 """
 
+from fractions import Fraction
 from functools import cache
 
 import numpy as np
@@ -199,6 +200,41 @@ def test_unit_rounding_keeps_packings_feasible():
     assert p.lower_bound == lower_bound(sizes, 1024 * gib)
     assert p.optimal == (p.n_bins == p.lower_bound)
     assert p.n_bins <= pack(sizes, 1024 * gib, method="ffd").n_bins + 1
+
+
+@pytest.mark.parametrize(
+    ("sizes", "cap", "opt"),
+    [
+        # capacity one byte short of 3 TiB: by hand only two 1-TiB items fit per bin -> 3 bins
+        ([2**40] * 5, 3 * 2**40 - 1, 3),
+        # sizes one byte over 1 TiB, capacity 3 TiB + 2: three need 3 TiB + 3, so 2 per bin
+        ([2**40 + 1] * 3, 3 * 2**40 + 2, 2),
+        # above 2**53, float division loses the +1: 2**60 + 1 must still count as 2 units;
+        # three items need 3 * 2**60 + 3 > capacity, so two per bin: 5 items -> 3 bins
+        ([2**60 + 1] * 5, 3 * 2**60 + 2, 3),
+    ],
+)
+def test_unit_rounding_near_a_boundary_never_overfills(sizes, cap, opt):
+    unit = 2**40 if sizes[0] < 2**50 else 2**60
+    p = pack(np.array(sizes, dtype=np.int64), cap, method="optimal", unit=unit)
+    used = p.bins.used.tolist()
+    assert all(int(u) <= cap for u in used), used
+    assert p.n_bins >= opt
+    # 'optimal' may only be claimed when the count is the hand-computed optimum
+    assert not p.optimal or p.n_bins == opt
+
+
+@pytest.mark.parametrize(
+    ("sizes", "cap", "unit"),
+    [([0.3, 0.3, 0.1], 0.7, 0.1), ([1.5] * 4 + [0.75] * 3, 3.0, 0.5)],
+)
+def test_unit_rounding_with_float_sizes_is_exactly_feasible(sizes, cap, unit):
+    # Every binary float is a rational number; a packing is feasible when each bin's exact
+    # rational sum is <= the capacity's. Fraction(0.7) / Fraction(0.1) is just below 7, so the
+    # capacity is 6 units, not 7: 0.3 + 0.3 + 0.1 (exact sum above Fraction(0.7)) needs 2 bins.
+    p = pack(sizes, cap, method="optimal", unit=unit)
+    for members in p.bins.members:
+        assert sum(Fraction(sizes[i]) for i in members) <= Fraction(cap)
 
 
 def test_bins_frame_and_empty_input():

@@ -514,6 +514,25 @@ def _integer_scale(w: np.ndarray, cap) -> tuple[np.ndarray, int] | None:
     return (w // g).astype(np.int64), int(cap) // g
 
 
+def _round_to_unit(w: np.ndarray, cap, unit) -> tuple[np.ndarray, int]:
+    """Sizes rounded up and the capacity rounded down to whole multiples of ``unit``, exactly.
+
+    Integer input uses integer division (no float rounding, no loss above 2**53). Float
+    input is converted to exact rationals (every float is one), so a size is never rounded
+    down and the capacity never up: ``w_units * unit >= w`` and ``cap_units * unit <= cap``
+    hold exactly, which keeps a packing of the rounded instance feasible for the true one.
+    """
+    if isinstance(unit, (numbers.Integral, np.integer)) or (
+        isinstance(unit, Fraction) and unit.denominator == 1
+    ):
+        unit = int(unit)
+    if np.issubdtype(w.dtype, np.integer) and isinstance(cap, int) and isinstance(unit, int):
+        return -(-w // unit), cap // unit
+    u = Fraction(unit)
+    w_units = np.array([math.ceil(Fraction(x) / u) for x in w.tolist()], dtype=np.int64)
+    return w_units, math.floor(Fraction(cap) / u)
+
+
 # ----------------------------------------------------------------------------- public
 
 
@@ -620,10 +639,15 @@ def pack(
         return Packing(assign, n_bins, cap, m, lb, n_bins == lb, time.perf_counter() - t0, k, w)
 
     if unit is not None:
-        if isinstance(unit, bool) or not isinstance(unit, numbers.Real) or not unit > 0:
-            raise ValueError(f"unit must be a positive number; got {unit!r}")
-        w_units = np.ceil(w / unit - 1e-12).astype(np.int64)
-        scaled = (w_units, int(math.floor(cap / unit + 1e-12)))
+        if (
+            isinstance(unit, bool)
+            or not isinstance(unit, numbers.Real)
+            or not unit > 0
+            or not math.isfinite(unit)
+        ):
+            raise ValueError(f"unit must be a positive finite number; got {unit!r}")
+        w_units, cap_units = _round_to_unit(w, cap, unit)
+        scaled = (w_units, cap_units)
         if w_units.size and w_units.max() > scaled[1]:
             raise ValueError(
                 f"unit={unit!r} is too coarse: a rounded-up size exceeds the rounded-down capacity"
