@@ -155,7 +155,8 @@ def test_scheduler_path_checks_modes_without_grouping():
         ("gcepd-small", 10, {"access_modes": (RWO, ROX)}),
         ("rwo-big", 100, {"access_modes": (RWO,)}),
     )
-    r = bind(claims(("c", 5, {"access_modes": (RWO,)})), v, mode="WaitForFirstConsumer", rng=0)
+    c = claims(("c", 5, {"access_modes": (RWO,), "pod": "p"}))
+    r = bind(c, v, mode="WaitForFirstConsumer", rng=0)
     assert bound_to(r, "c") == "gcepd-small"
     assert r.bindings.path.iloc[0] == "scheduler"
 
@@ -187,6 +188,46 @@ def test_wffc_pod_all_or_nothing():
     assert set(r.pending.reason) == {"pod_unschedulable"}
 
 
+LOCAL_WFFC = pd.DataFrame(
+    [
+        {
+            "name": "local",
+            "provisioner": "kubernetes.io/no-provisioner",
+            "volume_binding_mode": "WaitForFirstConsumer",
+        }
+    ]
+)
+
+
+def test_wffc_claim_prebound_by_claim_ref_is_bound_by_the_controller():
+    # pv_controller.go syncUnboundClaim calls findBestMatchForClaim(claim, delayBinding=true);
+    # pv_helpers.go FindMatchingVolume returns a PV with IsVolumeBoundToClaim before its
+    # "node == nil && delayBinding -> continue", so the controller binds claim-0 to pv-0 with
+    # no pod scheduled. claim-1 (50Gi) has no PV and no provisioner: the pod stays unschedulable
+    # (binder.go findMatchingVolumes), which leaves only claim-1 Pending.
+    c = make_claims(["1Gi", "50Gi"], storage_class="local", pod=["p", "p"])
+    v = make_volumes(["10Gi"], storage_class="local")
+    v.loc[0, ["claim_ref_namespace", "claim_ref_name"]] = ["default", "claim-0"]
+    r = bind(c, v, storage_classes=LOCAL_WFFC, rng=0)
+    assert r.bindings[["claim", "volume", "how", "path"]].values.tolist() == [
+        ["claim-0", "pv-0", "prebound", "controller"]
+    ]
+    assert r.pending[["claim", "reason"]].values.tolist() == [["claim-1", "pod_unschedulable"]]
+    # the same pre-bound claim with no pod at all is bound too
+    r = bind(c.iloc[:1].assign(pod=""), v, storage_classes=LOCAL_WFFC, rng=0)
+    assert r.bindings.claim.tolist() == ["claim-0"] and r.pending.empty
+
+
+def test_wffc_claim_without_a_pod_waits_for_its_first_consumer():
+    # pv_controller.go syncUnboundClaim: no pre-bound PV, delayBinding and no selected node ->
+    # emitEventForUnboundDelayBindingClaim("waiting for first consumer to be created before
+    # binding") and the claim stays Pending, even though a 10Gi PV would fit.
+    r = bind(make_claims(["5Gi"]), make_volumes(["10Gi"]), mode="WaitForFirstConsumer", rng=0)
+    assert r.bindings.empty
+    assert r.pending.reason.tolist() == ["waiting_for_first_consumer"]
+    assert r.pending.detail.iloc[0] == "waiting for first consumer to be created before binding"
+
+
 def test_auto_mode_reads_class_binding_mode_and_provisions():
     classes = pd.DataFrame(
         [
@@ -203,8 +244,8 @@ def test_auto_mode_reads_class_binding_mode_and_provisions():
         ]
     )
     c = claims(
-        ("dyn", 0, {"storage_class": "gp3", "request_bytes": 1_500_000_000}),
-        ("loc", 5, {"storage_class": "local"}),
+        ("dyn", 0, {"storage_class": "gp3", "request_bytes": 1_500_000_000, "pod": "p-dyn"}),
+        ("loc", 5, {"storage_class": "local", "pod": "p-loc"}),
         ("nocls", 5, {"storage_class": "missing"}),
     )
     r = bind(c, vols(("x", 1, {"storage_class": "local"})), storage_classes=classes, rng=0)

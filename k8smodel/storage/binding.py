@@ -27,9 +27,14 @@ The rules, read off kubernetes/kubernetes:
   pv_controller.go``): a claim with ``spec.volumeName`` waits for that PV and
   binds it if unbound (or bound to it) and it satisfies the claim
   (``checkVolumeSatisfyClaim``: size, class, volume mode, access modes); a
-  claim whose class has ``volumeBindingMode: WaitForFirstConsumer`` is left
-  to the scheduler; a claim with no match is dynamically provisioned if its
-  class has a provisioner, else it stays Pending.
+  claim whose class has ``volumeBindingMode: WaitForFirstConsumer`` is
+  matched with ``delayBinding=true``, so the controller still binds a PV
+  pre-bound to it (``FindMatchingVolume`` returns it before skipping unbound
+  PVs), with or without a pod; anything else is left to the scheduler, and a
+  claim no pod uses stays Pending ("waiting for first consumer to be created
+  before binding", ``emitEventForUnboundDelayBindingClaim``); a claim with no
+  match is dynamically provisioned if its class has a provisioner, else it
+  stays Pending.
 * ``findMatchingVolumes`` (``pkg/scheduler/framework/plugins/volumebinding/
   binder.go``): one pod's unbound delayed claims are sorted by increasing
   request and matched one by one over the PVs of their class, excluding PVs
@@ -99,7 +104,8 @@ class BindingResult:
         (no PV fits and the class cannot provision), ``class_not_found``,
         ``volume_not_found``, ``volume_bound_elsewhere``,
         ``volume_does_not_satisfy_claim``, ``pod_unschedulable``,
-        ``unbound_immediate_claims``) and ``detail`` (a sentence).
+        ``unbound_immediate_claims``, ``waiting_for_first_consumer`` (a delayed
+        claim no pod uses)) and ``detail`` (a sentence).
     volumes : pandas.DataFrame
         The static volumes after binding (``claim_ref_*`` and ``phase`` updated).
     """
@@ -169,7 +175,9 @@ def make_claims(
     prefix : str, keyword-only
         Claims are named ``<prefix>-<i>``.
     pod : array_like of str, optional, keyword-only
-        The pod that uses each claim (for ``WaitForFirstConsumer``).
+        The pod that uses each claim (for ``WaitForFirstConsumer``). Default:
+        ``""`` for every claim, meaning no pod uses it, so a delayed claim stays
+        Pending (``waiting_for_first_consumer``) unless a PV is pre-bound to it.
 
     Returns
     -------
@@ -582,7 +590,19 @@ def bind(
         else:
             pending[i] = reason
 
+    def controller_delayed(i) -> bool:
+        """Controller pass for a delayed claim (syncUnboundClaim): only a pre-bound PV binds."""
+        j, pre = find_by_claim(i, delay=True)
+        if j >= 0:
+            do_bind(i, j, "prebound", "controller")
+            return True
+        return False
+
     def scheduler(pod_claims: list[int], immediate_claims: list[int]):
+        # The controller binds pre-bound PVs of delayed claims without waiting for a pod.
+        pod_claims = [i for i in pod_claims if not controller_delayed(i)]
+        if not pod_claims:
+            return
         unbound_immediate = [i for i in immediate_claims if not bound_claim[i]]
         if unbound_immediate:
             for i in pod_claims:
@@ -627,7 +647,13 @@ def bind(
             controller(i)
             continue
         if not pods[i]:
-            scheduler([i], [])
+            # No pod uses the claim: only a pre-bound PV binds; otherwise it waits
+            # (pv_controller.go emitEventForUnboundDelayBindingClaim).
+            if not controller_delayed(i):
+                pending[i] = (
+                    "waiting_for_first_consumer",
+                    "waiting for first consumer to be created before binding",
+                )
             continue
         if pods[i] in seen_pods:
             continue
