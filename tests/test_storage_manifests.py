@@ -134,11 +134,23 @@ def test_end_to_end_bind():
     r = bind(m.claims, m.volumes, storage_classes=m.storage_classes, rng=1)
     b = r.bindings.set_index("claim")
     assert b.loc["data", "volume"] == "pv-big" and b.loc["data", "how"] == "prebound"
-    assert b.loc["logs", "how"] == "provisioned" and b.loc["logs", "capacity_bytes"] == 2 * GI
     # cache claims (class manual, Immediate since 'manual' is not a loaded class): only
     # pv-small (10Gi) is free, so the first one takes it and the rest stay pending
     assert b.loc["cache-web-0", "volume"] == "pv-small"
-    assert set(r.pending.claim) == {"cache-web-1", "cache-web-2"}
+    # 'logs' has the WaitForFirstConsumer class gp3 and no pod uses it: the controller leaves
+    # it Pending (pv_controller.go syncUnboundClaim -> emitEventForUnboundDelayBindingClaim)
+    p = r.pending.set_index("claim").reason.to_dict()
+    assert p == {
+        "cache-web-1": "class_not_found",
+        "cache-web-2": "class_not_found",
+        "logs": "waiting_for_first_consumer",
+    }
+    # once a pod uses it, the scheduler path provisions it, rounded up to whole GiB by EBS CSI
+    claims = m.claims.copy()
+    claims.loc[claims.name == "logs", "pod"] = "app-0"
+    b = bind(claims, m.volumes, storage_classes=m.storage_classes, rng=1).bindings
+    row = b.set_index("claim").loc["logs"]
+    assert row.how == "provisioned" and row.capacity_bytes == 2 * GI and row.path == "scheduler"
 
 
 @pytest.mark.parametrize(
