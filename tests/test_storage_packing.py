@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k8smodel.storage import lower_bound, pack
-from k8smodel.storage.packing import METHODS
+from k8smodel.storage.packing import METHODS, _round_to_unit
 
 HEURISTICS = [m for m in METHODS if m != "optimal"]
 
@@ -224,17 +224,17 @@ def test_unit_rounding_near_a_boundary_never_overfills(sizes, cap, opt):
     assert not p.optimal or p.n_bins == opt
 
 
-@pytest.mark.parametrize(
-    ("sizes", "cap", "unit"),
-    [([0.3, 0.3, 0.1], 0.7, 0.1), ([1.5] * 4 + [0.75] * 3, 3.0, 0.5)],
-)
-def test_unit_rounding_with_float_sizes_is_exactly_feasible(sizes, cap, unit):
-    # Every binary float is a rational number; a packing is feasible when each bin's exact
-    # rational sum is <= the capacity's. Fraction(0.7) / Fraction(0.1) is just below 7, so the
-    # capacity is 6 units, not 7: 0.3 + 0.3 + 0.1 (exact sum above Fraction(0.7)) needs 2 bins.
-    p = pack(sizes, cap, method="optimal", unit=unit)
-    for members in p.bins.members:
-        assert sum(Fraction(sizes[i]) for i in members) <= Fraction(cap)
+def test_unit_rounding_of_floats_is_exact():
+    # Binary 0.1 is a little above 1/10 and binary 0.7 a little below 7/10, so seven units of
+    # 0.1 exceed 0.7: the capacity is 6 whole units, never 7; 0.3 (a little below 3/10) is 3.
+    w_units, cap_units = _round_to_unit(np.array([0.3, 0.1]), 0.7, 0.1)
+    assert w_units.tolist() == [3, 1] and cap_units == 6
+    # quarters are exact in binary: the optimum with unit=0.25 is the integer instance's
+    # (sizes x4 in bins of 12), which the subset DP gives as 5 while L2 is 4
+    ints = [4, 3, 5, 2, 3, 8, 7, 8, 8]
+    p = pack([x / 4 for x in ints], 3.0, method="optimal", unit=0.25)
+    assert p.n_bins == brute_opt(ints, 12) == 5
+    check_valid(p, [x / 4 for x in ints], 3.0)
 
 
 def test_bins_frame_and_empty_input():
@@ -244,3 +244,59 @@ def test_bins_frame_and_empty_input():
     assert b.used.tolist() == [10] and b.members.tolist() == [(0, 1, 2)]
     e = pack([], 10, method="ffd")
     assert e.n_bins == 0 and e.bins.empty
+
+
+# ----------------------------------------------------------------------------- float sizes
+
+decimal_instances = st.sampled_from([3, 7, 10, 100, 1000]).flatmap(
+    lambda den: st.tuples(st.lists(st.integers(1, den), min_size=1, max_size=7), st.just(den))
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(decimal_instances, st.sampled_from(HEURISTICS))
+def test_float_sizes_behave_as_the_decimals_they_stand_for(inst, method):
+    # sizes num/den in bins of 1.0; the optimum comes from the subset DP on exact fractions
+    nums, den = inst
+    exact = [Fraction(x, den) for x in nums]
+    opt = brute_opt(exact, 1)
+    floats = [x / den for x in nums]
+    assert lower_bound(floats, 1.0) <= opt  # L2 <= OPT (Martello & Toth 1990)
+    p = pack(floats, 1.0, method=method)
+    for members in p.bins.members:  # every bin is feasible in exact arithmetic
+        assert sum(exact[i] for i in members) <= 1
+    assert not p.optimal or p.n_bins == opt
+
+
+def test_l2_float_rounding_case():
+    # 0.70 + 0.03 and 0.66 + 0.34 fill two bins of 1.0 exactly in decimal, and
+    # L1 = ceil(1.73) = 2, so the optimum is 2; in floats 1.0 - 0.34 = 0.6599999999999999 < 0.66
+    sizes = [0.03, 0.70, 0.34, 0.66]
+    assert lower_bound(sizes, 1.0) == 2
+    p = pack(sizes, 1.0, method="ffd")
+    assert p.n_bins == 2 and p.optimal
+
+
+def sequential_first_fit(sizes, cap, rtol=1e-12):
+    """Textbook first fit: scan the open bins left to right, one item at a time."""
+    free, out = [], []
+    for s in sizes:
+        for b, f in enumerate(free):
+            if s <= f + rtol * cap:
+                free[b] -= s
+                out.append(b)
+                break
+        else:
+            free.append(cap - s)
+            out.append(len(free) - 1)
+    return out
+
+
+def test_first_fit_on_floats_is_sequential_first_fit():
+    # ten items of 0.1 make 1.0: one bin, as for bf, wf and nf (1.0 // 0.1 is 9.0 in floats)
+    for m in ("ff", "bf", "wf", "nf"):
+        assert pack([0.1] * 10, 1.0, method=m).n_bins == 1
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        sizes = (rng.integers(1, 6, 200) / 10).tolist()  # long runs of equal float sizes
+        assert pack(sizes, 1.0, method="ff").assignment.tolist() == sequential_first_fit(sizes, 1.0)

@@ -186,6 +186,27 @@ def _check_cap(max_items_per_bin) -> int | None:
     return int(max_items_per_bin)
 
 
+#: Relative slack of a fit test on float sizes: an item fits when size <= free + FLOAT_RTOL * C.
+FLOAT_RTOL = 1e-12
+
+
+def _fit_tol(w: np.ndarray, cap) -> float | int:
+    """Absolute slack of the fit tests: 0 for exact input, ``FLOAT_RTOL * cap`` for inexact floats.
+
+    Integer sizes, and float sizes that are whole numbers whose total stays below 2**53 (so
+    every sum is exact), compare exactly. Other floats stand for decimals such as 0.66 that
+    binary floating point cannot hold: 1.0 - 0.34 is 0.6599999999999999, so an exact test
+    would call 0.34 + 0.66 over a capacity of 1.0. A relative slack of 1e-12 absorbs such
+    rounding (about 1e-16 per operation) and is far below any real difference in size.
+    """
+    if not np.issubdtype(w.dtype, np.floating):
+        return 0
+    whole = bool(np.all(w == np.floor(w))) and float(cap).is_integer()
+    if whole and float(np.sum(w)) + float(cap) < 2.0**53:
+        return 0
+    return FLOAT_RTOL * float(cap)
+
+
 # ----------------------------------------------------------------------------- lower bounds
 
 
@@ -217,6 +238,12 @@ def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | N
     size ``<= C/2`` (Martello & Toth 1990, Theorem 2). Computed here in
     O(n log n) with sorted prefix sums.
 
+    With float sizes that are not exact (see :func:`pack`), the bound is
+    computed for the capacity ``C (1 + 2e-12)``, a little more than the
+    slack the heuristics allow, so rounding never lifts it above the optimum
+    (for example sizes 0.03, 0.70, 0.34, 0.66 in bins of 1.0 give 2, not 3).
+    Prefer integer sizes (bytes) where exactness matters.
+
     References
     ----------
     Martello, S. & Toth, P. (1990). Discrete Appl. Math. 28(1), 59-70.
@@ -231,6 +258,8 @@ def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | N
     extra = -(-n // cap_items) if cap_items else 0
     if n == 0:
         return 0
+    if _fit_tol(w, cap):
+        cap = float(cap) * (1.0 + 2 * FLOAT_RTOL)  # in the bound's favour: see Notes
     total = _exact_sum(w)
     l1 = _ceil_div(total, cap)
     if kind == "L1":
@@ -275,13 +304,13 @@ def _ceil_div(total, cap) -> int:
 # ----------------------------------------------------------------------------- heuristics
 
 
-def _next_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarray:
+def _next_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None, tol=0) -> np.ndarray:
     assign = np.empty(w.size, dtype=np.int64)
     sizes = w.tolist()
     b, free, count = -1, -1, 0
     for i in order.tolist():
         s = sizes[i]
-        if b < 0 or s > free or (k is not None and count >= k):
+        if b < 0 or s - tol > free or (k is not None and count >= k):
             b += 1
             free = cap
             count = 0
@@ -291,14 +320,18 @@ def _next_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarra
     return assign
 
 
-def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarray:
+def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None, tol=0) -> np.ndarray:
     """First fit with a max-segment tree over bins (O(n log n)).
 
     Leaves hold each bin's free capacity (unopened bins hold ``cap``, so the
     leftmost leaf that fits is always the first fitting bin or the next new
-    one); a full bin under the item cap holds -1. Runs of equal sizes are
-    placed several at a time into the same bin.
+    one); a full bin under the item cap holds -inf. With integer sizes, runs
+    of equal sizes are placed several at a time into the same bin
+    (``free // s`` of them, exact for integers); float sizes go one by one,
+    as sequential first fit subtracts them (``1.0 // 0.1`` is 9.0, yet ten
+    sequential subtractions of 0.1 fit).
     """
+    batch = np.issubdtype(w.dtype, np.integer)
     n = w.size
     assign = np.empty(n, dtype=np.int64)
     if n == 0:
@@ -311,15 +344,17 @@ def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarr
     p = 0
     while p < n:
         s = sizes[idx[p]]
+        need = s - tol
         q = p + 1
-        while q < n and sizes[idx[q]] == s:
-            q += 1
+        if batch:
+            while q < n and sizes[idx[q]] == s:
+                q += 1
         # place items p..q-1 (all of size s)
         while p < q:
             node = 1
             while node < size:
                 node <<= 1
-                if tree[node] < s:
+                if tree[node] < need:
                     node += 1
             leaf = node - size
             free = tree[node]
@@ -337,7 +372,7 @@ def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarr
             counts[leaf] += room
             free = free - s * room
             if k is not None and counts[leaf] >= k:
-                free = -1
+                free = -math.inf
             tree[node] = free
             node >>= 1
             while node:
@@ -350,7 +385,7 @@ def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarr
     return assign
 
 
-def _best_or_worst_fit(w, order, cap, k, worst: bool) -> np.ndarray:
+def _best_or_worst_fit(w, order, cap, k, worst: bool, tol=0) -> np.ndarray:
     """Best fit (tightest bin) or worst fit (emptiest bin) with a sorted list of open bins.
 
     Ties go to the bin opened first. A bin that reached the item cap leaves the list.
@@ -364,10 +399,10 @@ def _best_or_worst_fit(w, order, cap, k, worst: bool) -> np.ndarray:
         s = sizes[i]
         pos = -1
         if worst:
-            if keys and keys[-1][0] >= s:
+            if keys and keys[-1][0] >= s - tol:
                 pos = bisect.bisect_left(keys, (keys[-1][0], -1))
         else:
-            pos = bisect.bisect_left(keys, (s, -1))
+            pos = bisect.bisect_left(keys, (s - tol, -1))
             if pos >= len(keys):
                 pos = -1
         if pos < 0:
@@ -592,9 +627,16 @@ def pack(
 
     Notes
     -----
+    Integer sizes (bytes) are compared exactly. Float sizes that are not whole
+    numbers usually stand for decimals that binary floats only approximate
+    (``1.0 - 0.34`` is ``0.6599999999999999``), so the heuristics let an item
+    fit when ``size <= free + 1e-12 * capacity``: a bin's float sum may then
+    exceed the capacity by that much, and 0.34 + 0.66 fills a bin of 1.0 as it
+    does in decimal. :func:`lower_bound` is computed with a matching margin.
+
     First fit uses a max-segment tree over bins and places runs of equal
-    sizes together, so FFD is O(n log n); best and worst fit keep open bins in
-    a sorted list. Worst-fit decreasing is what the ``binpacking`` package's
+    integer sizes together, so FFD is O(n log n); best and worst fit keep open
+    bins in a sorted list. Worst-fit decreasing is what the ``binpacking`` package's
     ``to_constant_volume`` does.
 
     The exact method is the arc-flow model of Valério de Carvalho (1999): a
@@ -617,6 +659,7 @@ def pack(
     if not isinstance(time_limit_s, numbers.Real) or not time_limit_s > 0:
         raise ValueError(f"time_limit_s must be a positive number; got {time_limit_s!r}")
     lb = lower_bound(w, cap, kind="L2", max_items_per_bin=k) if w.size else 0
+    tol = _fit_tol(w, cap)
 
     def heuristic(name: str) -> np.ndarray:
         if name.endswith("d"):
@@ -626,11 +669,11 @@ def pack(
             order = np.arange(w.size)
             base = name
         if base == "nf":
-            a = _next_fit(w, order, cap, k)
+            a = _next_fit(w, order, cap, k, tol)
         elif base == "ff":
-            a = _first_fit(w, order, cap, k)
+            a = _first_fit(w, order, cap, k, tol)
         else:
-            a = _best_or_worst_fit(w, order, cap, k, worst=(base == "wf"))
+            a = _best_or_worst_fit(w, order, cap, k, worst=(base == "wf"), tol=tol)
         return _renumber(a, order)
 
     if m != "optimal":
