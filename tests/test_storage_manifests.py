@@ -217,3 +217,51 @@ def test_attach_limit_options_and_errors():
         attach_limit("gce", "e2-gigantic")
     t = attach_limits()
     assert set(t.provider) == {"aws", "gce", "azure"} and t.source.str.len().min() > 10
+
+
+def _sc(name, annotations, created=None):
+    meta = {"name": name, "annotations": annotations}
+    if created is not None:
+        meta["creationTimestamp"] = created
+    return {"kind": "StorageClass", "metadata": meta, "provisioner": "x"}
+
+
+PVC = {
+    "kind": "PersistentVolumeClaim",
+    "metadata": {"name": "c"},
+    "spec": {"resources": {"requests": {"storage": "1Gi"}}},
+}
+GA = "storageclass.kubernetes.io/is-default-class"
+BETA = "storageclass.beta.kubernetes.io/is-default-class"
+
+
+@pytest.mark.parametrize(
+    ("classes", "expected"),
+    [
+        # GetDefaultClass (pkg/volume/util/storageclass.go): newest creationTimestamp first
+        (
+            [
+                _sc("old", {GA: "true"}, "2023-01-01T00:00:00Z"),
+                _sc("new", {GA: "true"}, "2024-06-01T00:00:00Z"),
+                _sc("mid", {GA: "true"}, "2023-06-01T00:00:00Z"),
+            ],
+            "new",
+        ),
+        # equal timestamps: name in ascending order
+        (
+            [
+                _sc("zeta", {GA: "true"}, "2024-01-01T00:00:00Z"),
+                _sc("alpha", {GA: "true"}, "2024-01-01T00:00:00Z"),
+            ],
+            "alpha",
+        ),
+        # IsDefaultAnnotation: the value must be exactly "true"; the beta key counts too
+        ([_sc("a", {GA: "True"}), _sc("b", {GA: "yes"})], None),
+        ([_sc("a", {GA: "True"}), _sc("b", {BETA: "true"})], "b"),
+    ],
+)
+def test_default_storage_class_choice(classes, expected):
+    m = load_manifests([*classes, PVC])
+    assert m.claims.storage_class.iloc[0] == expected or (
+        expected is None and m.claims.storage_class.iloc[0] is None
+    )

@@ -19,7 +19,8 @@ References
   ``staging/src/k8s.io/component-helpers/storage/volume/helpers.go``).
 * A claim that names no class gets the default StorageClass at admission
   (``storageclass.kubernetes.io/is-default-class: "true"``; admission plugin
-  ``plugin/pkg/admission/storage/storageclass/setdefault``).
+  ``plugin/pkg/admission/storage/storageclass/setdefault``); with several, the
+  newest wins (``GetDefaultClass``, ``pkg/volume/util/storageclass.go``).
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ import yaml
 
 from k8smodel.storage.quantity import parse_quantity
 
-__all__ = ["Manifests", "load_manifests", "ACCESS_MODES"]
+__all__ = ["Manifests", "load_manifests", "default_class_name", "ACCESS_MODES"]
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 VOLUME_MODES = ("Filesystem", "Block")
 _BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
 _DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+_BETA_DEFAULT_CLASS = "storageclass.beta.kubernetes.io/is-default-class"
 
 VOLUME_COLUMNS = [
     "name",
@@ -73,6 +75,7 @@ CLASS_COLUMNS = [
     "reclaim_policy",
     "allow_volume_expansion",
     "is_default",
+    "created",
 ]
 STS_COLUMNS = [
     "namespace",
@@ -109,7 +112,9 @@ class Manifests:
         ``StatefulSet/<name>``).
     storage_classes : pandas.DataFrame
         Columns: ``name``, ``provisioner``, ``volume_binding_mode``,
-        ``reclaim_policy``, ``allow_volume_expansion``, ``is_default``.
+        ``reclaim_policy``, ``allow_volume_expansion``, ``is_default``,
+        ``created`` (``metadata.creationTimestamp`` as a UTC
+        ``pandas.Timestamp``, ``NaT`` if absent).
     statefulsets : pandas.DataFrame
         One row per StatefulSet and claim template: ``namespace``, ``name``,
         ``replicas``, ``template``, ``request_bytes``, ``storage_class``,
@@ -250,8 +255,43 @@ def _class_row(obj, where) -> dict:
         "volume_binding_mode": mode,
         "reclaim_policy": _get(obj, "reclaimPolicy", where, kind=str, default="Delete"),
         "allow_volume_expansion": bool(_get(obj, "allowVolumeExpansion", where, default=False)),
-        "is_default": str(ann.get(_DEFAULT_CLASS, "")).lower() == "true",
+        # IsDefaultAnnotation (pkg/volume/util/storageclass.go): exactly "true", GA or beta key
+        "is_default": ann.get(_DEFAULT_CLASS) == "true" or ann.get(_BETA_DEFAULT_CLASS) == "true",
+        "created": _timestamp(obj, "metadata.creationTimestamp", where),
     }
+
+
+def _timestamp(obj, path, where):
+    value = _get(obj, path, where, default=None)
+    if value is None:
+        return pd.NaT
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise _ObjectError(f"{where}: field {path!r} is not an RFC 3339 time: {value!r}") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def default_class_name(classes: pd.DataFrame) -> str | None:
+    """The default StorageClass Kubernetes picks, or None.
+
+    ``GetDefaultClass`` (kubernetes/kubernetes ``pkg/volume/util/storageclass.go``,
+    used by the DefaultStorageClass admission plugin and the PV controller's
+    retroactive defaulting): among classes whose ``is-default-class`` annotation
+    (GA or beta key) is exactly ``"true"``, the newest by creationTimestamp,
+    ties broken by name in ascending order. A class without a timestamp counts
+    as the oldest (Go's zero time).
+    """
+    d = classes.loc[classes.is_default.astype(bool)]
+    if d.empty:
+        return None
+    # sort key: has a timestamp (1) before none (0), then newest, then name ascending
+    keys = [
+        ((0, 0) if pd.isna(t) else (1, pd.Timestamp(t).value), str(n))
+        for t, n in zip(d["created"], d["name"], strict=True)
+    ]
+    keys.sort(key=lambda k: (-k[0][0], -k[0][1], k[1]))
+    return keys[0][1]
 
 
 def _flatten(doc, origin: str):
@@ -333,10 +373,15 @@ def load_manifests(source) -> Manifests:
 
     Notes
     -----
-    A claim without a storage class gets the default class if exactly one
-    loaded StorageClass is annotated as default (the DefaultStorageClass
-    admission plugin); otherwise its ``storage_class`` stays ``None``, which
-    binding treats as ``""`` (only class-less PVs match).
+    A claim without a storage class gets the default class, as the
+    DefaultStorageClass admission plugin sets it: among the loaded classes
+    annotated ``storageclass.kubernetes.io/is-default-class: "true"`` (or the
+    beta key ``storageclass.beta.kubernetes.io/is-default-class``; the value
+    must be exactly ``"true"``) the newest by ``metadata.creationTimestamp``,
+    ties broken by name (``GetDefaultClass`` in kubernetes/kubernetes
+    ``pkg/volume/util/storageclass.go``). With no default class its
+    ``storage_class`` stays ``None``, which binding treats as ``""`` (only
+    class-less PVs match).
     """
     docs, origin = _read_documents(source)
     vols, claims, classes, sts_rows, sts_claims = [], [], [], [], []
@@ -392,10 +437,10 @@ def load_manifests(source) -> Manifests:
             raise ValueError(f"{origin}: {err}") from None
     classes_df = pd.DataFrame(classes, columns=CLASS_COLUMNS)
     claims_df = pd.DataFrame(claims + sts_claims, columns=CLAIM_COLUMNS)
-    defaults = classes_df.loc[classes_df.is_default, "name"].tolist()
-    if len(defaults) == 1 and len(claims_df):
+    default = default_class_name(classes_df)
+    if default is not None and len(claims_df):
         unset = claims_df.storage_class.isna()
-        claims_df.loc[unset, "storage_class"] = defaults[0]
+        claims_df.loc[unset, "storage_class"] = default
     return Manifests(
         volumes=pd.DataFrame(vols, columns=VOLUME_COLUMNS),
         claims=claims_df,
