@@ -300,3 +300,28 @@ def test_first_fit_on_floats_is_sequential_first_fit():
     for _ in range(20):
         sizes = (rng.integers(1, 6, 200) / 10).tolist()  # long runs of equal float sizes
         assert pack(sizes, 1.0, method="ff").assignment.tolist() == sequential_first_fit(sizes, 1.0)
+
+
+def test_optimal_is_claimed_only_when_the_dual_bound_meets_the_count(monkeypatch):
+    # An instance whose heuristics miss L2 (so the MILP runs): by the subset DP its optimum is 5.
+    import scipy.optimize
+
+    ints = [4, 3, 5, 2, 3, 8, 7, 8, 8]
+    assert brute_opt(ints, 12) == 5
+    real_milp = scipy.optimize.milp
+    seen = {}
+
+    def fake_milp(*args, **kwargs):
+        seen.update(kwargs["options"])
+        res = real_milp(*args, **kwargs)
+        # pretend HiGHS stopped "optimal" within a relative gap, its dual bound one bin short
+        res.mip_dual_bound = res.fun - 1.0
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "milp", fake_milp)
+    p = pack(ints, 12, method="optimal")
+    assert seen["mip_rel_gap"] == 0
+    assert p.n_bins == 5 and p.lower_bound == 4 and not p.optimal
+    monkeypatch.undo()
+    p = pack(ints, 12, method="optimal")
+    assert p.n_bins == 5 and p.lower_bound == 5 and p.optimal
