@@ -300,6 +300,55 @@ def test_bad_input():
         make_claims([GI], access_modes=("ReadWriteSometimes",))
 
 
+@pytest.mark.parametrize(
+    ("call", "needle"),
+    [
+        # volume modes are case-sensitive: "block" is not "Block" (CheckVolumeModeMismatches)
+        (lambda: make_claims([GI], volume_mode="Blok"), "volume_mode must be one of"),
+        (lambda: make_volumes([GI], volume_mode="block"), "volume_mode must be one of"),
+        (
+            lambda: bind(make_claims([GI]), make_volumes([GI]).assign(volume_mode="block")),
+            "volumes.volume_mode[0] must be one of ('Filesystem', 'Block'); got 'block'",
+        ),
+        (
+            lambda: bind(make_claims([GI]), make_volumes([GI]).assign(phase="available")),
+            "volumes.phase[0] must be one of ('Pending', 'Available', 'Bound', 'Released', "
+            "'Failed'); got 'available'",
+        ),
+        # LabelSelectorAsSelector: only In, NotIn, Exists, DoesNotExist
+        (
+            lambda: bind(
+                make_claims([GI]).assign(
+                    selector=[
+                        {"matchExpressions": [{"key": "s", "operator": "Gt", "values": ["1"]}]}
+                    ]
+                ),
+                make_volumes([GI]),
+            ),
+            "claims.selector[0].matchExpressions[0]: 'Gt' is not a valid label selector operator",
+        ),
+        (
+            lambda: bind(
+                make_claims([GI]).assign(selector=[{"matchExpressions": [{"operator": "Exists"}]}]),
+                make_volumes([GI]),
+            ),
+            "claims.selector[0].matchExpressions[0]: 'key' must be a non-empty string",
+        ),
+        (lambda: make_claims([GI, GI], pod=["p"]), "pod must have one entry per item (2); got 1"),
+        (lambda: make_volumes([GI], labels=[{}, {}]), "labels must have one entry per item (1)"),
+        (
+            lambda: bind(pd.DataFrame({"request_bytes": [float("nan")]}), make_volumes([GI])),
+            "claims.request_bytes[0] = nan",
+        ),
+        (lambda: make_claims([GI, 1.5]), "request_bytes[1] = 1.5"),
+    ],
+)
+def test_bad_input_names_the_parameter_and_value(call, needle):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert needle in str(info.value)
+
+
 def brute_smallest(req, caps, taken):
     """Independent re-statement of best fit for plain claims: smallest free capacity >= req."""
     best = None

@@ -174,6 +174,31 @@ def test_end_to_end_bind():
             "StorageClass s: required field 'provisioner'",
         ),
         ("kind: PersistentVolume\nmetadata: {name: a\nspec: [\n", "malformed YAML"),
+        (
+            "kind: PersistentVolume\nmetadata: {name: a}\nspec: {capacity: {storage: -1Gi}}\n",
+            "PersistentVolume a: field 'spec.capacity.storage' must be >= 0; got '-1Gi'",
+        ),
+        (
+            "kind: StatefulSet\nmetadata: {name: s}\nspec: {replicas: true}\n",
+            "StatefulSet s: field 'spec.replicas' must be an int; got bool True",
+        ),
+        (
+            "kind: PersistentVolumeClaim\nmetadata: {name: c}\nspec:\n"
+            "  resources: {requests: {storage: 1Gi}}\n"
+            "  selector: {matchExpressions: [{key: tier, operator: In}]}\n",
+            "PersistentVolumeClaim c: field 'spec.selector'.matchExpressions[0]: "
+            "for 'In', 'NotIn' operators, values can't be empty",
+        ),
+        (
+            "kind: PersistentVolumeClaim\nmetadata: {name: c}\nspec:\n"
+            "  resources: {requests: {storage: 1Gi}}\n"
+            "  selector: {matchExpressions: [{key: size, operator: Gt, values: ['1']}]}\n",
+            "'Gt' is not a valid label selector operator; allowed: In, NotIn, Exists, DoesNotExist",
+        ),
+        (
+            "metadata: {name: orphan}\nspec: {capacity: {storage: 1Gi}}\n",
+            "object orphan has no 'kind' field",
+        ),
     ],
 )
 def test_malformed_objects_name_object_and_field(text, needle):

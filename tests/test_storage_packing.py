@@ -325,3 +325,8 @@ def test_optimal_is_claimed_only_when_the_dual_bound_meets_the_count(monkeypatch
     monkeypatch.undo()
     p = pack(ints, 12, method="optimal")
     assert p.n_bins == 5 and p.lower_bound == 5 and p.optimal
+
+
+def test_non_finite_size_message_gives_the_index():
+    with pytest.raises(ValueError, match=r"sizes\[2\] = nan"):
+        pack([1.0, 2.0, float("nan")], 10.0)

@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import as_generator
-from k8smodel.storage.manifests import ACCESS_MODES
+from k8smodel.storage.manifests import ACCESS_MODES, VOLUME_MODES, check_selector
 from k8smodel.storage.quantity import to_bytes
 
 __all__ = [
@@ -85,6 +85,8 @@ PROVISION_UNIT_BYTES = {
 }
 _MODE_BIT = {m: 1 << i for i, m in enumerate(ACCESS_MODES)}
 _MODES = ("Immediate", "WaitForFirstConsumer", "auto")
+#: PersistentVolume phases (core/v1 PersistentVolumePhase).
+VOLUME_PHASES = ("Pending", "Available", "Bound", "Released", "Failed")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,28 @@ def _modes_tuple(value, where) -> tuple[str, ...]:
     return modes
 
 
+def _check_volume_mode(value, where) -> str:
+    if value not in VOLUME_MODES:
+        raise ValueError(f"{where} must be one of {VOLUME_MODES}; got {value!r}")
+    return value
+
+
+def _per_item(values, n: int, name: str) -> list:
+    out = list(values)
+    if len(out) != n:
+        raise ValueError(f"{name} must have one entry per item ({n}); got {len(out)}")
+    return out
+
+
+def _sizes(values, name: str) -> np.ndarray:
+    """to_bytes with errors naming ``name`` instead of ``values``."""
+    try:
+        return to_bytes(values)
+    except (ValueError, TypeError) as err:
+        msg = str(err).replace("values[", f"{name}[", 1)
+        raise type(err)(msg) from None
+
+
 def make_claims(
     request_bytes,
     *,
@@ -184,9 +208,11 @@ def make_claims(
     pandas.DataFrame
         With the claim columns of :class:`storage.Manifests`.
     """
-    req = to_bytes(request_bytes)
+    req = _sizes(request_bytes, "request_bytes")
     n = req.size
     modes = _modes_tuple(access_modes, "access_modes")
+    _check_volume_mode(volume_mode, "volume_mode")
+    pods = _per_item(pod, n, "pod") if pod is not None else [""] * n
     return pd.DataFrame(
         {
             "namespace": [namespace] * n,
@@ -198,7 +224,7 @@ def make_claims(
             "volume_mode": [volume_mode] * n,
             "selector": [None] * n,
             "volume_name": [""] * n,
-            "pod": list(pod) if pod is not None else [""] * n,
+            "pod": pods,
             "source": ["PersistentVolumeClaim"] * n,
         }
     )
@@ -231,9 +257,11 @@ def make_volumes(
     pandas.DataFrame
         With the volume columns of :class:`storage.Manifests`.
     """
-    cap = to_bytes(capacity_bytes)
+    cap = _sizes(capacity_bytes, "capacity_bytes")
     n = cap.size
     modes = _modes_tuple(access_modes, "access_modes")
+    _check_volume_mode(volume_mode, "volume_mode")
+    labs = _per_item(labels, n, "labels") if labels is not None else [{} for _ in range(n)]
     return pd.DataFrame(
         {
             "name": [f"{prefix}-{i}" for i in range(n)],
@@ -241,7 +269,7 @@ def make_volumes(
             "storage_class": [storage_class] * n,
             "access_modes": [modes] * n,
             "volume_mode": [volume_mode] * n,
-            "labels": list(labels) if labels is not None else [{} for _ in range(n)],
+            "labels": labs,
             "claim_ref_namespace": [""] * n,
             "claim_ref_name": [""] * n,
             "claim_ref_uid": [""] * n,
@@ -280,7 +308,9 @@ def _normalise(df, name: str, size_col: str, defaults: dict, prefix: str) -> pd.
     if size_col not in df.columns:
         raise ValueError(f"{name} needs a {size_col!r} column; has {list(df.columns)}")
     out = df.copy().reset_index(drop=True)
-    out[size_col] = to_bytes(out[size_col].tolist()) if len(out) else np.zeros(0, np.int64)
+    out[size_col] = (
+        _sizes(out[size_col].tolist(), f"{name}.{size_col}") if len(out) else np.zeros(0, np.int64)
+    )
     if "name" not in out.columns:
         out["name"] = [f"{prefix}-{i}" for i in range(len(out))]
     for col, default in defaults.items():
@@ -297,6 +327,15 @@ def _normalise(df, name: str, size_col: str, defaults: dict, prefix: str) -> pd.
         _modes_tuple(m, f"{name}[{i}].access_modes") for i, m in enumerate(out["access_modes"])
     ]
     out["storage_class"] = [("" if c is None or c != c else str(c)) for c in out["storage_class"]]
+    for i, m in enumerate(out["volume_mode"]):
+        _check_volume_mode(m, f"{name}.volume_mode[{i}]")
+    if "phase" in defaults:
+        for i, ph in enumerate(out["phase"]):
+            if ph not in VOLUME_PHASES:
+                raise ValueError(f"{name}.phase[{i}] must be one of {VOLUME_PHASES}; got {ph!r}")
+    if "selector" in defaults:
+        for i, sel in enumerate(out["selector"]):
+            check_selector(sel or None, f"{name}.selector[{i}]")
     return out
 
 

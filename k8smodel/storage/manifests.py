@@ -34,10 +34,12 @@ import yaml
 
 from k8smodel.storage.quantity import parse_quantity
 
-__all__ = ["Manifests", "load_manifests", "default_class_name", "ACCESS_MODES"]
+__all__ = ["Manifests", "load_manifests", "default_class_name", "check_selector", "ACCESS_MODES"]
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 VOLUME_MODES = ("Filesystem", "Block")
+#: Operators of a metav1.LabelSelector's matchExpressions (LabelSelectorAsSelector).
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 _BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
 _DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 _BETA_DEFAULT_CLASS = "storageclass.beta.kubernetes.io/is-default-class"
@@ -167,6 +169,8 @@ def _quantity(obj, path, where, *, required=True) -> int | None:
         q = parse_quantity(str(raw) if not isinstance(raw, float) else repr(raw))
     except ValueError as err:
         raise _ObjectError(f"{where}: field {path!r}: {err}") from None
+    if q < 0:
+        raise _ObjectError(f"{where}: field {path!r} must be >= 0; got {raw!r}")
     return q.value
 
 
@@ -195,11 +199,61 @@ def _selector(obj, path, where):
     exprs = sel.get("matchExpressions") or []
     if not isinstance(exprs, list):
         raise _ObjectError(f"{where}: field '{path}.matchExpressions' must be a list")
-    for i, e in enumerate(exprs):
-        op = e.get("operator") if isinstance(e, dict) else None
-        if op not in ("In", "NotIn", "Exists", "DoesNotExist") or "key" not in e:
-            raise _ObjectError(f"{where}: field '{path}.matchExpressions[{i}]' is malformed: {e!r}")
+    try:
+        check_selector({"matchLabels": ml, "matchExpressions": exprs}, f"{where}: field {path!r}")
+    except ValueError as err:
+        raise _ObjectError(str(err)) from None
     return {"matchLabels": {str(k): str(v) for k, v in ml.items()}, "matchExpressions": exprs}
+
+
+def check_selector(selector, where: str) -> None:
+    """Raise ValueError unless ``selector`` is a valid metav1.LabelSelector.
+
+    As ``LabelSelectorAsSelector`` (apimachinery ``pkg/apis/meta/v1/helpers.go``)
+    and ``labels.NewRequirement`` (``pkg/labels/selector.go``) require: every
+    expression is a mapping with a string ``key`` and an ``operator`` among
+    In, NotIn, Exists, DoesNotExist ("is not a valid label selector
+    operator" otherwise); In and NotIn need a non-empty ``values`` list ("values
+    set can't be empty"); Exists and DoesNotExist take none ("values set must be
+    empty for exists and does not exist").
+    """
+    if selector is None:
+        return
+    if not isinstance(selector, dict):
+        raise ValueError(f"{where}: a label selector must be a mapping; got {selector!r}")
+    unknown = set(selector) - {"matchLabels", "matchExpressions"}
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown selector field(s) {sorted(unknown)}; "
+            "allowed: matchLabels, matchExpressions"
+        )
+    ml = selector.get("matchLabels") or {}
+    if not isinstance(ml, dict):
+        raise ValueError(f"{where}.matchLabels must be a mapping; got {ml!r}")
+    exprs = selector.get("matchExpressions") or []
+    if not isinstance(exprs, list):
+        raise ValueError(f"{where}.matchExpressions must be a list; got {exprs!r}")
+    for i, e in enumerate(exprs):
+        at = f"{where}.matchExpressions[{i}]"
+        if not isinstance(e, dict):
+            raise ValueError(f"{at} must be a mapping; got {e!r}")
+        if not isinstance(e.get("key"), str) or not e.get("key"):
+            raise ValueError(f"{at}: 'key' must be a non-empty string; got {e.get('key')!r}")
+        op = e.get("operator")
+        if op not in SELECTOR_OPERATORS:
+            raise ValueError(
+                f"{at}: {op!r} is not a valid label selector operator; "
+                f"allowed: {', '.join(SELECTOR_OPERATORS)}"
+            )
+        values = e.get("values")
+        if values is not None and not isinstance(values, (list, tuple)):
+            raise ValueError(f"{at}: 'values' must be a list; got {values!r}")
+        if op in ("In", "NotIn") and not values:
+            raise ValueError(f"{at}: for 'In', 'NotIn' operators, values can't be empty")
+        if op in ("Exists", "DoesNotExist") and values:
+            raise ValueError(
+                f"{at}: values must be empty for 'Exists' and 'DoesNotExist'; got {values!r}"
+            )
 
 
 def _class_of(obj, where) -> str | None:
@@ -389,6 +443,11 @@ def load_manifests(source) -> Manifests:
         kind = obj.get("kind")
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         where = _where(kind, meta)
+        if not isinstance(kind, str) or not kind:
+            raise ValueError(
+                f"{origin}: object {where.split(' ', 1)[1]} has no 'kind' field (got {kind!r}); "
+                "every Kubernetes object needs one"
+            )
         try:
             if kind == "PersistentVolume":
                 vols.append(_volume_row(obj, where))
@@ -400,6 +459,10 @@ def load_manifests(source) -> Manifests:
                 ns = _get(obj, "metadata.namespace", where, kind=str, default="default")
                 name = _get(obj, "metadata.name", where, required=True, kind=str)
                 replicas = _get(obj, "spec.replicas", where, kind=int, default=1)
+                if isinstance(replicas, bool):
+                    raise _ObjectError(
+                        f"{where}: field 'spec.replicas' must be an int; got bool {replicas!r}"
+                    )
                 if replicas < 0:
                     raise _ObjectError(f"{where}: field 'spec.replicas' must be >= 0")
                 templates = _get(obj, "spec.volumeClaimTemplates", where, kind=list, default=[])

@@ -145,7 +145,8 @@ def _as_sizes(sizes, capacity) -> tuple[np.ndarray, float | int]:
     if isinstance(capacity, bool) or not isinstance(capacity, (numbers.Real, Fraction)):
         raise TypeError(f"capacity must be a positive number; got {capacity!r}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        raise ValueError("sizes must be finite; got NaN or infinity")
+        i = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"sizes must be finite; sizes[{i}] = {arr[i]}")
     if arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
     if arr.size and arr.min() < 0:
