@@ -281,6 +281,28 @@ def test_named_volume_path():
     }
 
 
+def test_named_volume_deleting_or_already_bound():
+    # pv_controller.go syncUnboundClaim, claim.Spec.VolumeName set:
+    # - volume.Spec.ClaimRef == nil -> checkVolumeSatisfyClaim, whose first test is the PV's
+    #   DeletionTimestamp ("the volume is marked for deletion"): pv-del stays unbound;
+    # - IsVolumeBoundToClaim -> ctrl.bind with no satisfy check: pv-mine is 1Gi against a 5Gi
+    #   request, in another class, and still binds.
+    v = vols(
+        ("pv-del", 10, {"deleting": True}),
+        (
+            "pv-mine",
+            1,
+            {"storage_class": "other", "claim_ref_namespace": "default", "claim_ref_name": "m"},
+        ),
+    )
+    c = claims(("d", 5, {"volume_name": "pv-del"}), ("m", 5, {"volume_name": "pv-mine"}))
+    r = bind(c, v, rng=0)
+    assert r.bindings[["claim", "volume", "how"]].values.tolist() == [["m", "pv-mine", "prebound"]]
+    row = r.pending.set_index("claim").loc["d"]
+    assert row.reason == "volume_does_not_satisfy_claim"
+    assert "marked for deletion" in row.detail
+
+
 def test_ties_are_random_but_reproducible():
     v = make_volumes([10 * GI] * 8)
     c = make_claims([GI])

@@ -25,8 +25,9 @@ The rules, read off kubernetes/kubernetes:
   smaller one, and a PV pre-bound to the claim only wins inside its own set.
 * ``syncUnboundClaim`` (``pkg/controller/volume/persistentvolume/
   pv_controller.go``): a claim with ``spec.volumeName`` waits for that PV and
-  binds it if unbound (or bound to it) and it satisfies the claim
-  (``checkVolumeSatisfyClaim``: size, class, volume mode, access modes); a
+  binds it if it is already bound to the claim (no further check), or if it
+  is unbound and satisfies the claim (``checkVolumeSatisfyClaim``: not being
+  deleted, size, class, volume mode, access modes); a
   claim whose class has ``volumeBindingMode: WaitForFirstConsumer`` is
   matched with ``delayBinding=true``, so the controller still binds a PV
   pre-bound to it (``FindMatchingVolume`` returns it before skipping unbound
@@ -598,10 +599,17 @@ def bind(
         if j is None:
             pending[i] = ("volume_not_found", f"volume {name!r} requested by the claim not found")
             return
-        if ref[j] not in (-1, i):
+        if ref[j] == i:
+            # IsVolumeBoundToClaim: the PV already names this claim; syncUnboundClaim finishes
+            # the binding without checkVolumeSatisfyClaim.
+            do_bind(i, j, "prebound", "controller")
+            return
+        if ref[j] != -1:
             pending[i] = ("volume_bound_elsewhere", f"volume {name!r} is bound to another claim")
             return
         problems = []
+        if deleting[j]:  # checkVolumeSatisfyClaim checks the DeletionTimestamp first
+            problems.append(f"the volume is marked for deletion {name!r}")
         if cap[j] < req[i]:
             problems.append("requested PV is too small")
         if vclass[j] != cclass[i]:
