@@ -330,3 +330,24 @@ def test_optimal_is_claimed_only_when_the_dual_bound_meets_the_count(monkeypatch
 def test_non_finite_size_message_gives_the_index():
     with pytest.raises(ValueError, match=r"sizes\[2\] = nan"):
         pack([1.0, 2.0, float("nan")], 10.0)
+
+
+def test_zero_size_items_still_need_a_bin():
+    assert lower_bound([0, 0, 0], 5) == 1 and lower_bound([0, 0, 0], 5, kind="L1") == 1
+    p = pack([0, 0, 0], 5)
+    assert p.n_bins == 1 and p.optimal
+
+
+@pytest.mark.parametrize(
+    ("size", "n", "cap", "expected"),
+    [
+        # each item is more than half the capacity: one bin each (by hand)
+        (2**61 + 1, 40, 2**62, 40),
+        (2**62, 8, 2**63 - 1, 8),
+        (2**52 + 1, 1000, 2**53, 1000),
+        # four items of C/4 per bin: 40 items -> 10 bins
+        (2**60, 40, 2**62, 10),
+    ],
+)
+def test_l2_without_int64_overflow(size, n, cap, expected):
+    assert lower_bound(np.full(n, size, dtype=np.int64), cap) == expected

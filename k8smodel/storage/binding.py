@@ -458,7 +458,6 @@ def bind(
     # ---- volume arrays
     cap = v["capacity_bytes"].to_numpy(np.int64)
     vmask = np.array([sum(_MODE_BIT[m] for m in ms) for ms in v["access_modes"]], dtype=np.int64)
-    np.array([bin(int(x)).count("1") for x in vmask], dtype=np.int64)
     class_codes: dict[str, int] = {}
     vclass = np.array([class_codes.setdefault(s, len(class_codes)) for s in v["storage_class"]])
     vclass = vclass.astype(np.int64) if n_v else np.zeros(0, np.int64)

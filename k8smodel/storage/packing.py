@@ -259,6 +259,7 @@ def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | N
     extra = -(-n // cap_items) if cap_items else 0
     if n == 0:
         return 0
+    extra = max(extra, 1)  # n > 0 items, even all of size 0, need at least one bin
     if _fit_tol(w, cap):
         cap = float(cap) * (1.0 + 2 * FLOAT_RTOL)  # in the bound's favour: see Notes
     total = _exact_sum(w)
@@ -266,16 +267,25 @@ def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | N
     if kind == "L1":
         return int(max(l1, extra))
     ws = np.sort(w)  # ascending
-    prefix = np.concatenate([[0], np.cumsum(ws, dtype=ws.dtype)])
+    # prefix sums and |J2| * C could overflow int64: then compute with Python ints (object arrays)
+    big = np.issubdtype(ws.dtype, np.integer) and max(total, n * int(cap)) >= 2**62
+    if big:
+        prefix = np.concatenate([[0], np.cumsum(np.array(ws.tolist(), dtype=object))])
+    else:
+        prefix = np.concatenate([[0], np.cumsum(ws, dtype=ws.dtype)])
     # alpha candidates: 0 and distinct sizes <= C/2
-    half_mask = 2 * ws <= cap
+    # C/2 exactly: for integers w > C/2 iff w > C // 2 (no float rounding, no 2 * w overflow)
+    half = cap // 2 if np.issubdtype(ws.dtype, np.integer) and isinstance(cap, int) else cap / 2
+    half_mask = ws <= half
     alphas = np.unique(np.concatenate([[0], ws[half_mask]]))
     # counts via searchsorted on the ascending sizes
-    n_gt_half = n - np.searchsorted(ws, cap / 2, side="right")  # |J1| + |J2|
+    n_gt_half = n - np.searchsorted(ws, half, side="right")  # |J1| + |J2|
     n_gt_c_minus_a = n - np.searchsorted(ws, cap - alphas, side="right")  # |J1|
     j2_count = n_gt_half - n_gt_c_minus_a
+    if big:
+        j2_count = j2_count.astype(object)
     # sum of J2: sizes in (C/2, C - a]
-    idx_half = np.searchsorted(ws, cap / 2, side="right")
+    idx_half = np.searchsorted(ws, half, side="right")
     idx_c_minus_a = np.searchsorted(ws, cap - alphas, side="right")
     j2_sum = prefix[idx_c_minus_a] - prefix[idx_half]
     # sum of J3: sizes in [a, C/2]
