@@ -103,7 +103,9 @@ def test_next_fit_and_first_fit_by_hand():
     assert pack(sizes, 10, method="nf").assignment.tolist() == [0, 1, 1, 2, 2]
     assert pack(sizes, 10, method="ff").assignment.tolist() == [0, 1, 0, 1, 1]
     assert pack([2, 5, 4, 7, 1, 3, 8], 10, method="ffd").n_bins == 3
-    # best fit puts 3 into the tighter bin (free 1 vs 4 -> only bin with 4 fits... use 2)
+    # items 6, 9, 1, 2 in bins of 10: 6 opens bin 0 (free 4), 9 opens bin 1 (free 1).
+    # Best fit puts 1 into the tighter bin 1 (free 1 < 4), then 2 fits only bin 0.
+    # Worst fit puts 1 into the emptier bin 0 (free 4 -> 3), then 2 into bin 0 again (3 > 1).
     bf = pack([6, 9, 1, 2], 10, method="bf").assignment.tolist()
     assert bf == [0, 1, 1, 0]
     wf = pack([6, 9, 1, 2], 10, method="wf").assignment.tolist()
