@@ -3,7 +3,7 @@
 `binpacking.to_constant_volume` is worst-fit decreasing implemented with a Python scan
 over all open bins per item (O(n * bins)), so it is run on inputs small enough to finish;
 k8smodel's FFD (segment tree) and WFD (sorted list) run on the same inputs and on 10^5
-volumes. OR-Tools is used if it is importable (it is not a dependency).
+volumes. OR-Tools (optional in the issue) is not benchmarked.
 
 Run:  PYTHONPATH=. python benchmarks/bench_storage.py [--quick]
 """
@@ -82,13 +82,6 @@ def main():
                 f"{str(agree):>8}"
             )
             assert pf.n_bins <= len(bins_bp), "FFD used more bins than binpacking"
-
-    try:
-        from ortools.linear_solver import pywraplp  # noqa: F401
-
-        print("\nOR-Tools is importable but no OR-Tools comparison is implemented here")
-    except ImportError:
-        print("\nOR-Tools not installed: skipped (optional peer)")
 
     print("\n== exact arc-flow MILP on 120-item uniform instances (sizes 20..100, capacity 150) ==")
     for seed in range(2 if QUICK else 5):

@@ -8,7 +8,6 @@ syncUnboundClaim (pkg/controller/volume/persistentvolume/pv_controller.go);
 findMatchingVolumes (pkg/scheduler/framework/plugins/volumebinding/binder.go).
 """
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -155,7 +154,8 @@ def test_scheduler_path_checks_modes_without_grouping():
         ("gcepd-small", 10, {"access_modes": (RWO, ROX)}),
         ("rwo-big", 100, {"access_modes": (RWO,)}),
     )
-    r = bind(claims(("c", 5, {"access_modes": (RWO,)})), v, mode="WaitForFirstConsumer", rng=0)
+    c = claims(("c", 5, {"access_modes": (RWO,), "pod": "p"}))
+    r = bind(c, v, mode="WaitForFirstConsumer", rng=0)
     assert bound_to(r, "c") == "gcepd-small"
     assert r.bindings.path.iloc[0] == "scheduler"
 
@@ -187,6 +187,46 @@ def test_wffc_pod_all_or_nothing():
     assert set(r.pending.reason) == {"pod_unschedulable"}
 
 
+LOCAL_WFFC = pd.DataFrame(
+    [
+        {
+            "name": "local",
+            "provisioner": "kubernetes.io/no-provisioner",
+            "volume_binding_mode": "WaitForFirstConsumer",
+        }
+    ]
+)
+
+
+def test_wffc_claim_prebound_by_claim_ref_is_bound_by_the_controller():
+    # pv_controller.go syncUnboundClaim calls findBestMatchForClaim(claim, delayBinding=true);
+    # pv_helpers.go FindMatchingVolume returns a PV with IsVolumeBoundToClaim before its
+    # "node == nil && delayBinding -> continue", so the controller binds claim-0 to pv-0 with
+    # no pod scheduled. claim-1 (50Gi) has no PV and no provisioner: the pod stays unschedulable
+    # (binder.go findMatchingVolumes), which leaves only claim-1 Pending.
+    c = make_claims(["1Gi", "50Gi"], storage_class="local", pod=["p", "p"])
+    v = make_volumes(["10Gi"], storage_class="local")
+    v.loc[0, ["claim_ref_namespace", "claim_ref_name"]] = ["default", "claim-0"]
+    r = bind(c, v, storage_classes=LOCAL_WFFC, rng=0)
+    assert r.bindings[["claim", "volume", "how", "path"]].values.tolist() == [
+        ["claim-0", "pv-0", "prebound", "controller"]
+    ]
+    assert r.pending[["claim", "reason"]].values.tolist() == [["claim-1", "pod_unschedulable"]]
+    # the same pre-bound claim with no pod at all is bound too
+    r = bind(c.iloc[:1].assign(pod=""), v, storage_classes=LOCAL_WFFC, rng=0)
+    assert r.bindings.claim.tolist() == ["claim-0"] and r.pending.empty
+
+
+def test_wffc_claim_without_a_pod_waits_for_its_first_consumer():
+    # pv_controller.go syncUnboundClaim: no pre-bound PV, delayBinding and no selected node ->
+    # emitEventForUnboundDelayBindingClaim("waiting for first consumer to be created before
+    # binding") and the claim stays Pending, even though a 10Gi PV would fit.
+    r = bind(make_claims(["5Gi"]), make_volumes(["10Gi"]), mode="WaitForFirstConsumer", rng=0)
+    assert r.bindings.empty
+    assert r.pending.reason.tolist() == ["waiting_for_first_consumer"]
+    assert r.pending.detail.iloc[0] == "waiting for first consumer to be created before binding"
+
+
 def test_auto_mode_reads_class_binding_mode_and_provisions():
     classes = pd.DataFrame(
         [
@@ -203,8 +243,8 @@ def test_auto_mode_reads_class_binding_mode_and_provisions():
         ]
     )
     c = claims(
-        ("dyn", 0, {"storage_class": "gp3", "request_bytes": 1_500_000_000}),
-        ("loc", 5, {"storage_class": "local"}),
+        ("dyn", 0, {"storage_class": "gp3", "request_bytes": 1_500_000_000, "pod": "p-dyn"}),
+        ("loc", 5, {"storage_class": "local", "pod": "p-loc"}),
         ("nocls", 5, {"storage_class": "missing"}),
     )
     r = bind(c, vols(("x", 1, {"storage_class": "local"})), storage_classes=classes, rng=0)
@@ -240,6 +280,28 @@ def test_named_volume_path():
     }
 
 
+def test_named_volume_deleting_or_already_bound():
+    # pv_controller.go syncUnboundClaim, claim.Spec.VolumeName set:
+    # - volume.Spec.ClaimRef == nil -> checkVolumeSatisfyClaim, whose first test is the PV's
+    #   DeletionTimestamp ("the volume is marked for deletion"): pv-del stays unbound;
+    # - IsVolumeBoundToClaim -> ctrl.bind with no satisfy check: pv-mine is 1Gi against a 5Gi
+    #   request, in another class, and still binds.
+    v = vols(
+        ("pv-del", 10, {"deleting": True}),
+        (
+            "pv-mine",
+            1,
+            {"storage_class": "other", "claim_ref_namespace": "default", "claim_ref_name": "m"},
+        ),
+    )
+    c = claims(("d", 5, {"volume_name": "pv-del"}), ("m", 5, {"volume_name": "pv-mine"}))
+    r = bind(c, v, rng=0)
+    assert r.bindings[["claim", "volume", "how"]].values.tolist() == [["m", "pv-mine", "prebound"]]
+    row = r.pending.set_index("claim").loc["d"]
+    assert row.reason == "volume_does_not_satisfy_claim"
+    assert "marked for deletion" in row.detail
+
+
 def test_ties_are_random_but_reproducible():
     v = make_volumes([10 * GI] * 8)
     c = make_claims([GI])
@@ -257,6 +319,55 @@ def test_bad_input():
         bind(make_claims([GI]), pd.DataFrame({"capacity_bytes": [-1]}))
     with pytest.raises(ValueError, match="access mode"):
         make_claims([GI], access_modes=("ReadWriteSometimes",))
+
+
+@pytest.mark.parametrize(
+    ("call", "needle"),
+    [
+        # volume modes are case-sensitive: "block" is not "Block" (CheckVolumeModeMismatches)
+        (lambda: make_claims([GI], volume_mode="Blok"), "volume_mode must be one of"),
+        (lambda: make_volumes([GI], volume_mode="block"), "volume_mode must be one of"),
+        (
+            lambda: bind(make_claims([GI]), make_volumes([GI]).assign(volume_mode="block")),
+            "volumes.volume_mode[0] must be one of ('Filesystem', 'Block'); got 'block'",
+        ),
+        (
+            lambda: bind(make_claims([GI]), make_volumes([GI]).assign(phase="available")),
+            "volumes.phase[0] must be one of ('Pending', 'Available', 'Bound', 'Released', "
+            "'Failed'); got 'available'",
+        ),
+        # LabelSelectorAsSelector: only In, NotIn, Exists, DoesNotExist
+        (
+            lambda: bind(
+                make_claims([GI]).assign(
+                    selector=[
+                        {"matchExpressions": [{"key": "s", "operator": "Gt", "values": ["1"]}]}
+                    ]
+                ),
+                make_volumes([GI]),
+            ),
+            "claims.selector[0].matchExpressions[0]: 'Gt' is not a valid label selector operator",
+        ),
+        (
+            lambda: bind(
+                make_claims([GI]).assign(selector=[{"matchExpressions": [{"operator": "Exists"}]}]),
+                make_volumes([GI]),
+            ),
+            "claims.selector[0].matchExpressions[0]: 'key' must be a non-empty string",
+        ),
+        (lambda: make_claims([GI, GI], pod=["p"]), "pod must have one entry per item (2); got 1"),
+        (lambda: make_volumes([GI], labels=[{}, {}]), "labels must have one entry per item (1)"),
+        (
+            lambda: bind(pd.DataFrame({"request_bytes": [float("nan")]}), make_volumes([GI])),
+            "claims.request_bytes[0] = nan",
+        ),
+        (lambda: make_claims([GI, 1.5]), "request_bytes[1] = 1.5"),
+    ],
+)
+def test_bad_input_names_the_parameter_and_value(call, needle):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert needle in str(info.value)
 
 
 def brute_smallest(req, caps, taken):
@@ -277,6 +388,7 @@ def test_plain_claims_follow_online_best_fit(reqs, caps):
     r = bind(make_claims(reqs), make_volumes(caps), rng=1)
     taken = [False] * len(caps)
     b = r.bindings.set_index("claim")
+    bound, requested, wasted = 0, 0, 0
     for i, req in enumerate(reqs):
         j = brute_smallest(req, caps, taken)
         name = f"claim-{i}"
@@ -286,8 +398,9 @@ def test_plain_claims_follow_online_best_fit(reqs, caps):
             got = int(b.loc[name, "volume"].split("-")[1])
             assert caps[got] == caps[j]  # same capacity (ties are random)
             taken[got] = True
+            bound, requested, wasted = bound + 1, requested + req, wasted + caps[j] - req
+    # totals from the brute-force walk, not from the bindings table
     s = r.summary
-    assert s.bound + s.pending == len(reqs)
-    assert s.wasted_bytes >= 0 and np.isclose(
-        s.provisioned_bytes - s.requested_bytes, s.wasted_bytes
-    )
+    assert (s.bound, s.pending) == (bound, len(reqs) - bound)
+    assert (s.requested_bytes, s.wasted_bytes) == (requested, wasted)
+    assert s.provisioned_bytes == requested + wasted

@@ -134,11 +134,23 @@ def test_end_to_end_bind():
     r = bind(m.claims, m.volumes, storage_classes=m.storage_classes, rng=1)
     b = r.bindings.set_index("claim")
     assert b.loc["data", "volume"] == "pv-big" and b.loc["data", "how"] == "prebound"
-    assert b.loc["logs", "how"] == "provisioned" and b.loc["logs", "capacity_bytes"] == 2 * GI
     # cache claims (class manual, Immediate since 'manual' is not a loaded class): only
     # pv-small (10Gi) is free, so the first one takes it and the rest stay pending
     assert b.loc["cache-web-0", "volume"] == "pv-small"
-    assert set(r.pending.claim) == {"cache-web-1", "cache-web-2"}
+    # 'logs' has the WaitForFirstConsumer class gp3 and no pod uses it: the controller leaves
+    # it Pending (pv_controller.go syncUnboundClaim -> emitEventForUnboundDelayBindingClaim)
+    p = r.pending.set_index("claim").reason.to_dict()
+    assert p == {
+        "cache-web-1": "class_not_found",
+        "cache-web-2": "class_not_found",
+        "logs": "waiting_for_first_consumer",
+    }
+    # once a pod uses it, the scheduler path provisions it, rounded up to whole GiB by EBS CSI
+    claims = m.claims.copy()
+    claims.loc[claims.name == "logs", "pod"] = "app-0"
+    b = bind(claims, m.volumes, storage_classes=m.storage_classes, rng=1).bindings
+    row = b.set_index("claim").loc["logs"]
+    assert row.how == "provisioned" and row.capacity_bytes == 2 * GI and row.path == "scheduler"
 
 
 @pytest.mark.parametrize(
@@ -162,6 +174,31 @@ def test_end_to_end_bind():
             "StorageClass s: required field 'provisioner'",
         ),
         ("kind: PersistentVolume\nmetadata: {name: a\nspec: [\n", "malformed YAML"),
+        (
+            "kind: PersistentVolume\nmetadata: {name: a}\nspec: {capacity: {storage: -1Gi}}\n",
+            "PersistentVolume a: field 'spec.capacity.storage' must be >= 0; got '-1Gi'",
+        ),
+        (
+            "kind: StatefulSet\nmetadata: {name: s}\nspec: {replicas: true}\n",
+            "StatefulSet s: field 'spec.replicas' must be an int; got bool True",
+        ),
+        (
+            "kind: PersistentVolumeClaim\nmetadata: {name: c}\nspec:\n"
+            "  resources: {requests: {storage: 1Gi}}\n"
+            "  selector: {matchExpressions: [{key: tier, operator: In}]}\n",
+            "PersistentVolumeClaim c: field 'spec.selector'.matchExpressions[0]: "
+            "for 'In', 'NotIn' operators, values can't be empty",
+        ),
+        (
+            "kind: PersistentVolumeClaim\nmetadata: {name: c}\nspec:\n"
+            "  resources: {requests: {storage: 1Gi}}\n"
+            "  selector: {matchExpressions: [{key: size, operator: Gt, values: ['1']}]}\n",
+            "'Gt' is not a valid label selector operator; allowed: In, NotIn, Exists, DoesNotExist",
+        ),
+        (
+            "metadata: {name: orphan}\nspec: {capacity: {storage: 1Gi}}\n",
+            "object orphan has no 'kind' field",
+        ),
     ],
 )
 def test_malformed_objects_name_object_and_field(text, needle):
@@ -205,3 +242,51 @@ def test_attach_limit_options_and_errors():
         attach_limit("gce", "e2-gigantic")
     t = attach_limits()
     assert set(t.provider) == {"aws", "gce", "azure"} and t.source.str.len().min() > 10
+
+
+def _sc(name, annotations, created=None):
+    meta = {"name": name, "annotations": annotations}
+    if created is not None:
+        meta["creationTimestamp"] = created
+    return {"kind": "StorageClass", "metadata": meta, "provisioner": "x"}
+
+
+PVC = {
+    "kind": "PersistentVolumeClaim",
+    "metadata": {"name": "c"},
+    "spec": {"resources": {"requests": {"storage": "1Gi"}}},
+}
+GA = "storageclass.kubernetes.io/is-default-class"
+BETA = "storageclass.beta.kubernetes.io/is-default-class"
+
+
+@pytest.mark.parametrize(
+    ("classes", "expected"),
+    [
+        # GetDefaultClass (pkg/volume/util/storageclass.go): newest creationTimestamp first
+        (
+            [
+                _sc("old", {GA: "true"}, "2023-01-01T00:00:00Z"),
+                _sc("new", {GA: "true"}, "2024-06-01T00:00:00Z"),
+                _sc("mid", {GA: "true"}, "2023-06-01T00:00:00Z"),
+            ],
+            "new",
+        ),
+        # equal timestamps: name in ascending order
+        (
+            [
+                _sc("zeta", {GA: "true"}, "2024-01-01T00:00:00Z"),
+                _sc("alpha", {GA: "true"}, "2024-01-01T00:00:00Z"),
+            ],
+            "alpha",
+        ),
+        # IsDefaultAnnotation: the value must be exactly "true"; the beta key counts too
+        ([_sc("a", {GA: "True"}), _sc("b", {GA: "yes"})], None),
+        ([_sc("a", {GA: "True"}), _sc("b", {BETA: "true"})], "b"),
+    ],
+)
+def test_default_storage_class_choice(classes, expected):
+    m = load_manifests([*classes, PVC])
+    assert m.claims.storage_class.iloc[0] == expected or (
+        expected is None and m.claims.storage_class.iloc[0] is None
+    )

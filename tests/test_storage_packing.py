@@ -6,6 +6,7 @@ property tests comes from a subset dynamic programme written here, independent o
 the arc-flow model under test.
 """
 
+from fractions import Fraction
 from functools import cache
 
 import numpy as np
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k8smodel.storage import lower_bound, pack
-from k8smodel.storage.packing import METHODS
+from k8smodel.storage.packing import METHODS, _round_to_unit
 
 HEURISTICS = [m for m in METHODS if m != "optimal"]
 
@@ -102,7 +103,9 @@ def test_next_fit_and_first_fit_by_hand():
     assert pack(sizes, 10, method="nf").assignment.tolist() == [0, 1, 1, 2, 2]
     assert pack(sizes, 10, method="ff").assignment.tolist() == [0, 1, 0, 1, 1]
     assert pack([2, 5, 4, 7, 1, 3, 8], 10, method="ffd").n_bins == 3
-    # best fit puts 3 into the tighter bin (free 1 vs 4 -> only bin with 4 fits... use 2)
+    # items 6, 9, 1, 2 in bins of 10: 6 opens bin 0 (free 4), 9 opens bin 1 (free 1).
+    # Best fit puts 1 into the tighter bin 1 (free 1 < 4), then 2 fits only bin 0.
+    # Worst fit puts 1 into the emptier bin 0 (free 4 -> 3), then 2 into bin 0 again (3 > 1).
     bf = pack([6, 9, 1, 2], 10, method="bf").assignment.tolist()
     assert bf == [0, 1, 1, 0]
     wf = pack([6, 9, 1, 2], 10, method="wf").assignment.tolist()
@@ -201,6 +204,41 @@ def test_unit_rounding_keeps_packings_feasible():
     assert p.n_bins <= pack(sizes, 1024 * gib, method="ffd").n_bins + 1
 
 
+@pytest.mark.parametrize(
+    ("sizes", "cap", "opt"),
+    [
+        # capacity one byte short of 3 TiB: by hand only two 1-TiB items fit per bin -> 3 bins
+        ([2**40] * 5, 3 * 2**40 - 1, 3),
+        # sizes one byte over 1 TiB, capacity 3 TiB + 2: three need 3 TiB + 3, so 2 per bin
+        ([2**40 + 1] * 3, 3 * 2**40 + 2, 2),
+        # above 2**53, float division loses the +1: 2**60 + 1 must still count as 2 units;
+        # three items need 3 * 2**60 + 3 > capacity, so two per bin: 5 items -> 3 bins
+        ([2**60 + 1] * 5, 3 * 2**60 + 2, 3),
+    ],
+)
+def test_unit_rounding_near_a_boundary_never_overfills(sizes, cap, opt):
+    unit = 2**40 if sizes[0] < 2**50 else 2**60
+    p = pack(np.array(sizes, dtype=np.int64), cap, method="optimal", unit=unit)
+    used = p.bins.used.tolist()
+    assert all(int(u) <= cap for u in used), used
+    assert p.n_bins >= opt
+    # 'optimal' may only be claimed when the count is the hand-computed optimum
+    assert not p.optimal or p.n_bins == opt
+
+
+def test_unit_rounding_of_floats_is_exact():
+    # Binary 0.1 is a little above 1/10 and binary 0.7 a little below 7/10, so seven units of
+    # 0.1 exceed 0.7: the capacity is 6 whole units, never 7; 0.3 (a little below 3/10) is 3.
+    w_units, cap_units = _round_to_unit(np.array([0.3, 0.1]), 0.7, 0.1)
+    assert w_units.tolist() == [3, 1] and cap_units == 6
+    # quarters are exact in binary: the optimum with unit=0.25 is the integer instance's
+    # (sizes x4 in bins of 12), which the subset DP gives as 5 while L2 is 4
+    ints = [4, 3, 5, 2, 3, 8, 7, 8, 8]
+    p = pack([x / 4 for x in ints], 3.0, method="optimal", unit=0.25)
+    assert p.n_bins == brute_opt(ints, 12) == 5
+    check_valid(p, [x / 4 for x in ints], 3.0)
+
+
 def test_bins_frame_and_empty_input():
     p = pack([3, 3, 4], 10, method="ffd")
     b = p.bins
@@ -208,3 +246,110 @@ def test_bins_frame_and_empty_input():
     assert b.used.tolist() == [10] and b.members.tolist() == [(0, 1, 2)]
     e = pack([], 10, method="ffd")
     assert e.n_bins == 0 and e.bins.empty
+
+
+# ----------------------------------------------------------------------------- float sizes
+
+decimal_instances = st.sampled_from([3, 7, 10, 100, 1000]).flatmap(
+    lambda den: st.tuples(st.lists(st.integers(1, den), min_size=1, max_size=7), st.just(den))
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(decimal_instances, st.sampled_from(HEURISTICS))
+def test_float_sizes_behave_as_the_decimals_they_stand_for(inst, method):
+    # sizes num/den in bins of 1.0; the optimum comes from the subset DP on exact fractions
+    nums, den = inst
+    exact = [Fraction(x, den) for x in nums]
+    opt = brute_opt(exact, 1)
+    floats = [x / den for x in nums]
+    assert lower_bound(floats, 1.0) <= opt  # L2 <= OPT (Martello & Toth 1990)
+    p = pack(floats, 1.0, method=method)
+    for members in p.bins.members:  # every bin is feasible in exact arithmetic
+        assert sum(exact[i] for i in members) <= 1
+    assert not p.optimal or p.n_bins == opt
+
+
+def test_l2_float_rounding_case():
+    # 0.70 + 0.03 and 0.66 + 0.34 fill two bins of 1.0 exactly in decimal, and
+    # L1 = ceil(1.73) = 2, so the optimum is 2; in floats 1.0 - 0.34 = 0.6599999999999999 < 0.66
+    sizes = [0.03, 0.70, 0.34, 0.66]
+    assert lower_bound(sizes, 1.0) == 2
+    p = pack(sizes, 1.0, method="ffd")
+    assert p.n_bins == 2 and p.optimal
+
+
+def sequential_first_fit(sizes, cap, rtol=1e-12):
+    """Textbook first fit: scan the open bins left to right, one item at a time."""
+    free, out = [], []
+    for s in sizes:
+        for b, f in enumerate(free):
+            if s <= f + rtol * cap:
+                free[b] -= s
+                out.append(b)
+                break
+        else:
+            free.append(cap - s)
+            out.append(len(free) - 1)
+    return out
+
+
+def test_first_fit_on_floats_is_sequential_first_fit():
+    # ten items of 0.1 make 1.0: one bin, as for bf, wf and nf (1.0 // 0.1 is 9.0 in floats)
+    for m in ("ff", "bf", "wf", "nf"):
+        assert pack([0.1] * 10, 1.0, method=m).n_bins == 1
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        sizes = (rng.integers(1, 6, 200) / 10).tolist()  # long runs of equal float sizes
+        assert pack(sizes, 1.0, method="ff").assignment.tolist() == sequential_first_fit(sizes, 1.0)
+
+
+def test_optimal_is_claimed_only_when_the_dual_bound_meets_the_count(monkeypatch):
+    # An instance whose heuristics miss L2 (so the MILP runs): by the subset DP its optimum is 5.
+    import scipy.optimize
+
+    ints = [4, 3, 5, 2, 3, 8, 7, 8, 8]
+    assert brute_opt(ints, 12) == 5
+    real_milp = scipy.optimize.milp
+    seen = {}
+
+    def fake_milp(*args, **kwargs):
+        seen.update(kwargs["options"])
+        res = real_milp(*args, **kwargs)
+        # pretend HiGHS stopped "optimal" within a relative gap, its dual bound one bin short
+        res.mip_dual_bound = res.fun - 1.0
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "milp", fake_milp)
+    p = pack(ints, 12, method="optimal")
+    assert seen["mip_rel_gap"] == 0
+    assert p.n_bins == 5 and p.lower_bound == 4 and not p.optimal
+    monkeypatch.undo()
+    p = pack(ints, 12, method="optimal")
+    assert p.n_bins == 5 and p.lower_bound == 5 and p.optimal
+
+
+def test_non_finite_size_message_gives_the_index():
+    with pytest.raises(ValueError, match=r"sizes\[2\] = nan"):
+        pack([1.0, 2.0, float("nan")], 10.0)
+
+
+def test_zero_size_items_still_need_a_bin():
+    assert lower_bound([0, 0, 0], 5) == 1 and lower_bound([0, 0, 0], 5, kind="L1") == 1
+    p = pack([0, 0, 0], 5)
+    assert p.n_bins == 1 and p.optimal
+
+
+@pytest.mark.parametrize(
+    ("size", "n", "cap", "expected"),
+    [
+        # each item is more than half the capacity: one bin each (by hand)
+        (2**61 + 1, 40, 2**62, 40),
+        (2**62, 8, 2**63 - 1, 8),
+        (2**52 + 1, 1000, 2**53, 1000),
+        # four items of C/4 per bin: 40 items -> 10 bins
+        (2**60, 40, 2**62, 10),
+    ],
+)
+def test_l2_without_int64_overflow(size, n, cap, expected):
+    assert lower_bound(np.full(n, size, dtype=np.int64), cap) == expected

@@ -3,7 +3,8 @@
 Every expected value below is copied from
 kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/api/resource/quantity_test.go
 (TestQuantityParse, TestQuantityString, TestQuantityParseEmit), where
-decQuantity(m, e, fmt) is the exact value m * 10**e in format fmt.
+decQuantity(m, e, fmt) is the exact value m * 10**e in format fmt. The rounding cases at the
+end are worked by hand from math.go (negativeScaleInt64), as the docstrings there say.
 """
 
 from fractions import Fraction
@@ -281,3 +282,34 @@ def test_decimal_round_trip_with_exponents(m, e):
     value = dec(m, e)
     for fmt in (D, X):
         assert parse_quantity(format_quantity(value, format=fmt)) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "milli"),
+    [
+        # negativeScaleInt64 (apimachinery pkg/api/resource/math.go) rounds an inexact result
+        # away from zero: -100m has value -1 (not 0), -1.5 has -2 (not -1); by hand.
+        ("-100m", -1, -100),
+        ("-1.5", -2, -1500),
+        ("1.5", 2, 1500),
+        ("-1n", -1, -1),
+        ("1n", 1, 1),
+        ("-2", -2, -2000),
+    ],
+)
+def test_negative_values_round_away_from_zero(text, value, milli):
+    q = parse_quantity(text)
+    assert q.value == value and int(q) == value and q.milli_value == milli
+    assert to_bytes([text]).tolist() == [value]
+
+
+def test_to_bytes_rounds_fractions_away_from_zero():
+    assert to_bytes([Fraction(-3, 2), Fraction(3, 2), Fraction(-1, 3)]).tolist() == [-2, 2, -1]
+
+
+@pytest.mark.parametrize("text", ["Gi", "-", ".", "+", "-.", "Ki", "m", "-0"])
+def test_empty_numerators_parse_to_zero_like_go(text):
+    # apimachinery quantity.go parseQuantityString: a string of only a sign returns num "0"
+    # ("strip leading zeros" runs off the end), and "if we stripped all numerator positions,
+    # always return 0" covers "." and a bare suffix such as "Gi".
+    assert parse_quantity(text) == 0

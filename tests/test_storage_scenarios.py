@@ -55,3 +55,10 @@ def test_nodes_needed_orders():
     r = scenarios.nodes_needed(units, 50, max_items_per_bin=6, time_limit_s=10)
     assert r["lower_bound"] <= r["optimal"] <= min(r["nf"], r["ffd"], r["bfd"], r["wfd"])
     assert r["count_bound"] == 7 and r["l1"] <= r["lower_bound"]
+
+
+def test_scenario_bad_input_is_named():
+    with pytest.raises(ValueError, match="tiers_gib must be a non-empty"):
+        scenarios.static_pool(np.array([2**30]), ())
+    with pytest.raises(ValueError, match="n_claims must be an int >= 1; got 0"):
+        scenarios.pool_binding_summary(n_claims=0, rng=1)

@@ -25,11 +25,17 @@ The rules, read off kubernetes/kubernetes:
   smaller one, and a PV pre-bound to the claim only wins inside its own set.
 * ``syncUnboundClaim`` (``pkg/controller/volume/persistentvolume/
   pv_controller.go``): a claim with ``spec.volumeName`` waits for that PV and
-  binds it if unbound (or bound to it) and it satisfies the claim
-  (``checkVolumeSatisfyClaim``: size, class, volume mode, access modes); a
-  claim whose class has ``volumeBindingMode: WaitForFirstConsumer`` is left
-  to the scheduler; a claim with no match is dynamically provisioned if its
-  class has a provisioner, else it stays Pending.
+  binds it if it is already bound to the claim (no further check), or if it
+  is unbound and satisfies the claim (``checkVolumeSatisfyClaim``: not being
+  deleted, size, class, volume mode, access modes); a
+  claim whose class has ``volumeBindingMode: WaitForFirstConsumer`` is
+  matched with ``delayBinding=true``, so the controller still binds a PV
+  pre-bound to it (``FindMatchingVolume`` returns it before skipping unbound
+  PVs), with or without a pod; anything else is left to the scheduler, and a
+  claim no pod uses stays Pending ("waiting for first consumer to be created
+  before binding", ``emitEventForUnboundDelayBindingClaim``); a claim with no
+  match is dynamically provisioned if its class has a provisioner, else it
+  stays Pending.
 * ``findMatchingVolumes`` (``pkg/scheduler/framework/plugins/volumebinding/
   binder.go``): one pod's unbound delayed claims are sorted by increasing
   request and matched one by one over the PVs of their class, excluding PVs
@@ -55,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import as_generator
-from k8smodel.storage.manifests import ACCESS_MODES
+from k8smodel.storage.manifests import ACCESS_MODES, VOLUME_MODES, check_selector
 from k8smodel.storage.quantity import to_bytes
 
 __all__ = [
@@ -80,6 +86,8 @@ PROVISION_UNIT_BYTES = {
 }
 _MODE_BIT = {m: 1 << i for i, m in enumerate(ACCESS_MODES)}
 _MODES = ("Immediate", "WaitForFirstConsumer", "auto")
+#: PersistentVolume phases (core/v1 PersistentVolumePhase).
+VOLUME_PHASES = ("Pending", "Available", "Bound", "Released", "Failed")
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,8 @@ class BindingResult:
         (no PV fits and the class cannot provision), ``class_not_found``,
         ``volume_not_found``, ``volume_bound_elsewhere``,
         ``volume_does_not_satisfy_claim``, ``pod_unschedulable``,
-        ``unbound_immediate_claims``) and ``detail`` (a sentence).
+        ``unbound_immediate_claims``, ``waiting_for_first_consumer`` (a delayed
+        claim no pod uses)) and ``detail`` (a sentence).
     volumes : pandas.DataFrame
         The static volumes after binding (``claim_ref_*`` and ``phase`` updated).
     """
@@ -148,6 +157,28 @@ def _modes_tuple(value, where) -> tuple[str, ...]:
     return modes
 
 
+def _check_volume_mode(value, where) -> str:
+    if value not in VOLUME_MODES:
+        raise ValueError(f"{where} must be one of {VOLUME_MODES}; got {value!r}")
+    return value
+
+
+def _per_item(values, n: int, name: str) -> list:
+    out = list(values)
+    if len(out) != n:
+        raise ValueError(f"{name} must have one entry per item ({n}); got {len(out)}")
+    return out
+
+
+def _sizes(values, name: str) -> np.ndarray:
+    """to_bytes with errors naming ``name`` instead of ``values``."""
+    try:
+        return to_bytes(values)
+    except (ValueError, TypeError) as err:
+        msg = str(err).replace("values[", f"{name}[", 1)
+        raise type(err)(msg) from None
+
+
 def make_claims(
     request_bytes,
     *,
@@ -169,16 +200,20 @@ def make_claims(
     prefix : str, keyword-only
         Claims are named ``<prefix>-<i>``.
     pod : array_like of str, optional, keyword-only
-        The pod that uses each claim (for ``WaitForFirstConsumer``).
+        The pod that uses each claim (for ``WaitForFirstConsumer``). Default:
+        ``""`` for every claim, meaning no pod uses it, so a delayed claim stays
+        Pending (``waiting_for_first_consumer``) unless a PV is pre-bound to it.
 
     Returns
     -------
     pandas.DataFrame
         With the claim columns of :class:`storage.Manifests`.
     """
-    req = to_bytes(request_bytes)
+    req = _sizes(request_bytes, "request_bytes")
     n = req.size
     modes = _modes_tuple(access_modes, "access_modes")
+    _check_volume_mode(volume_mode, "volume_mode")
+    pods = _per_item(pod, n, "pod") if pod is not None else [""] * n
     return pd.DataFrame(
         {
             "namespace": [namespace] * n,
@@ -190,7 +225,7 @@ def make_claims(
             "volume_mode": [volume_mode] * n,
             "selector": [None] * n,
             "volume_name": [""] * n,
-            "pod": list(pod) if pod is not None else [""] * n,
+            "pod": pods,
             "source": ["PersistentVolumeClaim"] * n,
         }
     )
@@ -223,9 +258,11 @@ def make_volumes(
     pandas.DataFrame
         With the volume columns of :class:`storage.Manifests`.
     """
-    cap = to_bytes(capacity_bytes)
+    cap = _sizes(capacity_bytes, "capacity_bytes")
     n = cap.size
     modes = _modes_tuple(access_modes, "access_modes")
+    _check_volume_mode(volume_mode, "volume_mode")
+    labs = _per_item(labels, n, "labels") if labels is not None else [{} for _ in range(n)]
     return pd.DataFrame(
         {
             "name": [f"{prefix}-{i}" for i in range(n)],
@@ -233,7 +270,7 @@ def make_volumes(
             "storage_class": [storage_class] * n,
             "access_modes": [modes] * n,
             "volume_mode": [volume_mode] * n,
-            "labels": list(labels) if labels is not None else [{} for _ in range(n)],
+            "labels": labs,
             "claim_ref_namespace": [""] * n,
             "claim_ref_name": [""] * n,
             "claim_ref_uid": [""] * n,
@@ -272,7 +309,9 @@ def _normalise(df, name: str, size_col: str, defaults: dict, prefix: str) -> pd.
     if size_col not in df.columns:
         raise ValueError(f"{name} needs a {size_col!r} column; has {list(df.columns)}")
     out = df.copy().reset_index(drop=True)
-    out[size_col] = to_bytes(out[size_col].tolist()) if len(out) else np.zeros(0, np.int64)
+    out[size_col] = (
+        _sizes(out[size_col].tolist(), f"{name}.{size_col}") if len(out) else np.zeros(0, np.int64)
+    )
     if "name" not in out.columns:
         out["name"] = [f"{prefix}-{i}" for i in range(len(out))]
     for col, default in defaults.items():
@@ -289,6 +328,15 @@ def _normalise(df, name: str, size_col: str, defaults: dict, prefix: str) -> pd.
         _modes_tuple(m, f"{name}[{i}].access_modes") for i, m in enumerate(out["access_modes"])
     ]
     out["storage_class"] = [("" if c is None or c != c else str(c)) for c in out["storage_class"]]
+    for i, m in enumerate(out["volume_mode"]):
+        _check_volume_mode(m, f"{name}.volume_mode[{i}]")
+    if "phase" in defaults:
+        for i, ph in enumerate(out["phase"]):
+            if ph not in VOLUME_PHASES:
+                raise ValueError(f"{name}.phase[{i}] must be one of {VOLUME_PHASES}; got {ph!r}")
+    if "selector" in defaults:
+        for i, sel in enumerate(out["selector"]):
+            check_selector(sel or None, f"{name}.selector[{i}]")
     return out
 
 
@@ -410,7 +458,6 @@ def bind(
     # ---- volume arrays
     cap = v["capacity_bytes"].to_numpy(np.int64)
     vmask = np.array([sum(_MODE_BIT[m] for m in ms) for ms in v["access_modes"]], dtype=np.int64)
-    np.array([bin(int(x)).count("1") for x in vmask], dtype=np.int64)
     class_codes: dict[str, int] = {}
     vclass = np.array([class_codes.setdefault(s, len(class_codes)) for s in v["storage_class"]])
     vclass = vclass.astype(np.int64) if n_v else np.zeros(0, np.int64)
@@ -551,10 +598,17 @@ def bind(
         if j is None:
             pending[i] = ("volume_not_found", f"volume {name!r} requested by the claim not found")
             return
-        if ref[j] not in (-1, i):
+        if ref[j] == i:
+            # IsVolumeBoundToClaim: the PV already names this claim; syncUnboundClaim finishes
+            # the binding without checkVolumeSatisfyClaim.
+            do_bind(i, j, "prebound", "controller")
+            return
+        if ref[j] != -1:
             pending[i] = ("volume_bound_elsewhere", f"volume {name!r} is bound to another claim")
             return
         problems = []
+        if deleting[j]:  # checkVolumeSatisfyClaim checks the DeletionTimestamp first
+            problems.append(f"the volume is marked for deletion {name!r}")
         if cap[j] < req[i]:
             problems.append("requested PV is too small")
         if vclass[j] != cclass[i]:
@@ -582,7 +636,19 @@ def bind(
         else:
             pending[i] = reason
 
+    def controller_delayed(i) -> bool:
+        """Controller pass for a delayed claim (syncUnboundClaim): only a pre-bound PV binds."""
+        j, pre = find_by_claim(i, delay=True)
+        if j >= 0:
+            do_bind(i, j, "prebound", "controller")
+            return True
+        return False
+
     def scheduler(pod_claims: list[int], immediate_claims: list[int]):
+        # The controller binds pre-bound PVs of delayed claims without waiting for a pod.
+        pod_claims = [i for i in pod_claims if not controller_delayed(i)]
+        if not pod_claims:
+            return
         unbound_immediate = [i for i in immediate_claims if not bound_claim[i]]
         if unbound_immediate:
             for i in pod_claims:
@@ -627,7 +693,13 @@ def bind(
             controller(i)
             continue
         if not pods[i]:
-            scheduler([i], [])
+            # No pod uses the claim: only a pre-bound PV binds; otherwise it waits
+            # (pv_controller.go emitEventForUnboundDelayBindingClaim).
+            if not controller_delayed(i):
+                pending[i] = (
+                    "waiting_for_first_consumer",
+                    "waiting for first consumer to be created before binding",
+                )
             continue
         if pods[i] in seen_pods:
             continue

@@ -19,7 +19,8 @@ References
   ``staging/src/k8s.io/component-helpers/storage/volume/helpers.go``).
 * A claim that names no class gets the default StorageClass at admission
   (``storageclass.kubernetes.io/is-default-class: "true"``; admission plugin
-  ``plugin/pkg/admission/storage/storageclass/setdefault``).
+  ``plugin/pkg/admission/storage/storageclass/setdefault``); with several, the
+  newest wins (``GetDefaultClass``, ``pkg/volume/util/storageclass.go``).
 """
 
 from __future__ import annotations
@@ -33,12 +34,15 @@ import yaml
 
 from k8smodel.storage.quantity import parse_quantity
 
-__all__ = ["Manifests", "load_manifests", "ACCESS_MODES"]
+__all__ = ["Manifests", "load_manifests", "default_class_name", "check_selector", "ACCESS_MODES"]
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 VOLUME_MODES = ("Filesystem", "Block")
+#: Operators of a metav1.LabelSelector's matchExpressions (LabelSelectorAsSelector).
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 _BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
 _DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+_BETA_DEFAULT_CLASS = "storageclass.beta.kubernetes.io/is-default-class"
 
 VOLUME_COLUMNS = [
     "name",
@@ -73,6 +77,7 @@ CLASS_COLUMNS = [
     "reclaim_policy",
     "allow_volume_expansion",
     "is_default",
+    "created",
 ]
 STS_COLUMNS = [
     "namespace",
@@ -109,7 +114,9 @@ class Manifests:
         ``StatefulSet/<name>``).
     storage_classes : pandas.DataFrame
         Columns: ``name``, ``provisioner``, ``volume_binding_mode``,
-        ``reclaim_policy``, ``allow_volume_expansion``, ``is_default``.
+        ``reclaim_policy``, ``allow_volume_expansion``, ``is_default``,
+        ``created`` (``metadata.creationTimestamp`` as a UTC
+        ``pandas.Timestamp``, ``NaT`` if absent).
     statefulsets : pandas.DataFrame
         One row per StatefulSet and claim template: ``namespace``, ``name``,
         ``replicas``, ``template``, ``request_bytes``, ``storage_class``,
@@ -162,6 +169,8 @@ def _quantity(obj, path, where, *, required=True) -> int | None:
         q = parse_quantity(str(raw) if not isinstance(raw, float) else repr(raw))
     except ValueError as err:
         raise _ObjectError(f"{where}: field {path!r}: {err}") from None
+    if q < 0:
+        raise _ObjectError(f"{where}: field {path!r} must be >= 0; got {raw!r}")
     return q.value
 
 
@@ -190,11 +199,61 @@ def _selector(obj, path, where):
     exprs = sel.get("matchExpressions") or []
     if not isinstance(exprs, list):
         raise _ObjectError(f"{where}: field '{path}.matchExpressions' must be a list")
-    for i, e in enumerate(exprs):
-        op = e.get("operator") if isinstance(e, dict) else None
-        if op not in ("In", "NotIn", "Exists", "DoesNotExist") or "key" not in e:
-            raise _ObjectError(f"{where}: field '{path}.matchExpressions[{i}]' is malformed: {e!r}")
+    try:
+        check_selector({"matchLabels": ml, "matchExpressions": exprs}, f"{where}: field {path!r}")
+    except ValueError as err:
+        raise _ObjectError(str(err)) from None
     return {"matchLabels": {str(k): str(v) for k, v in ml.items()}, "matchExpressions": exprs}
+
+
+def check_selector(selector, where: str) -> None:
+    """Raise ValueError unless ``selector`` is a valid metav1.LabelSelector.
+
+    As ``LabelSelectorAsSelector`` (apimachinery ``pkg/apis/meta/v1/helpers.go``)
+    and ``labels.NewRequirement`` (``pkg/labels/selector.go``) require: every
+    expression is a mapping with a string ``key`` and an ``operator`` among
+    In, NotIn, Exists, DoesNotExist ("is not a valid label selector
+    operator" otherwise); In and NotIn need a non-empty ``values`` list ("values
+    set can't be empty"); Exists and DoesNotExist take none ("values set must be
+    empty for exists and does not exist").
+    """
+    if selector is None:
+        return
+    if not isinstance(selector, dict):
+        raise ValueError(f"{where}: a label selector must be a mapping; got {selector!r}")
+    unknown = set(selector) - {"matchLabels", "matchExpressions"}
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown selector field(s) {sorted(unknown)}; "
+            "allowed: matchLabels, matchExpressions"
+        )
+    ml = selector.get("matchLabels") or {}
+    if not isinstance(ml, dict):
+        raise ValueError(f"{where}.matchLabels must be a mapping; got {ml!r}")
+    exprs = selector.get("matchExpressions") or []
+    if not isinstance(exprs, list):
+        raise ValueError(f"{where}.matchExpressions must be a list; got {exprs!r}")
+    for i, e in enumerate(exprs):
+        at = f"{where}.matchExpressions[{i}]"
+        if not isinstance(e, dict):
+            raise ValueError(f"{at} must be a mapping; got {e!r}")
+        if not isinstance(e.get("key"), str) or not e.get("key"):
+            raise ValueError(f"{at}: 'key' must be a non-empty string; got {e.get('key')!r}")
+        op = e.get("operator")
+        if op not in SELECTOR_OPERATORS:
+            raise ValueError(
+                f"{at}: {op!r} is not a valid label selector operator; "
+                f"allowed: {', '.join(SELECTOR_OPERATORS)}"
+            )
+        values = e.get("values")
+        if values is not None and not isinstance(values, (list, tuple)):
+            raise ValueError(f"{at}: 'values' must be a list; got {values!r}")
+        if op in ("In", "NotIn") and not values:
+            raise ValueError(f"{at}: for 'In', 'NotIn' operators, values can't be empty")
+        if op in ("Exists", "DoesNotExist") and values:
+            raise ValueError(
+                f"{at}: values must be empty for 'Exists' and 'DoesNotExist'; got {values!r}"
+            )
 
 
 def _class_of(obj, where) -> str | None:
@@ -250,8 +309,43 @@ def _class_row(obj, where) -> dict:
         "volume_binding_mode": mode,
         "reclaim_policy": _get(obj, "reclaimPolicy", where, kind=str, default="Delete"),
         "allow_volume_expansion": bool(_get(obj, "allowVolumeExpansion", where, default=False)),
-        "is_default": str(ann.get(_DEFAULT_CLASS, "")).lower() == "true",
+        # IsDefaultAnnotation (pkg/volume/util/storageclass.go): exactly "true", GA or beta key
+        "is_default": ann.get(_DEFAULT_CLASS) == "true" or ann.get(_BETA_DEFAULT_CLASS) == "true",
+        "created": _timestamp(obj, "metadata.creationTimestamp", where),
     }
+
+
+def _timestamp(obj, path, where):
+    value = _get(obj, path, where, default=None)
+    if value is None:
+        return pd.NaT
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise _ObjectError(f"{where}: field {path!r} is not an RFC 3339 time: {value!r}") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def default_class_name(classes: pd.DataFrame) -> str | None:
+    """The default StorageClass Kubernetes picks, or None.
+
+    ``GetDefaultClass`` (kubernetes/kubernetes ``pkg/volume/util/storageclass.go``,
+    used by the DefaultStorageClass admission plugin and the PV controller's
+    retroactive defaulting): among classes whose ``is-default-class`` annotation
+    (GA or beta key) is exactly ``"true"``, the newest by creationTimestamp,
+    ties broken by name in ascending order. A class without a timestamp counts
+    as the oldest (Go's zero time).
+    """
+    d = classes.loc[classes.is_default.astype(bool)]
+    if d.empty:
+        return None
+    # sort key: has a timestamp (1) before none (0), then newest, then name ascending
+    keys = [
+        ((0, 0) if pd.isna(t) else (1, pd.Timestamp(t).value), str(n))
+        for t, n in zip(d["created"], d["name"], strict=True)
+    ]
+    keys.sort(key=lambda k: (-k[0][0], -k[0][1], k[1]))
+    return keys[0][1]
 
 
 def _flatten(doc, origin: str):
@@ -333,10 +427,15 @@ def load_manifests(source) -> Manifests:
 
     Notes
     -----
-    A claim without a storage class gets the default class if exactly one
-    loaded StorageClass is annotated as default (the DefaultStorageClass
-    admission plugin); otherwise its ``storage_class`` stays ``None``, which
-    binding treats as ``""`` (only class-less PVs match).
+    A claim without a storage class gets the default class, as the
+    DefaultStorageClass admission plugin sets it: among the loaded classes
+    annotated ``storageclass.kubernetes.io/is-default-class: "true"`` (or the
+    beta key ``storageclass.beta.kubernetes.io/is-default-class``; the value
+    must be exactly ``"true"``) the newest by ``metadata.creationTimestamp``,
+    ties broken by name (``GetDefaultClass`` in kubernetes/kubernetes
+    ``pkg/volume/util/storageclass.go``). With no default class its
+    ``storage_class`` stays ``None``, which binding treats as ``""`` (only
+    class-less PVs match).
     """
     docs, origin = _read_documents(source)
     vols, claims, classes, sts_rows, sts_claims = [], [], [], [], []
@@ -344,6 +443,11 @@ def load_manifests(source) -> Manifests:
         kind = obj.get("kind")
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         where = _where(kind, meta)
+        if not isinstance(kind, str) or not kind:
+            raise ValueError(
+                f"{origin}: object {where.split(' ', 1)[1]} has no 'kind' field (got {kind!r}); "
+                "every Kubernetes object needs one"
+            )
         try:
             if kind == "PersistentVolume":
                 vols.append(_volume_row(obj, where))
@@ -355,6 +459,10 @@ def load_manifests(source) -> Manifests:
                 ns = _get(obj, "metadata.namespace", where, kind=str, default="default")
                 name = _get(obj, "metadata.name", where, required=True, kind=str)
                 replicas = _get(obj, "spec.replicas", where, kind=int, default=1)
+                if isinstance(replicas, bool):
+                    raise _ObjectError(
+                        f"{where}: field 'spec.replicas' must be an int; got bool {replicas!r}"
+                    )
                 if replicas < 0:
                     raise _ObjectError(f"{where}: field 'spec.replicas' must be >= 0")
                 templates = _get(obj, "spec.volumeClaimTemplates", where, kind=list, default=[])
@@ -392,10 +500,10 @@ def load_manifests(source) -> Manifests:
             raise ValueError(f"{origin}: {err}") from None
     classes_df = pd.DataFrame(classes, columns=CLASS_COLUMNS)
     claims_df = pd.DataFrame(claims + sts_claims, columns=CLAIM_COLUMNS)
-    defaults = classes_df.loc[classes_df.is_default, "name"].tolist()
-    if len(defaults) == 1 and len(claims_df):
+    default = default_class_name(classes_df)
+    if default is not None and len(claims_df):
         unset = claims_df.storage_class.isna()
-        claims_df.loc[unset, "storage_class"] = defaults[0]
+        claims_df.loc[unset, "storage_class"] = default
     return Manifests(
         volumes=pd.DataFrame(vols, columns=VOLUME_COLUMNS),
         claims=claims_df,

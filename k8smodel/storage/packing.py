@@ -145,7 +145,8 @@ def _as_sizes(sizes, capacity) -> tuple[np.ndarray, float | int]:
     if isinstance(capacity, bool) or not isinstance(capacity, (numbers.Real, Fraction)):
         raise TypeError(f"capacity must be a positive number; got {capacity!r}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        raise ValueError("sizes must be finite; got NaN or infinity")
+        i = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"sizes must be finite; sizes[{i}] = {arr[i]}")
     if arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
     if arr.size and arr.min() < 0:
@@ -186,6 +187,27 @@ def _check_cap(max_items_per_bin) -> int | None:
     return int(max_items_per_bin)
 
 
+#: Relative slack of a fit test on float sizes: an item fits when size <= free + FLOAT_RTOL * C.
+FLOAT_RTOL = 1e-12
+
+
+def _fit_tol(w: np.ndarray, cap) -> float | int:
+    """Absolute slack of the fit tests: 0 for exact input, ``FLOAT_RTOL * cap`` for inexact floats.
+
+    Integer sizes, and float sizes that are whole numbers whose total stays below 2**53 (so
+    every sum is exact), compare exactly. Other floats stand for decimals such as 0.66 that
+    binary floating point cannot hold: 1.0 - 0.34 is 0.6599999999999999, so an exact test
+    would call 0.34 + 0.66 over a capacity of 1.0. A relative slack of 1e-12 absorbs such
+    rounding (about 1e-16 per operation) and is far below any real difference in size.
+    """
+    if not np.issubdtype(w.dtype, np.floating):
+        return 0
+    whole = bool(np.all(w == np.floor(w))) and float(cap).is_integer()
+    if whole and float(np.sum(w)) + float(cap) < 2.0**53:
+        return 0
+    return FLOAT_RTOL * float(cap)
+
+
 # ----------------------------------------------------------------------------- lower bounds
 
 
@@ -217,6 +239,12 @@ def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | N
     size ``<= C/2`` (Martello & Toth 1990, Theorem 2). Computed here in
     O(n log n) with sorted prefix sums.
 
+    With float sizes that are not exact (see :func:`pack`), the bound is
+    computed for the capacity ``C (1 + 2e-12)``, a little more than the
+    slack the heuristics allow, so rounding never lifts it above the optimum
+    (for example sizes 0.03, 0.70, 0.34, 0.66 in bins of 1.0 give 2, not 3).
+    Prefer integer sizes (bytes) where exactness matters.
+
     References
     ----------
     Martello, S. & Toth, P. (1990). Discrete Appl. Math. 28(1), 59-70.
@@ -231,21 +259,33 @@ def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | N
     extra = -(-n // cap_items) if cap_items else 0
     if n == 0:
         return 0
+    extra = max(extra, 1)  # n > 0 items, even all of size 0, need at least one bin
+    if _fit_tol(w, cap):
+        cap = float(cap) * (1.0 + 2 * FLOAT_RTOL)  # in the bound's favour: see Notes
     total = _exact_sum(w)
     l1 = _ceil_div(total, cap)
     if kind == "L1":
         return int(max(l1, extra))
     ws = np.sort(w)  # ascending
-    prefix = np.concatenate([[0], np.cumsum(ws, dtype=ws.dtype)])
+    # prefix sums and |J2| * C could overflow int64: then compute with Python ints (object arrays)
+    big = np.issubdtype(ws.dtype, np.integer) and max(total, n * int(cap)) >= 2**62
+    if big:
+        prefix = np.concatenate([[0], np.cumsum(np.array(ws.tolist(), dtype=object))])
+    else:
+        prefix = np.concatenate([[0], np.cumsum(ws, dtype=ws.dtype)])
     # alpha candidates: 0 and distinct sizes <= C/2
-    half_mask = 2 * ws <= cap
+    # C/2 exactly: for integers w > C/2 iff w > C // 2 (no float rounding, no 2 * w overflow)
+    half = cap // 2 if np.issubdtype(ws.dtype, np.integer) and isinstance(cap, int) else cap / 2
+    half_mask = ws <= half
     alphas = np.unique(np.concatenate([[0], ws[half_mask]]))
     # counts via searchsorted on the ascending sizes
-    n_gt_half = n - np.searchsorted(ws, cap / 2, side="right")  # |J1| + |J2|
+    n_gt_half = n - np.searchsorted(ws, half, side="right")  # |J1| + |J2|
     n_gt_c_minus_a = n - np.searchsorted(ws, cap - alphas, side="right")  # |J1|
     j2_count = n_gt_half - n_gt_c_minus_a
+    if big:
+        j2_count = j2_count.astype(object)
     # sum of J2: sizes in (C/2, C - a]
-    idx_half = np.searchsorted(ws, cap / 2, side="right")
+    idx_half = np.searchsorted(ws, half, side="right")
     idx_c_minus_a = np.searchsorted(ws, cap - alphas, side="right")
     j2_sum = prefix[idx_c_minus_a] - prefix[idx_half]
     # sum of J3: sizes in [a, C/2]
@@ -275,13 +315,13 @@ def _ceil_div(total, cap) -> int:
 # ----------------------------------------------------------------------------- heuristics
 
 
-def _next_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarray:
+def _next_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None, tol=0) -> np.ndarray:
     assign = np.empty(w.size, dtype=np.int64)
     sizes = w.tolist()
     b, free, count = -1, -1, 0
     for i in order.tolist():
         s = sizes[i]
-        if b < 0 or s > free or (k is not None and count >= k):
+        if b < 0 or s - tol > free or (k is not None and count >= k):
             b += 1
             free = cap
             count = 0
@@ -291,14 +331,18 @@ def _next_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarra
     return assign
 
 
-def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarray:
+def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None, tol=0) -> np.ndarray:
     """First fit with a max-segment tree over bins (O(n log n)).
 
     Leaves hold each bin's free capacity (unopened bins hold ``cap``, so the
     leftmost leaf that fits is always the first fitting bin or the next new
-    one); a full bin under the item cap holds -1. Runs of equal sizes are
-    placed several at a time into the same bin.
+    one); a full bin under the item cap holds -inf. With integer sizes, runs
+    of equal sizes are placed several at a time into the same bin
+    (``free // s`` of them, exact for integers); float sizes go one by one,
+    as sequential first fit subtracts them (``1.0 // 0.1`` is 9.0, yet ten
+    sequential subtractions of 0.1 fit).
     """
+    batch = np.issubdtype(w.dtype, np.integer)
     n = w.size
     assign = np.empty(n, dtype=np.int64)
     if n == 0:
@@ -311,15 +355,17 @@ def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarr
     p = 0
     while p < n:
         s = sizes[idx[p]]
+        need = s - tol
         q = p + 1
-        while q < n and sizes[idx[q]] == s:
-            q += 1
+        if batch:
+            while q < n and sizes[idx[q]] == s:
+                q += 1
         # place items p..q-1 (all of size s)
         while p < q:
             node = 1
             while node < size:
                 node <<= 1
-                if tree[node] < s:
+                if tree[node] < need:
                     node += 1
             leaf = node - size
             free = tree[node]
@@ -337,7 +383,7 @@ def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarr
             counts[leaf] += room
             free = free - s * room
             if k is not None and counts[leaf] >= k:
-                free = -1
+                free = -math.inf
             tree[node] = free
             node >>= 1
             while node:
@@ -350,7 +396,7 @@ def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None) -> np.ndarr
     return assign
 
 
-def _best_or_worst_fit(w, order, cap, k, worst: bool) -> np.ndarray:
+def _best_or_worst_fit(w, order, cap, k, worst: bool, tol=0) -> np.ndarray:
     """Best fit (tightest bin) or worst fit (emptiest bin) with a sorted list of open bins.
 
     Ties go to the bin opened first. A bin that reached the item cap leaves the list.
@@ -364,10 +410,10 @@ def _best_or_worst_fit(w, order, cap, k, worst: bool) -> np.ndarray:
         s = sizes[i]
         pos = -1
         if worst:
-            if keys and keys[-1][0] >= s:
+            if keys and keys[-1][0] >= s - tol:
                 pos = bisect.bisect_left(keys, (keys[-1][0], -1))
         else:
-            pos = bisect.bisect_left(keys, (s, -1))
+            pos = bisect.bisect_left(keys, (s - tol, -1))
             if pos >= len(keys):
                 pos = -1
         if pos < 0:
@@ -468,7 +514,9 @@ def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float
         constraints=constraints,
         integrality=np.ones(nv),
         bounds=Bounds(np.zeros(nv), upper),
-        options={"time_limit": max(float(time_limit_s), 0.01), "disp": False},
+        # mip_rel_gap=0: HiGHS's default relative gap (1e-4) would stop up to one bin short of
+        # proof on instances with more than 10^4 bins.
+        options={"time_limit": max(float(time_limit_s), 0.01), "disp": False, "mip_rel_gap": 0.0},
     )
     dual = getattr(res, "mip_dual_bound", None)
     dual = float(dual) if dual is not None and np.isfinite(dual) else 0.0
@@ -512,6 +560,25 @@ def _integer_scale(w: np.ndarray, cap) -> tuple[np.ndarray, int] | None:
     positive = w[w > 0]
     g = reduce(math.gcd, [int(x) for x in np.unique(positive)], int(cap)) if positive.size else 1
     return (w // g).astype(np.int64), int(cap) // g
+
+
+def _round_to_unit(w: np.ndarray, cap, unit) -> tuple[np.ndarray, int]:
+    """Sizes rounded up and the capacity rounded down to whole multiples of ``unit``, exactly.
+
+    Integer input uses integer division (no float rounding, no loss above 2**53). Float
+    input is converted to exact rationals (every float is one), so a size is never rounded
+    down and the capacity never up: ``w_units * unit >= w`` and ``cap_units * unit <= cap``
+    hold exactly, which keeps a packing of the rounded instance feasible for the true one.
+    """
+    if isinstance(unit, (numbers.Integral, np.integer)) or (
+        isinstance(unit, Fraction) and unit.denominator == 1
+    ):
+        unit = int(unit)
+    if np.issubdtype(w.dtype, np.integer) and isinstance(cap, int) and isinstance(unit, int):
+        return -(-w // unit), cap // unit
+    u = Fraction(unit)
+    w_units = np.array([math.ceil(Fraction(x) / u) for x in w.tolist()], dtype=np.int64)
+    return w_units, math.floor(Fraction(cap) / u)
 
 
 # ----------------------------------------------------------------------------- public
@@ -573,9 +640,16 @@ def pack(
 
     Notes
     -----
+    Integer sizes (bytes) are compared exactly. Float sizes that are not whole
+    numbers usually stand for decimals that binary floats only approximate
+    (``1.0 - 0.34`` is ``0.6599999999999999``), so the heuristics let an item
+    fit when ``size <= free + 1e-12 * capacity``: a bin's float sum may then
+    exceed the capacity by that much, and 0.34 + 0.66 fills a bin of 1.0 as it
+    does in decimal. :func:`lower_bound` is computed with a matching margin.
+
     First fit uses a max-segment tree over bins and places runs of equal
-    sizes together, so FFD is O(n log n); best and worst fit keep open bins in
-    a sorted list. Worst-fit decreasing is what the ``binpacking`` package's
+    integer sizes together, so FFD is O(n log n); best and worst fit keep open
+    bins in a sorted list. Worst-fit decreasing is what the ``binpacking`` package's
     ``to_constant_volume`` does.
 
     The exact method is the arc-flow model of Valério de Carvalho (1999): a
@@ -598,6 +672,7 @@ def pack(
     if not isinstance(time_limit_s, numbers.Real) or not time_limit_s > 0:
         raise ValueError(f"time_limit_s must be a positive number; got {time_limit_s!r}")
     lb = lower_bound(w, cap, kind="L2", max_items_per_bin=k) if w.size else 0
+    tol = _fit_tol(w, cap)
 
     def heuristic(name: str) -> np.ndarray:
         if name.endswith("d"):
@@ -607,11 +682,11 @@ def pack(
             order = np.arange(w.size)
             base = name
         if base == "nf":
-            a = _next_fit(w, order, cap, k)
+            a = _next_fit(w, order, cap, k, tol)
         elif base == "ff":
-            a = _first_fit(w, order, cap, k)
+            a = _first_fit(w, order, cap, k, tol)
         else:
-            a = _best_or_worst_fit(w, order, cap, k, worst=(base == "wf"))
+            a = _best_or_worst_fit(w, order, cap, k, worst=(base == "wf"), tol=tol)
         return _renumber(a, order)
 
     if m != "optimal":
@@ -620,10 +695,15 @@ def pack(
         return Packing(assign, n_bins, cap, m, lb, n_bins == lb, time.perf_counter() - t0, k, w)
 
     if unit is not None:
-        if isinstance(unit, bool) or not isinstance(unit, numbers.Real) or not unit > 0:
-            raise ValueError(f"unit must be a positive number; got {unit!r}")
-        w_units = np.ceil(w / unit - 1e-12).astype(np.int64)
-        scaled = (w_units, int(math.floor(cap / unit + 1e-12)))
+        if (
+            isinstance(unit, bool)
+            or not isinstance(unit, numbers.Real)
+            or not unit > 0
+            or not math.isfinite(unit)
+        ):
+            raise ValueError(f"unit must be a positive finite number; got {unit!r}")
+        w_units, cap_units = _round_to_unit(w, cap, unit)
+        scaled = (w_units, cap_units)
         if w_units.size and w_units.max() > scaled[1]:
             raise ValueError(
                 f"unit={unit!r} is too coarse: a rounded-up size exceeds the rounded-down capacity"
@@ -658,7 +738,7 @@ def pack(
     if best_bins == lb:
         return Packing(best, best_bins, cap, "optimal", lb, True, time.perf_counter() - t0, k, w)
     remaining = time_limit_s - (time.perf_counter() - t0)
-    assign, dual, proven = _arcflow(w_int, cap_int, k, remaining, best_bins)
+    assign, dual, _proven = _arcflow(w_int, cap_int, k, remaining, best_bins)
     # The MILP's bounds are bounds for the instance it solved; with unit= that instance has
     # rounded sizes, whose optimum can exceed the true one, so only exact solves tighten lb.
     exact = unit is None
@@ -669,9 +749,7 @@ def pack(
         n_bins = int(assign.max()) + 1
         if n_bins <= best_bins:
             best, best_bins = assign, n_bins
-    if exact and proven and assign is not None:
-        # HiGHS proved optimality within a relative gap < 1 bin: the optimum is this count.
-        lb = max(lb, int(assign.max()) + 1)
+    # Optimality is claimed only from bounds: best_bins == lb, where lb includes ceil(dual bound).
     return Packing(
         best, best_bins, cap, "optimal", lb, best_bins == lb, time.perf_counter() - t0, k, w
     )

@@ -59,11 +59,22 @@ _MAX_ALLOWED = 2**63 - 1  # quantity.go maxAllowed (int64 max)
 _MAX_ABS_EXPONENT = 4000
 
 
+def _round_away(f: Fraction) -> int:
+    """``f`` rounded away from zero to an integer (1.5 -> 2, -1.5 -> -2).
+
+    Go's ``Quantity.Value()``/``ScaledValue``: ``negativeScaleInt64`` in
+    ``staging/src/k8s.io/apimachinery/pkg/api/resource/math.go`` returns an
+    inexact result "rounded away from zero", so ``-100m`` has the value -1.
+    """
+    magnitude = -((-abs(f.numerator)) // f.denominator)
+    return magnitude if f >= 0 else -magnitude
+
+
 class Quantity(Fraction):
     """An exact Kubernetes quantity: a :class:`fractions.Fraction` that remembers its format.
 
-    Behaves as a number (compare, add, ``float()``); ``int()`` rounds up like
-    Go's ``Value()``; ``str()`` gives the canonical Kubernetes spelling.
+    Behaves as a number (compare, add, ``float()``); ``int()`` rounds away
+    from zero like Go's ``Value()``; ``str()`` gives the canonical Kubernetes spelling.
     Arithmetic returns plain ``Fraction``.
 
     Parameters
@@ -86,19 +97,18 @@ class Quantity(Fraction):
         return self
 
     def __int__(self) -> int:
-        """``int(q)`` is ``q.value``: rounded up, as Go's ``Quantity.Value()`` (not truncated)."""
+        """``int(q)`` is ``q.value``: rounded away from zero, as Go's ``Quantity.Value()``."""
         return self.value
 
     @property
     def value(self) -> int:
-        """The value as an integer, rounded up (``Quantity.Value()`` in Go)."""
-        return -((-self.numerator) // self.denominator)
+        """The value as an integer, rounded away from zero (``Quantity.Value()`` in Go)."""
+        return _round_away(self)
 
     @property
     def milli_value(self) -> int:
-        """The value in thousandths, rounded up (``Quantity.MilliValue()`` in Go)."""
-        m = self * 1000
-        return -((-m.numerator) // m.denominator)
+        """The value in thousandths, rounded away from zero (``Quantity.MilliValue()`` in Go)."""
+        return _round_away(self * 1000)
 
     def __str__(self) -> str:
         return format_quantity(self, format=self.format)
@@ -304,7 +314,7 @@ def format_quantity(value, *, format: str = BINARY_SI) -> str:  # noqa: A002
 
 
 def to_bytes(values: Iterable | str | int) -> np.ndarray:
-    """Parse many quantities into an int64 array of whole units (rounded up).
+    """Parse many quantities into an int64 array of whole units (rounded away from zero).
 
     Parameters
     ----------
@@ -315,7 +325,8 @@ def to_bytes(values: Iterable | str | int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of int64
-        ``Quantity.Value()`` of each entry: the value rounded up to an integer.
+        ``Quantity.Value()`` of each entry: the value rounded away from zero to
+        an integer (``-100m`` gives -1, as in Go).
 
     Raises
     ------
@@ -332,8 +343,7 @@ def to_bytes(values: Iterable | str | int) -> np.ndarray:
         elif isinstance(v, (bool, np.bool_)):
             raise TypeError(f"values[{i}] must be a quantity string or a number; got {v!r}")
         elif isinstance(v, (int, np.integer, Fraction)):
-            f = Fraction(v)
-            out.append(-((-f.numerator) // f.denominator))
+            out.append(_round_away(Fraction(v)))
         elif isinstance(v, (float, np.floating)):
             if not float(v).is_integer():
                 raise ValueError(f"values[{i}] = {v!r} is not a whole number of bytes")

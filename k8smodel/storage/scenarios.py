@@ -101,6 +101,12 @@ def static_pool(requests: np.ndarray, tiers_gib, *, overprovision: float = 1.3) 
     """
     tiers = np.sort(np.asarray(tiers_gib, dtype=np.int64)) * GIB
     req = np.asarray(requests, dtype=np.int64)
+    if tiers.ndim != 1 or tiers.size == 0:
+        raise ValueError(
+            f"tiers_gib must be a non-empty sequence of sizes in GiB; got {tiers_gib!r}"
+        )
+    if tiers.min() <= 0:
+        raise ValueError(f"tiers_gib must be positive; got {tiers_gib!r}")
     if overprovision < 0:
         raise ValueError(f"overprovision must be >= 0; got {overprovision}")
     idx = np.searchsorted(tiers, req, side="left")
@@ -145,6 +151,8 @@ def pool_binding_summary(
     """
     if pool not in POOLS_GIB:
         raise ValueError(f"pool must be one of {list(POOLS_GIB)}; got {pool!r}")
+    if isinstance(n_claims, bool) or not isinstance(n_claims, (int, np.integer)) or n_claims < 1:
+        raise ValueError(f"n_claims must be an int >= 1; got {n_claims!r}")
     gen = as_generator(rng)
     forecast = claim_sizes(n_claims, decimal_fraction=decimal_fraction, rng=gen)
     stream = claim_sizes(n_claims, decimal_fraction=decimal_fraction, rng=gen)
