@@ -153,11 +153,15 @@ def test_model_spec_follows_the_sources():
     name, opts, _ = lab.model_spec("nginx", "least_conn", pods=4, workers=4, zone=True)
     assert name == "least_connections" and opts["dispatchers"] == 1 and opts["shared_state"]
     # HAProxy random(d) draws with replacement (get_server_rnd keeps prev when prev == curr).
+    # Both draw from the consistent-hash ring (draw_weights), with unweighted counts.
     name, opts, _ = lab.model_spec("haproxy", "random(2)", pods=4)
     assert name == "power_of_two" and opts["distinct"] is False
+    assert np.allclose(opts["draw_weights"], lab.haproxy_ring_shares(4)) and "weights" not in opts
     name, opts, description = lab.model_spec("haproxy", "random(1)", pods=4)
-    assert opts["choices"] == 1 and np.allclose(opts["weights"], lab.haproxy_ring_shares(4))
+    assert opts["choices"] == 1 and np.allclose(opts["draw_weights"], lab.haproxy_ring_shares(4))
     assert "ring" in description
+    with pytest.raises(ValueError, match="pods"):
+        lab.model_spec("haproxy", "random(1)", pods=0)
     with pytest.raises(ValueError, match="policy"):
         lab.model_spec("haproxy", "least_conn", pods=2)
 
