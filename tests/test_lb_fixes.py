@@ -224,3 +224,23 @@ def test_compare_rejects_no_policies():
 def test_gi_m1_sigma_rejects_bad_rate():
     with pytest.raises(ValueError, match="mu"):
         lb.gi_m1_sigma(lambda s: 1 / (1 + s), -1.0)
+
+
+# --- 11. draw probabilities apart from the weights (HAProxy random(d) on its ring) --------------
+
+
+def test_draw_weights_set_who_is_drawn_and_counts_stay_unweighted():
+    # At a negligible load every candidate is idle: a tie, so the first draw is served and
+    # pod 0's share is its draw probability 3/4 (a Bernoulli mean with SE sqrt(pq/N)).
+    n = 20_000
+    res = lb.simulate("haproxy-random", pods=2, draw_weights=[3, 1], utilization=1e-7,
+                      requests=n, replications=2, warmup=0.0, rng=8)  # fmt: skip
+    share0 = res.per_pod[res.per_pod.pod == 0].share.to_numpy()
+    se = math.sqrt(0.75 * 0.25 / n)
+    assert (np.abs(share0 - 0.75) < 4 * se).all()
+    # Under load the comparison of counts is unweighted: pod 1, drawn less often, still gets
+    # more than its 1/4 draw share (it wins whenever it is drawn and less busy), and below 1/2.
+    res = lb.simulate("haproxy-random", pods=2, draw_weights=[3, 1], utilization=0.7,
+                      requests=20_000, replications=2, rng=9)  # fmt: skip
+    share1 = res.per_pod[res.per_pod.pod == 1].share.to_numpy()
+    assert (share1 > 0.25 + 4 * math.sqrt(0.25 * 0.75 / 18_000)).all() and (share1 < 0.5).all()
