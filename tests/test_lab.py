@@ -388,3 +388,31 @@ def test_client_records_failures_without_raising():
     assert (rows.pod == -1).all()
     s = lab.summarize_requests(rows, pods=2)
     assert s["ok"] == 0 and s["failed"] == 5 and np.isnan(s["jain"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"utilizations": ()}, "utilizations"),
+        ({"requests": 0}, "requests"),
+        ({"calibration_requests": 0}, "calibration_requests"),
+        ({"pods": 0}, "pods"),
+        ({"mean_service_s": -0.02}, "mean_service_s"),
+        ({"warmup": 1.0}, "warmup"),
+    ],
+)
+def test_run_validation_checks_input_before_starting_anything(monkeypatch, kwargs, match):
+    import k8smodel.lab.harness as harness
+
+    def started(*_a, **_k):
+        raise AssertionError("something was started before the input was checked")
+
+    monkeypatch.setattr(harness, "start_backends", started)
+    monkeypatch.setattr(harness, "find_binary", started)
+    with pytest.raises(ValueError, match=match):
+        harness.run_validation(**kwargs)
+
+
+def test_case_zone_must_be_a_bool():
+    with pytest.raises(ValueError, match="zone"):
+        lab.Case("nginx", "least_conn", workers=4, zone="yes")

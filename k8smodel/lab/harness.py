@@ -64,8 +64,14 @@ class Case:
             raise ValueError(
                 f"policy for {self.balancer} must be one of {sorted(table)}; got {self.policy!r}"
             )
-        if not isinstance(self.workers, numbers.Integral) or self.workers < 1:
+        if (
+            isinstance(self.workers, bool)
+            or not isinstance(self.workers, numbers.Integral)
+            or self.workers < 1
+        ):
             raise ValueError(f"workers must be an integer >= 1; got {self.workers!r}")
+        if not isinstance(self.zone, bool | np.bool_):
+            raise ValueError(f"zone must be True or False; got {self.zone!r}")
         if self.balancer == "haproxy" and (self.workers != 1 or self.zone):
             raise ValueError("workers and zone apply to nginx only")
 
@@ -311,9 +317,25 @@ def run_validation(
     cases = list(cases)
     if not cases:
         raise ValueError("cases must name at least one Case")
+    utilizations = tuple(utilizations)
+    if not utilizations:
+        raise ValueError("utilizations must hold at least one load in (0, 1); got none")
     for u in utilizations:
-        if not 0 < u < 1:
+        if isinstance(u, bool) or not isinstance(u, numbers.Real) or not 0 < u < 1:
             raise ValueError(f"utilizations must lie in (0, 1); got {u!r}")
+    for key, value, minimum in (
+        ("pods", pods, 1),
+        ("requests", requests, 1),
+        ("calibration_requests", calibration_requests, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+            raise ValueError(f"{key} must be a whole number >= {minimum}; got {value!r}")
+    if isinstance(mean_service_s, bool) or not (
+        isinstance(mean_service_s, numbers.Real) and 0 < mean_service_s < float("inf")
+    ):
+        raise ValueError(f"mean_service_s must be a positive number; got {mean_service_s!r}")
+    if isinstance(warmup, bool) or not (isinstance(warmup, numbers.Real) and 0 <= warmup < 1):
+        raise ValueError(f"warmup must be a fraction in [0, 1); got {warmup!r}")
     for kind in {c.balancer for c in cases}:
         find_binary(kind)  # fail before starting anything
     say = progress or (lambda _line: None)
