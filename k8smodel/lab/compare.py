@@ -227,6 +227,19 @@ def exact_theory(balancer: str, policy: str, *, pods: int, utilization: float, w
     each is exactly E_n/M/1. Other policies (least connections, two choices, several
     dispatchers, HAProxy's ring) have no exact closed form for 4 pods here.
 
+    Parameters
+    ----------
+    balancer, policy : str
+        The real configuration, as in :func:`model_spec`.
+    pods : int
+        Number of pods.
+    utilization : float
+        Offered load per pod, in (0, 1).
+    workers : int, default 1
+        nginx worker processes.
+    zone : bool, default False
+        nginx ``zone``.
+
     Returns
     -------
     tuple

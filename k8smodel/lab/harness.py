@@ -117,6 +117,15 @@ def summarize_requests(
     Shares and Jain's index count every answered request; latency figures drop the first
     ``warmup`` fraction of requests (the queues start empty).
 
+    Parameters
+    ----------
+    requests : pandas.DataFrame
+        One row per request as :func:`~k8smodel.lab.client.run_client` returns them.
+    pods : int
+        Number of pods (shares of pods that answered nothing are 0).
+    warmup : float, default 0.1
+        Fraction of the first requests left out of the latency figures.
+
     Returns
     -------
     dict
@@ -171,6 +180,25 @@ def measure_case(
 
     The arrival rate is ``utilization * pods * concurrency / mean_service_s``.
 
+    Parameters
+    ----------
+    case : Case
+        The balancer configuration.
+    backends : Backends
+        Running pods (:func:`k8smodel.lab.start_backends`).
+    utilization : float
+        Target offered load per pod, in (0, 1).
+    requests : int
+        Requests to send.
+    mean_service_s : float
+        The pods' nominal mean service time, seconds.
+    max_in_flight : int, default 256
+        Client's bound on open requests (beyond it arrivals are shed and counted).
+    warmup : float, default 0.1
+        Fraction of the first requests left out of the latency figures.
+    rng : int, Generator, SeedSequence or None
+        Randomness of the arrival times.
+
     Returns
     -------
     dict
@@ -222,6 +250,19 @@ def calibrate_overhead(
     through a 1-worker round-robin ``balancer`` and takes, per request, the client latency
     minus the time the request spent in its pod: TCP connects, the balancer's work, the
     Python client's and pods' event loops.
+
+    Parameters
+    ----------
+    balancer : {"nginx", "haproxy"}
+        Which balancer to calibrate.
+    backends : Backends
+        Running pods.
+    requests : int, default 200
+        Requests to send.
+    rate_per_s : float, default 20.0
+        Arrival rate, far below the pods' capacity.
+    rng : int, Generator, SeedSequence or None
+        Randomness of the arrival times.
 
     Returns
     -------

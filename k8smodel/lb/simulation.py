@@ -386,7 +386,12 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
 
 
 def _connections(gen, reps, n, per_conn, pool):
-    """Which connection carries each request: slot in the client pool and generation."""
+    """Which connection carries each request, and whether it opens that connection.
+
+    Returns ``(conn_id, opener)``: ``conn_id = slot + pool * generation`` (the slot in the
+    client's pool and how many connections that slot has used before), and ``opener`` True
+    for a connection's first request (where the policy decides).
+    """
     slot = gen.integers(pool, size=(reps, n))
     if math.isinf(per_conn):
         gen_idx = np.zeros((reps, n), dtype=np.int64)
@@ -396,7 +401,7 @@ def _connections(gen, reps, n, per_conn, pool):
         gen_idx = rank // int(per_conn)
         opener = rank % int(per_conn) == 0
     conn_id = slot + pool * gen_idx
-    return conn_id, opener, pool
+    return conn_id, opener
 
 
 def simulate(
@@ -635,7 +640,7 @@ def simulate(
         arrival /= big_lambda
         disp = gen.integers(k, size=shape) if k > 1 else None
     if by_conn:
-        conn_id, opener, _ = _connections(gen, reps, n_req, per_conn, pool)
+        conn_id, opener = _connections(gen, reps, n_req, per_conn, pool)
         n_ids = int(conn_id.max()) + 1
 
     if name in _STATIC:
