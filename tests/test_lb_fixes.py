@@ -244,3 +244,100 @@ def test_draw_weights_set_who_is_drawn_and_counts_stay_unweighted():
                       requests=20_000, replications=2, rng=9)  # fmt: skip
     share1 = res.per_pod[res.per_pod.pod == 1].share.to_numpy()
     assert (share1 > 0.25 + 4 * math.sqrt(0.25 * 0.75 / 18_000)).all() and (share1 < 0.5).all()
+
+
+# --- 10. independent references for ewma and the JSQ chain -------------------------------------
+
+
+def _ewma_lua_loop(arrival, work, candidates, tau):
+    """ingress-nginx balancer/ewma.lua for one worker, one request at a time.
+
+    decay_ewma: w = exp(-max(now - last, 0) / DECAY_TIME), ewma = ewma w + rtt (1 - w);
+    score() reads it with rtt = 0 and no update; after_balance() updates it with the
+    response time when the response completes. Of the two picked endpoints the second wins
+    only with a strictly lower score.
+    """
+    n_pods = int(candidates.max()) + 1
+    ewma, last, free = [0.0] * n_pods, [0.0] * n_pods, [0.0] * n_pods
+    done = []  # heap of (completion time, pod, response time)
+    chosen = []
+    for t, x, (first, second) in zip(arrival, work, candidates, strict=True):
+        while done and done[0][0] <= t:
+            t_done, q, rtt = heapq.heappop(done)
+            w = math.exp(-max(t_done - last[q], 0.0) / tau)
+            ewma[q] = ewma[q] * w + rtt * (1.0 - w)
+            last[q] = t_done
+
+        def score(q, now=t):
+            return ewma[q] * math.exp(-max(now - last[q], 0.0) / tau)
+
+        p = second if score(second) < score(first) else first
+        dep = max(t, free[p]) + x
+        free[p] = dep
+        heapq.heappush(done, (dep, p, dep - t))
+        chosen.append(p)
+    return np.array(chosen)
+
+
+def test_ewma_choices_follow_ewma_lua():
+    n_pods, reps, n, tau = 3, 2, 800, 5.0
+    gen = np.random.default_rng(10)
+    arrival = np.cumsum(gen.exponential(1 / (0.8 * n_pods), (reps, n)), axis=1)
+    base = gen.exponential(1.0, (reps, n))
+    pod, _, _ = sim._dynamic(
+        "ewma", np.random.default_rng(11), arrival, base, None, n_pods=n_pods, k=1, c=1,
+        spd=np.ones(n_pods), w=np.ones(n_pods), d=2, distinct=True, shared=False, conn=None,
+        tau=tau,
+    )  # fmt: skip
+    # The candidate pairs: the first draw _dynamic makes for ewma, from the same seed.
+    cand = sim._distinct_draws(np.random.default_rng(11), (n, reps), n_pods, 2)
+    for r in range(reps):
+        np.testing.assert_array_equal(pod[r], _ewma_lua_loop(arrival[r], base[r], cand[:, r], tau))
+    # both outcomes of the comparison occur, so the scores really decide
+    second_won = (pod == cand[:, :, 1].T).mean()
+    assert 0.1 < second_won < 0.9
+
+
+def _jsq_two_pods_ctmc(rho, cap=150):
+    """Mean time in system of JSQ on two M/M/1 pods: the unsorted chain (q1, q2), truncated."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import spsolve
+
+    lam = 2 * rho
+    size = (cap + 1) ** 2
+    rows, cols, rates = [], [], []
+
+    def idx(a, b):
+        return a * (cap + 1) + b
+
+    for a in range(cap + 1):
+        for b in range(cap + 1):
+            s = idx(a, b)
+            targets = []
+            if a < b or (a == b and a < cap):
+                targets.append((idx(a + 1, b), lam if a < b else lam / 2))
+            if b < a or (a == b and b < cap):
+                targets.append((idx(a, b + 1), lam if b < a else lam / 2))
+            if a > 0:
+                targets.append((idx(a - 1, b), 1.0))
+            if b > 0:
+                targets.append((idx(a, b - 1), 1.0))
+            for t, r in targets:
+                rows.append(s)
+                cols.append(t)
+                rates.append(r)
+    q = coo_matrix((rates, (rows, cols)), shape=(size, size)).tocsr()
+    q = q - coo_matrix((np.asarray(q.sum(axis=1)).ravel(), (range(size), range(size))))
+    # pi Q = 0 with sum(pi) = 1: replace one balance equation by the normalization.
+    a_mat = q.T.tolil()
+    a_mat[0, :] = 1.0
+    rhs = np.zeros(size)
+    rhs[0] = 1.0
+    pi = spsolve(a_mat.tocsc(), rhs)
+    grid = np.add.outer(np.arange(cap + 1), np.arange(cap + 1)).ravel()
+    return float(pi @ grid) / lam  # Little's law
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.8])
+def test_jsq_mean_matches_an_unsorted_chain_built_here(rho):
+    assert lb.jsq_mean_response(2, rho) == pytest.approx(_jsq_two_pods_ctmc(rho), rel=1e-6)
