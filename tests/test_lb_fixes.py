@@ -341,3 +341,12 @@ def _jsq_two_pods_ctmc(rho, cap=150):
 @pytest.mark.parametrize("rho", [0.5, 0.8])
 def test_jsq_mean_matches_an_unsorted_chain_built_here(rho):
     assert lb.jsq_mean_response(2, rho) == pytest.approx(_jsq_two_pods_ctmc(rho), rel=1e-6)
+
+
+def test_theory_knows_nginx_random_two_draws_distinct_pods():
+    # two distinct draws always compare two pods, so no pod is forced past its capacity
+    row = lb.theory("nginx-random-two", pods=2, speeds=[1, 0.05], utilization=0.9).iloc[0]
+    assert row.stable
+    df = lb.compare(["haproxy-random"], pods=4, utilization=0.9, requests=2_000, replications=2,
+                    choices=1, draw_weights=[0.4, 0.2, 0.2, 0.2], rng=12)  # fmt: skip
+    assert not df.stable[0] and math.isinf(df.theory_mean_response[0])

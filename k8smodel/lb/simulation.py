@@ -1114,11 +1114,9 @@ def compare(
         )
         row = res.summary.iloc[0].to_dict()
         if theory:
-            th_opts = {
-                key: options[key]
-                for key in ("speeds", "weights", "service", "concurrency", "dispatchers", "choices")
-                if key in options
-            }
+            th_keys = ("speeds", "weights", "service", "concurrency", "dispatchers", "choices")
+            th_keys += ("draw_weights",)
+            th_opts = {key: options[key] for key in th_keys if key in options}
             th = _theory(pol, pods=n, utilization=u, **th_opts).iloc[0]
             row["theory_model"] = th["model"]
             row["theory_mean_response"] = th["mean_response"]

@@ -429,7 +429,8 @@ def theory(
       requests spends an Erlang(k+1) time, which gives the percentiles. The
       draws are taken with replacement, so pod ``i`` receives at least
       :math:`\Lambda p_i^d` (:math:`p_i` its draw probability) whatever the
-      state: if that reaches its capacity the row says ``stable=False``. The
+      state: if that reaches its capacity the row says ``stable=False`` (not
+      for ``nginx-random-two``, whose two draws are distinct). The
       mean field needs equal weights and draw probabilities (else NaN).
     * ``least_connections`` with unequal weights: no closed form (NaN).
     * ``least_connections`` (join the shortest queue) with one dispatcher and
@@ -441,10 +442,13 @@ def theory(
     * ``pooled``: M/M/(n c), Erlang C (:func:`erlang_c`).
     * ``ewma``: no closed form (NaN).
     """
+    distinct = False
     if isinstance(policy, str) and policy.strip().lower() == "pooled":
         name = "pooled"
     else:
-        name = resolve_policy(policy).name
+        pol = resolve_policy(policy)
+        name = pol.name
+        distinct = bool(pol.defaults.get("distinct", False))
     n = check_int(pods, "pods", 1)
     rho = check_positive(utilization, "utilization")
     c = check_int(concurrency, "concurrency", 1)
@@ -560,7 +564,10 @@ def theory(
             row = _row(name, "none (heterogeneous or non-exponential)", n, rho, rho < 1)
     elif name == "power_of_two":
         # With replacement, pod i gets every request whose d draws all land on it.
+        # (Distinct draws with d >= 2 always compare two pods: no forced share.)
         forced = big_lambda * (draw_w / draw_w.sum()) ** d >= capacity
+        if distinct and d >= 2:
+            forced[:] = False
         if forced.any():
             row = _row(name, f"overloaded: pod {int(np.argmax(forced))} gets >= Lambda p_i^{d}",
                        n, rho, False)  # fmt: skip
