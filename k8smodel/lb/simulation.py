@@ -349,23 +349,31 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
         np.maximum.accumulate(v, axis=1, out=v)
         v += cw
         v -= a  # v is now the response time of every request
-        # Kept part of each pod's segment: [first, end); sums from prefix sums with a leading 0.
+        # Kept part of each pod's segment: [first, end). Its sums are differences of row-wise
+        # prefix sums (cw already holds the one of the work).
         first = starts + warm
-        rows = np.arange(rc)[:, None]
-        cs_v = np.zeros((rc, length + 1))
-        np.cumsum(v, axis=1, out=cs_v[:, 1:])
-        cs_w = np.zeros((rc, length + 1))
-        np.cumsum(work, axis=1, out=cs_w[:, 1:])
-        csum = cs_v[rows, ends] - cs_v[rows, first]
-        wsum = cs_w[rows, ends] - cs_w[rows, first]
-        # One boolean mask over the chunk: position within its segment >= that pod's warm-up.
-        seg_start = np.repeat(starts.ravel(), counts.ravel()).reshape(rc, length)
-        seg_warm = np.repeat(warm.ravel(), counts.ravel()).reshape(rc, length)
-        keep = (np.arange(length) - seg_start) >= seg_warm
-        kept_v = v[keep]
+        cv = np.cumsum(v, axis=1, out=buf("cv", (rc, length)))
+
+        def upto(c, idx):  # sum of the first idx entries of each row
+            return np.where(idx > 0, np.take_along_axis(c, np.maximum(idx - 1, 0), axis=1), 0.0)
+
+        csum = upto(cv, ends) - upto(cv, first)
+        wsum = upto(cw, ends) - upto(cw, first)
+        # One boolean mask over the chunk drops each segment's first warm_i entries.
+        n_drop = int(warm.sum())
+        if n_drop:
+            flat_start = (starts + length * np.arange(rc)[:, None]).ravel()
+            w_flat = warm.ravel()
+            offs = np.cumsum(w_flat) - w_flat
+            drop = np.repeat(flat_start - offs, w_flat) + np.arange(n_drop)
+            keep = np.ones(rc * length, dtype=bool)
+            keep[drop] = False
+            kept_v = v.reshape(-1)[keep]
+        else:
+            kept_v = v.reshape(-1)
         kept[n_kept_total : n_kept_total + kept_v.size] = kept_v
         n_kept_total += kept_v.size
-        out_rows = r0 + rows
+        out_rows = r0 + np.arange(rc)[:, None]
         counts_all[out_rows, pod_of_seg] = counts - warm
         resp_all[out_rows, pod_of_seg] = csum
         busy_all[out_rows, pod_of_seg] = wsum
