@@ -771,7 +771,9 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     draw_w = w if draw_w is None else draw_w
     weighted = not np.all(w == w[0])
     if weighted:
-        # nginx compares conns * best->weight < best->conns * weight in integers; with
+        # nginx compares peer->conns * best->weight < best->conns * peer->weight in integers
+        # (ngx_http_upstream_least_conn_module.c, ngx_http_upstream_get_least_conn_peer; the
+        # same cross-multiplication in ngx_http_upstream_random_module.c's random2 peer); with
         # L = lcm(weights), count * (L / weight) orders the pods exactly the same way.
         lcm = math.lcm(*(int(x) for x in w))
         if lcm * (n + 1) >= 2**62:
