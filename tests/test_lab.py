@@ -1,5 +1,6 @@
 """Unit tests of k8smodel.lab that need neither nginx nor HAProxy."""
 
+import math
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from k8smodel import lab
+from k8smodel import lab, lb
 from k8smodel.lab import _procs, balancers
 from k8smodel.lab.cli import validate
 
@@ -153,11 +154,15 @@ def test_model_spec_follows_the_sources():
     name, opts, _ = lab.model_spec("nginx", "least_conn", pods=4, workers=4, zone=True)
     assert name == "least_connections" and opts["dispatchers"] == 1 and opts["shared_state"]
     # HAProxy random(d) draws with replacement (get_server_rnd keeps prev when prev == curr).
+    # Both draw from the consistent-hash ring (draw_weights), with unweighted counts.
     name, opts, _ = lab.model_spec("haproxy", "random(2)", pods=4)
     assert name == "power_of_two" and opts["distinct"] is False
+    assert np.allclose(opts["draw_weights"], lab.haproxy_ring_shares(4)) and "weights" not in opts
     name, opts, description = lab.model_spec("haproxy", "random(1)", pods=4)
-    assert opts["choices"] == 1 and np.allclose(opts["weights"], lab.haproxy_ring_shares(4))
+    assert opts["choices"] == 1 and np.allclose(opts["draw_weights"], lab.haproxy_ring_shares(4))
     assert "ring" in description
+    with pytest.raises(ValueError, match="pods"):
+        lab.model_spec("haproxy", "random(1)", pods=0)
     with pytest.raises(ValueError, match="policy"):
         lab.model_spec("haproxy", "least_conn", pods=2)
 
@@ -346,13 +351,21 @@ def test_compare_with_model_scales_the_lb_prediction():
             }
         ]
     )
-    out = lab.compare_with_model(measured, requests=40_000, replications=4, rng=3)
+    reps = 16
+    out = lab.compare_with_model(measured, requests=40_000, replications=reps, rng=3)
     assert list(out.columns[: len(lab.COMPARISON_COLUMNS)]) == list(lab.COMPARISON_COLUMNS)
     row = out.iloc[0]
-    assert row.predicted_mean_ms == pytest.approx(40.0, abs=4 * row.predicted_mean_se_ms + 0.5)
+    # The SE comes from 16 replication means: Student's t with 15 degrees of freedom.
+    t_crit = stats.t.ppf(0.9995, reps - 1)
+    assert abs(row.predicted_mean_ms - 40.0) < t_crit * row.predicted_mean_se_ms
     assert row.predicted_mean_overhead_ms == pytest.approx(row.predicted_mean_ms + 2.0)
-    # M/M/1 time in system is exponential: p95 = -ln(0.05) x 40 ms = 119.8 ms.
-    assert row.predicted_p95_ms == pytest.approx(-np.log(0.05) * 40.0, rel=0.06)
+    # M/M/1 time in system is exponential: p95 = -ln(0.05) x 40 ms = 119.8 ms. The tolerance
+    # is four standard errors of a pooled p95 of 16 x 40,000 requests, from the spread of the
+    # p95 of independent single runs of that model (one replication each), times 20 ms.
+    p95s = [lb.simulate("random", pods=4, utilization=0.5, requests=40_000, replications=1,
+                        rng=seed).summary.p95_response[0] * 20.0 for seed in range(8)]  # fmt: skip
+    se_p95 = np.std(p95s, ddof=1) / math.sqrt(reps)
+    assert abs(row.predicted_p95_ms + np.log(0.05) * 40.0) < 4 * se_p95
     # lb.theory's M/M/1 closed form, scaled the same way.
     assert row.theory_model == "M/M/1 per pod"
     assert row.theory_mean_ms == pytest.approx(40.0, rel=1e-9)
@@ -364,7 +377,7 @@ def test_compare_with_model_scales_the_lb_prediction():
     record = validation_record(measured, out)
     back = measured_part(record)
     assert set(back.columns) == set(measured.columns)
-    again = lab.compare_with_model(back, requests=40_000, replications=4, rng=3)
+    again = lab.compare_with_model(back, requests=40_000, replications=reps, rng=3)
     assert again.predicted_mean_ms.iloc[0] == row.predicted_mean_ms
 
 
@@ -384,3 +397,31 @@ def test_client_records_failures_without_raising():
     assert (rows.pod == -1).all()
     s = lab.summarize_requests(rows, pods=2)
     assert s["ok"] == 0 and s["failed"] == 5 and np.isnan(s["jain"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"utilizations": ()}, "utilizations"),
+        ({"requests": 0}, "requests"),
+        ({"calibration_requests": 0}, "calibration_requests"),
+        ({"pods": 0}, "pods"),
+        ({"mean_service_s": -0.02}, "mean_service_s"),
+        ({"warmup": 1.0}, "warmup"),
+    ],
+)
+def test_run_validation_checks_input_before_starting_anything(monkeypatch, kwargs, match):
+    import k8smodel.lab.harness as harness
+
+    def started(*_a, **_k):
+        raise AssertionError("something was started before the input was checked")
+
+    monkeypatch.setattr(harness, "start_backends", started)
+    monkeypatch.setattr(harness, "find_binary", started)
+    with pytest.raises(ValueError, match=match):
+        harness.run_validation(**kwargs)
+
+
+def test_case_zone_must_be_a_bool():
+    with pytest.raises(ValueError, match="zone"):
+        lab.Case("nginx", "least_conn", workers=4, zone="yes")

@@ -72,8 +72,12 @@ def test_random_matches_mm1():
     # each pod is M/M/1 with rho = 0.7: E[T] = 1 / (1 - 0.7)
     res = lb.simulate("iptables", pods=4, utilization=0.7, requests=100_000, replications=8, rng=11)
     _close(res, 1 / 0.3)
-    # the time in system is exponential: P(T > p95) = 0.05 -> p95 = ln(20) / 0.3
-    assert res.summary.p95_response[0] == pytest.approx(math.log(20) / 0.3, rel=0.03)
+    # the time in system is exponential: P(T > p95) = 0.05 -> p95 = ln(20) / 0.3. The
+    # tolerance comes from the spread of the p95 of independent runs (one replication each).
+    p95s = [lb.simulate("iptables", pods=4, utilization=0.7, requests=100_000, replications=1,
+                        rng=seed).summary.p95_response[0] for seed in range(110, 118)]  # fmt: skip
+    se = np.std(p95s, ddof=1) / math.sqrt(len(p95s))
+    assert abs(np.mean(p95s) - math.log(20) / 0.3) < 4 * se
 
 
 def test_round_robin_matches_e2_m1():

@@ -61,6 +61,16 @@ def find_binary(name: str) -> str:
     Looks on ``PATH`` and in ``/usr/sbin`` and ``/usr/local/sbin`` (where Debian installs
     them, often outside a normal user's ``PATH``).
 
+    Parameters
+    ----------
+    name : {"nginx", "haproxy"}
+        The executable.
+
+    Returns
+    -------
+    str
+        Its absolute path.
+
     Raises
     ------
     BalancerUnavailable
@@ -319,6 +329,19 @@ def check_config(
     kind: str, policy: str, *, backend_ports=(1,), workers: int = 1, zone: bool = False
 ) -> None:
     """Ask the real binary to validate a generated configuration (``nginx -t``, ``haproxy -c``).
+
+    Parameters
+    ----------
+    kind : {"nginx", "haproxy"}
+        Which balancer.
+    policy : str
+        A key of ``NGINX_POLICIES`` or ``HAPROXY_POLICIES``.
+    backend_ports : sequence of int, default (1,)
+        Ports of the upstream servers written into the configuration.
+    workers : int, default 1
+        nginx worker processes.
+    zone : bool, default False
+        nginx shared ``zone``.
 
     Raises
     ------

@@ -23,6 +23,18 @@ def validation_record(measured: pd.DataFrame, comparison: pd.DataFrame | None) -
     """One table of a validation run: the comparison, then the measured columns it lacks.
 
     Without a comparison (``k8smodel.lb`` unavailable) the measured rows alone.
+
+    Parameters
+    ----------
+    measured : pandas.DataFrame
+        Rows of :func:`k8smodel.lab.run_validation`.
+    comparison : pandas.DataFrame or None
+        Rows of :func:`k8smodel.lab.compare_with_model` for the same cases, in order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (case, utilization), as stored in ``data/lab_validation.csv``.
     """
     if comparison is None:
         return measured
@@ -37,6 +49,17 @@ def measured_part(record: pd.DataFrame) -> pd.DataFrame:
 
     Use it to redo the comparison of a stored run without new traffic, for example after the
     model changed: ``compare_with_model(measured_part(pd.read_csv(path)))``.
+
+    Parameters
+    ----------
+    record : pandas.DataFrame
+        A stored record (:func:`validation_record`, e.g. ``data/lab_validation.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`k8smodel.lab.run_validation`: the comparison's derived
+        columns (predictions, errors, verdicts) removed.
     """
     keep = {"case", "balancer", "policy", "workers", "zone", "pods", "utilization"}
     keep |= {"utilization_realized", "overhead_mean_ms"}

@@ -32,6 +32,20 @@ def poisson_arrivals(rate_per_s: float, requests: int, *, rng: RngLike = None) -
     """Arrival times (seconds from 0) of ``requests`` Poisson arrivals at ``rate_per_s``.
 
     Exponential gaps with mean ``1 / rate_per_s``, drawn in one call and cumulated.
+
+    Parameters
+    ----------
+    rate_per_s : float
+        Arrival rate (requests per second), positive.
+    requests : int
+        Number of arrivals, ``>= 1``.
+    rng : int, Generator, SeedSequence or None
+        Randomness.
+
+    Returns
+    -------
+    numpy.ndarray
+        Non-decreasing arrival times in seconds, length ``requests``.
     """
     if not (np.isfinite(rate_per_s) and rate_per_s > 0):
         raise ValueError(f"rate_per_s must be a positive finite rate; got {rate_per_s!r}")

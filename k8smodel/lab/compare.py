@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -94,11 +96,15 @@ def model_spec(balancer: str, policy: str, *, pods: int, workers: int = 1, zone:
     -----
     nginx without ``zone`` keeps the round-robin weights and connection counts in each
     worker (see :func:`k8smodel.lab.nginx_config`), so ``workers`` of them are independent
-    dispatchers; with ``zone`` or one worker there is one. HAProxy ``random(d)`` draws with
-    replacement from its hash ring; for ``random(1)`` the draw probabilities are the ring's
-    shares (:func:`k8smodel.lab.haproxy_ring_shares`), for ``random(2)`` the draws are
-    modelled as uniform.
+    dispatchers; with ``zone`` or one worker there is one. HAProxy ``random(d)`` draws ``d``
+    times with replacement from its consistent-hash ring and keeps the draw with the fewest
+    ``served`` over ``cur_eweight`` (``src/backend.c``, ``get_server_rnd``; ``lb_chash.c``),
+    so the draw probabilities are the ring's shares
+    (:func:`k8smodel.lab.haproxy_ring_shares`, ``draw_weights``) while the equal server
+    weights leave the comparison of counts unweighted.
     """
+    if isinstance(pods, bool) or not isinstance(pods, numbers.Integral) or pods < 1:
+        raise ValueError(f"pods must be a whole number >= 1; got {pods!r}")
     shared = zone or workers == 1
     k = 1 if shared else int(workers)
     if balancer == "nginx":
@@ -117,9 +123,12 @@ def model_spec(balancer: str, policy: str, *, pods: int, workers: int = 1, zone:
             "leastconn": ("least_connections", {"shared_state": True}),
             "random(1)": (
                 "power_of_two",
-                {"choices": 1, "distinct": False, "weights": haproxy_ring_shares(pods)},
+                {"choices": 1, "distinct": False, "draw_weights": haproxy_ring_shares(pods)},
             ),
-            "random(2)": ("power_of_two", {"choices": 2, "distinct": False}),
+            "random(2)": (
+                "power_of_two",
+                {"choices": 2, "distinct": False, "draw_weights": haproxy_ring_shares(pods)},
+            ),
         }
     else:
         raise ValueError(f"balancer must be 'nginx' or 'haproxy'; got {balancer!r}")
@@ -127,7 +136,7 @@ def model_spec(balancer: str, policy: str, *, pods: int, workers: int = 1, zone:
         raise ValueError(f"policy for {balancer} must be one of {sorted(table)}; got {policy!r}")
     name, options = table[policy]
     shown = {
-        key: ("ring" if key == "weights" else value)
+        key: ("ring" if key == "draw_weights" else value)
         for key, value in options.items()
         if not (key == "dispatchers" and value == 1)
     }
@@ -217,6 +226,19 @@ def exact_theory(balancer: str, policy: str, *, pods: int, utilization: float, w
     exactly M/M/1; one round-robin cursor gives each pod Erlang-``pods`` interarrivals, so
     each is exactly E_n/M/1. Other policies (least connections, two choices, several
     dispatchers, HAProxy's ring) have no exact closed form for 4 pods here.
+
+    Parameters
+    ----------
+    balancer, policy : str
+        The real configuration, as in :func:`model_spec`.
+    pods : int
+        Number of pods.
+    utilization : float
+        Offered load per pod, in (0, 1).
+    workers : int, default 1
+        nginx worker processes.
+    zone : bool, default False
+        nginx ``zone``.
 
     Returns
     -------

@@ -64,8 +64,14 @@ class Case:
             raise ValueError(
                 f"policy for {self.balancer} must be one of {sorted(table)}; got {self.policy!r}"
             )
-        if not isinstance(self.workers, numbers.Integral) or self.workers < 1:
+        if (
+            isinstance(self.workers, bool)
+            or not isinstance(self.workers, numbers.Integral)
+            or self.workers < 1
+        ):
             raise ValueError(f"workers must be an integer >= 1; got {self.workers!r}")
+        if not isinstance(self.zone, bool | np.bool_):
+            raise ValueError(f"zone must be True or False; got {self.zone!r}")
         if self.balancer == "haproxy" and (self.workers != 1 or self.zone):
             raise ValueError("workers and zone apply to nginx only")
 
@@ -110,6 +116,15 @@ def summarize_requests(
 
     Shares and Jain's index count every answered request; latency figures drop the first
     ``warmup`` fraction of requests (the queues start empty).
+
+    Parameters
+    ----------
+    requests : pandas.DataFrame
+        One row per request as :func:`~k8smodel.lab.client.run_client` returns them.
+    pods : int
+        Number of pods (shares of pods that answered nothing are 0).
+    warmup : float, default 0.1
+        Fraction of the first requests left out of the latency figures.
 
     Returns
     -------
@@ -165,6 +180,25 @@ def measure_case(
 
     The arrival rate is ``utilization * pods * concurrency / mean_service_s``.
 
+    Parameters
+    ----------
+    case : Case
+        The balancer configuration.
+    backends : Backends
+        Running pods (:func:`k8smodel.lab.start_backends`).
+    utilization : float
+        Target offered load per pod, in (0, 1).
+    requests : int
+        Requests to send.
+    mean_service_s : float
+        The pods' nominal mean service time, seconds.
+    max_in_flight : int, default 256
+        Client's bound on open requests (beyond it arrivals are shed and counted).
+    warmup : float, default 0.1
+        Fraction of the first requests left out of the latency figures.
+    rng : int, Generator, SeedSequence or None
+        Randomness of the arrival times.
+
     Returns
     -------
     dict
@@ -216,6 +250,19 @@ def calibrate_overhead(
     through a 1-worker round-robin ``balancer`` and takes, per request, the client latency
     minus the time the request spent in its pod: TCP connects, the balancer's work, the
     Python client's and pods' event loops.
+
+    Parameters
+    ----------
+    balancer : {"nginx", "haproxy"}
+        Which balancer to calibrate.
+    backends : Backends
+        Running pods.
+    requests : int, default 200
+        Requests to send.
+    rate_per_s : float, default 20.0
+        Arrival rate, far below the pods' capacity.
+    rng : int, Generator, SeedSequence or None
+        Randomness of the arrival times.
 
     Returns
     -------
@@ -311,9 +358,25 @@ def run_validation(
     cases = list(cases)
     if not cases:
         raise ValueError("cases must name at least one Case")
+    utilizations = tuple(utilizations)
+    if not utilizations:
+        raise ValueError("utilizations must hold at least one load in (0, 1); got none")
     for u in utilizations:
-        if not 0 < u < 1:
+        if isinstance(u, bool) or not isinstance(u, numbers.Real) or not 0 < u < 1:
             raise ValueError(f"utilizations must lie in (0, 1); got {u!r}")
+    for key, value, minimum in (
+        ("pods", pods, 1),
+        ("requests", requests, 1),
+        ("calibration_requests", calibration_requests, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+            raise ValueError(f"{key} must be a whole number >= {minimum}; got {value!r}")
+    if isinstance(mean_service_s, bool) or not (
+        isinstance(mean_service_s, numbers.Real) and 0 < mean_service_s < float("inf")
+    ):
+        raise ValueError(f"mean_service_s must be a positive number; got {mean_service_s!r}")
+    if isinstance(warmup, bool) or not (isinstance(warmup, numbers.Real) and 0 <= warmup < 1):
+        raise ValueError(f"warmup must be a fraction in [0, 1); got {warmup!r}")
     for kind in {c.balancer for c in cases}:
         find_binary(kind)  # fail before starting anything
     say = progress or (lambda _line: None)

@@ -79,6 +79,13 @@ def haproxy_ring_shares(servers: int, *, weights=None, spread: bool = True) -> n
     -------
     numpy.ndarray
         Shares, summing to 1.
+
+    References
+    ----------
+    HAProxy sources: ``src/lb_chash.c`` (``chash_init_server_tree``,
+    ``chash_get_server_hash``), ``src/backend.c`` (``get_server_rnd``),
+    ``include/haproxy/tools.h`` (``full_hash``); D. Karger et al., "Consistent
+    Hashing and Random Trees", STOC 1997, doi:10.1145/258533.258660.
     """
     if not isinstance(servers, numbers.Integral) or servers < 1:
         raise ValueError(f"servers must be an integer >= 1; got {servers!r}")

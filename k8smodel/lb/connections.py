@@ -8,11 +8,10 @@ nftables mode, REFERENCE.md §1) places whole connections, not requests. With
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from k8smodel._random import RngLike, as_generator
+from k8smodel.lb._inputs import check_int
 
 __all__ = [
     "place_random",
@@ -22,12 +21,6 @@ __all__ = [
     "place_d_choice",
     "max_load_order",
 ]
-
-
-def _check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def place_random(
@@ -58,9 +51,9 @@ def place_random(
     kubernetes/kubernetes ``pkg/proxy/iptables/proxier.go``). The counts are then
     multinomial, which is drawn directly.
     """
-    n_conn = _check_count(connections, "connections", 0)
-    n_pods = _check_count(pods, "pods", 1)
-    reps = _check_count(replications, "replications", 1)
+    n_conn = check_int(connections, "connections", 0)
+    n_pods = check_int(pods, "pods", 1)
+    reps = check_int(replications, "replications", 1)
     gen = as_generator(rng)
     return gen.multinomial(n_conn, np.full(n_pods, 1.0 / n_pods), size=reps)
 
@@ -86,8 +79,8 @@ def expected_idle_pods(connections: int, pods: int) -> float:
     M. Mitzenmacher, E. Upfal, *Probability and Computing*, 2nd ed., Cambridge
     University Press, 2017, §5.2 (balls into bins).
     """
-    n_conn = _check_count(connections, "connections", 0)
-    n_pods = _check_count(pods, "pods", 1)
+    n_conn = check_int(connections, "connections", 0)
+    n_pods = check_int(pods, "pods", 1)
     return n_pods * (1.0 - 1.0 / n_pods) ** n_conn
 
 
@@ -113,9 +106,17 @@ def approx_expected_jain(connections: int, pods: int) -> float:
     expectation into the denominator gives the value returned. Because
     :math:`1/x` is convex, Jensen's inequality makes it a lower bound on the
     exact :math:`E[J]`; the gap shrinks like :math:`1/N`.
+
+    References
+    ----------
+    R. Jain, D.-M. Chiu, W. Hawe, "A Quantitative Measure of Fairness and
+    Discrimination for Resource Allocation in Shared Computer Systems", DEC
+    TR-301, 1984, arXiv:cs/9809099 (the index). The multinomial second moment:
+    N. L. Johnson, S. Kotz, N. Balakrishnan, *Discrete Multivariate
+    Distributions*, Wiley, 1997, ch. 35.
     """
-    n_conn = _check_count(connections, "connections", 1)
-    n_pods = _check_count(pods, "pods", 1)
+    n_conn = check_int(connections, "connections", 1)
+    n_pods = check_int(pods, "pods", 1)
     return n_conn / (n_conn + n_pods - 1)
 
 
@@ -200,10 +201,10 @@ def place_d_choice(
     Y. Azar, A. Z. Broder, A. R. Karlin, E. Upfal, "Balanced Allocations",
     SIAM J. Comput. 29(1), 1999, doi:10.1137/S0097539795288490, Theorem 1.1.
     """
-    n_conn = _check_count(connections, "connections", 0)
-    n_pods = _check_count(pods, "pods", 1)
-    d = _check_count(choices, "choices", 1)
-    reps = _check_count(replications, "replications", 1)
+    n_conn = check_int(connections, "connections", 0)
+    n_pods = check_int(pods, "pods", 1)
+    d = check_int(choices, "choices", 1)
+    reps = check_int(replications, "replications", 1)
     gen = as_generator(rng)
     if d == 1:
         return place_random(n_conn, n_pods, replications=reps, rng=gen)
@@ -242,8 +243,8 @@ def max_load_order(pods: int, choices: int = 1) -> float:
     Azar, Broder, Karlin, Upfal, SIAM J. Comput. 29(1), 1999,
     doi:10.1137/S0097539795288490 (``d`` choices).
     """
-    n = _check_count(pods, "pods", 3)
-    d = _check_count(choices, "choices", 1)
+    n = check_int(pods, "pods", 3)
+    d = check_int(choices, "choices", 1)
     if d == 1:
         return float(np.log(n) / np.log(np.log(n)))
     return float(np.log(np.log(n)) / np.log(d))

@@ -52,9 +52,12 @@ read off its source:
     its counters are per worker without a ``zone``. HAProxy ``random(<draws>)``
     uses a random number as the key of its consistent-hash ring and, with
     ``<draws>`` (default 2), draws that many times and keeps "the least loaded
-    of these servers" (``doc/configuration.txt``); draws are independent. The
-    ring is only approximately uniform with few servers; it is modelled here as
-    uniform draws with replacement.
+    of these servers" (``doc/configuration.txt``); draws are independent and
+    a later draw replaces the best so far unless its ``served * prev->cur_eweight``
+    is strictly greater (``src/backend.c``, ``get_server_rnd``). The ring is
+    far from uniform with few servers: pass its shares
+    (:func:`k8smodel.lab.haproxy_ring_shares`) as ``draw_weights``; without
+    them the draws are uniform (or proportional to ``weights``).
 ``ewma`` (alias ``ingress-nginx-ewma``)
     ingress-nginx ``rootfs/etc/nginx/lua/balancer/ewma.lua``: pick two distinct
     random endpoints (partial Fisher-Yates shuffle, ``PICK_SET_SIZE = 2``)

@@ -265,11 +265,21 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
     times by ``i`` spans longer than any busy period makes the row one queue
     that empties between pods, so one cumulative sum and one running maximum
     (the unrolled Lindley recursion) give every departure. Replications are
-    processed in chunks that stay in cache. Requests that arrive before
-    ``warmup * requests / Lambda`` are left out.
+    processed in chunks that stay in cache.
+
+    The warm-up is counted in requests, as in the event loop: the first
+    ``W = floor(warmup * N)`` requests of the merged stream are left out. For
+    ``random`` their labels are uniform and independent of the later ones, so
+    the warm-up counts per pod are ``Multinomial(W, 1/n)`` and the kept counts
+    an independent ``Multinomial(N - W, 1/n)``; each pod drops its first
+    ``warm_i`` requests. For ``round_robin`` the segment of stream position
+    ``i`` drops ``ceil((W - i) / n)`` of them. Per-pod sums are differences of
+    row-wise prefix sums. The busy fraction divides by a window common to all
+    pods: the realized span of the kept merged arrivals for ``round_robin``,
+    and its expectation ``(N - W) / Lambda`` for ``random`` (whose pods run on
+    separate clocks), which keeps it unbiased.
     """
     uniform = bool(np.all(spd == 1.0))
-    t_warm = warmup * n_req / big_lambda
     counts_all = np.zeros((reps, n_pods), dtype=np.int64)
     busy_all = np.zeros((reps, n_pods))
     resp_all = np.zeros((reps, n_pods))
@@ -289,8 +299,11 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
     for r0 in range(0, reps, chunk):
         rc = min(chunk, reps - r0)
         if name == "random":
-            counts = gen.multinomial(n_req, np.full(n_pods, 1.0 / n_pods), size=rc)
             length = n_req
+            n_warm = int(warmup * length)
+            p_uniform = np.full(n_pods, 1.0 / n_pods)
+            warm = gen.multinomial(n_warm, p_uniform, size=rc)
+            counts = warm + gen.multinomial(length - n_warm, p_uniform, size=rc)
             a = gen.standard_exponential(out=buf("a", (rc, length)))
             np.cumsum(a, axis=1, out=a)
             a *= n_pods / big_lambda
@@ -299,19 +312,24 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
             before = np.where(starts > 0, np.take_along_axis(a, np.maximum(starts - 1, 0), axis=1),
                               0.0)  # fmt: skip
             pod_of_seg = np.broadcast_to(labels, (rc, n_pods))
+            window = np.full(rc, (length - n_warm) / big_lambda)
         else:
             m = n_req // n_pods
             length = m * n_pods
+            n_warm = int(warmup * length)
             common = gen.standard_exponential(out=buf("common", (rc, length)))
             np.cumsum(common, axis=1, out=common)
             common /= big_lambda
             a = buf("a", (rc, length))
             a.reshape(rc, n_pods, m)[...] = common.reshape(rc, m, n_pods).transpose(0, 2, 1)
             counts = np.full((rc, n_pods), m)
+            # Stream positions i, i + n, ... below n_warm: ceil((n_warm - i) / n) of them.
+            warm = np.broadcast_to(np.maximum(-((labels - n_warm) // n_pods), 0), (rc, n_pods))
             ends = np.cumsum(counts, axis=1)
             starts = ends - counts
             before = np.zeros((rc, n_pods))
             pod_of_seg = (labels + gen.integers(n_pods, size=(rc, 1))) % n_pods
+            window = common[:, -1] - common[:, min(n_warm, length - 1)]
         if svc.kind == "exponential":
             work = gen.standard_exponential(out=buf("work", (rc, length)))
             if svc.mean != 1.0:
@@ -331,27 +349,36 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
         np.maximum.accumulate(v, axis=1, out=v)
         v += cw
         v -= a  # v is now the response time of every request
-        for i in range(rc):
-            first = np.searchsorted(a[i], t_warm + shift[i]).clip(starts[i], ends[i])
-            # reduceat over [first_0, end_0, first_1, ...]: the even outputs are the kept
-            # sums of each pod (the last one runs to the end of the row); empty segments
-            # are masked below.
-            bounds = np.minimum(np.stack([first, ends[i]], axis=1).ravel()[:-1], length - 1)
-            resp_i = v[i]
-            csum = np.add.reduceat(resp_i, bounds)[::2]
-            wsum = np.add.reduceat(work[i], bounds)[::2]
-            n_kept = ends[i] - first
-            csum = np.where(n_kept > 0, csum, 0.0)
-            wsum = np.where(n_kept > 0, wsum, 0.0)
-            p = pod_of_seg[i]
-            counts_all[r0 + i, p] = n_kept
-            resp_all[r0 + i, p] = csum
-            busy_all[r0 + i, p] = wsum
-            horizon_all[r0 + i, p] = np.maximum(last[i] - t_warm, 0.0)
-            wait_sum += float(csum.sum() - wsum.sum())
-            for f, e in zip(first, ends[i], strict=True):  # copy: the buffers are reused
-                kept[n_kept_total : n_kept_total + e - f] = resp_i[f:e]
-                n_kept_total += e - f
+        # Kept part of each pod's segment: [first, end). Its sums are differences of row-wise
+        # prefix sums (cw already holds the one of the work).
+        first = starts + warm
+        cv = np.cumsum(v, axis=1, out=buf("cv", (rc, length)))
+
+        def upto(c, idx):  # sum of the first idx entries of each row
+            return np.where(idx > 0, np.take_along_axis(c, np.maximum(idx - 1, 0), axis=1), 0.0)
+
+        csum = upto(cv, ends) - upto(cv, first)
+        wsum = upto(cw, ends) - upto(cw, first)
+        # One boolean mask over the chunk drops each segment's first warm_i entries.
+        n_drop = int(warm.sum())
+        if n_drop:
+            flat_start = (starts + length * np.arange(rc)[:, None]).ravel()
+            w_flat = warm.ravel()
+            offs = np.cumsum(w_flat) - w_flat
+            drop = np.repeat(flat_start - offs, w_flat) + np.arange(n_drop)
+            keep = np.ones(rc * length, dtype=bool)
+            keep[drop] = False
+            kept_v = v.reshape(-1)[keep]
+        else:
+            kept_v = v.reshape(-1)
+        kept[n_kept_total : n_kept_total + kept_v.size] = kept_v
+        n_kept_total += kept_v.size
+        out_rows = r0 + np.arange(rc)[:, None]
+        counts_all[out_rows, pod_of_seg] = counts - warm
+        resp_all[out_rows, pod_of_seg] = csum
+        busy_all[out_rows, pod_of_seg] = wsum
+        horizon_all[r0 : r0 + rc] = window[:, None]
+        wait_sum += float(csum.sum() - wsum.sum())
     return _Agg(
         counts=counts_all,
         busy=busy_all,
@@ -367,7 +394,12 @@ def _static_fast(name, gen, svc, big_lambda, n_pods, n_req, reps, spd, warmup) -
 
 
 def _connections(gen, reps, n, per_conn, pool):
-    """Which connection carries each request: slot in the client pool and generation."""
+    """Which connection carries each request, and whether it opens that connection.
+
+    Returns ``(conn_id, opener)``: ``conn_id = slot + pool * generation`` (the slot in the
+    client's pool and how many connections that slot has used before), and ``opener`` True
+    for a connection's first request (where the policy decides).
+    """
     slot = gen.integers(pool, size=(reps, n))
     if math.isinf(per_conn):
         gen_idx = np.zeros((reps, n), dtype=np.int64)
@@ -377,7 +409,7 @@ def _connections(gen, reps, n, per_conn, pool):
         gen_idx = rank // int(per_conn)
         opener = rank % int(per_conn) == 0
     conn_id = slot + pool * gen_idx
-    return conn_id, opener, pool
+    return conn_id, opener
 
 
 def simulate(
@@ -399,6 +431,7 @@ def simulate(
     choices: int | None = None,
     distinct: bool | None = None,
     shared_state: bool | None = None,
+    draw_weights=None,
     warmup: float = 0.1,
     time_unit_s: float | None = None,
 ) -> SimulationResult:
@@ -435,7 +468,13 @@ def simulate(
         Relative service rates per pod (a pod of speed 2 serves twice as fast).
     weights : sequence of int, optional
         Balancer weights (``round_robin``, ``least_connections``,
-        ``power_of_two``), as nginx ``server ... weight=``.
+        ``power_of_two``), whole numbers as nginx ``server ... weight=``. For
+        ``least_connections`` and ``power_of_two`` a pod's in-flight count is
+        compared over its weight, as nginx does with integers
+        (``conns * best->weight < best->conns * weight``); ``power_of_two``
+        also draws pods with probability proportional to them unless
+        ``draw_weights`` is given. Not supported for ``envoy-least-request``
+        (Envoy scores ``weight / (active + 1)^bias``, another rule).
     service : None, float or frozen scipy.stats distribution
         Service requirement per request: ``None`` is exponential with mean 1,
         a number is deterministic, or any frozen ``scipy.stats`` law (e.g.
@@ -461,7 +500,17 @@ def simulate(
     shared_state : bool, optional
         Whether dispatchers share their counters (an nginx ``zone``, Envoy's
         and HAProxy's threads) or keep their own (nginx workers without a zone,
-        the default, and ingress-nginx's per-worker ewma tables).
+        the default, and ingress-nginx's per-worker ewma tables). Only for
+        ``least_connections``, ``power_of_two`` and ``ewma``; ``round_robin``
+        accepts ``False`` (its cursors are always per dispatcher).
+    draw_weights : sequence of float, optional
+        ``power_of_two`` only: relative probabilities of drawing each pod,
+        separate from the ``weights`` that divide the counts. HAProxy
+        ``random(<draws>)`` draws from its consistent-hash ring, so a pod is
+        drawn with its share of the ring
+        (:func:`k8smodel.lab.haproxy_ring_shares`), and then compares
+        ``served`` over ``cur_eweight`` (``src/backend.c``,
+        ``get_server_rnd``). Default: ``weights``.
     warmup : float, default 0.1
         Fraction of each replication's first requests left out of the statistics.
     time_unit_s : float, optional
@@ -487,7 +536,11 @@ def simulate(
     The theory for each policy is :func:`k8smodel.lb.theory`. ``stable`` is
     False when a pod is offered at least its capacity: for ``random`` and
     ``round_robin`` by the expected share of each pod, for the state-dependent
-    policies when ``utilization >= 1``, and with persistent connections
+    policies when ``utilization >= 1``, for ``power_of_two`` drawing with
+    replacement (or ``choices=1``) also when :math:`\Lambda p_i^d \ge c\mu_i`
+    for some pod (whatever the state, pod ``i`` gets every request whose
+    ``d`` draws all fall on it, :math:`p_i` its draw probability; the
+    condition is exact for ``d = 1``), and with persistent connections
     (``requests_per_connection=math.inf``) by the connections each pod actually
     received, each carrying ``1/connections`` of the traffic.
 
@@ -512,13 +565,38 @@ def simulate(
             "rules and ingress-nginx's ewma pick endpoints uniformly); got weights="
             f"{weights!r}; use round_robin, least_connections or power_of_two"
         )
-    w = check_vector(weights, "weights", n_pods, integer=name == "round_robin")
+    integer_weights = name in {"round_robin", "least_connections", "power_of_two"}
+    w = check_vector(weights, "weights", n_pods, integer=integer_weights)
     svc = check_service(service)
+    unused = {
+        "choices": (choices, {"power_of_two"}),
+        "distinct": (distinct, {"power_of_two"}),
+        "draw_weights": (draw_weights, {"power_of_two"}),
+        "shared_state": (shared_state, {"least_connections", "power_of_two", "ewma"}),
+    }
+    if name == "round_robin" and shared_state is False:
+        unused.pop("shared_state")  # what it models: each dispatcher has its own cursor
+    for key, (value, users) in unused.items():
+        if value is not None and name not in users:
+            raise ValueError(
+                f"{key}: the {name} policy does not use it (only {', '.join(sorted(users))}); "
+                f"got {key}={value!r}"
+            )
+    for key, value in (("distinct", distinct), ("shared_state", shared_state)):
+        if value is not None and not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{key} must be True, False or None; got {value!r}")
+    if pol.alias == "envoy-least-request" and not bool(np.all(w == w[0])):
+        raise ValueError(
+            "weights: envoy-least-request with unequal weights is not modelled (Envoy picks by "
+            "weight / (active_requests + 1)^active_request_bias, not by nginx's count over "
+            f"weight); got weights={weights!r}"
+        )
     d = check_int(pol.defaults.get("choices", 2) if choices is None else choices, "choices", 1)
     if distinct is None:
         distinct = pol.defaults.get("distinct", False)
     if shared_state is None:
         shared_state = pol.defaults.get("shared_state", False)
+    draw_w = w if draw_weights is None else check_vector(draw_weights, "draw_weights", n_pods)
     if name == "power_of_two" and distinct and d > n_pods:
         raise ValueError(f"choices must be <= pods ({n_pods}) when distinct=True; got {d}")
     if not (isinstance(warmup, int | float) and 0 <= warmup < 1):
@@ -536,6 +614,11 @@ def simulate(
             f"got {requests_per_connection!r}"
         )
     per_conn = float(requests_per_connection)
+    if connections is not None and per_conn == 1:
+        raise ValueError(
+            "connections: the client's pool only matters with requests_per_connection > 1; "
+            f"got connections={connections!r} with requests_per_connection=1"
+        )
     pool = check_int(4 * n_pods if connections is None else connections, "connections", 1)
     unit_s = None if time_unit_s is None else check_positive(time_unit_s, "time_unit_s")
 
@@ -557,7 +640,7 @@ def simulate(
         name in _STATIC
         and c == 1
         and not by_conn
-        and (name == "random" or (k == 1 and bool(np.all(w == w[0]))))
+        and (name == "random" or (k == 1 and bool(np.all(w == w[0])) and n_req >= n_pods))
     )
     if not fast:
         base = svc.draw(gen, shape)
@@ -565,7 +648,7 @@ def simulate(
         arrival /= big_lambda
         disp = gen.integers(k, size=shape) if k > 1 else None
     if by_conn:
-        conn_id, opener, _ = _connections(gen, reps, n_req, per_conn, pool)
+        conn_id, opener = _connections(gen, reps, n_req, per_conn, pool)
         n_ids = int(conn_id.max()) + 1
 
     if name in _STATIC:
@@ -613,6 +696,7 @@ def simulate(
             c=c,
             spd=spd,
             w=w,
+            draw_w=draw_w,
             d=d,
             distinct=bool(distinct),
             shared=bool(shared_state),
@@ -632,6 +716,7 @@ def simulate(
         "concurrency": c,
         "speeds": spd.tolist(),
         "weights": w.tolist(),
+        "draw_weights": draw_w.tolist() if name == "power_of_two" else None,
         "service_mean": svc.mean,
         "service_scv": svc.scv,
         "requests_per_connection": per_conn,
@@ -646,7 +731,12 @@ def simulate(
     if name in _STATIC:
         overloaded = np.broadcast_to(big_lambda * share >= capacity, (reps, n_pods))
     else:
-        overloaded = np.full((reps, n_pods), rho >= 1)
+        over = np.full(n_pods, rho >= 1)
+        if name == "power_of_two" and (not distinct or d == 1):
+            # Pod i gets at least every request whose d draws all land on it.
+            p_draw = draw_w / draw_w.sum()
+            over |= big_lambda * p_draw**d >= capacity
+        overloaded = np.broadcast_to(over, (reps, n_pods))
     if by_conn and math.isinf(per_conn):
         # Persistent connections: each carries 1/connections of the traffic for the whole
         # run, so the realized placement (not its expectation) decides the load of a pod.
@@ -667,7 +757,7 @@ def simulate(
 
 
 def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinct, shared, conn,
-             tau):  # fmt: skip
+             tau, draw_w=None):  # fmt: skip
     """Step once over arrivals for the state-dependent policies (numpy across replications).
 
     State lives in flat arrays indexed by ``(view, pod, replication)`` (replications
@@ -678,8 +768,20 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     reps, n = arrival.shape
     rr = np.arange(reps)
     views = k if (k > 1 and not shared) else 1
+    draw_w = w if draw_w is None else draw_w
     weighted = not np.all(w == w[0])
-    inv_w = 1.0 / w
+    if weighted:
+        # nginx compares peer->conns * best->weight < best->conns * peer->weight in integers
+        # (ngx_http_upstream_least_conn_module.c, ngx_http_upstream_get_least_conn_peer; the
+        # same cross-multiplication in ngx_http_upstream_random_module.c's random2 peer); with
+        # L = lcm(weights), count * (L / weight) orders the pods exactly the same way.
+        lcm = math.lcm(*(int(x) for x in w))
+        if lcm * (n + 1) >= 2**62:
+            raise ValueError(
+                f"weights: their least common multiple ({lcm}) is too large for exact "
+                f"integer comparison over {n} requests; got weights={w.tolist()!r}"
+            )
+        scale_w = np.array([lcm // int(x) for x in w], dtype=np.int64)
     uniform_speed = bool(np.all(spd == 1.0))
     by_conn = conn is not None
     count_requests = name in {"least_connections", "power_of_two"} and not by_conn
@@ -696,8 +798,8 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
         vbase_const = rr
     cand_t = None
     if name == "power_of_two":
-        if weighted:
-            cand_t = _weighted_draws(gen, (n, reps), w, d, distinct)
+        if not np.all(draw_w == draw_w[0]):
+            cand_t = _weighted_draws(gen, (n, reps), draw_w, d, distinct)
         elif distinct:
             cand_t = _distinct_draws(gen, (n, reps), n_pods, d)
         else:
@@ -714,7 +816,7 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
     cw_pr = cw.reshape(views * n_pods, reps)[:n_pods]
     pod_off = (np.arange(n_pods) * reps)[:, None]
     w_col = w[:, None]
-    inv_w_col = inv_w[:, None]
+    scale_col = scale_w[:, None] if weighted else None
     if by_conn:
         conn_id, opener, n_ids, pool = conn
         conn_id_t = np.ascontiguousarray(conn_id.T)
@@ -778,7 +880,7 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
             else:
                 cidx = vb + pod_off  # (pods, reps)
                 block = counts[cidx]
-            score = block * inv_w_col if weighted else block
+            score = block * scale_col if weighted else block
             if name == "least_connections":
                 tied = score == score.min(axis=0)
                 tw = tied * w_col if weighted else tied
@@ -796,7 +898,10 @@ def _dynamic(name, gen, arrival, base, disp, *, n_pods, k, c, spd, w, d, distinc
                 cs = score[cj, rr[:, None]]
                 if distinct:  # nginx random two: the later draw wins ties
                     choice = cj[rr, d - 1 - cs[:, ::-1].argmin(axis=1)]
-                else:  # Envoy, HAProxy: the first drawn wins ties (strict <)
+                else:
+                    # Envoy keeps the first drawn on ties; HAProxy's get_server_rnd keeps the
+                    # later one (it reverts only when the new draw's served * weight is strictly
+                    # greater). Independent draws are exchangeable, so both give the same law.
                     choice = cj[rr, cs.argmin(axis=1)]
         else:  # ewma: two distinct candidates, strictly lower decayed score wins, else the first
             cj = cand_t[j]
@@ -873,7 +978,8 @@ def _summarize(params, agg: _Agg, capacity, c, overloaded, unit_s):
     scale = 1.0 if unit_s is None else unit_s
     counts = agg.counts
     with np.errstate(invalid="ignore", divide="ignore"):
-        util = agg.busy / (c * agg.horizon)
+        # A pod with no time window (too few requests kept) did no work in it: 0, not 0/0.
+        util = np.where(agg.horizon > 0, agg.busy / (c * agg.horizon), 0.0)
         pod_mean = agg.resp_sum / counts * scale
     kept = counts.sum(axis=1)
     rep_means = agg.resp_sum.sum(axis=1) / kept * scale
@@ -998,6 +1104,9 @@ def compare(
     """
     if isinstance(policies, str):
         policies = [policies]
+    policies = list(policies)
+    if not policies:
+        raise ValueError("policies must name at least one policy; got an empty sequence")
     pods_list = [pods] if np.ndim(pods) == 0 else list(pods)
     util_list = [utilization] if np.ndim(utilization) == 0 else list(utilization)
     points = list(itertools.product(policies, pods_list, util_list))
@@ -1015,11 +1124,9 @@ def compare(
         )
         row = res.summary.iloc[0].to_dict()
         if theory:
-            th_opts = {
-                key: options[key]
-                for key in ("speeds", "weights", "service", "concurrency", "dispatchers", "choices")
-                if key in options
-            }
+            th_keys = ("speeds", "weights", "service", "concurrency", "dispatchers", "choices")
+            th_keys += ("draw_weights",)
+            th_opts = {key: options[key] for key in th_keys if key in options}
             th = _theory(pol, pods=n, utilization=u, **th_opts).iloc[0]
             row["theory_model"] = th["model"]
             row["theory_mean_response"] = th["mean_response"]

@@ -89,7 +89,12 @@ def gi_m1_sigma(interarrival_laplace, service_rate: float) -> float:
     ----------
     L. Kleinrock, *Queueing Systems, Vol. 1*, Wiley, 1975, §6.4, eqs. (6.21), (6.30).
     """
-    mu = float(service_rate)
+    if not callable(interarrival_laplace):
+        raise TypeError(
+            "interarrival_laplace must be a callable A*(s); "
+            f"got {type(interarrival_laplace).__name__}"
+        )
+    mu = check_positive(service_rate, "service_rate (mu)")
 
     def f(s):
         return interarrival_laplace(mu * (1.0 - s)) - s
@@ -156,11 +161,24 @@ def supermarket_tails(utilization: float, choices: int = 2, *, tol: float = 1e-1
     d = check_int(choices, "choices", 1)
     if lam >= 1:
         raise ValueError(f"utilization must be < 1 for the mean field; got {utilization!r}")
+    if d == 1:
+        # Geometric tails: enough terms to reach tol (at least one past s_0).
+        n_terms = max(1, math.ceil(math.log(tol) / math.log(lam))) if lam > 0 else 1
+        if n_terms > 10_000_000:
+            raise ValueError(
+                f"utilization {utilization!r} is too close to 1 for the d=1 tails to reach "
+                f"tol={tol!r}; use supermarket_mean_response (closed form 1/(1-lambda))"
+            )
+        return lam ** np.arange(n_terms + 1, dtype=float)
     tails = [1.0]
     i = 1
-    while tails[-1] > tol and i < 10_000:
-        exponent = i if d == 1 else (d**i - 1) / (d - 1)
-        tails.append(lam**exponent)
+    while tails[-1] > tol:
+        if i >= 10_000:
+            raise ValueError(
+                f"supermarket_tails did not fall below tol={tol!r} within 10,000 terms "
+                f"(utilization={utilization!r}, choices={choices!r})"
+            )
+        tails.append(lam ** ((d**i - 1) / (d - 1)))
         i += 1
     return np.asarray(tails)
 
@@ -188,8 +206,13 @@ def supermarket_mean_response(utilization: float, choices: int = 2) -> float:
     ----------
     M. Mitzenmacher, IEEE TPDS 12(10), 2001, doi:10.1109/71.963420, Corollary 3.8.
     """
+    lam = check_positive(utilization, "utilization")
+    d = check_int(choices, "choices", 1)
+    if d == 1:
+        if lam >= 1:
+            raise ValueError(f"utilization must be < 1 for the mean field; got {utilization!r}")
+        return 1.0 / (1.0 - lam)  # M/M/1
     tails = supermarket_tails(utilization, choices)
-    d = int(choices)
     # An arrival joins a queue with >= k requests with probability s_k^d.
     return float(np.sum(tails**d))
 
@@ -345,6 +368,7 @@ def theory(
     dispatchers: int = 1,
     choices: int | None = None,
     connections: int | None = None,
+    draw_weights=None,
 ) -> pd.DataFrame:
     r"""Closed-form response times for a policy, or NaN where no closed form applies.
 
@@ -371,7 +395,10 @@ def theory(
         ``d`` for ``power_of_two`` (default 2).
     connections : int, optional
         Long-lived connections ``N``: adds ``idle_pods_expected`` and
-        ``jain_connections_expected`` (balls into bins).
+        ``jain_connections_lower_bound`` (balls into bins).
+    draw_weights : sequence of float, optional
+        ``power_of_two``: relative draw probabilities (default ``weights``), as
+        in :func:`k8smodel.lb.simulate`.
 
     Returns
     -------
@@ -399,7 +426,13 @@ def theory(
       closed form (NaN; it lies between E_n/M/1 and M/M/1).
     * ``power_of_two``: the supermarket mean field for ``n -> infinity``
       (:func:`supermarket_mean_response`); an arrival that finds ``k``
-      requests spends an Erlang(k+1) time, which gives the percentiles.
+      requests spends an Erlang(k+1) time, which gives the percentiles. The
+      draws are taken with replacement, so pod ``i`` receives at least
+      :math:`\Lambda p_i^d` (:math:`p_i` its draw probability) whatever the
+      state: if that reaches its capacity the row says ``stable=False`` (not
+      for ``nginx-random-two``, whose two draws are distinct). The
+      mean field needs equal weights and draw probabilities (else NaN).
+    * ``least_connections`` with unequal weights: no closed form (NaN).
     * ``least_connections`` (join the shortest queue) with one dispatcher and
       identical exponential pods: the exact Markov chain for small ``n``
       (:func:`jsq_mean_response`, mean only). Its mean field as
@@ -409,10 +442,13 @@ def theory(
     * ``pooled``: M/M/(n c), Erlang C (:func:`erlang_c`).
     * ``ewma``: no closed form (NaN).
     """
+    distinct = False
     if isinstance(policy, str) and policy.strip().lower() == "pooled":
         name = "pooled"
     else:
-        name = resolve_policy(policy).name
+        pol = resolve_policy(policy)
+        name = pol.name
+        distinct = bool(pol.defaults.get("distinct", False))
     n = check_int(pods, "pods", 1)
     rho = check_positive(utilization, "utilization")
     c = check_int(concurrency, "concurrency", 1)
@@ -422,6 +458,12 @@ def theory(
     if weights is not None and name in {"random", "ewma", "pooled"}:
         raise ValueError(f"weights: the {name} policy has no weights; got weights={weights!r}")
     w = check_vector(weights, "weights", n)
+    if draw_weights is not None and name != "power_of_two":
+        raise ValueError(
+            f"draw_weights: only power_of_two uses them; got draw_weights={draw_weights!r}"
+        )
+    draw_w = w if draw_weights is None else check_vector(draw_weights, "draw_weights", n)
+    equal_weights = bool(np.all(w == w[0])) and bool(np.all(draw_w == draw_w[0]))
     svc = check_service(service)
     equal_speeds = bool(np.all(spd == spd[0]))
     exponential = svc.kind == "exponential"
@@ -442,18 +484,17 @@ def theory(
 
     # The ceiling (random split) and the floor (pooled) accompany every row.
     ceiling = np.nan
-    if static_stable or name != "random":
-        rand_lam = big_lambda / n
-        if np.all(rand_lam < capacity):
-            if exponential:
-                ceiling = float(np.mean([_mmc(rand_lam, m, c)[0] for m in mu]))
-            elif c == 1:
-                s1 = svc.mean / spd
-                r = rand_lam * s1
-                pk = s1 + rand_lam * svc.second_moment / spd**2 / (2 * (1 - r))
-                ceiling = float(np.mean(pk))
-        else:
-            ceiling = math.inf
+    rand_lam = big_lambda / n
+    if np.all(rand_lam < capacity):
+        if exponential:
+            ceiling = float(np.mean([_mmc(rand_lam, m, c)[0] for m in mu]))
+        elif c == 1:
+            s1 = svc.mean / spd
+            r = rand_lam * s1
+            pk = s1 + rand_lam * svc.second_moment / spd**2 / (2 * (1 - r))
+            ceiling = float(np.mean(pk))
+    else:
+        ceiling = math.inf
     floor = np.nan
     if exponential and equal_speeds:
         floor = _mmc(big_lambda, mu[0], n * c)[0] if rho < 1 else math.inf
@@ -522,7 +563,15 @@ def theory(
         else:
             row = _row(name, "none (heterogeneous or non-exponential)", n, rho, rho < 1)
     elif name == "power_of_two":
-        if exponential and equal_speeds and c == 1 and rho < 1:
+        # With replacement, pod i gets every request whose d draws all land on it.
+        # (Distinct draws with d >= 2 always compare two pods: no forced share.)
+        forced = big_lambda * (draw_w / draw_w.sum()) ** d >= capacity
+        if distinct and d >= 2:
+            forced[:] = False
+        if forced.any():
+            row = _row(name, f"overloaded: pod {int(np.argmax(forced))} gets >= Lambda p_i^{d}",
+                       n, rho, False)  # fmt: skip
+        elif exponential and equal_speeds and equal_weights and c == 1 and rho < 1:
             tails = supermarket_tails(rho, d)
             join = tails**d  # P(arrival finds >= k), k = 0, 1, ...
             p_k = join - np.append(join[1:], 0.0)
@@ -536,16 +585,18 @@ def theory(
             row = _row(name, f"supermarket mean field (d={d}, n->inf)", n, rho, True, mean,
                        _quantiles(sf, mean), float(join[1]), mean - 1.0 / mu[0])  # fmt: skip
         else:
-            row = _row(name, "none (mean field needs equal exponential pods)", n, rho, rho < 1)
+            row = _row(name, "none (mean field needs equal exponential pods and weights)", n,
+                       rho, rho < 1)  # fmt: skip
     elif name == "least_connections":
         mean = math.nan
-        if exponential and equal_speeds and c == 1 and k == 1 and rho < 1:
+        if exponential and equal_speeds and equal_weights and c == 1 and k == 1 and rho < 1:
             mean = jsq_mean_response(n, rho) * svc.mean / spd[0]
         if math.isfinite(mean):
             row = _row(name, f"JSQ Markov chain, n={n} (exact)", n, rho, True, mean,
                        wait=mean - svc.mean / spd[0])  # fmt: skip
         else:
-            row = _row(name, "none (JSQ: too many pods for the exact chain)", n, rho, rho < 1)
+            why = "unequal weights" if not equal_weights else "too many pods for the exact chain"
+            row = _row(name, f"none (JSQ: {why})", n, rho, rho < 1)
     else:  # ewma
         row = _row(name, "none", n, rho, rho < 1)
 
@@ -554,5 +605,5 @@ def theory(
     if connections is not None:
         row["connections"] = connections
         row["idle_pods_expected"] = expected_idle_pods(connections, n)
-        row["jain_connections_expected"] = approx_expected_jain(connections, n)
+        row["jain_connections_lower_bound"] = approx_expected_jain(connections, n)
     return pd.DataFrame([row])
