@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from nginx_reference import nginx_least_conn_loop
 from scipy import stats
 
 from k8smodel import lb
@@ -105,41 +106,19 @@ def test_round_robin_warmup_drops_the_first_requests_of_the_merged_stream():
 # --- 5. nginx's integer comparison of conns over weight -----------------------------------------
 
 
-def _least_conn_ties(arrival, work, weights):
-    """nginx least_conn as the C loop reads (integer compares) and the float disagreements."""
-    n_pods = len(weights)
-    conns, current, free = [0] * n_pods, [0] * n_pods, [0.0] * n_pods
-    heap, pods, float_differs = [], [], 0
-    for a, x in zip(arrival, work, strict=True):
-        while heap and heap[0][0] <= a:
-            conns[heapq.heappop(heap)[1]] -= 1
+def _float_disagreements(weights):
+    """Observer counting pod pairs whose tie differs between integer and float compares."""
+    seen = [0]
+
+    def observe(conns):
+        n_pods = len(weights)
         for i in range(n_pods):
             for j in range(n_pods):
                 exact = conns[i] * weights[j] == conns[j] * weights[i]
                 if exact != (conns[i] * (1 / weights[i]) == conns[j] * (1 / weights[j])):
-                    float_differs += 1
-        best, many = 0, False
-        for i in range(1, n_pods):
-            if conns[i] * weights[best] < conns[best] * weights[i]:
-                best, many = i, False
-            elif conns[i] * weights[best] == conns[best] * weights[i]:
-                many = True
-        if many:
-            first, total = best, 0
-            for i in range(first, n_pods):
-                if conns[i] * weights[first] != conns[first] * weights[i]:
-                    continue
-                current[i] += weights[i]
-                total += weights[i]
-                if current[i] > current[best]:
-                    best = i
-            current[best] -= total
-        conns[best] += 1
-        dep = max(a, free[best]) + x
-        free[best] = dep
-        heapq.heappush(heap, (dep, best))
-        pods.append(best)
-    return np.array(pods), float_differs
+                    seen[0] += 1
+
+    return observe, seen
 
 
 def test_weighted_least_connections_ties_compare_integers_like_nginx():
@@ -154,12 +133,11 @@ def test_weighted_least_connections_ties_compare_integers_like_nginx():
         "least_connections", gen, arrival, base, None, n_pods=2, k=1, c=1, spd=np.ones(2),
         w=np.asarray(weights, float), d=2, distinct=False, shared=True, conn=None, tau=1.0,
     )  # fmt: skip
-    differs = 0
+    observe, differs = _float_disagreements(weights)
     for r in range(reps):
-        ref, n_diff = _least_conn_ties(arrival[r], base[r], weights)
-        differs += n_diff
+        ref, _ = nginx_least_conn_loop(arrival[r], base[r], weights, observe)
         np.testing.assert_array_equal(pod[r], ref)
-    assert differs > 0  # the run does reach the states where floats would break the tie
+    assert differs[0] > 0  # the run does reach the states where floats would break the tie
 
 
 # --- 6-8. closed forms at the edges ----------------------------------------------------------

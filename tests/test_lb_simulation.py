@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nginx_reference import nginx_least_conn_loop
 from scipy import stats
 
 from k8smodel import lb
@@ -264,44 +265,6 @@ def test_fifo_kernels_match_event_loop(c):
         np.testing.assert_allclose(dep[r], _lindley_loop(pods[r], arrival[r], work[r], n_pods, c))
 
 
-def _nginx_least_conn_loop(arrival, work, weights):
-    """nginx least_conn written as the C loop reads, one request at a time."""
-    n_pods = len(weights)
-    conns = [0] * n_pods
-    current = [0] * n_pods
-    departures = []  # heap of (time, pod)
-    free = [0.0] * n_pods
-    pods, deps = [], []
-    for a, x in zip(arrival, work, strict=True):
-        while departures and departures[0][0] <= a:
-            _, q = heapq.heappop(departures)
-            conns[q] -= 1
-        best, many = None, False
-        for i in range(n_pods):
-            if best is None or conns[i] * weights[best] < conns[best] * weights[i]:
-                best, many = i, False
-            elif conns[i] * weights[best] == conns[best] * weights[i]:
-                many = True
-        total = 0
-        if many:
-            first = best
-            for i in range(first, n_pods):
-                if conns[i] * weights[first] != conns[first] * weights[i]:
-                    continue
-                current[i] += weights[i]
-                total += weights[i]
-                if current[i] > current[best]:
-                    best = i
-        current[best] -= total
-        conns[best] += 1
-        d = max(a, free[best]) + x
-        free[best] = d
-        heapq.heappush(departures, (d, best))
-        pods.append(best)
-        deps.append(d)
-    return np.array(pods), np.array(deps)
-
-
 @pytest.mark.parametrize("weights", [[1, 1, 1, 1], [2, 1, 3]])
 def test_least_connections_loop_matches_nginx_c_logic(weights):
     gen = np.random.default_rng(8)
@@ -315,7 +278,7 @@ def test_least_connections_loop_matches_nginx_c_logic(weights):
         conn=None, tau=1.0,
     )  # fmt: skip
     for r in range(reps):
-        ref_pod, ref_dep = _nginx_least_conn_loop(arrival[r], base[r], weights)
+        ref_pod, ref_dep = nginx_least_conn_loop(arrival[r], base[r], weights)
         np.testing.assert_array_equal(pod[r], ref_pod)
         np.testing.assert_allclose(dep[r], ref_dep)
 
