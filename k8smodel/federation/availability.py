@@ -90,6 +90,18 @@ def beta_binomial_parameters(cluster_availability: float, correlation: float):
     return p * scale, (1 - p) * scale
 
 
+def _k_of_n_tails(clusters, needed, cluster_availability, correlation) -> tuple[float, float]:
+    """P(at least ``needed`` up) and P(fewer up), each from its own tail of the count's law."""
+    n, k, p, rho = _k_of_n(clusters, needed, cluster_availability, correlation)
+    if rho == 1:
+        return p, 1 - p  # all clusters fail together
+    if rho == 0 or p in (0.0, 1.0):
+        law = stats.binom(n, p)
+    else:
+        law = stats.betabinom(n, *beta_binomial_parameters(p, rho))
+    return float(law.sf(k - 1)), float(law.cdf(k - 1))
+
+
 def availability(
     *,
     clusters: int,
@@ -127,13 +139,7 @@ def availability(
     Distributed Storage Systems", OSDI 2010, found 37 % of node failures in
     bursts, which is why the correlated case matters.
     """
-    n, k, p, rho = _k_of_n(clusters, needed, cluster_availability, correlation)
-    if rho == 0 or p in (0.0, 1.0):
-        return float(stats.binom.sf(k - 1, n, p))
-    if rho == 1:
-        return p
-    a, b = beta_binomial_parameters(p, rho)
-    return float(stats.betabinom.sf(k - 1, n, a, b))
+    return _k_of_n_tails(clusters, needed, cluster_availability, correlation)[0]
 
 
 def unavailability(
@@ -156,13 +162,7 @@ def unavailability(
         ``binom.cdf(needed - 1, n, p)`` or ``betabinom.cdf(needed - 1, n, a, b)``:
         accurate even when it is far below 1e-16, where ``1 - availability`` rounds to 0.
     """
-    n, k, p, rho = _k_of_n(clusters, needed, cluster_availability, correlation)
-    if rho == 0 or p in (0.0, 1.0):
-        return float(stats.binom.cdf(k - 1, n, p))
-    if rho == 1:
-        return 1 - p
-    a, b = beta_binomial_parameters(p, rho)
-    return float(stats.betabinom.cdf(k - 1, n, a, b))
+    return _k_of_n_tails(clusters, needed, cluster_availability, correlation)[1]
 
 
 def _poisson_binomial_tails(up_prob: np.ndarray, needed: int) -> tuple[float, float]:
