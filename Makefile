@@ -12,7 +12,7 @@ help:
 	@echo "make reproduce   set up .venv, execute every notebook, write pages and figures to $(OUT)/"
 	@echo "make test        set up .venv, run lint, unit tests and every notebook in quick mode"
 	@echo "make test-fast   the same without tests marked slow"
-	@echo "make lint        ruff check and ruff format --check"
+	@echo "make lint        ruff check, ruff format --check and mypy over the package"
 	@echo "make bench       side-by-side benchmarks against peer libraries (prints ratios)"
 	@echo "make validate    real nginx and HAProxy on 127.0.0.1 vs the lb model (rewrites data/lab_validation.csv)"
 
@@ -38,6 +38,7 @@ reproduce-quick: $(VENV)/.installed-notebooks
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

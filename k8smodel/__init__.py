@@ -16,6 +16,7 @@ __all__ = [
     "__version__",
     "sweep",
     "SweepError",
+    "Result",
     "data_dir",
     "shared_data_dir",
     *sorted(_SUBMODULES),
@@ -27,6 +28,10 @@ def __getattr__(name: str):
         from k8smodel import _sweep
 
         return getattr(_sweep, name)
+    if name == "Result":
+        from k8smodel.result import Result
+
+        return Result
     if name in {"data_dir", "shared_data_dir"}:
         from k8smodel import _data
 

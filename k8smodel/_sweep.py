@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import RngLike, spawn_seeds
+from k8smodel._validate import check_int
+from k8smodel.result import Result
 
 __all__ = ["sweep", "SweepError"]
 
@@ -76,30 +78,41 @@ def _is_scalar(value) -> bool:
     return value is None or isinstance(value, numbers.Number | str | bool | np.generic)
 
 
-def _check_output(output, task: _Task) -> dict:
+def _check_output(output, task: _Task) -> list[dict]:
+    """The model's output as rows: a dict of scalars is one row, a Result or DataFrame its rows."""
     where = f"point {task.point}, rep {task.rep}"
-    if not isinstance(output, Mapping):
+    if isinstance(output, Result):
+        output = output.summary
+    if isinstance(output, pd.Series):
+        output = output.to_dict()
+    rows = output.to_dict(orient="records") if isinstance(output, pd.DataFrame) else [output]
+    if not rows or not all(isinstance(row, Mapping) for row in rows):
         raise SweepError(
-            f"model must return a dict of scalars; at {where} it returned {type(output).__name__}"
+            "model must return a dict of scalars, a k8smodel Result or a DataFrame; "
+            f"at {where} it returned {type(output).__name__}"
         )
-    bad = {k: type(v).__name__ for k, v in output.items() if not _is_scalar(v)}
-    if bad:
-        raise SweepError(
-            f"model returned non-scalar outputs at {where}: {bad}; return scalars only"
+    checked = []
+    for row in rows:
+        bad = {k: type(v).__name__ for k, v in row.items() if not _is_scalar(v)}
+        if bad:
+            raise SweepError(
+                f"model returned non-scalar outputs at {where}: {bad}; return scalars only"
+            )
+        checked.append(
+            {k: (v.item() if isinstance(v, np.ndarray | np.generic) else v) for k, v in row.items()}
         )
-    return {
-        k: (v.item() if isinstance(v, np.ndarray | np.generic) else v) for k, v in output.items()
-    }
+    return checked
 
 
 def _run_batch(
     model: Callable[..., Mapping], tasks: list[_Task]
-) -> list[tuple[int, Any, str | None]]:
+) -> list[tuple[int, list[dict] | None, str | None]]:
     """Run a batch of tasks in a worker; errors come back as text (tracebacks do not pickle)."""
-    results = []
+    results: list[tuple[int, list[dict] | None, str | None]] = []
     for task in tasks:
         try:
-            output = _check_output(model(**task.point, rng=task.seed), task)
+            rng = np.random.default_rng(task.seed)
+            output = _check_output(model(**task.point, rng=rng), task)
         except SweepError as exc:
             return results + [(task.index, None, str(exc))]
         except Exception:  # noqa: BLE001 -- any model failure is reported with its point
@@ -137,9 +150,11 @@ def sweep(
     Parameters
     ----------
     model : callable
-        ``model(**point, rng=seed)`` returning a dict of scalars. ``rng``
-        receives a :class:`numpy.random.SeedSequence`, which every k8smodel
-        function accepts. For a process pool or Dask, ``model`` must be
+        ``model(**point, rng=generator)`` returning a dict of scalars, a
+        :class:`k8smodel.Result` (its summary rows) or a DataFrame. ``rng``
+        receives a fresh :class:`numpy.random.Generator` built from the task's
+        own child seed, so ``rng.random()`` works in a user's model and no two
+        tasks share a stream. For a process pool or Dask, ``model`` must be
         importable (a module-level function, not one defined in a notebook).
     grid : dict or pandas.DataFrame
         A dict of parameter name to list of values (the Cartesian product is
@@ -162,8 +177,8 @@ def sweep(
     Returns
     -------
     pandas.DataFrame
-        One row per (point, rep) in grid order: the parameter columns, ``rep``,
-        then the model's outputs.
+        One row per (point, rep, output row) in grid order: the parameter
+        columns, ``rep``, then the model's outputs.
 
     Raises
     ------
@@ -173,8 +188,7 @@ def sweep(
         When the model raises or returns something other than a dict of
         scalars; the message names the point and the replication.
     """
-    if isinstance(reps, bool) or not isinstance(reps, numbers.Integral) or reps < 1:
-        raise ValueError(f"reps must be a whole number >= 1; got {reps!r}")
+    reps = check_int(reps, "reps", minimum=1)
     if not callable(model):
         raise TypeError(f"model must be callable; got {type(model).__name__}")
     points = _grid_points(grid)
@@ -192,10 +206,10 @@ def sweep(
     return _tidy(tasks, outputs)
 
 
-def _execute(model, batches, n_tasks, executor, progress) -> list[dict]:
+def _execute(model, batches, n_tasks, executor, progress) -> list[list[dict]]:
     from tqdm.auto import tqdm
 
-    outputs: list[dict | None] = [None] * n_tasks
+    outputs: list[list[dict] | None] = [None] * n_tasks
     bar = tqdm(total=n_tasks, desc="sweep", unit="run", disable=not progress, delay=2.0)
     try:
         if executor is None:
@@ -211,16 +225,21 @@ def _execute(model, batches, n_tasks, executor, progress) -> list[dict]:
             bar.update(len(batch_results))
     finally:
         bar.close()
-    return outputs
+    return [output or [] for output in outputs]
 
 
-def _tidy(tasks: list[_Task], outputs: list[dict]) -> pd.DataFrame:
+def _tidy(tasks: list[_Task], outputs: list[list[dict]]) -> pd.DataFrame:
     rows = []
     for task, output in zip(tasks, outputs, strict=True):
-        clash = set(output) & (set(task.point) | {"rep"})
-        if clash:
-            raise ValueError(
-                f"model outputs {sorted(clash)} have the names of parameters; rename them"
-            )
-        rows.append({**task.point, "rep": task.rep, **output})
-    return pd.DataFrame(rows)
+        for row in output:
+            clash = {
+                k for k in set(row) & (set(task.point) | {"rep"}) if row[k] != task.point.get(k)
+            }
+            if clash:
+                raise ValueError(
+                    f"model outputs {sorted(clash)} have the names of parameters; rename them"
+                )
+            rows.append({**row, **task.point, "rep": task.rep})
+    columns = list(tasks[0].point) + ["rep"]
+    table = pd.DataFrame(rows)
+    return table[columns + [c for c in table.columns if c not in columns]]

@@ -7,8 +7,6 @@ Each subcommand is a thin layer over the public functions (``lb.compare``,
 
 from __future__ import annotations
 
-import argparse
-
 import pandas as pd
 
 
@@ -189,15 +187,3 @@ def add_commands(commands) -> None:
     fed.add_argument("--routing", default="nearest")
     fed.add_argument("--cluster-availability", type=float, default=0.999)
     fed.set_defaults(handler=_federation)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run a what-if subcommand; bad input is reported on stderr with status 2."""
-    import sys
-
-    try:
-        args.handler(args)
-    except (ValueError, TypeError, KeyError) as exc:
-        print(f"k8smodel {args.command}: {exc}", file=sys.stderr)
-        return 2
-    return 0

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
 from k8smodel import __version__
-from k8smodel._whatif import add_commands, run
+
+# Modules that register subcommands: each has ``add_commands(commands)``, whose parsers set
+# ``handler`` (a function of the parsed args). A new family adds its ``k8smodel.<family>.cli``.
+_COMMAND_MODULES = ("k8smodel._whatif",)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--quick", action="store_true", help="a short run (about a minute)")
     val.add_argument("--out", metavar="CSV", type=Path, help="where to write the results")
     val.add_argument("--seed", type=int, default=20261127, help="root seed")
-    add_commands(commands)
+    for module in _COMMAND_MODULES:
+        importlib.import_module(module).add_commands(commands)
     return parser
 
 
@@ -63,6 +68,16 @@ def _reproduce(args) -> int:
     return 0
 
 
+def _run_handler(args: argparse.Namespace) -> int:
+    """Run a family subcommand; bad input is reported on stderr with status 2."""
+    try:
+        status = args.handler(args)
+    except (ValueError, TypeError, KeyError) as exc:
+        print(f"k8smodel {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return int(status or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
@@ -71,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "validate":
         return _validate(args)
     if args.command is not None:
-        return run(args)
+        return _run_handler(args)
     _parser().print_help()
     return 0
 
