@@ -309,8 +309,8 @@ def summary_row(
     return {
         "service": plan.service.label,
         "source": plan.source,
-        "pods": len(plan.layout.pods),
-        "nodes": len(plan.layout.nodes),
+        "live_pods": len(plan.layout.pods),
+        "live_nodes": len(plan.layout.nodes),
         "jain_requests": float(metrics.jain(shares)) if some else float("nan"),
         "max_share": float(metrics.max_share(shares)) if some else float("nan"),
         "fraction_cross_zone": cross,
