@@ -94,14 +94,24 @@ def _field(obj: Mapping[str, Any], path: str, kind: type | tuple[type, ...], def
 
 
 def _load(source: Any) -> list[Mapping[str, Any]]:
-    if isinstance(source, str | Path) and not (isinstance(source, str) and "\n" in source):
+    is_text = isinstance(source, str) and ("\n" in source or source.lstrip()[:1] in ("{", "["))
+    if isinstance(source, str | Path) and not is_text:
         path = Path(source)
         if not path.is_file():
             raise ValueError(f"manifest must be an existing file or YAML/JSON text; got {source!r}")
         source = path.read_text()
     if isinstance(source, str):
         text = source.lstrip()
-        docs = [json.loads(text)] if text.startswith("{") else list(yaml.load_all(source, _Loader))
+        try:
+            docs = (
+                [json.loads(text)]
+                if text[:1] in ("{", "[")
+                else list(yaml.load_all(source, _Loader))
+            )
+        except (json.JSONDecodeError, yaml.YAMLError) as err:
+            raise ValueError(f"manifest is not valid YAML/JSON: {err}") from None
+        if len(docs) == 1 and isinstance(docs[0], list):
+            docs = docs[0]
     elif isinstance(source, Mapping):
         docs = [source]
     elif isinstance(source, Iterable):
