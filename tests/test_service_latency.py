@@ -39,7 +39,7 @@ def test_mmc_survival_matches_numeric_convolution():
     theta = c * mu - lam
     for t in (0.3, 1.0, 4.0):
         queued = integrate.quad(
-            lambda w: theta * math.exp(-theta * w) * math.exp(-mu * max(t - w, 0)), 0, np.inf
+            lambda w, t=t: theta * math.exp(-theta * w) * math.exp(-mu * max(t - w, 0)), 0, np.inf
         )[0]
         expected = (1 - cw) * math.exp(-mu * t) + cw * queued
         assert mmc_response_sf(t, lam, 1 / mu, c) == pytest.approx(expected, rel=1e-7)

@@ -123,7 +123,9 @@ def test_errors_name_object_and_field():
     with pytest.raises(ValueError, match=r"Node n1: status.allocatable.cpu must be a CPU quantity"):
         from_manifest(bad)
     bad = DOC.replace("externalTrafficPolicy: Local", "externalTrafficPolicy: Locale")
-    with pytest.raises(ValueError, match=r"Service shop/web: external_traffic_policy must be one of"):
+    with pytest.raises(
+        ValueError, match=r"Service shop/web: external_traffic_policy must be one of"
+    ):
         from_manifest(bad)
     bad = DOC.replace("type: LoadBalancer", "type: [LoadBalancer]")
     with pytest.raises(ValueError, match=r"Service shop/web: spec.type must be str"):

@@ -140,7 +140,9 @@ GIVING = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("name,desired,allocated,giving,receiving", GIVING, ids=[c[0] for c in GIVING])
+@pytest.mark.parametrize(
+    "name,desired,allocated,giving,receiving", GIVING, ids=[c[0] for c in GIVING]
+)
 def test_giving_and_receiving_table(name, desired, allocated, giving, receiving):
     assert giving_and_receiving_zones(desired, allocated) == (giving, receiving)
 
@@ -174,7 +176,9 @@ def test_traffic_distribution_hints_prefer_same_node():
     )
     assert out == [(frozenset({"a"}), frozenset({"n1"})), (frozenset(), frozenset())]
     # without the gate PreferSameNode is not a valid value: no hints
-    off = traffic_distribution_hints("PreferSameNode", ["a"], ["n1"], [True], prefer_same_gate=False)
+    off = traffic_distribution_hints(
+        "PreferSameNode", ["a"], ["n1"], [True], prefer_same_gate=False
+    )
     assert off == [(frozenset(), frozenset())]
 
 

@@ -23,7 +23,9 @@ def test_simulation_matches_theory_within_se(case):
     exact = theory(svc, lay)
     sim = simulate(svc, lay, connections=20_000, replications=8, rng=case)
     pod = sim.per_pod
-    z = (pod.share_requests - exact.per_pod.share_requests) / np.maximum(pod.share_requests_se, 1e-12)
+    z = (pod.share_requests - exact.per_pod.share_requests) / np.maximum(
+        pod.share_requests_se, 1e-12
+    )
     assert (np.abs(z) < 4.5).all(), z.tolist()
     for col in ("fraction_cross_zone", "fraction_extra_hop", "fraction_dropped"):
         got, se = sim.summary[col].iloc[0], sim.summary[f"{col}_se"].iloc[0]

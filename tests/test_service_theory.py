@@ -125,7 +125,9 @@ def test_terminating_endpoints_used_only_as_fallback():
 def test_zone_failure_moves_traffic_to_survivors():
     lay = Layout.uniform(zones=3, nodes_per_zone=2, pods_per_node=1)
     before = theory(Service(type="LoadBalancer"), lay, request_rate_per_s=150)
-    after = theory(Service(type="LoadBalancer"), lay, request_rate_per_s=150, failed_zones=["zone-a"])
+    after = theory(
+        Service(type="LoadBalancer"), lay, request_rate_per_s=150, failed_zones=["zone-a"]
+    )
     # 150 req/s x 0.02 s over 6 pods = 0.5 each; over the 4 survivors 0.75 each
     assert before.summary.max_utilization.iloc[0] == pytest.approx(0.5)
     assert after.per_pod.utilization.tolist() == pytest.approx([0.75] * 4)

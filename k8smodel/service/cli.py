@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+import pandas as pd
+
 from k8smodel._output import add_format_option, emit
+from k8smodel.result import Result
 from k8smodel.service.spec import (
     AFFINITIES,
     DEFAULT_AFFINITY_TIMEOUT_S,
@@ -46,11 +49,17 @@ def add_commands(commands) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--from", dest="manifest", metavar="FILE", help="Service/EndpointSlice/Node YAML or JSON")
+    p.add_argument(
+        "--from", dest="manifest", metavar="FILE", help="Service/EndpointSlice/Node YAML or JSON"
+    )
     p.add_argument("--service", metavar="NAME", help="which Service in FILE")
     p.add_argument("--type", choices=SERVICE_TYPES, default="ClusterIP")
-    p.add_argument("--etp", choices=TRAFFIC_POLICIES, default="Cluster", help="externalTrafficPolicy")
-    p.add_argument("--itp", choices=TRAFFIC_POLICIES, default="Cluster", help="internalTrafficPolicy")
+    p.add_argument(
+        "--etp", choices=TRAFFIC_POLICIES, default="Cluster", help="externalTrafficPolicy"
+    )
+    p.add_argument(
+        "--itp", choices=TRAFFIC_POLICIES, default="Cluster", help="internalTrafficPolicy"
+    )
     p.add_argument("--affinity", choices=AFFINITIES, default="None", help="sessionAffinity")
     p.add_argument("--affinity-timeout-s", type=float, default=DEFAULT_AFFINITY_TIMEOUT_S)
     p.add_argument("--traffic-distribution", choices=TRAFFIC_DISTRIBUTIONS, default=None)
@@ -137,7 +146,7 @@ def _run(args) -> int:
         f"{args.bytes_per_request:g} bytes per request, ${args.usd_per_gb:g}/GB across zones"
     )
     title = f"{service.label}: {len(layout.nodes)} nodes, {len(layout.pods)} pods"
-    tables = {
+    tables: dict[str, Result | pd.DataFrame] = {
         "summary": answer,
         "pods": answer.per_pod,
         "nodes": answer.per_node,

@@ -67,9 +67,7 @@ def parse_cpu(value: Any, where: str) -> float:
         return float(value)
     match = _CPU.match(str(value).strip()) if isinstance(value, str) else None
     if not match:
-        raise ValueError(
-            f"{where} must be a CPU quantity such as '4' or '3500m'; got {value!r}"
-        )
+        raise ValueError(f"{where} must be a CPU quantity such as '4' or '3500m'; got {value!r}")
     number = float(match.group(1))
     return number / 1000 if match.group(2) else number
 
@@ -117,7 +115,9 @@ def _load(source: Any) -> list[Mapping[str, Any]]:
     elif isinstance(source, Iterable):
         docs = list(source)
     else:
-        raise TypeError(f"manifest must be a path, YAML/JSON text, a dict or a list; got {source!r}")
+        raise TypeError(
+            f"manifest must be a path, YAML/JSON text, a dict or a list; got {source!r}"
+        )
     out: list[Mapping[str, Any]] = []
     for doc in docs:
         if doc is None:

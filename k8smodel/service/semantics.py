@@ -335,9 +335,7 @@ def endpoint_hints(
     """
     pods = layout.pods
     if any(p.zone_hints is not None or p.node_hints is not None for p in pods):
-        given = [
-            (frozenset(p.zone_hints or ()), frozenset(p.node_hints or ())) for p in pods
-        ]
+        given = [(frozenset(p.zone_hints or ()), frozenset(p.node_hints or ())) for p in pods]
         return given, "hints as written on the EndpointSlices"
     zone_of = {n.name: n.zone for n in layout.nodes}
     zones = [zone_of[p.node] for p in pods]
@@ -347,8 +345,10 @@ def endpoint_hints(
         hints, reason = allocate_zone_hints(zones, ready, ratios) if ratios else (None, why)
         if hints is None:
             return [(frozenset(), frozenset())] * len(pods), f"topology hints removed: {reason}"
-        out = [(frozenset({h}) if h else frozenset(), frozenset()) for h in hints]
-        return out, "topology hints allocated by zone CPU"
+        allocated: list[tuple[frozenset[str], frozenset[str]]] = [
+            (frozenset({h}) if h else frozenset(), frozenset()) for h in hints
+        ]
+        return allocated, "topology hints allocated by zone CPU"
     if service.traffic_distribution is not None:
         out = traffic_distribution_hints(
             service.traffic_distribution,

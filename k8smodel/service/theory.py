@@ -1,11 +1,11 @@
-"""Exact per-pod shares of a Service's layered dispatch, and what they cost.
+r"""Exact per-pod shares of a Service's layered dispatch, and what they cost.
 
 A connection enters on a node (chosen by the client's location, a NodePort client or a
 load balancer spreading over the nodes that pass its health check) and kube-proxy there
 picks uniformly among the endpoints :func:`k8smodel.service.semantics.categorize_endpoints`
 leaves it. Pod ``p``'s share is therefore exactly
 
-.. math:: s_p = \\frac{1}{1 - d} \\sum_n w_n \\, \\frac{[p \\in E_n]}{|E_n|},
+.. math:: s_p = \frac{1}{1 - d} \sum_n w_n \, \frac{[p \in E_n]}{|E_n|},
 
 with ``w_n`` the entry probability of node ``n``, ``E_n`` its endpoint list and ``d`` the
 probability of entering on a node whose list is empty. Two special cases have a closed
@@ -143,7 +143,9 @@ def flags_and_notes(plan: Plan, max_util: float, dropped: float) -> tuple[str, l
         )
     if max_util >= 1:
         flags.append("overloaded")
-        notes.append(f"a pod is offered {max_util:.2f} of its capacity: its queue grows without bound")
+        notes.append(
+            f"a pod is offered {max_util:.2f} of its capacity: its queue grows without bound"
+        )
     elif max_util >= _NEAR_CAPACITY:
         flags.append("near_capacity")
         notes.append(f"the busiest pod runs at {max_util:.0%} of capacity")
@@ -210,7 +212,7 @@ def theory(
     bytes_per_request: float = 10_000.0,
     usd_per_gb: float = 0.01,
 ) -> ServiceResult:
-    """Exact per-pod shares, cross-zone and extra-hop fractions of a Service.
+    r"""Exact per-pod shares, cross-zone and extra-hop fractions of a Service.
 
     Parameters
     ----------
@@ -358,7 +360,7 @@ def local_lb_shares(pods_per_node: Sequence[int]) -> np.ndarray:
 
 
 def cluster_shares(pods: int, nodes: int) -> tuple[np.ndarray, float]:
-    """Closed form for eTP/iTP Cluster without hints: equal shares, extra hop ``1 - pods_local/pods``.
+    """Closed form for Cluster policy without hints: equal shares, extra hop ``1 - 1/nodes``.
 
     Every node spreads evenly over all ``pods`` endpoints, so each pod gets ``1/pods``;
     with the same number of pods on each of ``nodes`` nodes and traffic entering evenly,

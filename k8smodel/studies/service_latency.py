@@ -1,12 +1,12 @@
-"""Latency of a Service: its per-pod arrival shares composed with per-pod queueing.
+r"""Latency of a Service: its per-pod arrival shares composed with per-pod queueing.
 
 :func:`k8smodel.service.theory` (or ``simulate``) says what share of a Service's requests
 each pod receives. Splitting a Poisson stream at random keeps each part Poisson, so pod
 ``i`` is an M/M/c queue with arrival rate ``lambda s_i``, ``c`` = the pod's concurrency and
 mean service time ``1/mu``. Its response time ``T = W + S`` has the law
 
-.. math:: P(T > t) = (1 - C)\\,e^{-\\mu t} + C\\,\\frac{\\theta e^{-\\mu t} - \\mu e^{-\\theta t}}
-          {\\theta - \\mu}, \\qquad \\theta = c\\mu - \\lambda_i,
+.. math:: P(T > t) = (1 - C)\,e^{-\mu t} + C\,\frac{\theta e^{-\mu t} - \mu e^{-\theta t}}
+          {\theta - \mu}, \qquad \theta = c\mu - \lambda_i,
 
 with ``C`` Erlang's C probability of waiting (Kleinrock 1975, §3.5), and the Service's
 response time is the mixture over pods weighted by their shares. Quantiles are found by
@@ -148,10 +148,13 @@ def service_latency(
     if stable[live].all():
 
         def mix(t: float) -> float:
-            return sum(
-                s * mmc_response_sf(t, li, mean_s, servers)
-                for s, li in zip(shares[live], lam[live], strict=True)
-            ) / shares[live].sum()
+            return (
+                sum(
+                    s * mmc_response_sf(t, li, mean_s, servers)
+                    for s, li in zip(shares[live], lam[live], strict=True)
+                )
+                / shares[live].sum()
+            )
 
         p50, p99 = _quantile(mix, 0.5, mean_s), _quantile(mix, 0.99, mean_s)
     else:
