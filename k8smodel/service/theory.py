@@ -277,6 +277,7 @@ def theory(
     )
     m = flow_metrics(plan, plan.flow)
     delivered = float(m["delivered"])
+    delivered = 1.0 if abs(1.0 - delivered) < 1e-12 else delivered  # rounding, not drops
     shares = np.nan_to_num(m["shares"]) if delivered > 0 else np.zeros(len(plan.layout.pods))
     cross = float(np.nan_to_num(m["fraction_cross_zone"]))
     extra = float(np.nan_to_num(m["fraction_extra_hop"]))
