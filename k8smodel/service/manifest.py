@@ -13,6 +13,9 @@ multi-document YAML stream, a path to such a file, or Python dicts. It reads
 * Node: label ``topology.kubernetes.io/zone``, ``status.allocatable.cpu``, the Ready
   condition, the control-plane role label.
 
+An endpoint without ``conditions.ready`` is taken as ready, as kube-proxy does
+(``pkg/proxy/endpointslicecache.go``); the topology cache counts only an explicit ``true``.
+
 Objects it cannot use are listed in :attr:`ManifestSpec.skipped` with the reason; a field
 of the wrong shape raises ``ValueError`` naming ``kind namespace/name`` and the field.
 """

@@ -1,7 +1,11 @@
 """Kubernetes' rules for where a Service's traffic goes, as small pure functions.
 
-Read at the current source (kubernetes/kubernetes HEAD and its staging mirror
-kubernetes/endpointslice, commit daa4d01084ee, July 2026):
+Read at the current source: the EndpointSlice controller in the staging mirror
+kubernetes/endpointslice (HEAD daa4d01084ee, 2026-07-21; identical to
+``staging/src/k8s.io/endpointslice`` in kubernetes/kubernetes) and kube-proxy in
+kubernetes/kubernetes (``pkg/proxy/topology.go`` with PreferSameNode support, blob of commit
+008b3652959c; the full repository was too large to mirror here, so kube-proxy files were
+read from the search index's newest stored version):
 
 * EndpointSlice controller, topology-aware hints
   (``staging/src/k8s.io/endpointslice/topologycache/topologycache.go`` and ``utils.go``):

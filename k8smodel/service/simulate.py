@@ -65,7 +65,9 @@ def _session_uniforms(
 ) -> np.ndarray:
     """One uniform per affinity session: a key's run of connections with gaps <= timeout."""
     flat_key, flat_t = key.ravel(), times.ravel()
-    order = np.lexsort((flat_t, flat_key))
+    # Times increase along each row and keys carry the replication, so a stable sort by key
+    # alone already orders each key's connections in time (and is a radix sort for ints).
+    order = np.argsort(flat_key, kind="stable")
     k, t = flat_key[order], flat_t[order]
     new = np.ones(k.size, dtype=bool)
     new[1:] = (k[1:] != k[:-1]) | (np.diff(t) > timeout_s)
