@@ -148,3 +148,19 @@ def test_bad_inputs_name_the_parameter():
         Layout((Node("n1"),), (Pod("p", "n9"),))
     with pytest.raises(ValueError, match="failed zones/nodes must exist"):
         theory(Service(), lay, failed_zones=["zone-z"])
+
+
+def test_client_weights_place_internal_callers():
+    # All callers on zone-a's node with PreferClose: every request stays in zone-a's 2 pods.
+    lay = Layout.uniform(zones=2, nodes_per_zone=1, pods_per_node=[2, 3])
+    r = theory(Service(traffic_distribution="PreferClose"), lay,
+               client_weights={"zone-a-node-0": 1.0})  # fmt: skip
+    assert r.per_pod.share_requests.tolist() == pytest.approx([0.5, 0.5, 0, 0, 0])
+    with pytest.raises(ValueError, match=r"client_weights\['zone-a-node-0'\] must be"):
+        theory(Service(), lay, client_weights={"zone-a-node-0": -1.0})
+
+
+def test_nothing_reachable_is_reported_not_hidden():
+    lay = Layout.uniform(zones=2, pods_per_node=0)
+    row = theory(Service(type="LoadBalancer", external_traffic_policy="Local"), lay).summary.iloc[0]
+    assert row.fraction_dropped == 1 and "no_pods" in row["flags"]

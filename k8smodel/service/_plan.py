@@ -87,6 +87,8 @@ def make_plan(
         flow = np.zeros_like(matrix)
         flow[pod_node, np.arange(len(layout.pods))] = entry
         hints = "load balancer targets pods (kube-proxy bypassed)"
+        if service.session_affinity == "ClientIP":
+            hints += "; ClientIP affinity is kube-proxy's and does not apply"
     else:
         flow = entry[:, None] * matrix
     return Plan(service, layout, src, ip_mode, entry, matrix, flow, hints, healthy)

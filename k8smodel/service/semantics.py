@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from k8smodel._validate import check_real
 from k8smodel.service.spec import Layout, Node, Service
 
 __all__ = [
@@ -471,7 +472,10 @@ def entry_weights(
         unknown = set(client_weights) - {n.name for n in nodes}
         if unknown:
             raise ValueError(f"client_weights must name nodes of the layout; got {sorted(unknown)}")
-        w = np.array([float(client_weights.get(n.name, 0.0)) * n.ready for n in nodes])
+        given = {
+            k: check_real(v, f"client_weights[{k!r}]", minimum=0) for k, v in client_weights.items()
+        }
+        w = np.array([given.get(n.name, 0.0) * n.ready for n in nodes])
     else:
         w = np.array([1.0 if n.ready else 0.0 for n in nodes])
     total = w.sum()

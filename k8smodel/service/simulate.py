@@ -187,6 +187,11 @@ def simulate(
         failed_zones=failed_zones,
         failed_nodes=failed_nodes,
     )
+    if plan.entry.sum() == 0:
+        raise ValueError(
+            "no node (or pod) can take this Service's traffic: every connection would be "
+            "dropped; theory() reports that case exactly"
+        )
     gen = as_generator(rng)
     pods, nodes = len(plan.layout.pods), len(plan.layout.nodes)
     entry, u = _entry_and_uniform(

@@ -247,7 +247,9 @@ def theory(
 
     Notes
     -----
-    With ``sessionAffinity: ClientIP`` the shares are the expectation over clients: each
+    ``fraction_cross_zone`` and ``fraction_extra_hop`` count the hop inside the cluster
+    (entry node -> pod); a zonal load balancer's own hop to a node in another zone is not
+    included. With ``sessionAffinity: ClientIP`` the shares are the expectation over clients: each
     client sticks to one pod, so few clients give a lumpy realized split (see
     :func:`k8smodel.service.simulate`). Jain's index and the max share are those of the
     exact shares.
