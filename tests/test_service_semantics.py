@@ -14,6 +14,7 @@ from k8smodel.service import (
     giving_and_receiving_zones,
     hints_enabled,
     passes_lb_health_check,
+    redistribute_hints,
     service_overloaded,
     topology_mode_from_hints,
     traffic_distribution_hints,
@@ -318,3 +319,21 @@ def test_health_check_counts_only_ready_local_endpoints():
     assert [passes_lb_health_check(local, lay, n) for n in lay.nodes] == [True, False, False]
     cluster = Service(type="LoadBalancer")
     assert [passes_lb_health_check(cluster, lay, n) for n in lay.nodes] == [True, True, False]
+
+
+# --- topologycache/utils_test.go, Test_redistributeHints ------------------------------------
+@pytest.mark.parametrize(
+    "zones,giving,receiving,expected",
+    [
+        ([], {}, {}, {}),  # empty
+        (["zone-a"], {"zone-a": 1}, {"zone-b": 1}, {"zone-a": -1, "zone-b": 1}),  # single endpoint
+        # endpoints from 1 zone redistributed to 2 other zones
+        (["zone-a"] * 3, {"zone-a": 2}, {"zone-b": 1, "zone-c": 1},
+         {"zone-a": -2, "zone-b": 1, "zone-c": 1}),
+    ],
+    ids=["empty", "single endpoint", "endpoints from 1 zone redistributed to 2 other zones"],
+)  # fmt: skip
+def test_redistribute_hints_table(zones, giving, receiving, expected):
+    hints, moved = redistribute_hints(list(zones), zones, giving, receiving)
+    assert moved == expected
+    assert sum(h != z for h, z in zip(hints, zones, strict=True)) == sum(receiving.values())

@@ -11,7 +11,8 @@ read from the search index's newest stored version):
   (``staging/src/k8s.io/endpointslice/topologycache/topologycache.go`` and ``utils.go``):
   :func:`zone_cpu_ratios` (``SetNodes``), :func:`zone_allocations` (``getAllocations``),
   :func:`giving_and_receiving_zones` (``getGivingAndReceivingZones``),
-  :func:`allocate_zone_hints` (``AddHints`` + ``redistributeHints``);
+  :func:`allocate_zone_hints` (``AddHints``), :func:`redistribute_hints`
+  (``redistributeHints``);
 * EndpointSlice controller, ``spec.trafficDistribution``
   (``staging/src/k8s.io/endpointslice/trafficdist/trafficdist.go``):
   :func:`traffic_distribution_hints`; which of the two applies
@@ -49,6 +50,7 @@ __all__ = [
     "zone_allocations",
     "giving_and_receiving_zones",
     "allocate_zone_hints",
+    "redistribute_hints",
     "traffic_distribution_hints",
     "endpoint_hints",
     "service_overloaded",
@@ -263,19 +265,49 @@ def allocate_zone_hints(
     giving, receiving = giving_and_receiving_zones(
         {z: a.desired for z, a in allocations.items()}, allocated
     )
-    for i, zone in enumerate(zones):
-        if hints[i] is None or not giving or not receiving:
-            continue
-        if giving.get(zone, 0) > 0:
-            take = next(z for z in sorted(receiving) if receiving[z] > 0)
-            hints[i] = take
-            giving[zone] -= 1
-            if giving[zone] == 0:
-                del giving[zone]
-            receiving[take] -= 1
-            if receiving[take] == 0:
-                del receiving[take]
+    hints, _ = redistribute_hints(hints, zones, giving, receiving)
     return hints, ""
+
+
+def redistribute_hints(
+    hints: Sequence[str | None],
+    zones: Sequence[str],
+    giving: Mapping[str, int],
+    receiving: Mapping[str, int],
+) -> tuple[list[str | None], dict[str, int]]:
+    """Re-hint endpoints of giving zones for receiving zones, in endpoint order.
+
+    ``redistributeHints`` (topologycache/utils.go): for each ready endpoint (``hint`` not
+    None) whose zone still has endpoints to give, hint it for a receiving zone that still
+    needs some; stop when either side is exhausted.
+
+    Returns
+    -------
+    hints : list
+        The new hint per endpoint.
+    redistributions : dict
+        ``zone -> change in endpoints hinted for it``.
+    """
+    give, take = dict(giving), dict(receiving)
+    out = list(hints)
+    moved: dict[str, int] = {}
+    for i, zone in enumerate(zones):
+        if out[i] is None:
+            continue
+        if not give or not take:
+            break
+        if give.get(zone, 0) > 0:
+            to = next(z for z in sorted(take) if take[z] > 0)
+            out[i] = to
+            give[zone] -= 1
+            if give[zone] == 0:
+                del give[zone]
+            take[to] -= 1
+            if take[to] == 0:
+                del take[to]
+            moved[to] = moved.get(to, 0) + 1
+            moved[zone] = moved.get(zone, 0) - 1
+    return out, moved
 
 
 def service_overloaded(
