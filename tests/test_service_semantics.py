@@ -337,3 +337,35 @@ def test_redistribute_hints_table(zones, giving, receiving, expected):
     hints, moved = redistribute_hints(list(zones), zones, giving, receiving)
     assert moved == expected
     assert sum(h != z for h, z in zip(hints, zones, strict=True)) == sum(receiving.values())
+
+
+# --- staging/src/k8s.io/endpointslice/trafficdist/trafficdist_test.go, TestReconcileHints ----
+def test_trafficdist_zone_and_node_hints_prefer_same_node():
+    # "should set zone and node hints with PreferSameNode" (first slice)
+    out = traffic_distribution_hints(
+        "PreferSameNode", ["zone-a", "zone-b"], ["node-1", "node-2"], [True, True]
+    )
+    assert out == [
+        (frozenset({"zone-a"}), frozenset({"node-1"})),
+        (frozenset({"zone-b"}), frozenset({"node-2"})),
+    ]
+
+
+def test_trafficdist_without_zones():
+    # "should not create hints with PreferClose if there are no zones"
+    assert (
+        traffic_distribution_hints("PreferClose", ["", ""], ["n1", "n2"], [True, True])
+        == [(frozenset(), frozenset())] * 2
+    )
+    # "should create only node hints with PreferSameNode if there are no zones"
+    assert traffic_distribution_hints("PreferSameNode", [""], ["node-1"], [True]) == [
+        (frozenset(), frozenset({"node-1"}))
+    ]
+
+
+@pytest.mark.parametrize("value", [None, "Unrecognized"])
+def test_trafficdist_removes_hints_when_unset_or_unrecognized(value):
+    # "should remove hints when trafficDistribution is unset/unrecognized"
+    assert traffic_distribution_hints(value, ["zone-a"], ["n1"], [True]) == [
+        (frozenset(), frozenset())
+    ]
