@@ -83,7 +83,8 @@ def make_plan(
     matrix, hints = semantics.dispatch(service, layout, src)
     if ip_mode:
         # The LB reaches pod IPs: each pod's traffic "enters" on its own node.
-        pod_node = Plan(service, layout, src, True, entry, matrix, matrix, hints, healthy).pod_node
+        index = {n.name: i for i, n in enumerate(layout.nodes)}
+        pod_node = np.array([index[p.node] for p in layout.pods], dtype=np.int64)
         flow = np.zeros_like(matrix)
         flow[pod_node, np.arange(len(layout.pods))] = entry
         hints = "load balancer targets pods (kube-proxy bypassed)"
