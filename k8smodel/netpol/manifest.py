@@ -102,7 +102,8 @@ def _from_file(path: Path) -> Iterator[tuple[str, dict]]:
         if doc is None:
             continue
         if not isinstance(doc, Mapping):
-            raise ValueError(f"{path}: each document must be a Kubernetes object; got {type(doc).__name__}")
+            yield str(path), {"kind": "", "_not_an_object": type(doc).__name__}
+            continue
         yield from _flatten(str(path), dict(doc))
 
 
@@ -152,6 +153,9 @@ def from_manifest(*sources: Any) -> Cluster:
     for source in sources:
         for where, obj in load_objects(source):
             kind = str(obj.get("kind", ""))
+            if "_not_an_object" in obj:
+                ignored.append(("<document>", where, f"a {obj['_not_an_object']}, not a Kubernetes object"))
+                continue
             meta = obj.get("metadata") or {}
             if not isinstance(meta, Mapping):
                 raise ValueError(f"{where}: {kind}: metadata must be a mapping")
@@ -311,13 +315,17 @@ def _workload(obj: dict, kind: str, ns: str, name: str) -> tuple[Workload | None
         labels = {str(k): str(v) for k, v in _mapping(meta.get("labels")).items()}
     ports = []
     containers = (template.get("spec") or {}).get("containers") or []
+    skipped = []
     for i, c in enumerate(containers):
         for j, p in enumerate((c or {}).get("ports") or []):
+            if isinstance(p, Mapping) and p.get("containerPort") is None:
+                skipped.append(f"containers[{i}].ports[{j}] has no containerPort and was skipped")
+                continue
             with _at(where, f"containers[{i}].ports[{j}]"):
                 ports.append(ContainerPort(p.get("containerPort"), str(p.get("name") or ""),
                                            p.get("protocol") or "TCP"))
     with _at(where, "replicas"):
-        return Workload(wl_name, ns, wl_kind, labels, tuple(ports), replicas), ""
+        return Workload(wl_name, ns, wl_kind, labels, tuple(ports), replicas), "; ".join(skipped)
 
 
 def _controller(meta: Mapping) -> tuple[str, str] | None:
@@ -325,5 +333,6 @@ def _controller(meta: Mapping) -> tuple[str, str] | None:
         if isinstance(ref, Mapping) and ref.get("controller") is True:
             if ref.get("kind") == "Node":
                 return None
-            return str(ref.get("name")), str(ref.get("kind"))
+            # an owner without a kind is shown as a Pod, as netpol-analyzer's WorkloadPeer.Kind does
+            return str(ref.get("name")), str(ref.get("kind") or "Pod")
     return None

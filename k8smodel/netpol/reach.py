@@ -387,7 +387,7 @@ def _signatures(features: np.ndarray, extra: np.ndarray | None) -> tuple[np.ndar
     """Merge classes with equal feature rows: (signature per class, one class per signature)."""
     packed = np.packbits(features, axis=1) if features.shape[1] else np.zeros((len(features), 1), np.uint8)
     if extra is not None and extra.shape[1]:
-        packed = np.concatenate([packed, extra.astype(np.int64).view(np.uint8)], axis=1)
+        packed = np.concatenate([packed, np.ascontiguousarray(extra, dtype=np.int64).view(np.uint8)], axis=1)
     if len(packed) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
