@@ -10,7 +10,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"lb", "lab", "federation", "rollout", "storage", "metrics", "plotting"}
+_SUBMODULES = {"lb", "lab", "federation", "rollout", "storage", "metrics", "plotting", "netpol"}
 
 __all__ = [
     "__version__",

@@ -258,13 +258,15 @@ def connlist(result: NetpolResult, *, source: str | None = None) -> str:
 def _focus(table: pd.DataFrame, source: str | None) -> pd.DataFrame:
     if source is None:
         return table
-    names = table["src"].str.replace(r"\[[^\]]*\]$", "", regex=True)
-    dnames = table["dst"].str.replace(r"\[[^\]]*\]$", "", regex=True)
-    keep = (table["src"] == source) | (names == source) | (table["dst"] == source) | (dnames == source)
-    if not keep.any() and not (names == source).any():
-        raise ValueError(f"source must name a workload as ns/name or ns/name[Kind]; got {source!r} "
-                         "(no connection touches it)")
+    keep = _names_match(table["src"], source) | _names_match(table["dst"], source)
     return table[keep]
+
+
+def _names_match(refs: pd.Series, name: str) -> pd.Series:
+    """netpol-analyzer's focus rule: the workload's name or ``ns/name`` (or its full ref)."""
+    nsname = refs.str.replace(r"\[[^\]]*\]$", "", regex=True)
+    bare = nsname.str.split("/", n=1).str[-1]
+    return (refs == name) | (nsname == name) | (bare == name)
 
 
 def blast_radius(result: NetpolResult, sources: Sequence[str] | None = None) -> BlastResult:
