@@ -158,7 +158,8 @@ class PolicyPort:
     def __post_init__(self) -> None:
         check_choice(self.protocol, "ports.protocol", PROTOCOLS)
         if isinstance(self.port, str):
-            if not _PORT_NAME.match(self.port) or len(self.port) > 15:
+            if (not _PORT_NAME.match(self.port) or len(self.port) > 15
+                    or not any(ch.isalpha() for ch in self.port)):
                 raise ValueError(
                     f"ports.port must be a number 1-65535 or a port name (IANA_SVC_NAME); "
                     f"got {self.port!r}"
