@@ -212,27 +212,27 @@ def _mapping(value: Any) -> dict:
 
 
 def _selector(value: Any, obj: str, field: str) -> LabelSelector:
+    if value is None:
+        value = {}
     with _at(obj, field):
-        if value is None:
-            value = {}
         if not isinstance(value, Mapping):
             raise TypeError(f"a label selector must be a mapping; got {value!r}")
         exprs = value.get("matchExpressions") or []
         if not isinstance(exprs, list):
             raise TypeError(f"matchExpressions must be a list; got {exprs!r}")
-        reqs = []
-        for i, e in enumerate(exprs):
-            with _at("", f"matchExpressions[{i}]"):
-                if not isinstance(e, Mapping):
-                    raise TypeError(f"a requirement must be a mapping; got {e!r}")
-                values = e.get("values") or []
-                if not isinstance(values, list):
-                    raise TypeError(f"values must be a list; got {values!r}")
-                reqs.append(Requirement(e.get("key"), e.get("operator"),
-                                        tuple(str(v) for v in values)))
         labels = value.get("matchLabels") or {}
         if isinstance(labels, Mapping):
             labels = {str(k): str(v) for k, v in labels.items()}
+    reqs = []
+    for i, e in enumerate(exprs):
+        with _at(obj, f"{field}.matchExpressions[{i}]"):
+            if not isinstance(e, Mapping):
+                raise TypeError(f"a requirement must be a mapping; got {e!r}")
+            values = e.get("values") or []
+            if not isinstance(values, list):
+                raise TypeError(f"values must be a list; got {values!r}")
+            reqs.append(Requirement(e.get("key"), e.get("operator"), tuple(str(v) for v in values)))
+    with _at(obj, f"{field}.matchLabels"):
         return LabelSelector(labels, tuple(reqs))
 
 
