@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -104,7 +105,7 @@ def analyze(
     check_int(max_listed_pairs, "max_listed_pairs", minimum=0)
     rel = compute_relation(cluster, extra_ip_blocks=_extra_ip_blocks, max_memory_bytes=max_memory_bytes)
     wls = cluster.workloads
-    pods = np.array([w.replicas for w in wls], dtype=np.float64)
+    pods = np.fromiter(map(attrgetter("replicas"), wls), np.float64, len(wls))
     nonempty = (rel.pod_conn != 0).any(axis=2)
     n_s = np.bincount(rel.src_sig, weights=pods, minlength=nonempty.shape[0])
     n_d = np.bincount(rel.dst_sig, weights=pods, minlength=nonempty.shape[1])
@@ -129,7 +130,7 @@ def analyze(
     summary = pd.DataFrame([{
         "workloads": len(wls),
         "pods": int(total_pods),
-        "namespaces": len(cluster.namespace_labels()),
+        "namespaces": len(rel.namespace_labels),
         "policies": len(cluster.policies),
         "pod_pairs": int(pairs),
         "fraction_pairs_allowed": allowed / pairs if pairs > 0 else float("nan"),
@@ -142,14 +143,15 @@ def analyze(
         "method": METHOD,
         "exact": True,
     }])
+    isolation = _isolation(rel)
     return NetpolResult(
         summary=summary,
         params={"workloads": len(wls), "policies": len(cluster.policies),
                 "max_listed_pairs": max_listed_pairs},
         notes=tuple(notes),
         connections=_connections(rel) if listed else pd.DataFrame(columns=_CONN_COLUMNS),
-        isolation=_isolation(rel),
-        coverage=_coverage(rel),
+        isolation=isolation,
+        coverage=_coverage(rel, isolation),
         relation=rel,
     )
 
@@ -202,24 +204,25 @@ def _frame(rel, src, dst, src_type, dst_type, masks) -> pd.DataFrame:
 
 def _isolation(rel: Relation) -> pd.DataFrame:
     wls = rel.cluster.workloads
+    cols = [list(map(attrgetter(a), wls)) for a in ("ref", "namespace", "name", "kind", "replicas")]
     return pd.DataFrame({
-        "workload": [w.ref for w in wls],
-        "namespace": [w.namespace for w in wls],
-        "name": [w.name for w in wls],
-        "kind": [w.kind for w in wls],
-        "pods": [w.replicas for w in wls],
+        "workload": pd.Series(cols[0], dtype=object),
+        "namespace": pd.Categorical(cols[1]),
+        "name": pd.Series(cols[2], dtype=object),
+        "kind": pd.Categorical(cols[3]),
+        "pods": np.array(cols[4], dtype=np.int64),
         "ingress_isolated": rel.ingress_isolated,
         "egress_isolated": rel.egress_isolated,
     })
 
 
-def _coverage(rel: Relation) -> pd.DataFrame:
-    iso = _isolation(rel)
+def _coverage(rel: Relation, isolation: pd.DataFrame) -> pd.DataFrame:
+    iso = isolation[["namespace", "pods", "ingress_isolated", "egress_isolated"]].copy()
     iso["pods_in"] = iso["pods"] * iso["ingress_isolated"]
     iso["pods_eg"] = iso["pods"] * iso["egress_isolated"]
-    by = iso.groupby("namespace").agg(workloads=("workload", "size"), pods=("pods", "sum"),
+    by = iso.groupby("namespace").agg(workloads=("pods", "size"), pods=("pods", "sum"),
                                       pods_in=("pods_in", "sum"), pods_eg=("pods_eg", "sum"))
-    out = pd.DataFrame({"namespace": sorted(rel.cluster.namespace_labels())})
+    out = pd.DataFrame({"namespace": sorted(rel.namespace_labels)})
     out = out.merge(by.reset_index(), on="namespace", how="left").fillna(0)
     pods = out["pods"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):

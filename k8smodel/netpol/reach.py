@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 import scipy.sparse as sp
@@ -57,6 +58,7 @@ class Relation:
     ingress_isolated: np.ndarray  # per workload
     egress_isolated: np.ndarray
     classes: int
+    namespace_labels: dict
 
     @property
     def all_mask(self) -> np.ndarray:
@@ -156,10 +158,13 @@ def compute_relation(
     ns_index = {n: i for i, n in enumerate(ns_names)}
     ns_table = _LabelTable([ns_labels[n] for n in ns_names])
 
-    keys = [(ns_index[w.namespace], w.labels, w.ports) for w in wls]
-    class_of: dict[tuple, int] = {}
-    wl_class = np.fromiter((class_of.setdefault(k, len(class_of)) for k in keys), np.int64, len(keys))
-    reps = list(class_of)
+    # map/dict.fromkeys keep the per-pod work in C: 10^5 pods take a few tens of ms
+    all_keys = list(map(attrgetter("class_key"), wls))
+    class_of = {k: i for i, k in enumerate(dict.fromkeys(all_keys))}
+    wl_class = np.fromiter(map(class_of.__getitem__, all_keys), np.int64, len(wls))
+    first_wl = np.zeros(len(class_of), dtype=np.int64)
+    first_wl[wl_class[::-1]] = np.arange(len(wls))[::-1]
+    reps = [(ns_index[k[0]], k[1], wls[int(i)].ports) for k, i in zip(class_of, first_wl, strict=True)]
     n_cls = len(reps)
     cls_ns = np.array([r[0] for r in reps], dtype=np.int64)
     pod_table = _LabelTable([dict(r[1]) for r in reps])
@@ -284,6 +289,7 @@ def compute_relation(
         ingress_isolated=sel_in.any(axis=0)[wl_class],
         egress_isolated=sel_eg.any(axis=0)[wl_class],
         classes=n_cls,
+        namespace_labels=ns_labels,
     )
 
 
@@ -385,10 +391,12 @@ def _group(flat: list, peer_pods: np.ndarray, peer_ips: np.ndarray, atoms: np.nd
 
 def _signatures(features: np.ndarray, extra: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Merge classes with equal feature rows: (signature per class, one class per signature)."""
-    packed = np.packbits(features, axis=1) if features.shape[1] else np.zeros((len(features), 1), np.uint8)
+    packed = np.packbits(features, axis=1)
     if extra is not None and extra.shape[1]:
         packed = np.concatenate([packed, np.ascontiguousarray(extra, dtype=np.int64).view(np.uint8)], axis=1)
-    if len(packed) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
-    return inverse.reshape(-1), first
+    packed = np.ascontiguousarray(packed)
+    seen: dict[bytes, int] = {}
+    sig = np.fromiter((seen.setdefault(row.tobytes(), len(seen)) for row in packed), np.int64, len(packed))
+    first = np.zeros(len(seen), dtype=np.int64)
+    first[sig[::-1]] = np.arange(len(sig))[::-1]
+    return sig, first
