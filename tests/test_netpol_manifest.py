@@ -174,3 +174,18 @@ def test_cli_runs_as_a_program(tmp_path):
                            "sys.exit(main(sys.argv[1:]))", "netpol", str(path), "--from", "web"],
                           capture_output=True, text=True, check=True)
     assert "shop/web[Pod] => shop/db[Pod] : TCP 5432" in done.stdout
+
+
+def test_to_manifest_round_trips_the_synthetic_cluster(tmp_path):
+    from k8smodel.netpol.examples import synthetic_cluster
+    from k8smodel.netpol.manifest import to_manifest
+
+    cluster = synthetic_cluster(namespaces=4, pods=40, policies=20, rng=3)
+    path = tmp_path / "cluster.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump_all(to_manifest(cluster)))
+    back = netpol.from_manifest(path)
+    assert back.workloads == cluster.workloads
+    assert back.policies == cluster.policies
+    assert back.namespaces == cluster.namespaces

@@ -36,7 +36,7 @@ from k8smodel.netpol.spec import (
     Workload,
 )
 
-__all__ = ["from_manifest", "load_objects"]
+__all__ = ["from_manifest", "load_objects", "to_manifest"]
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TEMPLATE_PATHS = {
@@ -336,3 +336,91 @@ def _controller(meta: Mapping) -> tuple[str, str] | None:
             # an owner without a kind is shown as a Pod, as netpol-analyzer's WorkloadPeer.Kind does
             return str(ref.get("name")), str(ref.get("kind") or "Pod")
     return None
+
+
+def to_manifest(cluster: Cluster) -> list[dict]:
+    """Kubernetes objects for ``cluster`` (the inverse of :func:`from_manifest`).
+
+    Namespaces, then workloads (a Pod, or a controller with its pod template and replicas),
+    then NetworkPolicies; ``from_manifest(to_manifest(c))`` gives back ``c``'s workloads,
+    policies and namespaces.
+    """
+    out: list[dict] = [
+        {"apiVersion": "v1", "kind": "Namespace",
+         "metadata": {"name": ns.name, "labels": dict(ns.labels)}}
+        for ns in cluster.namespaces
+    ]
+    for w in cluster.workloads:
+        meta = {"name": w.name, "namespace": w.namespace}
+        pod_spec = {"containers": [{"name": "main", "image": "registry.example/app:1", "ports": [
+            {"containerPort": p.port, "protocol": p.protocol, **({"name": p.name} if p.name else {})}
+            for p in w.ports]}]}
+        template = {"metadata": {"labels": dict(w.labels)}, "spec": pod_spec}
+        if w.kind == "Pod":
+            out.append({"apiVersion": "v1", "kind": "Pod",
+                        "metadata": {**meta, "labels": dict(w.labels)}, "spec": pod_spec})
+            continue
+        spec: dict[str, Any] = {"template": template}
+        if w.kind == "CronJob":
+            spec = {"schedule": "@hourly", "jobTemplate": {"spec": {"template": template}}}
+        elif w.kind == "Job":
+            spec["parallelism"] = w.replicas
+        elif w.kind != "DaemonSet":
+            spec["replicas"] = w.replicas
+            spec["selector"] = {"matchLabels": dict(w.labels)}
+        api = "batch/v1" if w.kind in ("Job", "CronJob") else "apps/v1"
+        out.append({"apiVersion": api, "kind": w.kind, "metadata": meta, "spec": spec})
+    out += [_policy_object(p) for p in cluster.policies]
+    return out
+
+
+def _selector_object(sel: LabelSelector) -> dict:
+    out: dict[str, Any] = {}
+    if sel.match_labels:
+        out["matchLabels"] = dict(sel.match_labels)
+    if sel.match_expressions:
+        out["matchExpressions"] = [
+            {"key": r.key, "operator": r.operator, **({"values": list(r.values)} if r.values else {})}
+            for r in sel.match_expressions
+        ]
+    return out
+
+
+def _peer_object(peer: Peer) -> dict:
+    if peer.ip_block is not None:
+        block: dict[str, Any] = {"cidr": peer.ip_block.cidr}
+        if peer.ip_block.except_:
+            block["except"] = list(peer.ip_block.except_)
+        return {"ipBlock": block}
+    out = {}
+    if peer.pod_selector is not None:
+        out["podSelector"] = _selector_object(peer.pod_selector)
+    if peer.namespace_selector is not None:
+        out["namespaceSelector"] = _selector_object(peer.namespace_selector)
+    return out
+
+
+def _rule_object(rule: Rule, peers_key: str) -> dict:
+    out: dict[str, Any] = {}
+    if rule.peers:
+        out[peers_key] = [_peer_object(p) for p in rule.peers]
+    if rule.ports:
+        out["ports"] = [
+            {"protocol": q.protocol,
+             **({"port": q.port} if q.port is not None else {}),
+             **({"endPort": q.end_port} if q.end_port is not None else {})}
+            for q in rule.ports
+        ]
+    return out
+
+
+def _policy_object(pol: NetworkPolicy) -> dict:
+    spec: dict[str, Any] = {"podSelector": _selector_object(pol.pod_selector)}
+    if pol.ingress:
+        spec["ingress"] = [_rule_object(r, "from") for r in pol.ingress]
+    if pol.egress:
+        spec["egress"] = [_rule_object(r, "to") for r in pol.egress]
+    if pol.policy_types is not None:
+        spec["policyTypes"] = list(pol.policy_types)
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": pol.name, "namespace": pol.namespace}, "spec": spec}
