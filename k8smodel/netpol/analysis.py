@@ -26,7 +26,7 @@ METHOD = "label_class_boolean_algebra"
 _CONN_COLUMNS = ["src", "dst", "src_type", "dst_type", "connection", "all_connections"]
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class NetpolResult(Result):
     """What :func:`analyze` returns.
 
@@ -51,14 +51,14 @@ class NetpolResult(Result):
     relation: Relation | None = None
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class BlastResult(Result):
     """What :func:`blast_radius` returns; ``per_hop`` has pods newly reached at each hop."""
 
     per_hop: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class DiffResult(Result):
     """What :func:`diff` returns; ``changes`` lists each pair whose connection changed."""
 
