@@ -52,8 +52,13 @@ def naive_sample(cluster, pairs):
     texts = []
     for i, j in pairs:
         a, b = wls[i], wls[j]
-        conn = sem.naive_connection(cluster.policies, ns_labels, (a.namespace, dict(a.labels)),
-                                    (b.namespace, dict(b.labels)), b.ports)
+        conn = sem.naive_connection(
+            cluster.policies,
+            ns_labels,
+            (a.namespace, dict(a.labels)),
+            (b.namespace, dict(b.labels)),
+            b.ports,
+        )
         texts.append(sem.format_ports(conn) if conn else "")
     return time.perf_counter() - start, texts
 
@@ -80,16 +85,26 @@ def run(namespaces, pods, policies, sample, rng):
     all_pairs = n * (n - 1)
     row = result.summary.iloc[0]
     print(f"== {n} pods, {namespaces} namespaces, {policies} policies ==")
-    print(f"reduction: {row['label_classes']} label classes -> {row['source_signatures']} source x "
-          f"{row['destination_signatures']} destination signatures x {row['port_atoms']} port atoms")
-    print(f"k8smodel.netpol.analyze (all {all_pairs:.3g} ordered pod pairs): {wall:.3f} s wall, "
-          f"{cpu:.3f} s CPU, peak traced memory {peak / 2**20:.0f} MiB")
-    print(f"naive per-pair evaluation: {per_pair * 1e3:.3f} ms per pair on {len(pairs)} sampled "
-          f"pairs -> {per_pair * all_pairs / 3600:.1f} h for all pairs (extrapolated)")
-    print(f"ratio naive/vectorized for the whole relation: {per_pair * all_pairs / wall:.3g}; "
-          f"sampled pairs whose connection agrees: {agree:.1%}")
-    print(f"fraction of pod pairs that may connect: {row['fraction_pairs_allowed']:.4f}; pods "
-          f"isolated for ingress {row['pods_ingress_isolated']}, egress {row['pods_egress_isolated']}")
+    print(
+        f"reduction: {row['label_classes']} label classes -> {row['source_signatures']} source x "
+        f"{row['destination_signatures']} destination signatures x {row['port_atoms']} port atoms"
+    )
+    print(
+        f"k8smodel.netpol.analyze (all {all_pairs:.3g} ordered pod pairs): {wall:.3f} s wall, "
+        f"{cpu:.3f} s CPU, peak traced memory {peak / 2**20:.0f} MiB"
+    )
+    print(
+        f"naive per-pair evaluation: {per_pair * 1e3:.3f} ms per pair on {len(pairs)} sampled "
+        f"pairs -> {per_pair * all_pairs / 3600:.1f} h for all pairs (extrapolated)"
+    )
+    print(
+        f"ratio naive/vectorized for the whole relation: {per_pair * all_pairs / wall:.3g}; "
+        f"sampled pairs whose connection agrees: {agree:.1%}"
+    )
+    print(
+        f"fraction of pod pairs that may connect: {row['fraction_pairs_allowed']:.4f}; pods "
+        f"isolated for ingress {row['pods_ingress_isolated']}, egress {row['pods_egress_isolated']}"
+    )
     return wall, agree
 
 

@@ -24,6 +24,7 @@ from k8smodel.netpol.manifest import to_manifest
 
 
 def main() -> int:
+    """Write the manifests."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("build/netpol-example"))
     parser.add_argument("--namespaces", type=int, default=40)
@@ -39,8 +40,10 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for ns, objs in sorted(by_ns.items()):
         (args.out / f"{ns}.yaml").write_text(yaml.safe_dump_all(objs, sort_keys=False))
-    print(f"wrote {len(by_ns)} files for {len(cluster.workloads)} workloads and "
-          f"{len(cluster.policies)} policies to {args.out}")
+    print(
+        f"wrote {len(by_ns)} files for {len(cluster.workloads)} workloads and "
+        f"{len(cluster.policies)} policies to {args.out}"
+    )
     return 0
 
 

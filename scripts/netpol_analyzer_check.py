@@ -1,9 +1,10 @@
 """Run k8smodel.netpol on every netpol-analyzer scenario and compare connection lists.
 
 Reads ``k8smodel.shared_data_dir() / "netpol-analyzer"`` (never copied into the project):
-``tests/<scenario>/`` holds the manifests and ``test_outputs/connlist/<scenario>_connlist_output.txt``
-the analyzer's expected list. Prints one line per scenario (matched, out of scope with the reason,
-or failed) and the counts per group. ``tests/test_netpol_analyzer.py`` asserts the same matches.
+``tests/<scenario>/`` holds the manifests and
+``test_outputs/connlist/<scenario>_connlist_output.txt`` the analyzer's expected list.
+Prints one line per scenario (matched, out of scope with the reason, or failed) and the
+counts per group. ``tests/test_netpol_analyzer.py`` asserts the same matches.
 
 Usage: ``python scripts/netpol_analyzer_check.py [-v]`` (``-v`` prints a diff for failures).
 """
@@ -35,6 +36,7 @@ INGRESS_PREFIX = "{ingress-controller} =>"
 
 
 def data_root() -> Path:
+    """Where the netpol-analyzer corpus lives (beside the repository)."""
     return k8smodel.shared_data_dir() / "netpol-analyzer"
 
 
@@ -43,19 +45,23 @@ def scenarios(root: Path | None = None) -> list[str]:
     root = root or data_root()
     out = root / "test_outputs" / "connlist"
     return sorted(
-        d.name for d in (root / "tests").iterdir()
+        d.name
+        for d in (root / "tests").iterdir()
         if d.is_dir() and (out / f"{d.name}_connlist_output.txt").is_file()
     )
 
 
 def expected(name: str, root: Path | None = None) -> str:
+    """The analyzer's expected connection list for scenario ``name``."""
     root = root or data_root()
     return (root / "test_outputs" / "connlist" / f"{name}_connlist_output.txt").read_text().strip()
 
 
 def check(name: str, root: Path | None = None) -> tuple[str, str, str, str]:
-    """``(status, reason, expected_text, got_text)``; status is ``match``,
-    ``match_without_ingress_controller``, ``out_of_scope`` or ``fail``."""
+    """Compare one scenario: ``(status, reason, expected_text, got_text)``.
+
+    ``status`` is ``match``, ``match_without_ingress_controller``, ``out_of_scope`` or ``fail``.
+    """
     root = root or data_root()
     want = expected(name, root)
     try:
@@ -77,6 +83,7 @@ def check(name: str, root: Path | None = None) -> tuple[str, str, str, str]:
 
 
 def main(argv: list[str]) -> int:
+    """Print every scenario's status and the counts."""
     root = data_root()
     if not (root / "tests").is_dir():
         print(f"no netpol-analyzer data at {root}")

@@ -65,10 +65,16 @@ def test_most_in_scope_scenarios_are_run():
 # (scenario, focus workload as given to --focusworkload, expected output file); transcribed
 # from the file names in test_outputs/connlist (netpol-analyzer pkg/netpol/connlist tests).
 FOCUS = [
-    ("onlineboutique_workloads", "emailservice",
-     "onlineboutique_workloads_focus_workload_emailservice_connlist_output.txt"),
-    ("k8s_ingress_test", "details-v1-79f774bdb9",
-     "k8s_ingress_test_focus_workload_details-v1-79f774bdb9_connlist_output.txt"),
+    (
+        "onlineboutique_workloads",
+        "emailservice",
+        "onlineboutique_workloads_focus_workload_emailservice_connlist_output.txt",
+    ),
+    (
+        "k8s_ingress_test",
+        "details-v1-79f774bdb9",
+        "k8s_ingress_test_focus_workload_details-v1-79f774bdb9_connlist_output.txt",
+    ),
 ]
 
 
@@ -102,11 +108,19 @@ def _pairs(text: str) -> dict[tuple[str, str], str]:
 def test_diff_agrees_with_the_difference_of_the_analyzers_lists(before, after):
     """The pairs our diff reports as changed are exactly those whose expected lines differ."""
     a, b = _pairs(CHECK.expected(before, ROOT)), _pairs(CHECK.expected(after, ROOT))
-    want = {k: (a.get(k, "No Connections"), b.get(k, "No Connections"))
-            for k in set(a) | set(b) if a.get(k) != b.get(k)}
-    result = netpol.diff(netpol.from_manifest(ROOT / "tests" / before),
-                         netpol.from_manifest(ROOT / "tests" / after))
+    want = {
+        k: (a.get(k, "No Connections"), b.get(k, "No Connections"))
+        for k in set(a) | set(b)
+        if a.get(k) != b.get(k)
+    }
+    result = netpol.diff(
+        netpol.from_manifest(ROOT / "tests" / before), netpol.from_manifest(ROOT / "tests" / after)
+    )
     ch = result.changes
-    ch = ch[(ch["src"].str.contains(r"\[External\]") | ch["dst"].str.contains(r"\[External\]")) == False]  # noqa: E712
-    got = {(s, d): (x, y) for s, d, x, y in ch[["src", "dst", "before", "after"]].itertuples(index=False)}
+    external = ch["src"].str.contains(r"\[External\]") | ch["dst"].str.contains(r"\[External\]")
+    ch = ch[~external]
+    got = {
+        (s, d): (x, y)
+        for s, d, x, y in ch[["src", "dst", "before", "after"]].itertuples(index=False)
+    }
     assert got == want

@@ -14,15 +14,23 @@ from k8smodel.cli import main
 
 
 def policy(spec: dict, name: str = "p", namespace: str = "shop") -> dict:
-    return {"kind": "NetworkPolicy", "metadata": {"name": name, "namespace": namespace},
-            "spec": spec}
+    return {
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
 
 
 def deployment(kind="Deployment", replicas=None, **extra) -> dict:
-    template = {"metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "c", "ports": [
-                    {"name": "http", "containerPort": 8080}]}]}}
-    spec = {"template": template} if kind != "CronJob" else {"jobTemplate": {"spec": {"template": template}}}
+    template = {
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]},
+    }
+    spec = (
+        {"template": template}
+        if kind != "CronJob"
+        else {"jobTemplate": {"spec": {"template": template}}}
+    )
     if replicas is not None:
         spec["replicas" if kind != "Job" else "parallelism"] = replicas
     return {"kind": kind, "metadata": {"name": "web", "namespace": "shop"}, "spec": spec, **extra}
@@ -30,8 +38,14 @@ def deployment(kind="Deployment", replicas=None, **extra) -> dict:
 
 @pytest.mark.parametrize(
     ("kind", "replicas", "pods"),
-    [("Deployment", 3, 3), ("StatefulSet", None, 1), ("DaemonSet", 5, 1), ("ReplicaSet", 2, 2),
-     ("Job", 4, 4), ("CronJob", None, 1)],
+    [
+        ("Deployment", 3, 3),
+        ("StatefulSet", None, 1),
+        ("DaemonSet", 5, 1),
+        ("ReplicaSet", 2, 2),
+        ("Job", 4, 4),
+        ("CronJob", None, 1),
+    ],
 )
 def test_workloads_become_their_pod_templates(kind, replicas, pods):
     cluster = netpol.from_manifest(deployment(kind, replicas))
@@ -43,10 +57,18 @@ def test_workloads_become_their_pod_templates(kind, replicas, pods):
 
 
 def test_pods_with_a_controller_are_listed_under_it():
-    pods = [{"kind": "Pod", "metadata": {"name": f"web-{i}", "namespace": "shop", "labels": {"app": "web"},
-                                         "ownerReferences": [{"kind": "ReplicaSet", "name": "web-5d",
-                                                              "controller": True}]}}
-            for i in range(3)]
+    pods = [
+        {
+            "kind": "Pod",
+            "metadata": {
+                "name": f"web-{i}",
+                "namespace": "shop",
+                "labels": {"app": "web"},
+                "ownerReferences": [{"kind": "ReplicaSet", "name": "web-5d", "controller": True}],
+            },
+        }
+        for i in range(3)
+    ]
     pods.append({"kind": "Pod", "metadata": {"name": "solo"}})
     cluster = netpol.from_manifest({"kind": "List", "items": pods})
     refs = {w.ref: w.replicas for w in cluster.workloads}
@@ -54,7 +76,8 @@ def test_pods_with_a_controller_are_listed_under_it():
 
 
 def test_yaml_json_lists_and_folders(tmp_path):
-    (tmp_path / "a.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "a.yaml").write_text(
+        textwrap.dedent("""\
         apiVersion: v1
         kind: Namespace
         metadata: {name: shop, labels: {team: x}}
@@ -64,35 +87,55 @@ def test_yaml_json_lists_and_folders(tmp_path):
         items:
         - metadata: {name: deny, namespace: shop}
           spec: {podSelector: {}}
-        """))
+        """)
+    )
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "b.json").write_text(json.dumps(deployment()))
     (sub / "svc.yml").write_text("kind: Service\nmetadata: {name: web, namespace: shop}\n")
     cluster = netpol.from_manifest(tmp_path)
     assert [p.ref for p in cluster.policies] == ["shop/deny"]
-    assert dict(cluster.namespaces[0].labels) == {"team": "x", "kubernetes.io/metadata.name": "shop"}
+    assert dict(cluster.namespaces[0].labels) == {
+        "team": "x",
+        "kubernetes.io/metadata.name": "shop",
+    }
     assert [w.ref for w in cluster.workloads] == ["shop/web[Deployment]"]
-    assert cluster.ignored == (("Service", "shop/web", "Services do not change which pods may connect"),)
+    assert cluster.ignored == (
+        ("Service", "shop/web", "Services do not change which pods may connect"),
+    )
 
 
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({"ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/33"}}]}]},
-         r"NetworkPolicy shop/p: spec.ingress\[0\].from\[0\].ipBlock: .*valid CIDR"),
-        ({"egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.2.0.0/24"]}}]}]},
-         r"spec.egress\[0\].to\[0\].ipBlock: .*inside cidr"),
-        ({"ingress": [{"ports": [{"port": 9000, "endPort": 8000}]}]},
-         r"spec.ingress\[0\].ports\[0\]: .*endPort must be >= port"),
-        ({"ingress": [{"ports": [{"port": "http", "endPort": 8000}]}]},
-         r"spec.ingress\[0\].ports\[0\]: .*named port"),
-        ({"podSelector": {"matchExpressions": [{"key": "a", "operator": "Bogus"}]}},
-         r"spec.podSelector.matchExpressions\[0\]: .*operator"),
-        ({"podSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}},
-         r"spec.podSelector.matchExpressions\[0\]: .*non-empty"),
-        ({"ingress": [{"from": [{"podSelector": {}, "ipBlock": {"cidr": "10.0.0.0/8"}}]}]},
-         r"spec.ingress\[0\].from\[0\]: .*either ipBlock"),
+        (
+            {"ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/33"}}]}]},
+            r"NetworkPolicy shop/p: spec.ingress\[0\].from\[0\].ipBlock: .*valid CIDR",
+        ),
+        (
+            {"egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.2.0.0/24"]}}]}]},
+            r"spec.egress\[0\].to\[0\].ipBlock: .*inside cidr",
+        ),
+        (
+            {"ingress": [{"ports": [{"port": 9000, "endPort": 8000}]}]},
+            r"spec.ingress\[0\].ports\[0\]: .*endPort must be >= port",
+        ),
+        (
+            {"ingress": [{"ports": [{"port": "http", "endPort": 8000}]}]},
+            r"spec.ingress\[0\].ports\[0\]: .*named port",
+        ),
+        (
+            {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Bogus"}]}},
+            r"spec.podSelector.matchExpressions\[0\]: .*operator",
+        ),
+        (
+            {"podSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}},
+            r"spec.podSelector.matchExpressions\[0\]: .*non-empty",
+        ),
+        (
+            {"ingress": [{"from": [{"podSelector": {}, "ipBlock": {"cidr": "10.0.0.0/8"}}]}]},
+            r"spec.ingress\[0\].from\[0\]: .*either ipBlock",
+        ),
         ({"ingress": [{"ports": [{"protocol": "ICMP"}]}]}, r"ports\[0\]: .*protocol"),
         ({"policyTypes": ["Sideways"]}, "spec.policyTypes: policyTypes must be one of"),
     ],
@@ -127,9 +170,14 @@ def _write(tmp_path, objs, name="m.yaml"):
 
 WEB = {"kind": "Pod", "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}}}
 DB = {"kind": "Pod", "metadata": {"name": "db", "namespace": "shop", "labels": {"app": "db"}}}
-DB_POLICY = policy({"podSelector": {"matchLabels": {"app": "db"}},
-                    "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}],
-                                 "ports": [{"port": 5432}]}]})
+DB_POLICY = policy(
+    {
+        "podSelector": {"matchLabels": {"app": "db"}},
+        "ingress": [
+            {"from": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"port": 5432}]}
+        ],
+    }
+)
 
 
 def test_cli_prints_the_connlist_format(tmp_path, capsys):
@@ -153,12 +201,16 @@ def test_cli_formats_focus_and_diff(tmp_path, capsys):
     assert "src,dst,connection" in out and "shop/web[Pod],shop/db[Pod],TCP 5432" in out
     assert main(["netpol", str(after), "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert {"src": "shop/web[Pod]", "dst": "shop/db[Pod]", "connection": "TCP 5432"} in payload["summary"]
+    assert {"src": "shop/web[Pod]", "dst": "shop/db[Pod]", "connection": "TCP 5432"} in payload[
+        "summary"
+    ]
     assert main(["netpol", str(before), "--diff", str(after)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Connectivity diff:"
-    assert ("diff-type: changed, source: shop/web[Pod], destination: shop/db[Pod], "
-            "before: All Connections, after: TCP 5432") in out
+    assert (
+        "diff-type: changed, source: shop/web[Pod], destination: shop/db[Pod], "
+        "before: All Connections, after: TCP 5432"
+    ) in out
 
 
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys):
@@ -170,9 +222,20 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys):
 
 def test_cli_runs_as_a_program(tmp_path):
     path = _write(tmp_path, [WEB, DB, DB_POLICY])
-    done = subprocess.run([sys.executable, "-c", "import sys; from k8smodel.cli import main; "
-                           "sys.exit(main(sys.argv[1:]))", "netpol", str(path), "--from", "web"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from k8smodel.cli import main; sys.exit(main(sys.argv[1:]))",
+            "netpol",
+            str(path),
+            "--from",
+            "web",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "shop/web[Pod] => shop/db[Pod] : TCP 5432" in done.stdout
 
 

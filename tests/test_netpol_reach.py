@@ -100,14 +100,20 @@ def _side(cluster, subject, other, dst, direction, proto, port, ns_labels):
     if subject[0] == "ip":
         return True
     wl = subject[1]
-    pols = [p for p in cluster.policies if p.namespace == wl.namespace and direction in _types(p)
-            and _sel(p.pod_selector, dict(wl.labels))]
+    pols = [
+        p
+        for p in cluster.policies
+        if p.namespace == wl.namespace
+        and direction in _types(p)
+        and _sel(p.pod_selector, dict(wl.labels))
+    ]
     if not pols:
         return True
     for p in pols:
-        for rule in (p.ingress if direction == "Ingress" else p.egress):
-            if (not rule.peers or any(_peer_hits(x, p, other, ns_labels) for x in rule.peers)) and \
-                    _port_hits(rule, proto, port, dst):
+        for rule in p.ingress if direction == "Ingress" else p.egress:
+            if (
+                not rule.peers or any(_peer_hits(x, p, other, ns_labels) for x in rule.peers)
+            ) and _port_hits(rule, proto, port, dst):
                 return True
     return False
 
@@ -115,7 +121,8 @@ def _side(cluster, subject, other, dst, direction, proto, port, ns_labels):
 def reference_allows(cluster, src, dst, proto, port):
     ns = cluster.namespace_labels()
     return _side(cluster, src, dst, dst, "Egress", proto, port, ns) and _side(
-        cluster, dst, src, dst, "Ingress", proto, port, ns)
+        cluster, dst, src, dst, "Ingress", proto, port, ns
+    )
 
 
 # -- random clusters ---------------------------------------------------------------------------
@@ -124,7 +131,9 @@ def reference_allows(cluster, src, dst, proto, port):
 def random_cluster(seed: int) -> Cluster:
     rng = np.random.default_rng(seed)
     keys, values = ["app", "tier", "env"], ["a", "b", "c"]
-    namespaces = tuple(Namespace(n, {"team": str(rng.choice(["x", "y"]))}) for n in ("n1", "n2", "n3"))
+    namespaces = tuple(
+        Namespace(n, {"team": str(rng.choice(["x", "y"]))}) for n in ("n1", "n2", "n3")
+    )
 
     def labels():
         return {k: str(rng.choice(values)) for k in keys if rng.random() < 0.7}
@@ -142,11 +151,22 @@ def random_cluster(seed: int) -> Cluster:
         r = rng.random()
         if r < 0.2:
             cidr = str(rng.choice(["10.0.0.0/8", "10.1.0.0/16", "192.168.0.0/16", "0.0.0.0/0"]))
-            exc = ("10.1.2.0/24",) if cidr in ("10.0.0.0/8", "10.1.0.0/16") and rng.random() < 0.5 else ()
+            exc = (
+                ("10.1.2.0/24",)
+                if cidr in ("10.0.0.0/8", "10.1.0.0/16") and rng.random() < 0.5
+                else ()
+            )
             return Peer(ip_block=IPBlock(cidr, exc))
         pod = selector() if r < 0.8 else None
-        nss = (LabelSelector({"team": str(rng.choice(["x", "y"]))}) if rng.random() < 0.5
-               else LabelSelector()) if r > 0.5 else None
+        nss = (
+            (
+                LabelSelector({"team": str(rng.choice(["x", "y"]))})
+                if rng.random() < 0.5
+                else LabelSelector()
+            )
+            if r > 0.5
+            else None
+        )
         return Peer(pod, nss)
 
     def port():
@@ -171,15 +191,29 @@ def random_cluster(seed: int) -> Cluster:
             cports.append(ContainerPort(int(rng.choice([80, 8080, 9000])), "http"))
         if rng.random() < 0.3:
             cports.append(ContainerPort(53, "dns", str(rng.choice(["UDP", "TCP"]))))
-        workloads.append(Workload(f"w{i}", str(rng.choice(["n1", "n2", "n3"])), "Deployment",
-                                  labels(), tuple(cports), int(rng.integers(1, 4))))
+        workloads.append(
+            Workload(
+                f"w{i}",
+                str(rng.choice(["n1", "n2", "n3"])),
+                "Deployment",
+                labels(),
+                tuple(cports),
+                int(rng.integers(1, 4)),
+            )
+        )
     policies = []
     for i in range(int(rng.integers(1, 5))):
         types = [None, ("Ingress",), ("Egress",), ("Ingress", "Egress")][int(rng.integers(0, 4))]
-        policies.append(NetworkPolicy(
-            f"p{i}", str(rng.choice(["n1", "n2", "n3"])), selector(),
-            tuple(rule() for _ in range(int(rng.integers(0, 3)))),
-            tuple(rule() for _ in range(int(rng.integers(0, 3)))), types))
+        policies.append(
+            NetworkPolicy(
+                f"p{i}",
+                str(rng.choice(["n1", "n2", "n3"])),
+                selector(),
+                tuple(rule() for _ in range(int(rng.integers(0, 3)))),
+                tuple(rule() for _ in range(int(rng.integers(0, 3)))),
+                types,
+            )
+        )
     return Cluster(tuple(workloads), tuple(policies), namespaces)
 
 
@@ -189,7 +223,12 @@ def _probe_ports(cluster):
         for r in (*pol.ingress, *pol.egress):
             for q in r.ports:
                 if isinstance(q.port, int):
-                    ports |= {q.port - 1, q.port, (q.end_port or q.port), (q.end_port or q.port) + 1}
+                    ports |= {
+                        q.port - 1,
+                        q.port,
+                        (q.end_port or q.port),
+                        (q.end_port or q.port) + 1,
+                    }
     return sorted(p for p in ports if 1 <= p <= 65535)
 
 
@@ -213,8 +252,12 @@ def _allowed_in(text, proto, port):
 def test_relation_equals_the_reference_at_every_probe(seed):
     cluster = random_cluster(seed)
     result = netpol.analyze(cluster)
-    table = {(s, d): c for s, d, c in result.connections[["src", "dst", "connection"]].itertuples(index=False)}
+    table = {
+        (s, d): c
+        for s, d, c in result.connections[["src", "dst", "connection"]].itertuples(index=False)
+    }
     wl = {w.ref: ("pod", w) for w in cluster.workloads}
+
     def ends_of(intervals):
         names = {}
         for lo, hi in intervals:
@@ -233,15 +276,18 @@ def test_relation_equals_the_reference_at_every_probe(seed):
             text = table.get((s_ref, d_ref), "")
             for proto in PROTOS:
                 for port in probes:
-                    assert _allowed_in(text, proto, port) == reference_allows(cluster, src, dst, proto, port), (
-                        s_ref, d_ref, proto, port, text)
+                    assert _allowed_in(text, proto, port) == reference_allows(
+                        cluster, src, dst, proto, port
+                    ), (s_ref, d_ref, proto, port, text)
                     checked += 1
         if src[0] == "pod":
             for d_ref, dst in ends.items():
                 text = table.get((s_ref, d_ref), "")
                 for proto in PROTOS:
                     for port in probes:
-                        assert _allowed_in(text, proto, port) == reference_allows(cluster, src, dst, proto, port)
+                        assert _allowed_in(text, proto, port) == reference_allows(
+                            cluster, src, dst, proto, port
+                        )
     assert checked > 0
 
 
@@ -252,8 +298,11 @@ def _adjacency(cluster):
     can = {}
     for a in cluster.workloads:
         for b in cluster.workloads:
-            can[(a.ref, b.ref)] = any(reference_allows(cluster, ("pod", a), ("pod", b), p, port)
-                                      for p in PROTOS for port in probes)
+            can[(a.ref, b.ref)] = any(
+                reference_allows(cluster, ("pod", a), ("pod", b), p, port)
+                for p in PROTOS
+                for port in probes
+            )
     return pods, can
 
 
@@ -263,7 +312,12 @@ def test_fraction_of_pairs_and_blast_radius_by_brute_force(seed):
     result = netpol.analyze(cluster)
     pods, can = _adjacency(cluster)
     n = len(pods)
-    talk = sum(can[(a.ref, b.ref)] for i, (a, _) in enumerate(pods) for j, (b, _) in enumerate(pods) if i != j)
+    talk = sum(
+        can[(a.ref, b.ref)]
+        for i, (a, _) in enumerate(pods)
+        for j, (b, _) in enumerate(pods)
+        if i != j
+    )
     assert result.summary["fraction_pairs_allowed"].iloc[0] == pytest.approx(talk / (n * (n - 1)))
     blast = netpol.blast_radius(result)
     for w_index, w in enumerate(cluster.workloads):
@@ -286,10 +340,15 @@ def test_fraction_of_pairs_and_blast_radius_by_brute_force(seed):
 
 def test_isolation_and_default_deny_coverage():
     cluster = Cluster(
-        workloads=(Workload("a", "n1", labels={"app": "a"}, replicas=3),
-                   Workload("b", "n1", labels={"app": "b"}), Workload("c", "n2")),
-        policies=(NetworkPolicy("deny-in", "n1"),
-                  NetworkPolicy("eg", "n1", LabelSelector({"app": "a"}), policy_types=("Egress",))),
+        workloads=(
+            Workload("a", "n1", labels={"app": "a"}, replicas=3),
+            Workload("b", "n1", labels={"app": "b"}),
+            Workload("c", "n2"),
+        ),
+        policies=(
+            NetworkPolicy("deny-in", "n1"),
+            NetworkPolicy("eg", "n1", LabelSelector({"app": "a"}), policy_types=("Egress",)),
+        ),
     )
     result = netpol.analyze(cluster)
     iso = result.isolation.set_index("name")
@@ -304,10 +363,14 @@ def test_isolation_and_default_deny_coverage():
 
 def test_diff_reports_what_opens_and_closes():
     wl = (Workload("a", labels={"app": "a"}), Workload("b", labels={"app": "b"}))
-    only_80 = NetworkPolicy("p", pod_selector=LabelSelector({"app": "b"}),
-                            ingress=(Rule(ports=(PolicyPort(port=80),)),))
-    only_443 = NetworkPolicy("p", pod_selector=LabelSelector({"app": "b"}),
-                             ingress=(Rule(ports=(PolicyPort(port=443),)),))
+    only_80 = NetworkPolicy(
+        "p", pod_selector=LabelSelector({"app": "b"}), ingress=(Rule(ports=(PolicyPort(port=80),)),)
+    )
+    only_443 = NetworkPolicy(
+        "p",
+        pod_selector=LabelSelector({"app": "b"}),
+        ingress=(Rule(ports=(PolicyPort(port=443),)),),
+    )
     d = netpol.diff(Cluster(wl, (only_80,)), Cluster(wl, (only_443,)))
     row = d.changes.set_index(["src", "dst"]).loc[("default/a[Pod]", "default/b[Pod]")]
     assert (row["opened"], row["closed"], row["change"]) == ("TCP 443", "TCP 80", "changed")

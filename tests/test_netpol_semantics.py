@@ -90,7 +90,9 @@ def test_policy_types_default():
     egress_only = NetworkPolicy("p", policy_types=("Egress",))
     assert sem.policy_affects(plain, "Ingress") and not sem.policy_affects(plain, "Egress")
     assert sem.policy_affects(with_egress, "Egress") and sem.policy_affects(with_egress, "Ingress")
-    assert sem.policy_affects(egress_only, "Egress") and not sem.policy_affects(egress_only, "Ingress")
+    assert sem.policy_affects(egress_only, "Egress") and not sem.policy_affects(
+        egress_only, "Ingress"
+    )
 
 
 def test_a_policy_without_egress_rules_needs_policy_types_to_deny_egress():
@@ -99,8 +101,12 @@ def test_a_policy_without_egress_rules_needs_policy_types_to_deny_egress():
     a, b = ("default", {"app": "a"}), ("default", {"app": "b"})
     no_types = NetworkPolicy("p", pod_selector=LabelSelector({"app": "a"}), ingress=(Rule(),))
     assert conn([no_types], a, b) == ALL
-    deny_eg = NetworkPolicy("p", pod_selector=LabelSelector({"app": "a"}), ingress=(Rule(),),
-                            policy_types=("Ingress", "Egress"))
+    deny_eg = NetworkPolicy(
+        "p",
+        pod_selector=LabelSelector({"app": "a"}),
+        ingress=(Rule(),),
+        policy_types=("Ingress", "Egress"),
+    )
     assert conn([deny_eg], a, b) == "No Connections"
 
 
@@ -116,7 +122,8 @@ def test_empty_ingress_list_isolates_and_allows_nothing():
 
 
 def test_a_rule_without_from_and_ports_allows_everything():
-    """types.go: 'If this field is empty or missing, this rule matches all sources' / 'all ports'."""
+    """types.go: 'If this field is empty or missing, this rule matches all sources'; ports:
+    'this rule matches all ports'."""
     a, b = ("default", {"app": "a"}), ("other", {"app": "b"})
     allow_all = NetworkPolicy("allow", namespace="other", ingress=(Rule(),))
     assert conn([allow_all], a, b) == ALL
@@ -133,10 +140,16 @@ def test_policies_are_additive():
 
 def test_egress_at_the_source_and_ingress_at_the_destination_are_both_needed():
     a, b = ("default", {"app": "a"}), ("default", {"app": "b"})
-    ingress_80 = NetworkPolicy("in", pod_selector=LabelSelector({"app": "b"}),
-                               ingress=(Rule(ports=(PolicyPort(port=80, end_port=90),)),))
-    egress_85 = NetworkPolicy("eg", pod_selector=LabelSelector({"app": "a"}),
-                              egress=(Rule(ports=(PolicyPort(port=85, end_port=100),)),))
+    ingress_80 = NetworkPolicy(
+        "in",
+        pod_selector=LabelSelector({"app": "b"}),
+        ingress=(Rule(ports=(PolicyPort(port=80, end_port=90),)),),
+    )
+    egress_85 = NetworkPolicy(
+        "eg",
+        pod_selector=LabelSelector({"app": "a"}),
+        egress=(Rule(ports=(PolicyPort(port=85, end_port=100),)),),
+    )
     assert conn([ingress_80, egress_85], a, b) == "TCP 85-90"
 
 
@@ -147,8 +160,12 @@ CLIENT = {"role": "client"}
 
 
 def _docs_policy(*peers: Peer) -> NetworkPolicy:
-    return NetworkPolicy("db", namespace="default", pod_selector=LabelSelector({"role": "db"}),
-                         ingress=(Rule(peers=peers),))
+    return NetworkPolicy(
+        "db",
+        namespace="default",
+        pod_selector=LabelSelector({"role": "db"}),
+        ingress=(Rule(peers=peers),),
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,15 +177,19 @@ def _docs_policy(*peers: Peer) -> NetworkPolicy:
         (("default", CLIENT), "No Connections", ALL),
     ],
 )
-def test_pod_and_namespace_selector_in_one_peer_is_and_in_two_peers_is_or(src, and_expected, or_expected):
+def test_pod_and_namespace_selector_in_one_peer_is_and_in_two_peers_is_or(
+    src, and_expected, or_expected
+):
     """The docs' example: one element with both selectors = clients in alice's namespaces;
     two elements = all pods in alice's namespaces OR clients in the policy's namespace."""
     ns_labels = {"alice": {"user": "alice"}, "bob": {"user": "bob"}}
     dst = ("default", {"role": "db"})
-    one = _docs_policy(Peer(pod_selector=LabelSelector(CLIENT),
-                            namespace_selector=LabelSelector(ALICE)))
-    two = _docs_policy(Peer(namespace_selector=LabelSelector(ALICE)),
-                       Peer(pod_selector=LabelSelector(CLIENT)))
+    one = _docs_policy(
+        Peer(pod_selector=LabelSelector(CLIENT), namespace_selector=LabelSelector(ALICE))
+    )
+    two = _docs_policy(
+        Peer(namespace_selector=LabelSelector(ALICE)), Peer(pod_selector=LabelSelector(CLIENT))
+    )
     assert conn([one], src, dst, ns_labels) == and_expected
     assert conn([two], src, dst, ns_labels) == or_expected
 
@@ -186,7 +207,9 @@ def test_namespace_label_kubernetes_io_metadata_name():
         "prod": {"kubernetes.io/metadata.name": "prod"}
     }
     peer = Peer(namespace_selector=LabelSelector({"kubernetes.io/metadata.name": "prod"}))
-    assert sem.peer_selects_pod(peer, "default", {}, "prod", {"kubernetes.io/metadata.name": "prod"})
+    assert sem.peer_selects_pod(
+        peer, "default", {}, "prod", {"kubernetes.io/metadata.name": "prod"}
+    )
 
 
 def test_a_peer_needs_exactly_one_kind():
@@ -227,7 +250,9 @@ def test_elementary_intervals_cut_at_every_block_edge():
     11.0.0.0-255.255.255.255 for one 10.0.0.0/8 block."""
     parts = sem.elementary_intervals([(ip("10.0.0.0"), ip("10.255.255.255"))])
     assert [sem.format_ip_range(p) for p in parts] == [
-        "0.0.0.0-9.255.255.255", "10.0.0.0-10.255.255.255", "11.0.0.0-255.255.255.255",
+        "0.0.0.0-9.255.255.255",
+        "10.0.0.0-10.255.255.255",
+        "11.0.0.0-255.255.255.255",
     ]
 
 

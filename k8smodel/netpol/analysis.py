@@ -20,7 +20,15 @@ from k8smodel.netpol.reach import Relation, compute_relation
 from k8smodel.netpol.spec import Cluster, IPBlock
 from k8smodel.result import Result
 
-__all__ = ["NetpolResult", "BlastResult", "DiffResult", "analyze", "connlist", "blast_radius", "diff"]
+__all__ = [
+    "NetpolResult",
+    "BlastResult",
+    "DiffResult",
+    "analyze",
+    "connlist",
+    "blast_radius",
+    "diff",
+]
 
 METHOD = "label_class_boolean_algebra"
 _CONN_COLUMNS = ["src", "dst", "src_type", "dst_type", "connection", "all_connections"]
@@ -103,7 +111,9 @@ def analyze(
     if not isinstance(cluster, Cluster):
         raise TypeError(f"cluster must be a netpol.Cluster; got {type(cluster).__name__}")
     check_int(max_listed_pairs, "max_listed_pairs", minimum=0)
-    rel = compute_relation(cluster, extra_ip_blocks=_extra_ip_blocks, max_memory_bytes=max_memory_bytes)
+    rel = compute_relation(
+        cluster, extra_ip_blocks=_extra_ip_blocks, max_memory_bytes=max_memory_bytes
+    )
     wls = cluster.workloads
     pods = np.fromiter(map(attrgetter("replicas"), wls), np.float64, len(wls))
     nonempty = (rel.pod_conn != 0).any(axis=2)
@@ -122,32 +132,46 @@ def analyze(
     ]
     listed = len(wls) ** 2 <= max_listed_pairs
     if not listed:
-        notes.append(f"connections table not built: {len(wls)} workloads squared exceeds "
-                     f"max_listed_pairs={max_listed_pairs}")
-    if any(not p.ip_block.is_ipv4 for pol in cluster.policies for r in (*pol.ingress, *pol.egress)
-           for p in r.peers if p.ip_block is not None):
+        notes.append(
+            f"connections table not built: {len(wls)} workloads squared exceeds "
+            f"max_listed_pairs={max_listed_pairs}"
+        )
+    if any(
+        not p.ip_block.is_ipv4
+        for pol in cluster.policies
+        for r in (*pol.ingress, *pol.egress)
+        for p in r.peers
+        if p.ip_block is not None
+    ):
         notes.append("IPv6 ipBlocks were ignored (the external space modelled is IPv4).")
-    summary = pd.DataFrame([{
-        "workloads": len(wls),
-        "pods": int(total_pods),
-        "namespaces": len(rel.namespace_labels),
-        "policies": len(cluster.policies),
-        "pod_pairs": int(pairs),
-        "fraction_pairs_allowed": allowed / pairs if pairs > 0 else float("nan"),
-        "pods_ingress_isolated": int(pods[rel.ingress_isolated].sum()),
-        "pods_egress_isolated": int(pods[rel.egress_isolated].sum()),
-        "label_classes": rel.classes,
-        "source_signatures": nonempty.shape[0],
-        "destination_signatures": nonempty.shape[1],
-        "port_atoms": len(rel.atoms),
-        "method": METHOD,
-        "exact": True,
-    }])
+    summary = pd.DataFrame(
+        [
+            {
+                "workloads": len(wls),
+                "pods": int(total_pods),
+                "namespaces": len(rel.namespace_labels),
+                "policies": len(cluster.policies),
+                "pod_pairs": int(pairs),
+                "fraction_pairs_allowed": allowed / pairs if pairs > 0 else float("nan"),
+                "pods_ingress_isolated": int(pods[rel.ingress_isolated].sum()),
+                "pods_egress_isolated": int(pods[rel.egress_isolated].sum()),
+                "label_classes": rel.classes,
+                "source_signatures": nonempty.shape[0],
+                "destination_signatures": nonempty.shape[1],
+                "port_atoms": len(rel.atoms),
+                "method": METHOD,
+                "exact": True,
+            }
+        ]
+    )
     isolation = _isolation(rel)
     return NetpolResult(
         summary=summary,
-        params={"workloads": len(wls), "policies": len(cluster.policies),
-                "max_listed_pairs": max_listed_pairs},
+        params={
+            "workloads": len(wls),
+            "policies": len(cluster.policies),
+            "max_listed_pairs": max_listed_pairs,
+        },
         notes=tuple(notes),
         connections=_connections(rel) if listed else pd.DataFrame(columns=_CONN_COLUMNS),
         isolation=isolation,
@@ -161,9 +185,7 @@ def _mask_text(rel: Relation, masks: np.ndarray) -> list[str]:
     if len(masks) == 0:
         return []
     uniq, inverse = np.unique(masks, axis=0, return_inverse=True)
-    texts = [
-        "" if not row.any() else sem.format_ports(rel.describe(row)) for row in uniq
-    ]
+    texts = ["" if not row.any() else sem.format_ports(rel.describe(row)) for row in uniq]
     return [texts[i] for i in inverse.reshape(-1)]
 
 
@@ -172,20 +194,40 @@ def _connections(rel: Relation) -> pd.DataFrame:
     n = len(refs)
     frames = []
     if n:
-        i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-        i, j = i.ravel(), j.ravel()
+        grid_i, grid_j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        i, j = grid_i.ravel(), grid_j.ravel()
         keep = refs[i] != refs[j]
         i, j = i[keep], j[keep]
         masks = rel.pod_conn[rel.src_sig[i], rel.dst_sig[j]]
         frames.append(_frame(rel, refs[i], refs[j], "workload", "workload", masks))
-        src_ip = np.array([sem.format_ip_range(tuple(r)) + "[External]" for r in rel.src_ips], dtype=object)
-        dst_ip = np.array([sem.format_ip_range(tuple(r)) + "[External]" for r in rel.dst_ips], dtype=object)
+        src_ip = np.array(
+            [sem.format_ip_range(tuple(r)) + "[External]" for r in rel.src_ips], dtype=object
+        )
+        dst_ip = np.array(
+            [sem.format_ip_range(tuple(r)) + "[External]" for r in rel.dst_ips], dtype=object
+        )
         e, d = np.meshgrid(np.arange(len(src_ip)), np.arange(n), indexing="ij")
-        frames.append(_frame(rel, src_ip[e.ravel()], refs[d.ravel()], "external", "workload",
-                             rel.ip_to_pod[e.ravel(), rel.dst_sig[d.ravel()]]))
+        frames.append(
+            _frame(
+                rel,
+                src_ip[e.ravel()],
+                refs[d.ravel()],
+                "external",
+                "workload",
+                rel.ip_to_pod[e.ravel(), rel.dst_sig[d.ravel()]],
+            )
+        )
         s, e = np.meshgrid(np.arange(n), np.arange(len(dst_ip)), indexing="ij")
-        frames.append(_frame(rel, refs[s.ravel()], dst_ip[e.ravel()], "workload", "external",
-                             rel.pod_to_ip[rel.src_sig[s.ravel()], e.ravel()]))
+        frames.append(
+            _frame(
+                rel,
+                refs[s.ravel()],
+                dst_ip[e.ravel()],
+                "workload",
+                "external",
+                rel.pod_to_ip[rel.src_sig[s.ravel()], e.ravel()],
+            )
+        )
     if not frames:
         return pd.DataFrame(columns=_CONN_COLUMNS)
     table = pd.concat(frames, ignore_index=True)
@@ -196,42 +238,60 @@ def _connections(rel: Relation) -> pd.DataFrame:
 def _frame(rel, src, dst, src_type, dst_type, masks) -> pd.DataFrame:
     keep = (masks != 0).any(axis=1)
     texts = _mask_text(rel, masks[keep])
-    return pd.DataFrame({
-        "src": src[keep], "dst": dst[keep], "src_type": src_type, "dst_type": dst_type,
-        "connection": texts, "all_connections": [t == "All Connections" for t in texts],
-    })
+    return pd.DataFrame(
+        {
+            "src": src[keep],
+            "dst": dst[keep],
+            "src_type": src_type,
+            "dst_type": dst_type,
+            "connection": texts,
+            "all_connections": [t == "All Connections" for t in texts],
+        }
+    )
 
 
 def _isolation(rel: Relation) -> pd.DataFrame:
     wls = rel.cluster.workloads
     cols = [list(map(attrgetter(a), wls)) for a in ("ref", "namespace", "name", "kind", "replicas")]
-    return pd.DataFrame({
-        "workload": pd.Series(cols[0], dtype=object),
-        "namespace": pd.Categorical(cols[1]),
-        "name": pd.Series(cols[2], dtype=object),
-        "kind": pd.Categorical(cols[3]),
-        "pods": np.array(cols[4], dtype=np.int64),
-        "ingress_isolated": rel.ingress_isolated,
-        "egress_isolated": rel.egress_isolated,
-    })
+    return pd.DataFrame(
+        {
+            "workload": pd.Series(cols[0], dtype=object),
+            "namespace": pd.Categorical(cols[1]),
+            "name": pd.Series(cols[2], dtype=object),
+            "kind": pd.Categorical(cols[3]),
+            "pods": np.array(cols[4], dtype=np.int64),
+            "ingress_isolated": rel.ingress_isolated,
+            "egress_isolated": rel.egress_isolated,
+        }
+    )
 
 
 def _coverage(rel: Relation, isolation: pd.DataFrame) -> pd.DataFrame:
     iso = isolation[["namespace", "pods", "ingress_isolated", "egress_isolated"]].copy()
     iso["pods_in"] = iso["pods"] * iso["ingress_isolated"]
     iso["pods_eg"] = iso["pods"] * iso["egress_isolated"]
-    by = iso.groupby("namespace").agg(workloads=("pods", "size"), pods=("pods", "sum"),
-                                      pods_in=("pods_in", "sum"), pods_eg=("pods_eg", "sum"))
+    by = iso.groupby("namespace").agg(
+        workloads=("pods", "size"),
+        pods=("pods", "sum"),
+        pods_in=("pods_in", "sum"),
+        pods_eg=("pods_eg", "sum"),
+    )
     out = pd.DataFrame({"namespace": sorted(rel.namespace_labels)})
     out = out.merge(by.reset_index(), on="namespace", how="left").fillna(0)
     pods = out["pods"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["fraction_ingress_isolated"] = np.where(pods > 0, out["pods_in"] / pods, np.nan)
         out["fraction_egress_isolated"] = np.where(pods > 0, out["pods_eg"] / pods, np.nan)
-    deny = {("Ingress", p.namespace) for p in rel.cluster.policies
-            if p.pod_selector.is_empty and sem.policy_affects(p, "Ingress") and not p.ingress}
-    deny |= {("Egress", p.namespace) for p in rel.cluster.policies
-             if p.pod_selector.is_empty and sem.policy_affects(p, "Egress") and not p.egress}
+    deny = {
+        ("Ingress", p.namespace)
+        for p in rel.cluster.policies
+        if p.pod_selector.is_empty and sem.policy_affects(p, "Ingress") and not p.ingress
+    }
+    deny |= {
+        ("Egress", p.namespace)
+        for p in rel.cluster.policies
+        if p.pod_selector.is_empty and sem.policy_affects(p, "Egress") and not p.egress
+    }
     out["default_deny_ingress"] = [("Ingress", n) in deny for n in out["namespace"]]
     out["default_deny_egress"] = [("Egress", n) in deny for n in out["namespace"]]
     out[["workloads", "pods"]] = out[["workloads", "pods"]].astype(int)
@@ -239,8 +299,10 @@ def _coverage(rel: Relation, isolation: pd.DataFrame) -> pd.DataFrame:
 
 
 def connlist(result: NetpolResult, *, source: str | None = None) -> str:
-    """The allowed connections in netpol-analyzer's text format, one ``src => dst : conn``
-    line each, sorted by source then destination (``source`` keeps lines touching it).
+    """The allowed connections in netpol-analyzer's text format.
+
+    One ``src => dst : conn`` line each, sorted by source then destination; ``source``
+    keeps the lines from or to that workload.
 
     Examples
     --------
@@ -254,8 +316,10 @@ def connlist(result: NetpolResult, *, source: str | None = None) -> str:
     default/b[Pod] => default/a[Pod] : All Connections
     """
     table = _focus(result.connections, source)
-    return "\n".join(f"{s} => {d} : {c}" for s, d, c in
-                     zip(table["src"], table["dst"], table["connection"], strict=True))
+    return "\n".join(
+        f"{s} => {d} : {c}"
+        for s, d, c in zip(table["src"], table["dst"], table["connection"], strict=True)
+    )
 
 
 def _focus(table: pd.DataFrame, source: str | None) -> pd.DataFrame:
@@ -316,21 +380,37 @@ def blast_radius(result: NetpolResult, sources: Sequence[str] | None = None) -> 
             reached |= new
             gained = float(own[new].sum())
             cum += gained
-            hops_rows.append({"source": refs[w], "hop": hop, "new_pods": int(gained),
-                              "cumulative_pods": int(cum)})
+            hops_rows.append(
+                {
+                    "source": refs[w],
+                    "hop": hop,
+                    "new_pods": int(gained),
+                    "cumulative_pods": int(cum),
+                }
+            )
             active = np.zeros(adj.shape[0])
             active[np.unique(uniq[reached, 0])] = 1
             active[uniq[j0, 0]] = 1
         others = total - 1
-        rows.append({"source": refs[w], "pods_reachable": int(cum),
-                     "fraction_reachable": cum / others if others > 0 else float("nan"),
-                     "hops": hop - 1, "method": "bfs_over_signatures", "exact": True})
+        rows.append(
+            {
+                "source": refs[w],
+                "pods_reachable": int(cum),
+                "fraction_reachable": cum / others if others > 0 else float("nan"),
+                "hops": hop - 1,
+                "method": "bfs_over_signatures",
+                "exact": True,
+            }
+        )
     return BlastResult(
-        summary=pd.DataFrame(rows, columns=["source", "pods_reachable", "fraction_reachable", "hops",
-                                            "method", "exact"]),
+        summary=pd.DataFrame(
+            rows,
+            columns=["source", "pods_reachable", "fraction_reachable", "hops", "method", "exact"],
+        ),
         params={"sources": None if sources is None else list(sources)},
-        notes=("A hop is any allowed connection on any port; pods of one workload count "
-               "separately.",),
+        notes=(
+            "A hop is any allowed connection on any port; pods of one workload count separately.",
+        ),
         per_hop=pd.DataFrame(hops_rows, columns=["source", "hop", "new_pods", "cumulative_pods"]),
     )
 
@@ -359,8 +439,14 @@ def diff(before: Cluster, after: Cluster) -> DiffResult:
     blocks_b = _blocks(after)
     ra = analyze(before, _extra_ip_blocks=blocks_b)
     rb = analyze(after, _extra_ip_blocks=blocks_a)
-    a = {(s, d): c for s, d, c in ra.connections[["src", "dst", "connection"]].itertuples(index=False)}
-    b = {(s, d): c for s, d, c in rb.connections[["src", "dst", "connection"]].itertuples(index=False)}
+    a = {
+        (s, d): c
+        for s, d, c in ra.connections[["src", "dst", "connection"]].itertuples(index=False)
+    }
+    b = {
+        (s, d): c
+        for s, d, c in rb.connections[["src", "dst", "connection"]].itertuples(index=False)
+    }
     rows = []
     for key in sorted(set(a) | set(b)):
         ca, cb = a.get(key, ""), b.get(key, "")
@@ -368,24 +454,42 @@ def diff(before: Cluster, after: Cluster) -> DiffResult:
             continue
         pa, pb = _parse(ca), _parse(cb)
         opened, closed = _minus(pb, pa), _minus(pa, pb)
-        rows.append({"src": key[0], "dst": key[1], "before": ca or "No Connections",
-                     "after": cb or "No Connections",
-                     "opened": sem.format_ports(opened) if opened else "",
-                     "closed": sem.format_ports(closed) if closed else "",
-                     "change": "added" if not ca else ("removed" if not cb else "changed")})
-    changes = pd.DataFrame(rows, columns=["src", "dst", "before", "after", "opened", "closed", "change"])
-    summary = pd.DataFrame([{
-        "pairs_opened": int((changes["opened"] != "").sum()),
-        "pairs_closed": int((changes["closed"] != "").sum()),
-        "pairs_changed": len(changes),
-        "method": METHOD, "exact": True,
-    }])
+        rows.append(
+            {
+                "src": key[0],
+                "dst": key[1],
+                "before": ca or "No Connections",
+                "after": cb or "No Connections",
+                "opened": sem.format_ports(opened) if opened else "",
+                "closed": sem.format_ports(closed) if closed else "",
+                "change": "added" if not ca else ("removed" if not cb else "changed"),
+            }
+        )
+    changes = pd.DataFrame(
+        rows, columns=["src", "dst", "before", "after", "opened", "closed", "change"]
+    )
+    summary = pd.DataFrame(
+        [
+            {
+                "pairs_opened": int((changes["opened"] != "").sum()),
+                "pairs_closed": int((changes["closed"] != "").sum()),
+                "pairs_changed": len(changes),
+                "method": METHOD,
+                "exact": True,
+            }
+        ]
+    )
     return DiffResult(summary=summary, params={}, notes=ra.notes[:2], changes=changes)
 
 
 def _blocks(cluster: Cluster) -> list[IPBlock]:
-    return [p.ip_block for pol in cluster.policies for r in (*pol.ingress, *pol.egress)
-            for p in r.peers if p.ip_block is not None]
+    return [
+        p.ip_block
+        for pol in cluster.policies
+        for r in (*pol.ingress, *pol.egress)
+        for p in r.peers
+        if p.ip_block is not None
+    ]
 
 
 def _parse(text: str) -> sem.Connection:

@@ -29,11 +29,15 @@ def add_commands(commands) -> None:
     )
     cmd.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or folders")
     cmd.add_argument(
-        "--format", choices=FORMATS, default="connlist",
+        "--format",
+        choices=FORMATS,
+        default="connlist",
         help="connlist (default: netpol-analyzer's text), table, csv or json",
     )
     cmd.add_argument(
-        "--from", dest="source", metavar="NS/NAME",
+        "--from",
+        dest="source",
+        metavar="NS/NAME",
         help="only connections from or to this workload (name, ns/name or ns/name[Kind])",
     )
     cmd.add_argument("--diff", metavar="OTHER_PATH", help="compare with these manifests (after)")
@@ -59,18 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     cluster = netpol.from_manifest(*args.paths)
     if args.diff:
-        other = netpol.from_manifest(args.diff)
-        result = netpol.diff(cluster, other)
-        table = result.changes
-        if args.source:
-            table = _focus(table, args.source)
-        notes = _notes(cluster) + _notes(other) + list(result.notes)
-        if args.format == "connlist":
-            _print_diff(table)
-            _stderr_notes(notes)
-        else:
-            emit(table, fmt=args.format, title="connectivity diff (before -> after)", notes=notes)
-        return 0
+        return _run_diff(args, cluster)
     result = netpol.analyze(cluster)
     notes = _notes(cluster) + list(result.notes)
     if args.format == "connlist":
@@ -80,8 +73,30 @@ def run(args: argparse.Namespace) -> int:
         _stderr_notes(notes)
         return 0
     table = _focus(result.connections, args.source)
-    emit(table[["src", "dst", "connection"]], fmt=args.format,
-         title="allowed connections", notes=notes + _summary_notes(result.summary))
+    emit(
+        table[["src", "dst", "connection"]],
+        fmt=args.format,
+        title="allowed connections",
+        notes=notes + _summary_notes(result.summary),
+    )
+    return 0
+
+
+def _run_diff(args: argparse.Namespace, cluster) -> int:
+    from k8smodel import netpol
+    from k8smodel.netpol.analysis import _focus
+
+    other = netpol.from_manifest(args.diff)
+    result = netpol.diff(cluster, other)
+    table = result.changes
+    if args.source:
+        table = _focus(table, args.source)
+    notes = _notes(cluster) + _notes(other) + list(result.notes)
+    if args.format == "connlist":
+        _print_diff(table)
+        _stderr_notes(notes)
+    else:
+        emit(table, fmt=args.format, title="connectivity diff (before -> after)", notes=notes)
     return 0
 
 
@@ -106,5 +121,7 @@ def _print_diff(table: pd.DataFrame) -> None:
     for kind in ("changed", "added", "removed"):
         part = table[table["change"] == kind]
         for row in part.itertuples(index=False):
-            print(f"diff-type: {kind}, source: {row.src}, destination: {row.dst}, "
-                  f"before: {row.before}, after: {row.after}")
+            print(
+                f"diff-type: {kind}, source: {row.src}, destination: {row.dst}, "
+                f"before: {row.before}, after: {row.after}"
+            )

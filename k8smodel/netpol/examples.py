@@ -54,29 +54,77 @@ def _from_ns(ns: str) -> Peer:
 
 def _tenant_policies(ns: str) -> list[NetworkPolicy]:
     """A tenant's policies in the order they are usually adopted."""
-    http, pg, redis = PolicyPort("TCP", "http"), PolicyPort("TCP", "postgres"), PolicyPort("TCP", "redis")
+    http, pg, redis = (
+        PolicyPort("TCP", "http"),
+        PolicyPort("TCP", "postgres"),
+        PolicyPort("TCP", "redis"),
+    )
     dns = (PolicyPort("UDP", 53), PolicyPort("TCP", 53))
     return [
         NetworkPolicy("default-deny-ingress", ns, LabelSelector(), policy_types=("Ingress",)),
-        NetworkPolicy("allow-edge-to-frontend", ns, _app("frontend"),
-                      ingress=(Rule((_from_ns("ingress-nginx"),), (http,)),)),
-        NetworkPolicy("allow-frontend-to-api", ns, _app("api"),
-                      ingress=(Rule((Peer(pod_selector=_app("frontend")),), (http,)),)),
-        NetworkPolicy("allow-api-to-db", ns, _app("db"),
-                      ingress=(Rule((Peer(pod_selector=_app("api")),), (pg,)),)),
-        NetworkPolicy("allow-to-cache", ns, _app("cache"), ingress=(Rule(
-            (Peer(pod_selector=LabelSelector(match_expressions=(
-                Requirement("app", "In", ("api", "worker")),))),), (redis,)),)),
-        NetworkPolicy("allow-monitoring", ns, LabelSelector(),
-                      ingress=(Rule((_from_ns("monitoring"),), (PolicyPort("TCP", "metrics"),)),)),
-        NetworkPolicy("default-deny-egress", ns, LabelSelector(), policy_types=("Egress",), egress=(
-            Rule((_from_ns("kube-system"),), dns),
-            Rule((Peer(pod_selector=LabelSelector()),)),
-        )),
-        NetworkPolicy("allow-https-out", ns, LabelSelector(match_expressions=(
-            Requirement("app", "In", ("api", "worker")),)), policy_types=("Egress",),
-            egress=(Rule((Peer(ip_block=IPBlock("0.0.0.0/0", ("10.0.0.0/8",))),),
-                         (PolicyPort("TCP", 443),)),)),
+        NetworkPolicy(
+            "allow-edge-to-frontend",
+            ns,
+            _app("frontend"),
+            ingress=(Rule((_from_ns("ingress-nginx"),), (http,)),),
+        ),
+        NetworkPolicy(
+            "allow-frontend-to-api",
+            ns,
+            _app("api"),
+            ingress=(Rule((Peer(pod_selector=_app("frontend")),), (http,)),),
+        ),
+        NetworkPolicy(
+            "allow-api-to-db",
+            ns,
+            _app("db"),
+            ingress=(Rule((Peer(pod_selector=_app("api")),), (pg,)),),
+        ),
+        NetworkPolicy(
+            "allow-to-cache",
+            ns,
+            _app("cache"),
+            ingress=(
+                Rule(
+                    (
+                        Peer(
+                            pod_selector=LabelSelector(
+                                match_expressions=(Requirement("app", "In", ("api", "worker")),)
+                            )
+                        ),
+                    ),
+                    (redis,),
+                ),
+            ),
+        ),
+        NetworkPolicy(
+            "allow-monitoring",
+            ns,
+            LabelSelector(),
+            ingress=(Rule((_from_ns("monitoring"),), (PolicyPort("TCP", "metrics"),)),),
+        ),
+        NetworkPolicy(
+            "default-deny-egress",
+            ns,
+            LabelSelector(),
+            policy_types=("Egress",),
+            egress=(
+                Rule((_from_ns("kube-system"),), dns),
+                Rule((Peer(pod_selector=LabelSelector()),)),
+            ),
+        ),
+        NetworkPolicy(
+            "allow-https-out",
+            ns,
+            LabelSelector(match_expressions=(Requirement("app", "In", ("api", "worker")),)),
+            policy_types=("Egress",),
+            egress=(
+                Rule(
+                    (Peer(ip_block=IPBlock("0.0.0.0/0", ("10.0.0.0/8",))),),
+                    (PolicyPort("TCP", 443),),
+                ),
+            ),
+        ),
     ]
 
 
@@ -115,16 +163,35 @@ def synthetic_cluster(
     check_int(policies, "policies", minimum=0, maximum=8 * namespaces)
     gen = as_generator(rng)
     names = [f"team-{i:04d}" for i in range(namespaces)]
-    spaces = [Namespace(n, {"team": n, "env": str(gen.choice(["prod", "staging", "dev"]))})
-              for n in names]
+    spaces = [
+        Namespace(n, {"team": n, "env": str(gen.choice(["prod", "staging", "dev"]))}) for n in names
+    ]
     spaces += [Namespace(n) for n in ("ingress-nginx", "monitoring", "kube-system")]
     workloads = [
-        Workload("ingress-nginx-controller", "ingress-nginx", "Deployment",
-                 {"app": "ingress-nginx"}, (ContainerPort(443, "https"),), 2),
-        Workload("prometheus", "monitoring", "StatefulSet", {"app": "prometheus"},
-                 (ContainerPort(9090, "web"),), 1),
-        Workload("coredns", "kube-system", "Deployment", {"k8s-app": "kube-dns"},
-                 (ContainerPort(53, "dns", "UDP"), ContainerPort(53, "dns-tcp")), 2),
+        Workload(
+            "ingress-nginx-controller",
+            "ingress-nginx",
+            "Deployment",
+            {"app": "ingress-nginx"},
+            (ContainerPort(443, "https"),),
+            2,
+        ),
+        Workload(
+            "prometheus",
+            "monitoring",
+            "StatefulSet",
+            {"app": "prometheus"},
+            (ContainerPort(9090, "web"),),
+            1,
+        ),
+        Workload(
+            "coredns",
+            "kube-system",
+            "Deployment",
+            {"k8s-app": "kube-dns"},
+            (ContainerPort(53, "dns", "UDP"), ContainerPort(53, "dns-tcp")),
+            2,
+        ),
     ]
     per_ns = gen.multinomial(pods, np.full(namespaces, 1 / namespaces))
     catalog = list(_APPS)
@@ -135,10 +202,14 @@ def synthetic_cluster(
             tier, ports = _APPS[app]
             labels = {"app": app, "tier": tier}
             if pods_as_objects:
-                workloads += [Workload(f"{app}-{k}", ns, "Pod", labels, (*ports, _METRICS))
-                              for k in range(int(n))]
+                workloads += [
+                    Workload(f"{app}-{k}", ns, "Pod", labels, (*ports, _METRICS))
+                    for k in range(int(n))
+                ]
             elif n:
-                workloads.append(Workload(app, ns, "Deployment", labels, (*ports, _METRICS), int(n)))
+                workloads.append(
+                    Workload(app, ns, "Deployment", labels, (*ports, _METRICS), int(n))
+                )
     # tenants adopt a prefix of the usual order, of random length, until the count is spent
     adopted = np.zeros(namespaces, dtype=int)
     left = policies

@@ -84,7 +84,8 @@ def load_objects(source: Any) -> Iterator[tuple[str, dict]]:
             yield from load_objects(item)
     else:
         raise TypeError(
-            f"manifest source must be a path, a mapping or a list of them; got {type(source).__name__}"
+            "manifest source must be a path, a mapping or a list of them; "
+            f"got {type(source).__name__}"
         )
 
 
@@ -96,8 +97,10 @@ def _from_file(path: Path) -> Iterator[tuple[str, dict]]:
         else:
             docs = list(yaml.load_all(text, Loader=_LOADER))  # noqa: S506 (a safe loader)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-                         f"{str(exc).splitlines()[0]}") from None
+        raise ValueError(
+            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
+            f"{str(exc).splitlines()[0]}"
+        ) from None
     for doc in docs:
         if doc is None:
             continue
@@ -154,7 +157,9 @@ def from_manifest(*sources: Any) -> Cluster:
         for where, obj in load_objects(source):
             kind = str(obj.get("kind", ""))
             if "_not_an_object" in obj:
-                ignored.append(("<document>", where, f"a {obj['_not_an_object']}, not a Kubernetes object"))
+                ignored.append(
+                    ("<document>", where, f"a {obj['_not_an_object']}, not a Kubernetes object")
+                )
                 continue
             meta = obj.get("metadata") or {}
             if not isinstance(meta, Mapping):
@@ -176,11 +181,22 @@ def from_manifest(*sources: Any) -> Cluster:
                 if wl.ref in workloads:
                     first = workloads[wl.ref]
                     if first.labels != wl.labels:
-                        ignored.append((kind, f"{ns}/{name}", f"labels differ from the first pod "
-                                        f"of {wl.ref}; the first pod's labels are used"))
-                    workloads[wl.ref] = Workload(first.name, first.namespace, first.kind,
-                                                 first.labels, first.ports,
-                                                 first.replicas + wl.replicas)
+                        ignored.append(
+                            (
+                                kind,
+                                f"{ns}/{name}",
+                                f"labels differ from the first pod "
+                                f"of {wl.ref}; the first pod's labels are used",
+                            )
+                        )
+                    workloads[wl.ref] = Workload(
+                        first.name,
+                        first.namespace,
+                        first.kind,
+                        first.labels,
+                        first.ports,
+                        first.replicas + wl.replicas,
+                    )
                 else:
                     workloads[wl.ref] = wl
             else:
@@ -231,7 +247,9 @@ def _selector(value: Any, obj: str, field: str) -> LabelSelector:
             values = e.get("values") or []
             if not isinstance(values, list):
                 raise TypeError(f"values must be a list; got {values!r}")
-            reqs.append(Requirement(e.get("key"), e.get("operator"), tuple(str(v) for v in values)))
+            key: Any = e.get("key")
+            operator: Any = e.get("operator")
+            reqs.append(Requirement(key, operator, tuple(str(v) for v in values)))
     with _at(obj, f"{field}.matchLabels"):
         return LabelSelector(labels, tuple(reqs))
 
@@ -254,7 +272,11 @@ def _policy(obj: dict, ns: str, name: str) -> NetworkPolicy:
     types = spec.get("policyTypes")
     with _at(where, "spec.policyTypes"):
         return NetworkPolicy(
-            name, ns, pod_selector, rules["ingress"], rules["egress"],
+            name,
+            ns,
+            pod_selector,
+            rules["ingress"],
+            rules["egress"],
             tuple(types) if types else None,
         )
 
@@ -276,11 +298,18 @@ def _rule(raw: Any, where: str, field: str, peers_key: str) -> Rule:
             with _at(where, f"{pfield}.ipBlock"):
                 if not isinstance(ib, Mapping):
                     raise TypeError(f"must be a mapping; got {ib!r}")
-                block = IPBlock(ib.get("cidr"), tuple(ib.get("except") or ()))
-        pod = (_selector(p["podSelector"], where, f"{pfield}.podSelector")
-               if "podSelector" in p and p["podSelector"] is not None else None)
-        nss = (_selector(p["namespaceSelector"], where, f"{pfield}.namespaceSelector")
-               if "namespaceSelector" in p and p["namespaceSelector"] is not None else None)
+                cidr: Any = ib.get("cidr")
+                block = IPBlock(cidr, tuple(ib.get("except") or ()))
+        pod = (
+            _selector(p["podSelector"], where, f"{pfield}.podSelector")
+            if "podSelector" in p and p["podSelector"] is not None
+            else None
+        )
+        nss = (
+            _selector(p["namespaceSelector"], where, f"{pfield}.namespaceSelector")
+            if "namespaceSelector" in p and p["namespaceSelector"] is not None
+            else None
+        )
         with _at(where, pfield):
             peers.append(Peer(pod, nss, block))
     ports = []
@@ -322,8 +351,11 @@ def _workload(obj: dict, kind: str, ns: str, name: str) -> tuple[Workload | None
                 skipped.append(f"containers[{i}].ports[{j}] has no containerPort and was skipped")
                 continue
             with _at(where, f"containers[{i}].ports[{j}]"):
-                ports.append(ContainerPort(p.get("containerPort"), str(p.get("name") or ""),
-                                           p.get("protocol") or "TCP"))
+                ports.append(
+                    ContainerPort(
+                        p.get("containerPort"), str(p.get("name") or ""), p.get("protocol") or "TCP"
+                    )
+                )
     with _at(where, "replicas"):
         return Workload(wl_name, ns, wl_kind, labels, tuple(ports), replicas), "; ".join(skipped)
 
@@ -346,19 +378,41 @@ def to_manifest(cluster: Cluster) -> list[dict]:
     policies and namespaces.
     """
     out: list[dict] = [
-        {"apiVersion": "v1", "kind": "Namespace",
-         "metadata": {"name": ns.name, "labels": dict(ns.labels)}}
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": ns.name, "labels": dict(ns.labels)},
+        }
         for ns in cluster.namespaces
     ]
     for w in cluster.workloads:
         meta = {"name": w.name, "namespace": w.namespace}
-        pod_spec = {"containers": [{"name": "main", "image": "registry.example/app:1", "ports": [
-            {"containerPort": p.port, "protocol": p.protocol, **({"name": p.name} if p.name else {})}
-            for p in w.ports]}]}
+        pod_spec = {
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "registry.example/app:1",
+                    "ports": [
+                        {
+                            "containerPort": p.port,
+                            "protocol": p.protocol,
+                            **({"name": p.name} if p.name else {}),
+                        }
+                        for p in w.ports
+                    ],
+                }
+            ]
+        }
         template = {"metadata": {"labels": dict(w.labels)}, "spec": pod_spec}
         if w.kind == "Pod":
-            out.append({"apiVersion": "v1", "kind": "Pod",
-                        "metadata": {**meta, "labels": dict(w.labels)}, "spec": pod_spec})
+            out.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {**meta, "labels": dict(w.labels)},
+                    "spec": pod_spec,
+                }
+            )
             continue
         spec: dict[str, Any] = {"template": template}
         if w.kind == "CronJob":
@@ -380,7 +434,11 @@ def _selector_object(sel: LabelSelector) -> dict:
         out["matchLabels"] = dict(sel.match_labels)
     if sel.match_expressions:
         out["matchExpressions"] = [
-            {"key": r.key, "operator": r.operator, **({"values": list(r.values)} if r.values else {})}
+            {
+                "key": r.key,
+                "operator": r.operator,
+                **({"values": list(r.values)} if r.values else {}),
+            }
             for r in sel.match_expressions
         ]
     return out
@@ -406,9 +464,11 @@ def _rule_object(rule: Rule, peers_key: str) -> dict:
         out[peers_key] = [_peer_object(p) for p in rule.peers]
     if rule.ports:
         out["ports"] = [
-            {"protocol": q.protocol,
-             **({"port": q.port} if q.port is not None else {}),
-             **({"endPort": q.end_port} if q.end_port is not None else {})}
+            {
+                "protocol": q.protocol,
+                **({"port": q.port} if q.port is not None else {}),
+                **({"endPort": q.end_port} if q.end_port is not None else {}),
+            }
             for q in rule.ports
         ]
     return out
@@ -422,5 +482,9 @@ def _policy_object(pol: NetworkPolicy) -> dict:
         spec["egress"] = [_rule_object(r, "to") for r in pol.egress]
     if pol.policy_types is not None:
         spec["policyTypes"] = list(pol.policy_types)
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"name": pol.name, "namespace": pol.namespace}, "spec": spec}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": pol.name, "namespace": pol.namespace},
+        "spec": spec,
+    }

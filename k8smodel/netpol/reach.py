@@ -85,9 +85,11 @@ def _pack(bits: np.ndarray) -> np.ndarray:
     words = max(1, -(-k // 64))
     padded = np.zeros((n, words * 64), dtype=bool)
     padded[:, :k] = bits
-    return np.packbits(padded.reshape(n, words, 64), axis=2, bitorder="little").view(
-        np.uint64
-    ).reshape(n, words)
+    return (
+        np.packbits(padded.reshape(n, words, 64), axis=2, bitorder="little")
+        .view(np.uint64)
+        .reshape(n, words)
+    )
 
 
 def _unpack(masks: np.ndarray, k: int) -> np.ndarray:
@@ -145,7 +147,10 @@ class _Rules:
 
 
 def compute_relation(
-    cluster: Cluster, *, extra_ip_blocks: Sequence = (), max_memory_bytes: float = DEFAULT_MEMORY_BYTES
+    cluster: Cluster,
+    *,
+    extra_ip_blocks: Sequence = (),
+    max_memory_bytes: float = DEFAULT_MEMORY_BYTES,
 ) -> Relation:
     """Compute the relation for ``cluster`` (see the module docstring for the method).
 
@@ -164,7 +169,9 @@ def compute_relation(
     wl_class = np.fromiter(map(class_of.__getitem__, all_keys), np.int64, len(wls))
     first_wl = np.zeros(len(class_of), dtype=np.int64)
     first_wl[wl_class[::-1]] = np.arange(len(wls))[::-1]
-    reps = [(ns_index[k[0]], k[1], wls[int(i)].ports) for k, i in zip(class_of, first_wl, strict=True)]
+    reps = [
+        (ns_index[k[0]], k[1], wls[int(i)].ports) for k, i in zip(class_of, first_wl, strict=True)
+    ]
     n_cls = len(reps)
     cls_ns = np.array([r[0] for r in reps], dtype=np.int64)
     pod_table = _LabelTable([dict(r[1]) for r in reps])
@@ -189,20 +196,32 @@ def compute_relation(
     dst_ips = np.array(sem.elementary_intervals(dst_iv), dtype=np.int64).reshape(-1, 2)
 
     def peer_rows(direction: str, ips: np.ndarray) -> tuple[list, np.ndarray, np.ndarray]:
-        flat = [(i, r) for i, p in enumerate(pols) for r in (p.ingress if direction == "Ingress" else p.egress)
-                if (aff_in if direction == "Ingress" else aff_eg)[i]]
+        flat = [
+            (i, r)
+            for i, p in enumerate(pols)
+            for r in (p.ingress if direction == "Ingress" else p.egress)
+            if (aff_in if direction == "Ingress" else aff_eg)[i]
+        ]
         pods = np.zeros((len(flat), n_cls), dtype=bool)
         addr = np.zeros((len(flat), len(ips)), dtype=bool)
         for j, (i, rule) in enumerate(flat):
-            pods[j], addr[j] = _rule_peers(rule, pols[i], pod_table, ns_table, cls_ns, pol_ns[i], ips)
+            pods[j], addr[j] = _rule_peers(
+                rule, pols[i], pod_table, ns_table, cls_ns, pol_ns[i], ips
+            )
         return flat, pods, addr
 
     flat_in, peer_in, peer_in_ip = peer_rows("Ingress", src_ips)
     flat_eg, peer_eg, peer_eg_ip = peer_rows("Egress", dst_ips)
 
     # port atoms and named-port resolution per class
-    named = sorted({(q.port, q.protocol) for _, r in flat_in + flat_eg for q in r.ports
-                    if isinstance(q.port, str)})
+    named = sorted(
+        {
+            (q.port, q.protocol)
+            for _, r in flat_in + flat_eg
+            for q in r.ports
+            if isinstance(q.port, str)
+        }
+    )
     resolved = np.full((len(named), n_cls), -1, dtype=np.int64)
     for a, (name, proto) in enumerate(named):
         for c, rep in enumerate(reps):
@@ -247,13 +266,17 @@ def compute_relation(
                 out[g] |= _pack(bits)
         return out
 
-    def combine(left: np.ndarray, right: np.ndarray, rules: _Rules, masks: np.ndarray) -> np.ndarray:
+    def combine(
+        left: np.ndarray, right: np.ndarray, rules: _Rules, masks: np.ndarray
+    ) -> np.ndarray:
         """OR over groups of (some rule of the group links row and column) & group mask."""
         res = np.zeros((left.shape[1], right.shape[1], words), dtype=np.uint64)
         for g in range(len(rules.patterns)):
             idx = np.flatnonzero(rules.group == g)
-            linked = (sp.csr_matrix(left[idx].T.astype(np.float32))
-                      @ sp.csr_matrix(right[idx].astype(np.float32))).toarray() > 0
+            linked = (
+                sp.csr_matrix(left[idx].T.astype(np.float32))
+                @ sp.csr_matrix(right[idx].astype(np.float32))
+            ).toarray() > 0
             res |= np.where(linked[:, :, None], masks[g][None], np.uint64(0))
         return res
 
@@ -265,9 +288,13 @@ def compute_relation(
     pol_in = np.array([i for i, _ in flat_in], dtype=np.int64)
     pol_eg = np.array([i for i, _ in flat_eg], dtype=np.int64)
 
-    ingress = combine(rules_in.peer_pods[:, src_rep], sel_in[pol_in][:, dst_rep], rules_in, masks_in)
+    ingress = combine(
+        rules_in.peer_pods[:, src_rep], sel_in[pol_in][:, dst_rep], rules_in, masks_in
+    )
     ingress[:, ~in_iso_d] = full
-    egress = combine(sel_eg[pol_eg][:, src_rep], rules_eg.peer_pods[:, dst_rep], rules_eg, masks_eg_pod)
+    egress = combine(
+        sel_eg[pol_eg][:, src_rep], rules_eg.peer_pods[:, dst_rep], rules_eg, masks_eg_pod
+    )
     egress[~eg_iso_s] = full
     pod_conn = ingress & egress
     del ingress, egress
@@ -393,10 +420,14 @@ def _signatures(features: np.ndarray, extra: np.ndarray | None) -> tuple[np.ndar
     """Merge classes with equal feature rows: (signature per class, one class per signature)."""
     packed = np.packbits(features, axis=1)
     if extra is not None and extra.shape[1]:
-        packed = np.concatenate([packed, np.ascontiguousarray(extra, dtype=np.int64).view(np.uint8)], axis=1)
+        packed = np.concatenate(
+            [packed, np.ascontiguousarray(extra, dtype=np.int64).view(np.uint8)], axis=1
+        )
     packed = np.ascontiguousarray(packed)
     seen: dict[bytes, int] = {}
-    sig = np.fromiter((seen.setdefault(row.tobytes(), len(seen)) for row in packed), np.int64, len(packed))
+    sig = np.fromiter(
+        (seen.setdefault(row.tobytes(), len(seen)) for row in packed), np.int64, len(packed)
+    )
     first = np.zeros(len(seen), dtype=np.int64)
     first[sig[::-1]] = np.arange(len(sig))[::-1]
     return sig, first

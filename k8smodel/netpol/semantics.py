@@ -149,8 +149,10 @@ def peer_selects_address(peer: Peer, interval: tuple[int, int]) -> bool:
 def resolve_named_port(
     name: str, protocol: str, container_ports: Sequence[ContainerPort]
 ) -> int | None:
-    """The number of the container port called ``name`` on the destination, if its protocol
-    is the rule's (netpol-analyzer ``getPortsRange`` / ``Pod.ConvertPodNamedPort``)."""
+    """The number of the destination's container port called ``name``, if on the rule's protocol.
+
+    netpol-analyzer ``getPortsRange`` / ``Pod.ConvertPodNamedPort``.
+    """
     for cp in container_ports:
         if cp.name == name:
             return cp.port if cp.protocol == protocol else None
@@ -341,7 +343,7 @@ def naive_connection(
     ports = dst_ports if is_pod_dst else None
     egress = dict(ALL)
     if not isinstance(src[0], int):
-        egress = _direction_allowed(policies, "Egress", src[0], src[1], matcher(dst), ports)  # type: ignore[arg-type]
+        egress = _direction_allowed(policies, "Egress", src[0], src[1], matcher(dst), ports)
     ingress = dict(ALL)
     if is_pod_dst:
         ingress = _direction_allowed(policies, "Ingress", dst[0], dst[1], matcher(src), ports)  # type: ignore[arg-type]

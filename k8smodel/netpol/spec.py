@@ -125,9 +125,7 @@ class IPBlock:
         for text in excepts:
             sub = _network(text, "ipBlock.except")
             if sub.version != net.version or not sub.subnet_of(net):  # type: ignore[arg-type]
-                raise ValueError(
-                    f"ipBlock.except must lie inside cidr {self.cidr}; got {text!r}"
-                )
+                raise ValueError(f"ipBlock.except must lie inside cidr {self.cidr}; got {text!r}")
 
     @property
     def is_ipv4(self) -> bool:
@@ -143,13 +141,18 @@ def _network(text: Any, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Netw
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise ValueError(f"{name} must be a valid CIDR such as '10.0.0.0/8'; got {text!r}") from None
+        raise ValueError(
+            f"{name} must be a valid CIDR such as '10.0.0.0/8'; got {text!r}"
+        ) from None
 
 
 @dataclass(frozen=True)
 class PolicyPort:
-    """A NetworkPolicyPort: ``protocol`` (default TCP), ``port`` (number, name or None = all)
-    and ``end_port`` (inclusive; only with a numeric ``port``, and ``>= port``)."""
+    """A NetworkPolicyPort.
+
+    ``protocol`` defaults to TCP; ``port`` is a number, a name or None (all ports);
+    ``end_port`` is inclusive, only with a numeric ``port``, and ``>= port``.
+    """
 
     protocol: str = "TCP"
     port: int | str | None = None
@@ -158,8 +161,11 @@ class PolicyPort:
     def __post_init__(self) -> None:
         check_choice(self.protocol, "ports.protocol", PROTOCOLS)
         if isinstance(self.port, str):
-            if (not _PORT_NAME.match(self.port) or len(self.port) > 15
-                    or not any(ch.isalpha() for ch in self.port)):
+            if (
+                not _PORT_NAME.match(self.port)
+                or len(self.port) > 15
+                or not any(ch.isalpha() for ch in self.port)
+            ):
                 raise ValueError(
                     f"ports.port must be a number 1-65535 or a port name (IANA_SVC_NAME); "
                     f"got {self.port!r}"
@@ -178,9 +184,7 @@ class PolicyPort:
                 )
             check_int(self.end_port, "ports.endPort", minimum=1, maximum=65535)
             if self.end_port < self.port:  # type: ignore[operator]
-                raise ValueError(
-                    f"ports.endPort must be >= port {self.port}; got {self.end_port}"
-                )
+                raise ValueError(f"ports.endPort must be >= port {self.port}; got {self.end_port}")
 
 
 @dataclass(frozen=True)
@@ -325,12 +329,8 @@ class Cluster:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "workloads", _tuple_of(self.workloads, Workload, "workloads"))
-        object.__setattr__(
-            self, "policies", _tuple_of(self.policies, NetworkPolicy, "policies")
-        )
-        object.__setattr__(
-            self, "namespaces", _tuple_of(self.namespaces, Namespace, "namespaces")
-        )
+        object.__setattr__(self, "policies", _tuple_of(self.policies, NetworkPolicy, "policies"))
+        object.__setattr__(self, "namespaces", _tuple_of(self.namespaces, Namespace, "namespaces"))
         seen: set[str] = set()
         for ns in self.namespaces:
             if ns.name in seen:
@@ -341,6 +341,8 @@ class Cluster:
     def namespace_labels(self) -> dict[str, dict[str, str]]:
         """Labels of every namespace given or referenced by a workload or a policy."""
         out = {ns.name: dict(ns.labels) for ns in self.namespaces}
-        for name in sorted({w.namespace for w in self.workloads} | {p.namespace for p in self.policies}):
+        for name in sorted(
+            {w.namespace for w in self.workloads} | {p.namespace for p in self.policies}
+        ):
             out.setdefault(name, {NAMESPACE_NAME_LABEL: name})
         return out
