@@ -252,3 +252,14 @@ def test_to_manifest_round_trips_the_synthetic_cluster(tmp_path):
     assert back.workloads == cluster.workloads
     assert back.policies == cluster.policies
     assert back.namespaces == cluster.namespaces
+
+
+def test_objects_given_twice_keep_the_last_definition():
+    first = deployment(replicas=2)
+    second = deployment(replicas=5)
+    p1 = policy({"podSelector": {}}, name="x")
+    p2 = policy({"podSelector": {"matchLabels": {"app": "web"}}}, name="x")
+    cluster = netpol.from_manifest([first, second, p1, p2])
+    assert [w.replicas for w in cluster.workloads] == [5]
+    assert [dict(p.pod_selector.match_labels) for p in cluster.policies] == [{"app": "web"}]
+    assert {why for _, _, why in cluster.ignored} == {"defined again; the last definition is used"}

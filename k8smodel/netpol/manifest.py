@@ -150,7 +150,7 @@ def from_manifest(*sources: Any) -> Cluster:
     'default/a[Pod]'
     """
     namespaces: list[Namespace] = []
-    policies: list[NetworkPolicy] = []
+    policies: dict[str, NetworkPolicy] = {}
     workloads: dict[str, Workload] = {}
     ignored: list[tuple[str, str, str]] = []
     for source in sources:
@@ -166,44 +166,51 @@ def from_manifest(*sources: Any) -> Cluster:
                 raise ValueError(f"{where}: {kind}: metadata must be a mapping")
             ns = str(meta.get("namespace") or "default")
             name = str(meta.get("name") or "")
-            ref = f"{kind} {ns}/{name}"
             if kind == "Namespace":
                 with _at(f"Namespace {name}", "metadata.labels"):
                     namespaces.append(Namespace(name, _mapping(meta.get("labels"))))
             elif kind == "NetworkPolicy":
-                policies.append(_policy(obj, ns, name))
+                policy = _policy(obj, ns, name)
+                if policy.ref in policies:
+                    ignored.append((kind, policy.ref, "defined again; the last definition is used"))
+                policies[policy.ref] = policy
             elif kind == "Pod" or kind in _TEMPLATE_PATHS:
                 wl, note = _workload(obj, kind, ns, name)
                 if note:
                     ignored.append((kind, f"{ns}/{name}", note))
-                if wl is None:
-                    continue
-                if wl.ref in workloads:
-                    first = workloads[wl.ref]
-                    if first.labels != wl.labels:
-                        ignored.append(
-                            (
-                                kind,
-                                f"{ns}/{name}",
-                                f"labels differ from the first pod "
-                                f"of {wl.ref}; the first pod's labels are used",
-                            )
-                        )
-                    workloads[wl.ref] = Workload(
-                        first.name,
-                        first.namespace,
-                        first.kind,
-                        first.labels,
-                        first.ports,
-                        first.replicas + wl.replicas,
-                    )
-                else:
-                    workloads[wl.ref] = wl
+                if wl is not None:
+                    _add_workload(workloads, wl, kind, f"{ns}/{name}", ignored)
             else:
                 reason = _WHY_IGNORED.get(kind, "this kind does not affect pod connectivity")
                 ignored.append((kind or "<no kind>", f"{ns}/{name}", reason))
-            del ref
-    return Cluster(tuple(workloads.values()), tuple(policies), _unique(namespaces), tuple(ignored))
+    return Cluster(
+        tuple(workloads.values()), tuple(policies.values()), _unique(namespaces), tuple(ignored)
+    )
+
+
+def _add_workload(
+    workloads: dict[str, Workload], wl: Workload, kind: str, ref: str, ignored: list
+) -> None:
+    """Pods of one owner are one workload (replicas add up); a controller given twice is not."""
+    first = workloads.get(wl.ref)
+    if first is None:
+        workloads[wl.ref] = wl
+    elif kind != "Pod":
+        ignored.append((kind, ref, "defined again; the last definition is used"))
+        workloads[wl.ref] = wl
+    else:
+        if first.labels != wl.labels:
+            ignored.append(
+                (kind, ref, f"labels differ from the first pod of {wl.ref}; its labels are used")
+            )
+        workloads[wl.ref] = Workload(
+            first.name,
+            first.namespace,
+            first.kind,
+            first.labels,
+            first.ports,
+            first.replicas + wl.replicas,
+        )
 
 
 def _unique(namespaces: list[Namespace]) -> tuple[Namespace, ...]:
