@@ -263,3 +263,9 @@ def test_objects_given_twice_keep_the_last_definition():
     assert [w.replicas for w in cluster.workloads] == [5]
     assert [dict(p.pod_selector.match_labels) for p in cluster.policies] == [{"app": "web"}]
     assert {why for _, _, why in cluster.ignored} == {"defined again; the last definition is used"}
+
+
+def test_cli_from_an_unknown_workload_is_an_error(tmp_path, capsys):
+    path = _write(tmp_path, [WEB, DB])
+    assert main(["netpol", str(path), "--from", "shop/nothing"]) == 2
+    assert "source must name a workload" in capsys.readouterr().err

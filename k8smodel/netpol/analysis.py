@@ -315,6 +315,10 @@ def connlist(result: NetpolResult, *, source: str | None = None) -> str:
     default/b[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections
     default/b[Pod] => default/a[Pod] : All Connections
     """
+    if source is not None and not _names_match(result.isolation["workload"], source).any():
+        raise ValueError(
+            f"source must name a workload as name, ns/name or ns/name[Kind]; got {source!r}"
+        )
     table = _focus(result.connections, source)
     return "\n".join(
         f"{s} => {d} : {c}"
@@ -348,6 +352,16 @@ def blast_radius(result: NetpolResult, sources: Sequence[str] | None = None) -> 
         ``summary``: one row per source with ``pods_reachable``, ``fraction_reachable`` (of
         the other pods) and ``hops`` (to the closure); ``per_hop``: ``source``, ``hop``,
         ``new_pods``, ``cumulative_pods``.
+
+    Examples
+    --------
+    >>> from k8smodel.netpol import Cluster, LabelSelector, NetworkPolicy, Peer, Rule, Workload
+    >>> only_from_a = NetworkPolicy("p", pod_selector=LabelSelector({"app": "c"}),
+    ...     ingress=(Rule((Peer(LabelSelector({"app": "b"})),)),))
+    >>> chain = Cluster((Workload("a", labels={"app": "a"}), Workload("b", labels={"app": "b"}),
+    ...                  Workload("c", labels={"app": "c"})), (only_from_a,))
+    >>> blast_radius(analyze(chain), ["default/a"]).per_hop[["hop", "new_pods"]].values.tolist()
+    [[1, 1], [2, 1]]
     """
     rel = result.relation
     if rel is None:
@@ -434,6 +448,14 @@ def diff(before: Cluster, after: Cluster) -> DiffResult:
         ``summary``: counts of pairs ``opened``/``closed``/``changed``; ``changes``: ``src``,
         ``dst``, ``before``, ``after``, ``opened`` and ``closed`` (connection texts) and
         ``change`` (``added``, ``removed`` or ``changed``).
+
+    Examples
+    --------
+    >>> from k8smodel.netpol import Cluster, NetworkPolicy, Workload
+    >>> pods = (Workload("a"), Workload("b"))
+    >>> d = diff(Cluster(pods), Cluster(pods, (NetworkPolicy("deny", policy_types=("Ingress",)),)))
+    >>> d.changes[["src", "dst", "closed"]].values.tolist()[-1]
+    ['default/b[Pod]', 'default/a[Pod]', 'All Connections']
     """
     blocks_a = _blocks(before)
     blocks_b = _blocks(after)
