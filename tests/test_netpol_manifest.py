@@ -148,7 +148,7 @@ def test_malformed_policies_name_the_object_and_field(spec, message):
 def test_bad_yaml_names_the_file(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: Pod\nmetadata: [unclosed\n")
-    with pytest.raises(ValueError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(ValueError, match="bad.yaml: not valid YAML at line 3"):
         netpol.from_manifest(bad)
 
 
@@ -254,15 +254,17 @@ def test_to_manifest_round_trips_the_synthetic_cluster(tmp_path):
     assert back.namespaces == cluster.namespaces
 
 
-def test_objects_given_twice_keep_the_last_definition():
+def test_objects_given_twice():
     first = deployment(replicas=2)
     second = deployment(replicas=5)
     p1 = policy({"podSelector": {}}, name="x")
     p2 = policy({"podSelector": {"matchLabels": {"app": "web"}}}, name="x")
-    cluster = netpol.from_manifest([first, second, p1, p2])
+    cluster = netpol.from_manifest([first, second, p1, p1])
     assert [w.replicas for w in cluster.workloads] == [5]
-    assert [dict(p.pod_selector.match_labels) for p in cluster.policies] == [{"app": "web"}]
-    assert {why for _, _, why in cluster.ignored} == {"defined again; the last definition is used"}
+    assert [w for _, _, w in cluster.ignored] == ["defined again; the last definition is used"]
+    assert len(cluster.policies) == 1
+    with pytest.raises(ValueError, match="NetworkPolicy shop/x: metadata.name must be unique"):
+        netpol.from_manifest([p1, p2])
 
 
 def test_cli_from_an_unknown_workload_is_an_error(tmp_path, capsys):

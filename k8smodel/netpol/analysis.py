@@ -130,6 +130,8 @@ def analyze(
         "External addresses are IPv4 ranges cut at every ipBlock edge; ipBlocks never match "
         "pods (as in netpol-analyzer).",
     ]
+    if not wls:
+        notes.append("no workloads (Pods or pod templates) were found")
     listed = len(wls) ** 2 <= max_listed_pairs
     if not listed:
         notes.append(

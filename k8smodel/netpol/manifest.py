@@ -96,11 +96,13 @@ def _from_file(path: Path) -> Iterator[tuple[str, dict]]:
             docs = [json.loads(text)]
         else:
             docs = list(yaml.load_all(text, Loader=_LOADER))  # noqa: S506 (a safe loader)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ValueError(
-            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-            f"{str(exc).splitlines()[0]}"
-        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ValueError(f"{path}: not valid YAML{where}: {problem}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
     for doc in docs:
         if doc is None:
             continue
@@ -171,8 +173,11 @@ def from_manifest(*sources: Any) -> Cluster:
                     namespaces.append(Namespace(name, _mapping(meta.get("labels"))))
             elif kind == "NetworkPolicy":
                 policy = _policy(obj, ns, name)
-                if policy.ref in policies:
-                    ignored.append((kind, policy.ref, "defined again; the last definition is used"))
+                if policies.get(policy.ref, policy) != policy:
+                    raise ValueError(
+                        f"NetworkPolicy {policy.ref}: metadata.name must be unique in its "
+                        "namespace; got two different policies of that name"
+                    )
                 policies[policy.ref] = policy
             elif kind == "Pod" or kind in _TEMPLATE_PATHS:
                 wl, note = _workload(obj, kind, ns, name)
