@@ -115,7 +115,7 @@ def run(namespaces, pods, policies, sample, rng):
 def main():
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {load:.1f}")
-    print("times are the best of 3; CPU time is what an idle machine's wall time would be")
+    print("times are the best of 3; CPU time approximates the wall time on an idle machine")
     if QUICK:
         run(100, 10_000, 100, 300, 20261130)
     else:
