@@ -11,14 +11,15 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "lb",
-    "lab",
     "federation",
-    "rollout",
-    "storage",
+    "lab",
+    "lb",
     "metrics",
+    "netpol",
     "plotting",
+    "rollout",
     "service",
+    "storage",
     "studies",
 }
 
