@@ -121,11 +121,16 @@ def run_controller(spec, trace, *, capacity_per_s, startup_s, initial_replicas, 
     arrivals = _arrivals(rates, dt, replications, poisson, gen)
     n_draws = 4 * max_pods + 64
     startup = _draw_startup(startup_s, (replications, n_draws), gen)
+    period = (spec.sync_period_s, spec.metric_resolution_s) if isinstance(
+        spec, HpaSpec) else (spec.tick_s, spec.tick_s)
     if phases is None:
-        period = (spec.sync_period_s, spec.metric_resolution_s) if isinstance(
-            spec, HpaSpec) else (spec.tick_s, spec.tick_s)
         phases = gen.uniform(0.0, 1.0, size=(replications, 2)) * np.array(period)
     control_from = warm * dt
+    # clocks are phased relative to the trace's start; the scrape clock also runs in warm-up
+    phases = np.array(phases, dtype=float)
+    phases[:, 0] += control_from
+    phases[:, 1] += control_from - period[1] * np.floor((phases[:, 1] + control_from)
+                                                        / period[1])
     if isinstance(spec, HpaSpec):
         up = _rules_arrays(spec.effective_scale_up)
         down = _rules_arrays(spec.effective_scale_down)
