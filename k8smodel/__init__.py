@@ -10,7 +10,9 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"lb", "lab", "federation", "rollout", "storage", "metrics", "plotting"}
+_SUBMODULES = {
+    "lb", "lab", "federation", "rollout", "storage", "autoscale", "metrics", "plotting"
+}
 
 __all__ = [
     "__version__",
