@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 import pandas as pd
 
@@ -31,8 +32,11 @@ def _step(args) -> int:
     else:
         trace = Trace.step(args.before, args.after, at_s=args.at_s, duration_s=args.duration_s,
                            dt_s=args.dt_s)
+    initial = args.initial
+    if initial is None:  # the pods the traffic before the step needs at 70 % utilization
+        initial = max(args.min_replicas, math.ceil(trace.rates_per_s[0] / (0.7 * args.capacity)))
     common = dict(capacity_per_s=args.capacity, startup_s=args.startup_s, slo_s=args.slo_s,
-                  initial_replicas=args.initial, pod_concurrency=args.pod_concurrency,
+                  initial_replicas=initial, pod_concurrency=args.pod_concurrency,
                   max_pods=args.max_replicas)
     sim = simulate(spec, trace, replications=args.replications, rng=args.seed, **common)
     theory = fluid(spec, trace, **common)
@@ -102,7 +106,7 @@ def add_commands(commands) -> None:
                                                                     "on at once")
     step.add_argument("--startup-s", type=float, default=30.0, help="pod creation to ready")
     step.add_argument("--slo-s", type=float, default=2.0, help="p99 response objective")
-    step.add_argument("--initial", type=int, default=None, help="pods at time 0")
+    step.add_argument("--initial", type=int, default=None, help="pods at time 0 (default: what the first rate needs at 70 %% utilization)")
     step.add_argument("--replications", type=int, default=16)
     step.add_argument("--seed", type=int, default=1)
     add_format_option(step)
