@@ -488,17 +488,28 @@ def _kpa_scale(now, ready, stable, panic, target_value, panic_threshold, max_up_
 
 
 class KpaDecision(tuple):
-    """``(desired, panicking, max_panic_pods)`` from :func:`kpa_decide`."""
+    """``(desired, panicking_since_s, max_panic_pods)`` from :func:`kpa_decide`.
+
+    ``panicking_since_s`` is ``None`` outside panic mode; pass it and ``max_panic_pods`` to
+    the next call to carry the autoscaler's state.
+    """
 
     __slots__ = ()
 
     @property
     def desired(self) -> int:
+        """The desired pod count."""
         return int(self[0])
 
     @property
-    def panicking(self) -> bool:
-        return bool(self[1])
+    def panicking_since_s(self) -> float | None:
+        """When the panic window was last extended, or ``None``."""
+        return self[1]
+
+    @property
+    def max_panic_pods(self) -> int:
+        """The largest scale asked for during this panic."""
+        return int(self[2])
 
 
 def kpa_decide(ready: int, stable: float, panic: float, *, target_value: float,
@@ -533,7 +544,7 @@ def kpa_decide(ready: int, stable: float, panic: float, *, target_value: float,
         float(panic_threshold), float(max_scale_up_rate), float(max_scale_down_rate),
         bool(reachable), check_int(activation_scale, "activation_scale", minimum=1),
         float(stable_window_s), since, check_int(max_panic_pods, "max_panic_pods", minimum=0))
-    return KpaDecision((int(desired), ptime >= 0, int(mpp)))
+    return KpaDecision((int(desired), float(ptime) if ptime >= 0 else None, int(mpp)))
 
 
 def kpa_scale_to_zero_delay_s(*, grace_period_s: float = 30.0, retention_s: float = 0.0,
