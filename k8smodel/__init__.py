@@ -10,9 +10,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {
-    "lb", "lab", "federation", "rollout", "storage", "autoscale", "metrics", "plotting"
-}
+_SUBMODULES = {"lb", "lab", "federation", "rollout", "storage", "autoscale", "metrics", "plotting"}
 
 __all__ = [
     "__version__",

@@ -15,8 +15,19 @@ def test_step_table_states_assumptions(capsys):
 
 
 def test_step_json_and_kpa(capsys):
-    args = ["autoscale", "step", "--controller", "kpa", "--target", "10",
-            "--pod-concurrency", "10", "--format", "json", *SMALL]
+    args = [
+        "autoscale",
+        "step",
+        "--controller",
+        "kpa",
+        "--target",
+        "10",
+        "--pod-concurrency",
+        "10",
+        "--format",
+        "json",
+        *SMALL,
+    ]
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert [r["method"] for r in data["summary"]] == ["simulation", "fluid"]
@@ -29,11 +40,24 @@ def test_step_from_manifest_and_trace(tmp_path, capsys):
     hpa.write_text(
         "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: w}\n"
         "spec:\n  maxReplicas: 20\n  metrics:\n  - type: Pods\n    pods:\n"
-        "      metric: {name: rps}\n      target: {type: AverageValue, averageValue: '7'}\n")
+        "      metric: {name: rps}\n      target: {type: AverageValue, averageValue: '7'}\n"
+    )
     trace = tmp_path / "rates.csv"
     trace.write_text("rate_per_s\n" + "\n".join(["20"] * 30 + ["60"] * 60) + "\n")
-    args = ["autoscale", "step", "--manifest", str(hpa), "--trace", str(trace), "--at-s", "30",
-            "--replications", "2", "--format", "csv"]
+    args = [
+        "autoscale",
+        "step",
+        "--manifest",
+        str(hpa),
+        "--trace",
+        str(trace),
+        "--at-s",
+        "30",
+        "--replications",
+        "2",
+        "--format",
+        "csv",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("# note: HPA facing 20 -> 60 req/s")

@@ -30,8 +30,11 @@ from k8smodel.autoscale.manifest import duration_s
         (lambda: ScalingPolicy("Pods", 4, 0), ValueError, "periodSeconds"),
         (lambda: ScalingPolicy("Replicas", 4, 15), ValueError, "policy type"),
         (lambda: ScalingRules((), "Max"), ValueError, "policies"),
-        (lambda: ScalingRules((ScalingPolicy("Pods", 1, 15),), "Max", -1), ValueError,
-         "stabilizationWindowSeconds"),
+        (
+            lambda: ScalingRules((ScalingPolicy("Pods", 1, 15),), "Max", -1),
+            ValueError,
+            "stabilizationWindowSeconds",
+        ),
         (lambda: KpaSpec(stable_window_s=0), ValueError, "stable-window"),
         (lambda: KpaSpec(panic_window_percentage=0), ValueError, "panic-window-percentage"),
         (lambda: KpaSpec(min_scale=5, max_scale=3), ValueError, "min-scale"),
@@ -54,7 +57,9 @@ def test_defaults_are_upstream_defaults():
     assert (hpa.cpu_initialization_period_s, hpa.initial_readiness_delay_s) == (300, 30)
     up = hpa.effective_scale_up  # pkg/apis/autoscaling/v2/defaults.go
     assert [(p.type, p.value, p.period_s) for p in up.policies] == [
-        ("Pods", 4, 15), ("Percent", 100, 15)]
+        ("Pods", 4, 15),
+        ("Percent", 100, 15),
+    ]
     assert hpa.effective_scale_down.stabilization_window_s == 300
     kpa = KpaSpec()  # knative/serving pkg/autoscaler/config/config.go defaultConfig
     assert (kpa.target_value, kpa.stable_window_s, kpa.panic_window_s) == (70.0, 60.0, 6.0)
@@ -119,8 +124,7 @@ def test_hpa_manifest_with_partial_behavior():
     assert len(spec.scale_up.policies) == 2 and spec.scale_up.select_policy == "Max"
     assert spec.scale_down.select_policy == "Min"
     assert spec.scale_down.stabilization_window_s == 300  # the controller's flag
-    assert [(p.type, p.value, p.period_s) for p in spec.scale_down.policies] == [
-        ("Pods", 2, 60)]
+    assert [(p.type, p.value, p.period_s) for p in spec.scale_down.policies] == [("Pods", 2, 60)]
 
 
 def test_hpa_manifest_without_metrics_is_cpu_80():
@@ -133,14 +137,20 @@ def test_hpa_manifest_without_metrics_is_cpu_80():
 @pytest.mark.parametrize(
     ("edit", "match"),
     [
-        (lambda d: d["spec"]["metrics"][0].update(type="Custom"),
-         r"HorizontalPodAutoscaler shop/web: spec.metrics\[0\].type"),
+        (
+            lambda d: d["spec"]["metrics"][0].update(type="Custom"),
+            r"HorizontalPodAutoscaler shop/web: spec.metrics\[0\].type",
+        ),
         (lambda d: d["spec"].pop("maxReplicas"), "shop/web: spec.maxReplicas is required"),
         (lambda d: d["spec"].update(minReplicas=40), "shop/web: spec minReplicas"),
-        (lambda d: d["spec"]["behavior"]["scaleDown"]["policies"][0].update(periodSeconds=0),
-         r"shop/web: spec.behavior.scaleDown.policies"),
-        (lambda d: d["spec"]["metrics"][0]["pods"]["target"].update(averageValue="lots"),
-         "averageValue must be a Kubernetes quantity"),
+        (
+            lambda d: d["spec"]["behavior"]["scaleDown"]["policies"][0].update(periodSeconds=0),
+            r"shop/web: spec.behavior.scaleDown.policies",
+        ),
+        (
+            lambda d: d["spec"]["metrics"][0]["pods"]["target"].update(averageValue="lots"),
+            "averageValue must be a Kubernetes quantity",
+        ),
     ],
 )
 def test_hpa_manifest_errors_name_object_and_field(edit, match):
@@ -189,8 +199,10 @@ def test_knative_errors_name_object_and_field():
     bad = KNATIVE.replace('"90s"', '"soon"')
     with pytest.raises(ValueError, match="Service demo/fn: .*autoscaling.knative.dev/window"):
         from_manifest(bad)
-    hpa_class = KNATIVE.replace("autoscaling.knative.dev/target: \"20\"",
-                                "autoscaling.knative.dev/class: hpa.autoscaling.knative.dev")
+    hpa_class = KNATIVE.replace(
+        'autoscaling.knative.dev/target: "20"',
+        "autoscaling.knative.dev/class: hpa.autoscaling.knative.dev",
+    )
     with pytest.raises(ValueError, match="class"):
         from_manifest(hpa_class)
     with pytest.raises(ValueError, match="exactly one"):

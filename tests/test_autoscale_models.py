@@ -35,8 +35,14 @@ def test_hand_computed_hpa_step():
     ln(100) / (15 / 3) = 0.92 s).
     """
     tr = Trace.step(30.0, 90.0, at_s=60, duration_s=400)
-    res = fluid(HpaSpec(max_replicas=20, metric_type="Pods", target=10.0), tr,
-                capacity_per_s=15.0, initial_replicas=3, startup_s=20.0, slo_s=1.0)
+    res = fluid(
+        HpaSpec(max_replicas=20, metric_type="Pods", target=10.0),
+        tr,
+        capacity_per_s=15.0,
+        initial_replicas=3,
+        startup_s=20.0,
+        slo_s=1.0,
+    )
     pods = res.replicas[0]
     assert (pods[:75] == 3).all() and (pods[75:90] == 6).all() and (pods[90:] == 9).all()
     row = res.summary.iloc[0]
@@ -55,17 +61,30 @@ def test_hand_computed_scale_to_zero_and_cold_start():
     then, 90 pod-seconds in all.
     """
     tr = Trace(np.r_[np.zeros(100), np.full(30, 2.0), np.zeros(200)], event_s=100)
-    res = fluid(KpaSpec(target=10, max_scale=50), tr, capacity_per_s=100.0,
-                pod_concurrency=10, initial_replicas=0, slo_s=1.0, startup_s=5.0)
+    res = fluid(
+        KpaSpec(target=10, max_scale=50),
+        tr,
+        capacity_per_s=100.0,
+        pod_concurrency=10,
+        initial_replicas=0,
+        slo_s=1.0,
+        startup_s=5.0,
+    )
     pods = res.replicas[0]
     assert (pods[:100] == 0).all() and (pods[100:190] == 1).all() and (pods[190:] == 0).all()
     row = res.summary.iloc[0]
     assert row["fraction_cold"] == pytest.approx(1 / 6)
     assert row["requests_over_slo"] == pytest.approx(10.0, abs=0.1)
     # without the activator in the path the last pod stays the 30 s grace period longer
-    late = fluid(KpaSpec(target=10, max_scale=50), tr, capacity_per_s=100.0,
-                 pod_concurrency=10, initial_replicas=0, startup_s=5.0,
-                 activator_in_path=False)
+    late = fluid(
+        KpaSpec(target=10, max_scale=50),
+        tr,
+        capacity_per_s=100.0,
+        pod_concurrency=10,
+        initial_replicas=0,
+        startup_s=5.0,
+        activator_in_path=False,
+    )
     assert late.summary["pod_seconds"].iloc[0] == 120
 
 
@@ -78,8 +97,15 @@ def test_keepalive_closed_form_reduces_to_exponential():
 
 @pytest.mark.parametrize(("rate", "keep", "cold"), [(1 / 300, 600.0, 1.0), (0.02, 60.0, 5.0)])
 def test_keepalive_simulation_matches_closed_form(rate, keep, cold):
-    sim = simulate_keepalive(rate_per_s=rate, duration_s=5 * 86400.0, keep_alive_s=keep,
-                             cold_start_s=cold, policies=("fixed",), replications=16, rng=7)
+    sim = simulate_keepalive(
+        rate_per_s=rate,
+        duration_s=5 * 86400.0,
+        keep_alive_s=keep,
+        cold_start_s=cold,
+        policies=("fixed",),
+        replications=16,
+        rng=7,
+    )
     theory = keepalive(rate_per_s=rate, keep_alive_s=keep, cold_start_s=cold)
     for col in ("fraction_cold", "mean_added_latency_s", "loaded_pod_s_per_request"):
         s, se = sim.summary[col].iloc[0], sim.summary[f"{col}_se"].iloc[0]
@@ -116,8 +142,9 @@ def test_simulation_settles_where_the_fluid_limit_does():
 def test_kpa_simulation_tracks_its_fluid_limit():
     tr = Trace.step(300.0, 900.0, at_s=60, duration_s=400)
     spec = KpaSpec(target=10, max_scale=200)
-    kw = dict(capacity_per_s=10.0, pod_concurrency=10, initial_replicas=43, startup_s=10.0,
-              slo_s=6.0)
+    kw = dict(
+        capacity_per_s=10.0, pod_concurrency=10, initial_replicas=43, startup_s=10.0, slo_s=6.0
+    )
     sim = simulate(spec, tr, replications=6, rng=5, **kw)
     th = fluid(spec, tr, **kw)
     # steady state: ceil(concurrency 900 x 1 s / 7) = 129 pods; panic may overshoot on the way
@@ -127,20 +154,40 @@ def test_kpa_simulation_tracks_its_fluid_limit():
 
 def test_results_follow_the_contract():
     tr = Trace.step(5.0, 15.0, at_s=20, duration_s=120)
-    res = simulate(HpaSpec(max_replicas=10, metric_type="Pods", target=3.5), tr,
-                   capacity_per_s=5.0, initial_replicas=2, replications=3, rng=1)
+    res = simulate(
+        HpaSpec(max_replicas=10, metric_type="Pods", target=3.5),
+        tr,
+        capacity_per_s=5.0,
+        initial_replicas=2,
+        replications=3,
+        rng=1,
+    )
     s = res.summary
     assert {"method", "exact", "flags", "recovery_s", "recovery_s_se"} <= set(s.columns)
     assert res.timeseries.columns.tolist()[:2] == ["time_s", "rate_per_s"]
     assert res.replicas.shape == (3, 120)
-    same = simulate(HpaSpec(max_replicas=10, metric_type="Pods", target=3.5), tr,
-                    capacity_per_s=5.0, initial_replicas=2, replications=3, rng=1)
+    same = simulate(
+        HpaSpec(max_replicas=10, metric_type="Pods", target=3.5),
+        tr,
+        capacity_per_s=5.0,
+        initial_replicas=2,
+        replications=3,
+        rng=1,
+    )
     assert np.array_equal(res.replicas, same.replicas)
     swept = k8smodel.sweep(
-        lambda target, rng: simulate(HpaSpec(max_replicas=10, metric_type="Pods",
-                                             target=target), tr, capacity_per_s=5.0,
-                                     initial_replicas=2, replications=2, rng=rng),
-        {"target": [3.0, 4.0]}, rng=1, progress=False)
+        lambda target, rng: simulate(
+            HpaSpec(max_replicas=10, metric_type="Pods", target=target),
+            tr,
+            capacity_per_s=5.0,
+            initial_replicas=2,
+            replications=2,
+            rng=rng,
+        ),
+        {"target": [3.0, 4.0]},
+        rng=1,
+        progress=False,
+    )
     assert len(swept) == 2
 
 

@@ -30,14 +30,16 @@ def test_replica_calc_scale_up():  # TestReplicaCalcScaleUp
 
 
 def test_replica_calc_scale_up_unready_less_scale():  # TestReplicaCalcScaleUpUnreadyLessScale
-    got = hpa_replica_count(3, [300, 500, 700], 30, requests=REQ, resource=True,
-                            ready=[False, True, True])
+    got = hpa_replica_count(
+        3, [300, 500, 700], 30, requests=REQ, resource=True, ready=[False, True, True]
+    )
     assert got == 4
 
 
 def test_replica_calc_scale_up_unready_no_scale():  # TestReplicaCalcScaleUpUnreadyNoScale
-    got = hpa_replica_count(3, [400, 500, 700], 30, requests=REQ, resource=True,
-                            ready=[True, False, False])
+    got = hpa_replica_count(
+        3, [400, 500, 700], 30, requests=REQ, resource=True, ready=[True, False, False]
+    )
     assert got == 3
 
 
@@ -81,57 +83,296 @@ SCALING_WITH_RULES = [
     ("min 0", 1, 0, 0, 10, None, None, None, None, 0, "DesiredWithinRange"),
     ("max below limit", 20, 1000, 1, 10, None, None, None, None, 10, "TooManyReplicas"),
     ("more than max", 100, 1000, 100, 150, None, None, None, None, 150, "TooManyReplicas"),
-    ("user percent 1", 3, 1000, 1, 2000, rules(0, 0, 1, 60, 0), None, None, None, 4,
-     "ScaleUpLimit"),
+    (
+        "user percent 1",
+        3,
+        1000,
+        1,
+        2000,
+        rules(0, 0, 1, 60, 0),
+        None,
+        None,
+        None,
+        4,
+        "ScaleUpLimit",
+    ),
     ("default behavior", 10, 50, 1, 1000, None, None, None, None, 20, "ScaleUpLimit"),
-    ("pods > percent", 10, 500, 1, 1000, rules(100, 60, 100, 60, 0), None, None, None, 110,
-     "ScaleUpLimit"),
-    ("percent > pods", 10, 500, 1, 1000, rules(2, 60, 100, 60, 0), None, None, None, 20,
-     "ScaleUpLimit"),
-    ("large pod policy", 10, 50, 1, 1000, rules(100, 60, 0, 0, 0), None, None, None, 50,
-     "DesiredWithinRange"),
-    ("pod policy limit", 10, 50, 1, 1000, rules(30, 60, 0, 0, 0), None, None, None, 40,
-     "ScaleUpLimit"),
-    ("percent policy limit", 10, 50, 1, 1000, rules(0, 0, 200, 60, 0), None, None, None, 30,
-     "ScaleUpLimit"),
-    ("down percent > pods", 100, 2, 1, 1000, None, rules(20, 60, 1, 60, 300), None, None, 80,
-     "ScaleDownLimit"),
-    ("down pods > percent", 100, 2, 1, 1000, None, rules(2, 60, 1, 60, 300), None, None, 98,
-     "ScaleDownLimit"),
-    ("down large pods min", 10, 0, 1, 1000, None, rules(100, 60, 0, 0, 300), None, None, 1,
-     "TooFewReplicas"),
-    ("down large percent min 5", 10, 2, 5, 1000, None, rules(0, 0, 100, 60, 300), None, None,
-     5, "TooFewReplicas"),
-    ("down pod limit", 10, 2, 1, 1000, None, rules(5, 60, 0, 0, 300), None, None, 5,
-     "ScaleDownLimit"),
-    ("down percent limit", 10, 5, 1, 1000, None, rules(0, 0, 50, 60, 300), None, None, 5,
-     "DesiredWithinRange"),
-    ("up max with events", 100, 500, 1, 200, rules(300, 60, 0, 0, 0), None, uniform([1, 5, 9]),
-     None, 200, "TooManyReplicas"),
-    ("up events block", 100, 500, 1, 1000, rules(5, 120, 0, 0, 0), None, uniform([1, 5, 9]),
-     None, 100, "ScaleUpLimit"),
-    ("up pods with events", 100, 500, 1, 1000, rules(150, 120, 0, 0, 0), None,
-     uniform([1, 5, 9]), None, 235, "ScaleUpLimit"),
-    ("up percent with events", 100, 500, 1, 1000, rules(0, 0, 200, 120, 0), None,
-     uniform([1, 5, 9]), None, 255, "ScaleUpLimit"),
-    ("down default with events", 10, 5, 1, 1000, None, None, None, uniform([1, 5, 9]), 5,
-     "DesiredWithinRange"),
-    ("down pods with events", 100, 2, 1, 1000, None, rules(5, 120, 0, 0, 300), None,
-     uniform([1, 5, 9]), 100, "ScaleDownLimit"),
-    ("down percent with events", 100, 0, 1, 1000, None, rules(0, 0, 50, 120, 300), None,
-     uniform([2, 4, 6]), 56, "ScaleDownLimit"),
-    ("down events block", 100, 0, 1, 1000, None, rules(0, 0, 10, 120, 300), None,
-     uniform([10, 10, 10]), 100, "ScaleDownLimit"),
-    ("down events allow", 10, 5, 1, 1000, None, rules(0, 0, 1000, 120, 300), None,
-     uniform([10, 10, 10]), 5, "DesiredWithinRange"),
+    (
+        "pods > percent",
+        10,
+        500,
+        1,
+        1000,
+        rules(100, 60, 100, 60, 0),
+        None,
+        None,
+        None,
+        110,
+        "ScaleUpLimit",
+    ),
+    (
+        "percent > pods",
+        10,
+        500,
+        1,
+        1000,
+        rules(2, 60, 100, 60, 0),
+        None,
+        None,
+        None,
+        20,
+        "ScaleUpLimit",
+    ),
+    (
+        "large pod policy",
+        10,
+        50,
+        1,
+        1000,
+        rules(100, 60, 0, 0, 0),
+        None,
+        None,
+        None,
+        50,
+        "DesiredWithinRange",
+    ),
+    (
+        "pod policy limit",
+        10,
+        50,
+        1,
+        1000,
+        rules(30, 60, 0, 0, 0),
+        None,
+        None,
+        None,
+        40,
+        "ScaleUpLimit",
+    ),
+    (
+        "percent policy limit",
+        10,
+        50,
+        1,
+        1000,
+        rules(0, 0, 200, 60, 0),
+        None,
+        None,
+        None,
+        30,
+        "ScaleUpLimit",
+    ),
+    (
+        "down percent > pods",
+        100,
+        2,
+        1,
+        1000,
+        None,
+        rules(20, 60, 1, 60, 300),
+        None,
+        None,
+        80,
+        "ScaleDownLimit",
+    ),
+    (
+        "down pods > percent",
+        100,
+        2,
+        1,
+        1000,
+        None,
+        rules(2, 60, 1, 60, 300),
+        None,
+        None,
+        98,
+        "ScaleDownLimit",
+    ),
+    (
+        "down large pods min",
+        10,
+        0,
+        1,
+        1000,
+        None,
+        rules(100, 60, 0, 0, 300),
+        None,
+        None,
+        1,
+        "TooFewReplicas",
+    ),
+    (
+        "down large percent min 5",
+        10,
+        2,
+        5,
+        1000,
+        None,
+        rules(0, 0, 100, 60, 300),
+        None,
+        None,
+        5,
+        "TooFewReplicas",
+    ),
+    (
+        "down pod limit",
+        10,
+        2,
+        1,
+        1000,
+        None,
+        rules(5, 60, 0, 0, 300),
+        None,
+        None,
+        5,
+        "ScaleDownLimit",
+    ),
+    (
+        "down percent limit",
+        10,
+        5,
+        1,
+        1000,
+        None,
+        rules(0, 0, 50, 60, 300),
+        None,
+        None,
+        5,
+        "DesiredWithinRange",
+    ),
+    (
+        "up max with events",
+        100,
+        500,
+        1,
+        200,
+        rules(300, 60, 0, 0, 0),
+        None,
+        uniform([1, 5, 9]),
+        None,
+        200,
+        "TooManyReplicas",
+    ),
+    (
+        "up events block",
+        100,
+        500,
+        1,
+        1000,
+        rules(5, 120, 0, 0, 0),
+        None,
+        uniform([1, 5, 9]),
+        None,
+        100,
+        "ScaleUpLimit",
+    ),
+    (
+        "up pods with events",
+        100,
+        500,
+        1,
+        1000,
+        rules(150, 120, 0, 0, 0),
+        None,
+        uniform([1, 5, 9]),
+        None,
+        235,
+        "ScaleUpLimit",
+    ),
+    (
+        "up percent with events",
+        100,
+        500,
+        1,
+        1000,
+        rules(0, 0, 200, 120, 0),
+        None,
+        uniform([1, 5, 9]),
+        None,
+        255,
+        "ScaleUpLimit",
+    ),
+    (
+        "down default with events",
+        10,
+        5,
+        1,
+        1000,
+        None,
+        None,
+        None,
+        uniform([1, 5, 9]),
+        5,
+        "DesiredWithinRange",
+    ),
+    (
+        "down pods with events",
+        100,
+        2,
+        1,
+        1000,
+        None,
+        rules(5, 120, 0, 0, 300),
+        None,
+        uniform([1, 5, 9]),
+        100,
+        "ScaleDownLimit",
+    ),
+    (
+        "down percent with events",
+        100,
+        0,
+        1,
+        1000,
+        None,
+        rules(0, 0, 50, 120, 300),
+        None,
+        uniform([2, 4, 6]),
+        56,
+        "ScaleDownLimit",
+    ),
+    (
+        "down events block",
+        100,
+        0,
+        1,
+        1000,
+        None,
+        rules(0, 0, 10, 120, 300),
+        None,
+        uniform([10, 10, 10]),
+        100,
+        "ScaleDownLimit",
+    ),
+    (
+        "down events allow",
+        10,
+        5,
+        1,
+        1000,
+        None,
+        rules(0, 0, 1000, 120, 300),
+        None,
+        uniform([10, 10, 10]),
+        5,
+        "DesiredWithinRange",
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", SCALING_WITH_RULES, ids=[c[0] for c in SCALING_WITH_RULES])
 def test_scaling_with_rules(case):
     _, cur, want, lo, hi, up, down, up_ev, down_ev, expected, condition = case
-    got = normalize_with_behavior(cur, want, min_replicas=lo, max_replicas=hi, scale_up=up,
-                                  scale_down=down, up_events=up_ev, down_events=down_ev)
+    got = normalize_with_behavior(
+        cur,
+        want,
+        min_replicas=lo,
+        max_replicas=hi,
+        scale_up=up,
+        scale_down=down,
+        up_events=up_ev,
+        down_events=down_ev,
+    )
     assert got == (expected, condition)
 
 
@@ -151,8 +392,7 @@ def test_limits_directly():
 
 def test_stabilization_with_behaviors():
     # TestNormalizeDesiredReplicasWithBehavior "simple scale down stabilization"
-    got = stabilize_recommendation(100, 3, [(120, 4), (60, 5)], up_window_s=0,
-                                   down_window_s=180)
+    got = stabilize_recommendation(100, 3, [(120, 4), (60, 5)], up_window_s=0, down_window_s=180)
     assert got == 5
     # "empty recommendations for scaling down"
     assert stabilize_recommendation(100, 5, [], up_window_s=0, down_window_s=300) == 5
@@ -197,34 +437,78 @@ def test_kpa_scale_table():  # TestAutoscalerScale
     assert kpa_decide(100, 1, 1, target_value=10, reachable=False, **small_down).desired == 1
     assert kpa_decide(1, 50, 100, target_value=10, **KN).desired == 10  # PanicModeDoublePodCount
     # AutoscalerPanicStableLargerThanPanic: in panic since 5 s, max panic pods 5
-    assert kpa_decide(5, 50, 30, target_value=1, panicking_since_s=-5, max_panic_pods=5,
-                      **KN).desired == 50
-    assert kpa_decide(5, 20, 30, target_value=1, panicking_since_s=-5, max_panic_pods=5,
-                      **KN).desired == 30
+    assert (
+        kpa_decide(5, 50, 30, target_value=1, panicking_since_s=-5, max_panic_pods=5, **KN).desired
+        == 50
+    )
+    assert (
+        kpa_decide(5, 20, 30, target_value=1, panicking_since_s=-5, max_panic_pods=5, **KN).desired
+        == 30
+    )
 
 
 def test_kpa_panic_then_unpanic():  # TestAutoscalerPanicThenUnPanicScaleDown
     d = kpa_decide(1, 100, 100, target_value=10, **KN)
     assert d.desired == 10
-    d = kpa_decide(10, 100, 1000, target_value=10, panicking_since_s=d.panicking_since_s,
-                   max_panic_pods=d.max_panic_pods, now_s=0, **KN)
+    d = kpa_decide(
+        10,
+        100,
+        1000,
+        target_value=10,
+        panicking_since_s=d.panicking_since_s,
+        max_panic_pods=d.max_panic_pods,
+        now_s=0,
+        **KN,
+    )
     assert d.desired == 100
-    d = kpa_decide(10, 1, 1, target_value=10, panicking_since_s=d.panicking_since_s,
-                   max_panic_pods=d.max_panic_pods, now_s=30, **KN)
+    d = kpa_decide(
+        10,
+        1,
+        1,
+        target_value=10,
+        panicking_since_s=d.panicking_since_s,
+        max_panic_pods=d.max_panic_pods,
+        now_s=30,
+        **KN,
+    )
     assert d.desired == 100  # still in panic: no scale-down
-    d = kpa_decide(10, 1, 1, target_value=10, panicking_since_s=d.panicking_since_s,
-                   max_panic_pods=d.max_panic_pods, now_s=61, **KN)
+    d = kpa_decide(
+        10,
+        1,
+        1,
+        target_value=10,
+        panicking_since_s=d.panicking_since_s,
+        max_panic_pods=d.max_panic_pods,
+        now_s=61,
+        **KN,
+    )
     assert d.desired == 1 and d.panicking_since_s is None
 
 
 def test_kpa_unpanic_after_slow_increase():  # TestAutoscalerUnpanicAfterSlowIncrease
     d = kpa_decide(10, 11, 25, target_value=1, now_s=0, **KN)
     assert d.desired == 25 and d.panicking_since_s == 0
-    d = kpa_decide(40, 30, 41, target_value=1, now_s=30, panicking_since_s=0,
-                   max_panic_pods=d.max_panic_pods, **KN)
+    d = kpa_decide(
+        40,
+        30,
+        41,
+        target_value=1,
+        now_s=30,
+        panicking_since_s=0,
+        max_panic_pods=d.max_panic_pods,
+        **KN,
+    )
     assert d.desired == 41 and d.panicking_since_s == 0
-    d = kpa_decide(55, 50, 56, target_value=1, now_s=62, panicking_since_s=0,
-                   max_panic_pods=d.max_panic_pods, **KN)
+    d = kpa_decide(
+        55,
+        50,
+        56,
+        target_value=1,
+        now_s=62,
+        panicking_since_s=0,
+        max_panic_pods=d.max_panic_pods,
+        **KN,
+    )
     assert d.desired == 50 and d.panicking_since_s is None
 
 

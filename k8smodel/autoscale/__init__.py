@@ -1,5 +1,6 @@
-"""Autoscaling: how fast the HPA and Knative's KPA catch a traffic change, and what scale to
-zero costs in cold starts.
+"""Autoscaling: how fast the HPA and Knative's KPA catch a traffic change, and scale to zero.
+
+It also says what scale to zero costs in cold starts.
 
 What it answers, for a step, a ramp or a given arrival-rate trace: replicas over time,
 latency over time (pods join as queues after their start-up delay), the time until p99 is

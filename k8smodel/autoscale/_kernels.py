@@ -85,11 +85,36 @@ def _window_sum(x, k_from, k_to):
 
 
 @njit(cache=True)
-def hpa_kernel(arrivals, startup, phases, control_from, dt, mu, initial, min_r, max_r,
-               metric_code, target,
-               tol_down, tol_up, sync_s, resolution_s, busy_percent, behavior, up_ptype,
-               up_pvalue, up_pperiod, up_select, up_window, dn_ptype, dn_pvalue, dn_pperiod,
-               dn_select, dn_window, legacy_window):
+def hpa_kernel(
+    arrivals,
+    startup,
+    phases,
+    control_from,
+    dt,
+    mu,
+    initial,
+    min_r,
+    max_r,
+    metric_code,
+    target,
+    tol_down,
+    tol_up,
+    sync_s,
+    resolution_s,
+    busy_percent,
+    behavior,
+    up_ptype,
+    up_pvalue,
+    up_pperiod,
+    up_select,
+    up_window,
+    dn_ptype,
+    dn_pvalue,
+    dn_pperiod,
+    dn_select,
+    dn_window,
+    legacy_window,
+):
     """HPA loop. metric_code: 0 resource (utilization %), 1 Pods (value per pod), 2 total value.
 
     Returns pods, ready, served, backlog (each R x T) and the start-up draws used per run.
@@ -137,9 +162,15 @@ def hpa_kernel(arrivals, startup, phases, control_from, dt, mu, initial, min_r, 
                 k1 = int(math.floor(next_scrape / dt + 1e-9))
                 pod_s = _window_sum_int(ready_out[r], k0, k1) * dt
                 if metric_code == 0:
-                    sample = (100.0 * busy_percent / 100.0
-                              * _window_sum(served_out[r], k0, k1) / (mu * pod_s)
-                              if pod_s > 0 else -1.0)
+                    sample = (
+                        100.0
+                        * busy_percent
+                        / 100.0
+                        * _window_sum(served_out[r], k0, k1)
+                        / (mu * pod_s)
+                        if pod_s > 0
+                        else -1.0
+                    )
                 elif metric_code == 1:
                     sample = _window_sum(arrivals[r], k0, k1) / pod_s if pod_s > 0 else -1.0
                 else:
@@ -166,11 +197,13 @@ def hpa_kernel(arrivals, startup, phases, control_from, dt, mu, initial, min_r, 
                         else:
                             pending += 1
                     if metric_code == 0:  # late pods: inside the CPU initialization period
-                        proposal = uniform_replica_count(n, sample, counted, pending + late, 0,
-                                                         target, True, tol_down, tol_up)
+                        proposal = uniform_replica_count(
+                            n, sample, counted, pending + late, 0, target, True, tol_down, tol_up
+                        )
                     else:  # late pods have no full sample yet: missing
-                        proposal = uniform_replica_count(n, sample, counted, pending, late,
-                                                         target, False, tol_down, tol_up)
+                        proposal = uniform_replica_count(
+                            n, sample, counted, pending, late, target, False, tol_down, tol_up
+                        )
                     if proposal < 0:
                         continue
                 if n > max_r:
@@ -182,15 +215,38 @@ def hpa_kernel(arrivals, startup, phases, control_from, dt, mu, initial, min_r, 
                         rec_t[:-1] = rec_t[1:]
                         rec_v[:-1] = rec_v[1:]
                         n_rec -= 1
-                    stab = _stabilize(now, n, proposal, rec_t, rec_v, n_rec, up_window,
-                                      dn_window)
+                    stab = _stabilize(now, n, proposal, rec_t, rec_v, n_rec, up_window, dn_window)
                     rec_t[n_rec] = now
                     rec_v[n_rec] = proposal
                     n_rec += 1
-                    ul = _up_limit(n, now, up_t, up_c, n_up, dn_t, dn_c, n_dn, up_ptype,
-                                   up_pvalue, up_pperiod, up_select)
-                    dl = _down_limit(n, now, up_t, up_c, n_up, dn_t, dn_c, n_dn, dn_ptype,
-                                     dn_pvalue, dn_pperiod, dn_select)
+                    ul = _up_limit(
+                        n,
+                        now,
+                        up_t,
+                        up_c,
+                        n_up,
+                        dn_t,
+                        dn_c,
+                        n_dn,
+                        up_ptype,
+                        up_pvalue,
+                        up_pperiod,
+                        up_select,
+                    )
+                    dl = _down_limit(
+                        n,
+                        now,
+                        up_t,
+                        up_c,
+                        n_up,
+                        dn_t,
+                        dn_c,
+                        n_dn,
+                        dn_ptype,
+                        dn_pvalue,
+                        dn_pperiod,
+                        dn_select,
+                    )
                     desired, _code = _convert_with_rate(n, stab, min_r, max_r, ul, dl)
                 else:
                     if n_rec == hist:
@@ -253,11 +309,30 @@ def _total_value_replicas(current, usage, target_per_pod, tol_down, tol_up):
 
 
 @njit(cache=True)
-def kpa_kernel(arrivals, startup, phases, control_from, dt, mu, initial, min_s, max_s,
-               use_rps,
-               target_value, panic_threshold, up_rate, down_rate, activation_scale,
-               stable_window, panic_window, tick_s, zero_enabled, zero_delay, delay_window,
-               slots):
+def kpa_kernel(
+    arrivals,
+    startup,
+    phases,
+    control_from,
+    dt,
+    mu,
+    initial,
+    min_s,
+    max_s,
+    use_rps,
+    target_value,
+    panic_threshold,
+    up_rate,
+    down_rate,
+    activation_scale,
+    stable_window,
+    panic_window,
+    tick_s,
+    zero_enabled,
+    zero_delay,
+    delay_window,
+    slots,
+):
     """KPA loop with the activator: requests wait in the backlog while no pod is ready."""
     n_rep, n_t = arrivals.shape
     pods = np.zeros((n_rep, n_t), np.int64)
@@ -292,18 +367,30 @@ def kpa_kernel(arrivals, startup, phases, control_from, dt, mu, initial, min_s, 
                 if now < control_from:
                     continue
                 obs = conc if not use_rps else arrivals[r]
-                stable = _window_sum(obs, k - k_stable, k) / (k_stable * (1.0 if not use_rps
-                                                                           else dt))
-                panic = _window_sum(obs, k - k_panic, k) / (k_panic * (1.0 if not use_rps
-                                                                       else dt))
+                stable = _window_sum(obs, k - k_stable, k) / (
+                    k_stable * (1.0 if not use_rps else dt)
+                )
+                panic = _window_sum(obs, k - k_panic, k) / (k_panic * (1.0 if not use_rps else dt))
                 if poke:  # the activator's stat: what it holds now counts at once
                     extra = backlog + arrivals[r, k]
                     panic = max(panic, extra)
                     stable = max(stable, extra / k_stable)
                 ready = _count_ready(ready_t, n, now)
                 desired, panic_time, max_panic = _kpa_scale(
-                    now, ready, stable, panic, target_value, panic_threshold, up_rate,
-                    down_rate, True, activation_scale, stable_window, panic_time, max_panic)
+                    now,
+                    ready,
+                    stable,
+                    panic,
+                    target_value,
+                    panic_threshold,
+                    up_rate,
+                    down_rate,
+                    True,
+                    activation_scale,
+                    stable_window,
+                    panic_time,
+                    max_panic,
+                )
                 if delay_window > 0:
                     delay_v[:-1] = delay_v[1:]
                     delay_t[:-1] = delay_t[1:]
@@ -379,8 +466,19 @@ def fifo_waits(arrivals, served, dt):
 
 
 @njit(cache=True)
-def keepalive_kernel(arrival_t, n_arr, cold_s, fixed_keep_s, use_histogram, bin_s, range_s,
-                     head_q, tail_q, margin, cv_threshold):
+def keepalive_kernel(
+    arrival_t,
+    n_arr,
+    cold_s,
+    fixed_keep_s,
+    use_histogram,
+    bin_s,
+    range_s,
+    head_q,
+    tail_q,
+    margin,
+    cv_threshold,
+):
     """One application instance per run, requests of zero duration (Shahrad et al. 2020).
 
     Returns per run: cold starts, delayed requests (arrived while loading), total added
@@ -428,6 +526,7 @@ def keepalive_kernel(arrival_t, n_arr, cold_s, fixed_keep_s, use_histogram, bin_
             else:
                 last_end = a
             if use_histogram:
-                pre, keep = _histogram_windows(counts, bin_s, head_q, tail_q, margin,
-                                               cv_threshold, range_s)
+                pre, keep = _histogram_windows(
+                    counts, bin_s, head_q, tail_q, margin, cv_threshold, range_s
+                )
     return cold, delayed, added, loaded

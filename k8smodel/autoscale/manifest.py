@@ -25,8 +25,16 @@ _PREFIX = "autoscaling.knative.dev/"
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|ns)")
 _UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 _QUANTITY = re.compile(r"^([+-]?\d+(?:\.\d+)?)(m|k|M|G|Ki|Mi|Gi)?$")
-_QUANTITY_SCALE = {None: 1.0, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 1024.0,
-                   "Mi": 1024.0**2, "Gi": 1024.0**3}
+_QUANTITY_SCALE = {
+    None: 1.0,
+    "m": 1e-3,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "Ki": 1024.0,
+    "Mi": 1024.0**2,
+    "Gi": 1024.0**3,
+}
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -44,14 +52,16 @@ def load_documents(source: Any) -> list[dict]:
         return [dict(source)]
     if isinstance(source, list):
         return [dict(d) for d in source if isinstance(d, Mapping)]
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                    and Path(source).is_file()):
+    if isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and Path(source).is_file()
+    ):
         text = Path(source).read_text()
     elif isinstance(source, str):
         text = source
     else:
-        raise TypeError(f"source must be a mapping, YAML text or a path; got "
-                        f"{type(source).__name__}")
+        raise TypeError(
+            f"source must be a mapping, YAML text or a path; got {type(source).__name__}"
+        )
     docs: list[dict] = []
     for doc in yaml.load_all(text, Loader=_Loader):
         if isinstance(doc, Mapping) and doc.get("kind") == "List":
@@ -81,8 +91,9 @@ def _quantity(doc, field, value) -> float:
         return float(value)
     m = _QUANTITY.match(str(value).strip())
     if not m:
-        raise _fail(doc, field, f"must be a Kubernetes quantity such as '10' or '500m'; got "
-                                f"{value!r}")
+        raise _fail(
+            doc, field, f"must be a Kubernetes quantity such as '10' or '500m'; got {value!r}"
+        )
     return float(m.group(1)) * _QUANTITY_SCALE[m.group(2)]
 
 
@@ -111,7 +122,8 @@ def _rules(doc, path, raw, default: ScalingRules) -> ScalingRules:
         try:
             policies = tuple(
                 ScalingPolicy(p.get("type"), p.get("value"), p.get("periodSeconds"))
-                for p in raw["policies"])
+                for p in raw["policies"]
+            )
         except (TypeError, ValueError, AttributeError) as exc:
             raise _fail(doc, f"{path}.policies", str(exc)) from None
     select = raw.get("selectPolicy", default.select_policy)
@@ -128,30 +140,48 @@ def _metric(doc, metrics) -> tuple[str, float]:
     if not metrics:
         return "Resource", 80.0  # SetDefaults_HorizontalPodAutoscaler: CPU at 80 %
     if len(metrics) != 1:
-        raise _fail(doc, "spec.metrics", f"must hold one metric for this model; got "
-                                         f"{len(metrics)}")
+        raise _fail(doc, "spec.metrics", f"must hold one metric for this model; got {len(metrics)}")
     m = metrics[0]
     kind = m.get("type")
     if kind not in ("Resource", "ContainerResource", "Pods", "Object", "External"):
-        raise _fail(doc, "spec.metrics[0].type", "must be one of ['Resource', "
-                    f"'ContainerResource', 'Pods', 'Object', 'External']; got {kind!r}")
-    key = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
-           "Object": "object", "External": "external"}[kind]
+        raise _fail(
+            doc,
+            "spec.metrics[0].type",
+            "must be one of ['Resource', "
+            f"'ContainerResource', 'Pods', 'Object', 'External']; got {kind!r}",
+        )
+    key = {
+        "Resource": "resource",
+        "ContainerResource": "containerResource",
+        "Pods": "pods",
+        "Object": "object",
+        "External": "external",
+    }[kind]
     body = m.get(key) or {}
     target = body.get("target") or {}
     field = f"spec.metrics[0].{key}.target"
     if kind in ("Resource", "ContainerResource"):
         if body.get("name") != "cpu":
-            raise _fail(doc, f"spec.metrics[0].{key}.name",
-                        f"must be 'cpu' for this model; got {body.get('name')!r}")
+            raise _fail(
+                doc,
+                f"spec.metrics[0].{key}.name",
+                f"must be 'cpu' for this model; got {body.get('name')!r}",
+            )
         if target.get("type") != "Utilization":
-            raise _fail(doc, f"{field}.type", f"must be 'Utilization' for this model; got "
-                                              f"{target.get('type')!r}")
-        return kind, float(_int(doc, f"{field}.averageUtilization",
-                                target.get("averageUtilization"), minimum=1))
+            raise _fail(
+                doc,
+                f"{field}.type",
+                f"must be 'Utilization' for this model; got {target.get('type')!r}",
+            )
+        return kind, float(
+            _int(doc, f"{field}.averageUtilization", target.get("averageUtilization"), minimum=1)
+        )
     if target.get("type") != "AverageValue":
-        raise _fail(doc, f"{field}.type", f"must be 'AverageValue' for this model; got "
-                                          f"{target.get('type')!r}")
+        raise _fail(
+            doc,
+            f"{field}.type",
+            f"must be 'AverageValue' for this model; got {target.get('type')!r}",
+        )
     return kind, _quantity(doc, f"{field}.averageValue", target.get("averageValue"))
 
 
@@ -168,13 +198,25 @@ def _hpa(doc: Mapping, flags: Mapping[str, Any]) -> HpaSpec:
     if behavior is not None:
         if not isinstance(behavior, Mapping):
             raise _fail(doc, "spec.behavior", f"must be a mapping; got {behavior!r}")
-        up = _rules(doc, "spec.behavior.scaleUp", behavior.get("scaleUp"),
-                    ScalingRules.default_scale_up())
-        down = _rules(doc, "spec.behavior.scaleDown", behavior.get("scaleDown"),
-                      ScalingRules.default_scale_down(window))
+        up = _rules(
+            doc, "spec.behavior.scaleUp", behavior.get("scaleUp"), ScalingRules.default_scale_up()
+        )
+        down = _rules(
+            doc,
+            "spec.behavior.scaleDown",
+            behavior.get("scaleDown"),
+            ScalingRules.default_scale_down(window),
+        )
     try:
-        return HpaSpec(max_replicas=max_r, min_replicas=min_r, metric_type=kind, target=target,
-                       scale_up=up, scale_down=down, **dict(flags))
+        return HpaSpec(
+            max_replicas=max_r,
+            min_replicas=min_r,
+            metric_type=kind,
+            target=target,
+            scale_up=up,
+            scale_down=down,
+            **dict(flags),
+        )
     except (TypeError, ValueError) as exc:
         raise _fail(doc, "spec", str(exc)) from None
 
@@ -254,17 +296,20 @@ def _kpa(doc: Mapping, config: Mapping | None) -> KpaSpec:
     values = _config_values(config)
     rps_default = values.pop("_rps_default", 200.0)
     template = (doc.get("spec") or {}).get("template") or {}
-    annotations = ((template.get("metadata") or {}).get("annotations") or {})
+    annotations = (template.get("metadata") or {}).get("annotations") or {}
     cls = annotations.get(_PREFIX + "class", "kpa.autoscaling.knative.dev")
     if cls != "kpa.autoscaling.knative.dev":
-        raise _fail(doc, "spec.template.metadata.annotations." + _PREFIX + "class",
-                    f"must be 'kpa.autoscaling.knative.dev' for the KPA model (use an "
-                    f"HPA object for the HPA class); got {cls!r}")
+        raise _fail(
+            doc,
+            "spec.template.metadata.annotations." + _PREFIX + "class",
+            f"must be 'kpa.autoscaling.knative.dev' for the KPA model (use an "
+            f"HPA object for the HPA class); got {cls!r}",
+        )
     explicit_target = False
     for key, raw in annotations.items():
-        if not key.startswith(_PREFIX) or key[len(_PREFIX):] not in _ANNOTATIONS:
+        if not key.startswith(_PREFIX) or key[len(_PREFIX) :] not in _ANNOTATIONS:
             continue
-        name, kind = _ANNOTATIONS[key[len(_PREFIX):]]
+        name, kind = _ANNOTATIONS[key[len(_PREFIX) :]]
         values[name] = _convert(doc, f"spec.template.metadata.annotations.{key}", kind, raw)
         explicit_target |= name == "target"
     if values.get("metric") == "rps" and not explicit_target:
@@ -278,8 +323,9 @@ def _kpa(doc: Mapping, config: Mapping | None) -> KpaSpec:
         raise _fail(doc, "spec.template.metadata.annotations", str(exc)) from None
 
 
-def from_manifest(source: Any, *, name: str | None = None,
-                  controller_flags: Mapping[str, Any] | None = None) -> HpaSpec | KpaSpec:
+def from_manifest(
+    source: Any, *, name: str | None = None, controller_flags: Mapping[str, Any] | None = None
+) -> HpaSpec | KpaSpec:
     """Build the spec of the one HPA or Knative Service in ``source``.
 
     Parameters
@@ -313,17 +359,32 @@ def from_manifest(source: Any, *, name: str | None = None,
     (2, 10, 'Resource', 60.0)
     """
     docs = load_documents(source)
-    config = next((d for d in docs if d.get("kind") == "ConfigMap"
-                   and (d.get("metadata") or {}).get("name") == "config-autoscaler"), None)
-    targets = [d for d in docs if d.get("kind") in ("HorizontalPodAutoscaler", "Service")
-               and (d.get("kind") == "HorizontalPodAutoscaler"
-                    or str(d.get("apiVersion", "")).startswith("serving.knative.dev"))]
+    config = next(
+        (
+            d
+            for d in docs
+            if d.get("kind") == "ConfigMap"
+            and (d.get("metadata") or {}).get("name") == "config-autoscaler"
+        ),
+        None,
+    )
+    targets = [
+        d
+        for d in docs
+        if d.get("kind") in ("HorizontalPodAutoscaler", "Service")
+        and (
+            d.get("kind") == "HorizontalPodAutoscaler"
+            or str(d.get("apiVersion", "")).startswith("serving.knative.dev")
+        )
+    ]
     if name is not None:
         targets = [d for d in targets if (d.get("metadata") or {}).get("name") == name]
     if len(targets) != 1:
         found = [_ident(d) for d in targets]
-        raise ValueError(f"source must hold exactly one HorizontalPodAutoscaler or Knative "
-                         f"Service{f' named {name!r}' if name else ''}; got {found}")
+        raise ValueError(
+            f"source must hold exactly one HorizontalPodAutoscaler or Knative "
+            f"Service{f' named {name!r}' if name else ''}; got {found}"
+        )
     doc = targets[0]
     if doc["kind"] == "HorizontalPodAutoscaler":
         api = str(doc.get("apiVersion", ""))

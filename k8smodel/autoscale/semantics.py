@@ -48,8 +48,9 @@ def _within(ratio: float, tol_down: float, tol_up: float) -> bool:
     return (1.0 - tol_down) <= ratio <= (1.0 + tol_up)
 
 
-def within_tolerance(usage_ratio: float, tolerance: float = 0.1,
-                     tolerance_up: float | None = None) -> bool:
+def within_tolerance(
+    usage_ratio: float, tolerance: float = 0.1, tolerance_up: float | None = None
+) -> bool:
     """``Tolerances.isWithin``: no change while ``1 - down <= ratio <= 1 + up``.
 
     Source: ``pkg/controller/podautoscaler/replica_calculator.go`` (``Tolerances.isWithin``).
@@ -76,17 +77,28 @@ def resource_utilization_percent(usage: Sequence[float], requests: Sequence[floa
 
 
 @njit(cache=True)
-def _replica_count(current, usage_ratio, new_usage_ratio, n_metrics, n_ready, has_unready,
-                   has_missing, tol_down, tol_up):
+def _replica_count(
+    current,
+    usage_ratio,
+    new_usage_ratio,
+    n_metrics,
+    n_ready,
+    has_unready,
+    has_missing,
+    tol_down,
+    tol_up,
+):
     """The decision part shared by ``GetResourceReplicas`` and ``calcPlainMetricReplicas``."""
     scale_up_with_unready = has_unready and usage_ratio > 1.0
     if not scale_up_with_unready and not has_missing:
         if _within(usage_ratio, tol_down, tol_up):
             return current
         return int(math.ceil(usage_ratio * n_ready))
-    if (_within(new_usage_ratio, tol_down, tol_up)
-            or (usage_ratio < 1.0 and new_usage_ratio > 1.0)
-            or (usage_ratio > 1.0 and new_usage_ratio < 1.0)):
+    if (
+        _within(new_usage_ratio, tol_down, tol_up)
+        or (usage_ratio < 1.0 and new_usage_ratio > 1.0)
+        or (usage_ratio > 1.0 and new_usage_ratio < 1.0)
+    ):
         return current
     new = int(math.ceil(new_usage_ratio * n_metrics))
     if (new_usage_ratio < 1.0 and new > current) or (new_usage_ratio > 1.0 and new < current):
@@ -95,8 +107,9 @@ def _replica_count(current, usage_ratio, new_usage_ratio, n_metrics, n_ready, ha
 
 
 @njit(cache=True)
-def uniform_replica_count(current, mean_value, n_ready, n_unready, n_missing, target,
-                          resource, tol_down, tol_up):
+def uniform_replica_count(
+    current, mean_value, n_ready, n_unready, n_missing, target, resource, tol_down, tol_up
+):
     """:func:`hpa_replica_count` when every pod with a metric reports ``mean_value``.
 
     Returns -1 when no pod has a metric (the controller then errors and keeps the scale).
@@ -120,8 +133,9 @@ def uniform_replica_count(current, mean_value, n_ready, n_unready, n_missing, ta
         count += n_unready
     new_mean = total / count
     new_usage = (math.floor(new_mean) / target) if resource else new_mean / target
-    return _replica_count(current, usage, new_usage, count, n_ready, n_unready > 0,
-                          n_missing > 0, tol_down, tol_up)
+    return _replica_count(
+        current, usage, new_usage, count, n_ready, n_unready > 0, n_missing > 0, tol_down, tol_up
+    )
 
 
 def hpa_replica_count(
@@ -212,8 +226,19 @@ def hpa_replica_count(
         new_usage = resource_utilization_percent(filled[used], req[used]) / target
     else:
         new_usage = float(filled[used].mean()) / target
-    return int(_replica_count(current, usage, new_usage, int(used.sum()), int(counted.sum()),
-                              bool(unready.any()), bool(missing.any()), down, up))
+    return int(
+        _replica_count(
+            current,
+            usage,
+            new_usage,
+            int(used.sum()),
+            int(counted.sum()),
+            bool(unready.any()),
+            bool(missing.any()),
+            down,
+            up,
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- HPA: behavior
@@ -228,8 +253,7 @@ def _change_in_period(now, period, ev_t, ev_c, n_ev):
 
 
 @njit(cache=True)
-def _up_limit(current, now, up_t, up_c, n_up, dn_t, dn_c, n_dn, ptype, pvalue, pperiod,
-              select):
+def _up_limit(current, now, up_t, up_c, n_up, dn_t, dn_c, n_dn, ptype, pvalue, pperiod, select):
     if select == 2:
         return current
     result = _INT32_MAX if select == 1 else -_INT32_MAX
@@ -246,8 +270,7 @@ def _up_limit(current, now, up_t, up_c, n_up, dn_t, dn_c, n_dn, ptype, pvalue, p
 
 
 @njit(cache=True)
-def _down_limit(current, now, up_t, up_c, n_up, dn_t, dn_c, n_dn, ptype, pvalue, pperiod,
-                select):
+def _down_limit(current, now, up_t, up_c, n_up, dn_t, dn_c, n_dn, ptype, pvalue, pperiod, select):
     if select == 2:
         return current
     result = -_INT32_MAX if select == 1 else _INT32_MAX
@@ -310,8 +333,13 @@ def _convert_with_rate(current, desired, min_r, max_r, up_lim, down_lim):
     return desired, 0
 
 
-_CONDITIONS = ("DesiredWithinRange", "ScaleUpLimit", "TooManyReplicas", "ScaleDownLimit",
-               "TooFewReplicas")
+_CONDITIONS = (
+    "DesiredWithinRange",
+    "ScaleUpLimit",
+    "TooManyReplicas",
+    "ScaleDownLimit",
+    "TooFewReplicas",
+)
 
 
 def _events(events: Sequence[tuple[float, int]] | None, name: str):
@@ -334,13 +362,16 @@ def replicas_change_per_period(period_s: float, events: Sequence[tuple[float, in
     ``events`` holds ``(age_s, replicas)`` pairs. Source: ``horizontal.go``.
     """
     t, c = _events(events, "events")
-    return int(_change_in_period(0.0, check_real(period_s, "period_s", minimum=0.0), t, c,
-                                 t.size))
+    return int(_change_in_period(0.0, check_real(period_s, "period_s", minimum=0.0), t, c, t.size))
 
 
-def scale_up_limit(current: int, rules: ScalingRules, *,
-                   up_events: Sequence[tuple[float, int]] | None = None,
-                   down_events: Sequence[tuple[float, int]] | None = None) -> int:
+def scale_up_limit(
+    current: int,
+    rules: ScalingRules,
+    *,
+    up_events: Sequence[tuple[float, int]] | None = None,
+    down_events: Sequence[tuple[float, int]] | None = None,
+) -> int:
     """``calculateScaleUpLimitWithScalingRules``: the most replicas the policies allow now.
 
     Each policy allows ``period start + value`` (Pods) or ``ceil(period start x (1 +
@@ -357,13 +388,18 @@ def scale_up_limit(current: int, rules: ScalingRules, *,
     ut, uc = _events(up_events, "up_events")
     dt, dc = _events(down_events, "down_events")
     ptype, pvalue, pperiod, select = _policy_arrays(rules)
-    return int(_up_limit(current, 0.0, ut, uc, ut.size, dt, dc, dt.size, ptype, pvalue,
-                         pperiod, select))
+    return int(
+        _up_limit(current, 0.0, ut, uc, ut.size, dt, dc, dt.size, ptype, pvalue, pperiod, select)
+    )
 
 
-def scale_down_limit(current: int, rules: ScalingRules, *,
-                     up_events: Sequence[tuple[float, int]] | None = None,
-                     down_events: Sequence[tuple[float, int]] | None = None) -> int:
+def scale_down_limit(
+    current: int,
+    rules: ScalingRules,
+    *,
+    up_events: Sequence[tuple[float, int]] | None = None,
+    down_events: Sequence[tuple[float, int]] | None = None,
+) -> int:
     """``calculateScaleDownLimitWithBehaviors``: the fewest replicas the policies allow now.
 
     Pods: ``period start - value``; Percent: ``int(period start x (1 - value/100))``
@@ -373,13 +409,19 @@ def scale_down_limit(current: int, rules: ScalingRules, *,
     ut, uc = _events(up_events, "up_events")
     dt, dc = _events(down_events, "down_events")
     ptype, pvalue, pperiod, select = _policy_arrays(rules)
-    return int(_down_limit(current, 0.0, ut, uc, ut.size, dt, dc, dt.size, ptype, pvalue,
-                           pperiod, select))
+    return int(
+        _down_limit(current, 0.0, ut, uc, ut.size, dt, dc, dt.size, ptype, pvalue, pperiod, select)
+    )
 
 
-def stabilize_recommendation(current: int, desired: int,
-                             recommendations: Sequence[tuple[float, int]], *,
-                             up_window_s: float, down_window_s: float) -> int:
+def stabilize_recommendation(
+    current: int,
+    desired: int,
+    recommendations: Sequence[tuple[float, int]],
+    *,
+    up_window_s: float,
+    down_window_s: float,
+) -> int:
     """``stabilizeRecommendationWithBehaviors``: clamp to the recent recommendations.
 
     The result is ``current`` raised to the smallest recommendation of the scale-up window
@@ -387,18 +429,31 @@ def stabilize_recommendation(current: int, desired: int,
     ``recommendations`` holds ``(age_s, replicas)``. Source: ``horizontal.go``.
     """
     t, v = _events(recommendations, "recommendations")
-    return int(_stabilize(0.0, check_int(current, "current", minimum=0),
-                          check_int(desired, "desired", minimum=0), t, v, t.size,
-                          check_real(up_window_s, "up_window_s", minimum=0.0),
-                          check_real(down_window_s, "down_window_s", minimum=0.0)))
+    return int(
+        _stabilize(
+            0.0,
+            check_int(current, "current", minimum=0),
+            check_int(desired, "desired", minimum=0),
+            t,
+            v,
+            t.size,
+            check_real(up_window_s, "up_window_s", minimum=0.0),
+            check_real(down_window_s, "down_window_s", minimum=0.0),
+        )
+    )
 
 
-def normalize_with_behavior(current: int, desired: int, *, min_replicas: int,
-                            max_replicas: int, scale_up: ScalingRules | None = None,
-                            scale_down: ScalingRules | None = None,
-                            up_events: Sequence[tuple[float, int]] | None = None,
-                            down_events: Sequence[tuple[float, int]] | None = None,
-                            ) -> tuple[int, str]:
+def normalize_with_behavior(
+    current: int,
+    desired: int,
+    *,
+    min_replicas: int,
+    max_replicas: int,
+    scale_up: ScalingRules | None = None,
+    scale_down: ScalingRules | None = None,
+    up_events: Sequence[tuple[float, int]] | None = None,
+    down_events: Sequence[tuple[float, int]] | None = None,
+) -> tuple[int, str]:
     """``convertDesiredReplicasWithBehaviorRate``: apply the rate limits and min/max.
 
     Returns the replicas and the ``ScalingLimited`` reason (``DesiredWithinRange``,
@@ -419,8 +474,7 @@ def normalize_with_behavior(current: int, desired: int, *, min_replicas: int,
     min_r = check_int(min_replicas, "min_replicas", minimum=0)
     max_r = check_int(max_replicas, "max_replicas", minimum=1)
     up_lim = scale_up_limit(current, up_rules, up_events=up_events, down_events=down_events)
-    down_lim = scale_down_limit(current, down_rules, up_events=up_events,
-                                down_events=down_events)
+    down_lim = scale_down_limit(current, down_rules, up_events=up_events, down_events=down_events)
     replicas, code = _convert_with_rate(current, desired, min_r, max_r, up_lim, down_lim)
     return int(replicas), _CONDITIONS[code]
 
@@ -442,17 +496,33 @@ def normalize_legacy(current: int, desired: int, *, min_replicas: int, max_repli
     Scale-up is capped at ``max(2 x current, 4)`` per sync, then min/max apply.
     Source: ``pkg/controller/podautoscaler/horizontal.go`` (``calculateScaleUpLimit``).
     """
-    return int(_legacy_convert(check_int(current, "current", minimum=0),
-                               check_int(desired, "desired", minimum=0),
-                               check_int(min_replicas, "min_replicas", minimum=0),
-                               check_int(max_replicas, "max_replicas", minimum=1)))
+    return int(
+        _legacy_convert(
+            check_int(current, "current", minimum=0),
+            check_int(desired, "desired", minimum=0),
+            check_int(min_replicas, "min_replicas", minimum=0),
+            check_int(max_replicas, "max_replicas", minimum=1),
+        )
+    )
 
 
 # ------------------------------------------------------------------------------------ KPA
 @njit(cache=True)
-def _kpa_scale(now, ready, stable, panic, target_value, panic_threshold, max_up_rate,
-               max_down_rate, reachable, activation_scale, stable_window, panic_time,
-               max_panic_pods):
+def _kpa_scale(
+    now,
+    ready,
+    stable,
+    panic,
+    target_value,
+    panic_threshold,
+    max_up_rate,
+    max_down_rate,
+    reachable,
+    activation_scale,
+    stable_window,
+    panic_time,
+    max_panic_pods,
+):
     """``autoscaler.Scale`` of knative/serving; panic_time < 0 means not panicking.
 
     Returns (desired, panic_time, max_panic_pods).
@@ -512,12 +582,22 @@ class KpaDecision(tuple):
         return int(self[2])
 
 
-def kpa_decide(ready: int, stable: float, panic: float, *, target_value: float,
-               panic_threshold: float = 2.0, max_scale_up_rate: float = 1000.0,
-               max_scale_down_rate: float = 2.0, reachable: bool = True,
-               activation_scale: int = 1, stable_window_s: float = 60.0,
-               panicking_since_s: float | None = None, max_panic_pods: int = 0,
-               now_s: float = 0.0) -> KpaDecision:
+def kpa_decide(
+    ready: int,
+    stable: float,
+    panic: float,
+    *,
+    target_value: float,
+    panic_threshold: float = 2.0,
+    max_scale_up_rate: float = 1000.0,
+    max_scale_down_rate: float = 2.0,
+    reachable: bool = True,
+    activation_scale: int = 1,
+    stable_window_s: float = 60.0,
+    panicking_since_s: float | None = None,
+    max_panic_pods: int = 0,
+    now_s: float = 0.0,
+) -> KpaDecision:
     """One decision of Knative's KPA (``autoscaler.Scale``).
 
     Desired pods are ``ceil(observed / target_value)`` for the stable and the panic window,
@@ -535,20 +615,30 @@ def kpa_decide(ready: int, stable: float, panic: float, *, target_value: float,
     ...            max_scale_down_rate=10).desired
     10
     """
-    since = -1.0 if panicking_since_s is None else check_real(panicking_since_s,
-                                                              "panicking_since_s")
+    since = (
+        -1.0 if panicking_since_s is None else check_real(panicking_since_s, "panicking_since_s")
+    )
     desired, ptime, mpp = _kpa_scale(
-        float(now_s), check_int(ready, "ready", minimum=0),
-        check_real(stable, "stable", minimum=0.0), check_real(panic, "panic", minimum=0.0),
+        float(now_s),
+        check_int(ready, "ready", minimum=0),
+        check_real(stable, "stable", minimum=0.0),
+        check_real(panic, "panic", minimum=0.0),
         check_real(target_value, "target_value", minimum=0.0, lower_open=True),
-        float(panic_threshold), float(max_scale_up_rate), float(max_scale_down_rate),
-        bool(reachable), check_int(activation_scale, "activation_scale", minimum=1),
-        float(stable_window_s), since, check_int(max_panic_pods, "max_panic_pods", minimum=0))
+        float(panic_threshold),
+        float(max_scale_up_rate),
+        float(max_scale_down_rate),
+        bool(reachable),
+        check_int(activation_scale, "activation_scale", minimum=1),
+        float(stable_window_s),
+        since,
+        check_int(max_panic_pods, "max_panic_pods", minimum=0),
+    )
     return KpaDecision((int(desired), float(ptime) if ptime >= 0 else None, int(mpp)))
 
 
-def kpa_scale_to_zero_delay_s(*, grace_period_s: float = 30.0, retention_s: float = 0.0,
-                              activator_in_path: bool = True) -> float:
+def kpa_scale_to_zero_delay_s(
+    *, grace_period_s: float = 30.0, retention_s: float = 0.0, activator_in_path: bool = True
+) -> float:
     """How long an inactive revision keeps its last pod (``handleScaleToZero``).
 
     With the activator already in the path (SKS in proxy mode for at least the grace
@@ -588,10 +678,16 @@ def _histogram_windows(counts, bin_s, head_q, tail_q, margin, cv_threshold, rang
     return prewarm, tail_s * (1.0 + margin) - prewarm
 
 
-def histogram_windows(idle_times_s: Sequence[float], *, bin_s: float = 60.0,
-                      range_s: float = 14400.0, head_percentile: float = 5.0,
-                      tail_percentile: float = 99.0, margin: float = 0.1,
-                      cv_threshold: float = 2.0) -> tuple[float, float]:
+def histogram_windows(
+    idle_times_s: Sequence[float],
+    *,
+    bin_s: float = 60.0,
+    range_s: float = 14400.0,
+    head_percentile: float = 5.0,
+    tail_percentile: float = 99.0,
+    margin: float = 0.1,
+    cv_threshold: float = 2.0,
+) -> tuple[float, float]:
     """The hybrid histogram policy's (pre-warm, keep-alive) windows for one application.
 
     Idle times (between the end of one invocation and the next) go into ``bin_s`` bins up
@@ -612,9 +708,16 @@ def histogram_windows(idle_times_s: Sequence[float], *, bin_s: float = 60.0,
     range_s = check_real(range_s, "range_s", minimum=bin_s)
     idle = np.asarray(idle_times_s, dtype=float)
     nbins = int(math.ceil(range_s / bin_s))
-    counts = np.bincount(np.clip((idle[idle < range_s] // bin_s).astype(np.int64), 0,
-                                 nbins - 1), minlength=nbins).astype(float)
-    pre, keep = _histogram_windows(counts, bin_s, head_percentile / 100.0,
-                                   tail_percentile / 100.0, float(margin), float(cv_threshold),
-                                   range_s)
+    counts = np.bincount(
+        np.clip((idle[idle < range_s] // bin_s).astype(np.int64), 0, nbins - 1), minlength=nbins
+    ).astype(float)
+    pre, keep = _histogram_windows(
+        counts,
+        bin_s,
+        head_percentile / 100.0,
+        tail_percentile / 100.0,
+        float(margin),
+        float(cv_threshold),
+        range_s,
+    )
     return float(pre), float(keep)

@@ -111,9 +111,22 @@ def _metric_code(spec: HpaSpec) -> int:
 
 
 # ------------------------------------------------------------------------------ engine
-def run_controller(spec, trace, *, capacity_per_s, startup_s, initial_replicas, replications,
-                   poisson, gen, max_pods, busy_percent=100.0, phases=None,
-                   activator_in_path=True, pod_concurrency=1):
+def run_controller(
+    spec,
+    trace,
+    *,
+    capacity_per_s,
+    startup_s,
+    initial_replicas,
+    replications,
+    poisson,
+    gen,
+    max_pods,
+    busy_percent=100.0,
+    phases=None,
+    activator_in_path=True,
+    pod_concurrency=1,
+):
     """Run one controller kernel; return the kernel's arrays after the warm-up (internal)."""
     dt = trace.dt_s
     warm = _warmup_ticks(spec, dt)
@@ -121,44 +134,85 @@ def run_controller(spec, trace, *, capacity_per_s, startup_s, initial_replicas, 
     arrivals = _arrivals(rates, dt, replications, poisson, gen)
     n_draws = 4 * max_pods + 64
     startup = _draw_startup(startup_s, (replications, n_draws), gen)
-    period = (spec.sync_period_s, spec.metric_resolution_s) if isinstance(
-        spec, HpaSpec) else (spec.tick_s, spec.tick_s)
+    period = (
+        (spec.sync_period_s, spec.metric_resolution_s)
+        if isinstance(spec, HpaSpec)
+        else (spec.tick_s, spec.tick_s)
+    )
     if phases is None:
         phases = gen.uniform(0.0, 1.0, size=(replications, 2)) * np.array(period)
     control_from = warm * dt
     # clocks are phased relative to the trace's start; the scrape clock also runs in warm-up
     phases = np.array(phases, dtype=float)
     phases[:, 0] += control_from
-    phases[:, 1] += control_from - period[1] * np.floor((phases[:, 1] + control_from)
-                                                        / period[1])
+    phases[:, 1] += control_from - period[1] * np.floor((phases[:, 1] + control_from) / period[1])
     if isinstance(spec, HpaSpec):
         up = _rules_arrays(spec.effective_scale_up)
         down = _rules_arrays(spec.effective_scale_down)
         tol_up = spec.effective_scale_up.tolerance
         tol_down = spec.effective_scale_down.tolerance if spec.has_behavior else None
         out = _kernels.hpa_kernel(
-            arrivals, startup, phases, control_from, dt, capacity_per_s, initial_replicas,
-            spec.min_replicas, spec.max_replicas, _metric_code(spec), float(spec.target),
+            arrivals,
+            startup,
+            phases,
+            control_from,
+            dt,
+            capacity_per_s,
+            initial_replicas,
+            spec.min_replicas,
+            spec.max_replicas,
+            _metric_code(spec),
+            float(spec.target),
             spec.tolerance if tol_down is None else tol_down,
             spec.tolerance if tol_up is None or not spec.has_behavior else tol_up,
-            spec.sync_period_s, spec.metric_resolution_s, busy_percent, spec.has_behavior,
-            *up, *down, float(spec.downscale_stabilization_s))
+            spec.sync_period_s,
+            spec.metric_resolution_s,
+            busy_percent,
+            spec.has_behavior,
+            *up,
+            *down,
+            float(spec.downscale_stabilization_s),
+        )
     else:
         zero_delay = kpa_scale_to_zero_delay_s(
             grace_period_s=spec.scale_to_zero_grace_period_s,
-            retention_s=spec.scale_to_zero_retention_s, activator_in_path=activator_in_path)
+            retention_s=spec.scale_to_zero_retention_s,
+            activator_in_path=activator_in_path,
+        )
         out = _kernels.kpa_kernel(
-            arrivals, startup, phases, control_from, dt, capacity_per_s, initial_replicas,
-            spec.min_scale, max_pods, spec.metric == "rps", spec.target_value,
-            spec.panic_threshold, spec.max_scale_up_rate, spec.max_scale_down_rate,
-            spec.activation_scale, spec.stable_window_s, spec.panic_window_s, spec.tick_s,
-            spec.scales_to_zero, zero_delay, spec.scale_down_delay_s, float(pod_concurrency))
+            arrivals,
+            startup,
+            phases,
+            control_from,
+            dt,
+            capacity_per_s,
+            initial_replicas,
+            spec.min_scale,
+            max_pods,
+            spec.metric == "rps",
+            spec.target_value,
+            spec.panic_threshold,
+            spec.max_scale_up_rate,
+            spec.max_scale_down_rate,
+            spec.activation_scale,
+            spec.stable_window_s,
+            spec.panic_window_s,
+            spec.tick_s,
+            spec.scales_to_zero,
+            zero_delay,
+            spec.scale_down_delay_s,
+            float(pod_concurrency),
+        )
     pods, ready, served, backlog, draws = out
     waits = _kernels.fifo_waits(arrivals, served, dt)
     cut = slice(warm, None)
     return {
-        "arrivals": arrivals[:, cut], "pods": pods[:, cut], "ready": ready[:, cut],
-        "served": served[:, cut], "backlog": backlog[:, cut], "wait": waits[:, cut],
+        "arrivals": arrivals[:, cut],
+        "pods": pods[:, cut],
+        "ready": ready[:, cut],
+        "served": served[:, cut],
+        "backlog": backlog[:, cut],
+        "wait": waits[:, cut],
         "draws_reused": bool((draws > n_draws).any()),
         "rates": rates[warm:],
     }
@@ -200,8 +254,17 @@ def _mixture_quantile(weights, wait, theta, q=0.99, iters=60):
     return out
 
 
-def summarize(run: dict, trace: Trace, mu: float, slo: float, bin_s: float, method: str,
-              exact: bool, spec_name: str, slots: float = 1.0):
+def summarize(
+    run: dict,
+    trace: Trace,
+    mu: float,
+    slo: float,
+    bin_s: float,
+    method: str,
+    exact: bool,
+    spec_name: str,
+    slots: float = 1.0,
+):
     """Summary row, time series and notes from one kernel run (internal)."""
     dt = trace.dt_s
     a = run["arrivals"]
@@ -229,11 +292,15 @@ def summarize(run: dict, trace: Trace, mu: float, slo: float, bin_s: float, meth
     unrecovered = np.isinf(run["wait"][:, -1]) | violating[:, -1]
     recovery = np.maximum(recovery, 0.0)
     row: dict[str, Any] = {"controller": spec_name}
-    for name, x in (("recovery_s", recovery), ("requests_over_slo", over),
-                    ("pod_seconds", pod_s), ("idle_pod_seconds", pod_s - busy_s),
-                    ("fraction_cold", cold_frac),
-                    ("peak_replicas", run["pods"].max(axis=1).astype(float)),
-                    ("final_replicas", run["pods"][:, -1].astype(float))):
+    for name, x in (
+        ("recovery_s", recovery),
+        ("requests_over_slo", over),
+        ("pod_seconds", pod_s),
+        ("idle_pod_seconds", pod_s - busy_s),
+        ("fraction_cold", cold_frac),
+        ("peak_replicas", run["pods"].max(axis=1).astype(float)),
+        ("final_replicas", run["pods"][:, -1].astype(float)),
+    ):
         row[name] = float(x.mean())
         row[f"{name}_se"] = float(x.std(ddof=1) / math.sqrt(reps)) if reps > 1 else math.nan
     row["requests"] = float(total.mean())
@@ -248,14 +315,20 @@ def summarize(run: dict, trace: Trace, mu: float, slo: float, bin_s: float, meth
     ts = _timeseries(run, trace, theta, p_over, bin_s)
     notes = []
     if "saturated" in flags:
-        notes.append("saturated: some ready pods ran above 95 % utilization; their in-pod "
-                     "delay uses the 95 % M/M/1 tail and the fluid backlog carries the rest.")
+        notes.append(
+            "saturated: some ready pods ran above 95 % utilization; their in-pod "
+            "delay uses the 95 % M/M/1 tail and the fluid backlog carries the rest."
+        )
     if "not_recovered" in flags:
-        notes.append("not_recovered: at the end of the trace p99 was still above the SLO in "
-                     "some replications; recovery_s is then a lower bound.")
+        notes.append(
+            "not_recovered: at the end of the trace p99 was still above the SLO in "
+            "some replications; recovery_s is then a lower bound."
+        )
     if "startup_draws_reused" in flags:
-        notes.append("startup_draws_reused: more pods were created than start-up draws; "
-                     "draws were reused cyclically.")
+        notes.append(
+            "startup_draws_reused: more pods were created than start-up draws; "
+            "draws were reused cyclically."
+        )
     return row, ts, notes
 
 
@@ -277,12 +350,16 @@ def _timeseries(run, trace, theta, p_over, bin_s):
         p_bin = (w * blocks(p_over)).sum(axis=1) / w.sum(axis=1)
     times = np.arange(nb) * per * dt
     rates = np.pad(trace.rates_per_s, (0, pad), mode="edge").reshape(nb, per).mean(axis=1)
-    return pd.DataFrame({
-        "time_s": times, "rate_per_s": rates,
-        "replicas": blocks(run["pods"].astype(float)).mean(axis=1),
-        "ready": blocks(run["ready"].astype(float)).mean(axis=1),
-        "p99_response_s": p99, "p_over_slo": p_bin,
-    })
+    return pd.DataFrame(
+        {
+            "time_s": times,
+            "rate_per_s": rates,
+            "replicas": blocks(run["pods"].astype(float)).mean(axis=1),
+            "ready": blocks(run["ready"].astype(float)).mean(axis=1),
+            "p99_response_s": p99,
+            "p_over_slo": p_bin,
+        }
+    )
 
 
 def _max_pods(spec, max_pods):
@@ -297,8 +374,11 @@ def _max_pods(spec, max_pods):
 
 def _initial(spec, initial_replicas, cap):
     if initial_replicas is None:
-        initial_replicas = spec.min_replicas if isinstance(spec, HpaSpec) else max(
-            spec.initial_scale, spec.min_scale)
+        initial_replicas = (
+            spec.min_replicas
+            if isinstance(spec, HpaSpec)
+            else max(spec.initial_scale, spec.min_scale)
+        )
     return check_int(initial_replicas, "initial_replicas", minimum=0, maximum=cap)
 
 
@@ -374,36 +454,63 @@ def simulate(
     """
     if not isinstance(spec, HpaSpec | KpaSpec):
         raise TypeError(f"spec must be an HpaSpec or a KpaSpec; got {type(spec).__name__}")
-    mu, startup, slo, reps, bin_s = _check_common(trace, capacity_per_s, startup_s, slo_s,
-                                                  replications, bin_s)
+    mu, startup, slo, reps, bin_s = _check_common(
+        trace, capacity_per_s, startup_s, slo_s, replications, bin_s
+    )
     cap = _max_pods(spec, max_pods)
     initial = _initial(spec, initial_replicas, cap)
     busy = check_real(busy_percent, "busy_percent", minimum=0.0, lower_open=True)
     slots = check_int(pod_concurrency, "pod_concurrency", minimum=1)
     n_t = trace.rates_per_s.size + _warmup_ticks(spec, trace.dt_s)
-    check_budget(reps * n_t * _BYTES_PER_CELL + reps * (4 * cap + 64) * 8,
-                 f"replications={reps} x ticks={n_t}",
-                 limit_bytes=max_memory_bytes or 4 * 2**30,
-                 remedy="use fewer replications or a coarser dt_s")
+    check_budget(
+        reps * n_t * _BYTES_PER_CELL + reps * (4 * cap + 64) * 8,
+        f"replications={reps} x ticks={n_t}",
+        limit_bytes=max_memory_bytes or 4 * 2**30,
+        remedy="use fewer replications or a coarser dt_s",
+    )
     gen = as_generator(rng)
-    run = run_controller(spec, trace, capacity_per_s=mu, startup_s=startup,
-                         initial_replicas=initial, replications=reps, poisson=True, gen=gen,
-                         max_pods=cap, busy_percent=busy, activator_in_path=activator_in_path,
-                         pod_concurrency=slots)
+    run = run_controller(
+        spec,
+        trace,
+        capacity_per_s=mu,
+        startup_s=startup,
+        initial_replicas=initial,
+        replications=reps,
+        poisson=True,
+        gen=gen,
+        max_pods=cap,
+        busy_percent=busy,
+        activator_in_path=activator_in_path,
+        pod_concurrency=slots,
+    )
     name = "hpa" if isinstance(spec, HpaSpec) else "kpa"
     row, ts, notes = summarize(run, trace, mu, slo, bin_s, "simulation", False, name, slots)
-    params = {"spec": spec, "capacity_per_s": mu, "startup_s": startup, "slo_s": slo,
-              "initial_replicas": initial, "replications": reps, "dt_s": trace.dt_s,
-              "event_s": trace.event_s, "busy_percent": busy, "pod_concurrency": slots}
+    params = {
+        "spec": spec,
+        "capacity_per_s": mu,
+        "startup_s": startup,
+        "slo_s": slo,
+        "initial_replicas": initial,
+        "replications": reps,
+        "dt_s": trace.dt_s,
+        "event_s": trace.event_s,
+        "busy_percent": busy,
+        "pod_concurrency": slots,
+    }
     notes = [_ASSUMPTIONS] + notes
-    return AutoscaleResult(summary=pd.DataFrame([row]), params=params, notes=tuple(notes),
-                           timeseries=ts, replicas=run["pods"])
+    return AutoscaleResult(
+        summary=pd.DataFrame([row]),
+        params=params,
+        notes=tuple(notes),
+        timeseries=ts,
+        replicas=run["pods"],
+    )
 
 
 _ASSUMPTIONS = (
     "Pods share one FIFO fluid queue (the activator's buffer when none is ready) plus an "
-    "exponential in-pod delay (M/M/1 for one slot); a scale-down removes not-ready pods first and frees them at "
-    "once; controller phases are uniform relative to the trace."
+    "exponential in-pod delay (M/M/1 for one slot); a scale-down removes not-ready pods "
+    "first and frees them at once; controller phases are uniform relative to the trace."
 )
 
 
@@ -472,30 +579,52 @@ def simulate_keepalive(
         rate = check_real(rate_per_s, "rate_per_s", minimum=0.0, lower_open=True)
         duration = check_real(duration_s, "duration_s", minimum=0.0, lower_open=True)
         reps = check_int(replications, "replications", minimum=1)
-        check_budget(reps * (rate * duration + 10 * math.sqrt(rate * duration) + 10) * 16,
-                     f"replications={reps} x {rate * duration:.3g} invocations",
-                     limit_bytes=max_memory_bytes or 4 * 2**30,
-                     remedy="use a shorter duration_s or fewer replications")
+        check_budget(
+            reps * (rate * duration + 10 * math.sqrt(rate * duration) + 10) * 16,
+            f"replications={reps} x {rate * duration:.3g} invocations",
+            limit_bytes=max_memory_bytes or 4 * 2**30,
+            remedy="use a shorter duration_s or fewer replications",
+        )
         t, n = _poisson_arrivals(rate, duration, reps, gen)
     rows = []
     for policy in policies:
         cold, delayed, added, loaded = _kernels.keepalive_kernel(
-            t, n, cold_s, keep, policy == "histogram", float(bin_s), float(range_s),
-            0.05, 0.99, 0.1, 2.0)
+            t,
+            n,
+            cold_s,
+            keep,
+            policy == "histogram",
+            float(bin_s),
+            float(range_s),
+            0.05,
+            0.99,
+            0.1,
+            2.0,
+        )
         nn = np.maximum(n, 1).astype(float)
         row: dict[str, Any] = {"policy": policy}
-        for name, x in (("fraction_cold", cold / nn), ("mean_added_latency_s", added / nn),
-                        ("loaded_pod_s_per_request", loaded / nn)):
+        for name, x in (
+            ("fraction_cold", cold / nn),
+            ("mean_added_latency_s", added / nn),
+            ("loaded_pod_s_per_request", loaded / nn),
+        ):
             row[name] = float(x.mean())
             row[f"{name}_se"] = float(x.std(ddof=1) / math.sqrt(reps)) if reps > 1 else math.nan
-        row.update(method="simulation", exact=False, flags="" if n.min() >= 100 else
-                   "few_requests")
+        row.update(method="simulation", exact=False, flags="" if n.min() >= 100 else "few_requests")
         rows.append(row)
-    params = {"rate_per_s": rate_per_s, "duration_s": duration_s, "keep_alive_s": keep,
-              "cold_start_s": cold_s, "replications": reps, "bin_s": bin_s,
-              "range_s": range_s}
-    notes = ("Invocations take no time; one instance per application; the histogram policy "
-             "uses 5th/99th percentiles, 10 % margins and falls back to keeping the instance "
-             "for the whole histogram range while the idle times are not representative "
-             "(no ARIMA branch).",)
+    params = {
+        "rate_per_s": rate_per_s,
+        "duration_s": duration_s,
+        "keep_alive_s": keep,
+        "cold_start_s": cold_s,
+        "replications": reps,
+        "bin_s": bin_s,
+        "range_s": range_s,
+    }
+    notes = (
+        "Invocations take no time; one instance per application; the histogram policy "
+        "uses 5th/99th percentiles, 10 % margins and falls back to keeping the instance "
+        "for the whole histogram range while the idle times are not representative "
+        "(no ARIMA branch).",
+    )
     return KeepaliveResult(summary=pd.DataFrame(rows), params=params, notes=notes)

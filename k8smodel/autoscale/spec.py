@@ -97,8 +97,9 @@ class ScalingRules:
         check_choice(self.select_policy, "selectPolicy", SELECT_POLICIES)
         if not pols and self.select_policy != "Disabled":
             raise ValueError("policies must not be empty unless selectPolicy is Disabled")
-        check_int(self.stabilization_window_s, "stabilizationWindowSeconds", minimum=0,
-                  maximum=3600)
+        check_int(
+            self.stabilization_window_s, "stabilizationWindowSeconds", minimum=0, maximum=3600
+        )
         if self.tolerance is not None:
             check_real(self.tolerance, "tolerance", minimum=0.0)
         object.__setattr__(self, "policies", pols)
@@ -106,9 +107,7 @@ class ScalingRules:
     @classmethod
     def default_scale_up(cls) -> ScalingRules:
         """``GenerateHPAScaleUpRules(nil)``: Pods 4 / 15 s, Percent 100 / 15 s, Max, window 0."""
-        return cls(
-            (ScalingPolicy("Pods", 4, 15), ScalingPolicy("Percent", 100, 15)), "Max", 0
-        )
+        return cls((ScalingPolicy("Pods", 4, 15), ScalingPolicy("Percent", 100, 15)), "Max", 0)
 
     @classmethod
     def default_scale_down(cls, stabilization_window_s: int = 300) -> ScalingRules:
@@ -173,8 +172,7 @@ class HpaSpec:
         check_int(self.max_replicas, "maxReplicas", minimum=1)
         if self.min_replicas > self.max_replicas:
             raise ValueError(
-                f"minReplicas must be <= maxReplicas ({self.max_replicas}); "
-                f"got {self.min_replicas}"
+                f"minReplicas must be <= maxReplicas ({self.max_replicas}); got {self.min_replicas}"
             )
         check_choice(self.metric_type, "metric type", HPA_METRIC_TYPES)
         if self.min_replicas == 0 and self.metric_type not in ("Object", "External"):
@@ -192,8 +190,7 @@ class HpaSpec:
         check_real(self.cpu_initialization_period_s, "cpu_initialization_period_s", minimum=0.0)
         check_real(self.initial_readiness_delay_s, "initial_readiness_delay_s", minimum=0.0)
         check_int(self.downscale_stabilization_s, "downscale_stabilization_s", minimum=0)
-        check_real(self.metric_resolution_s, "metric_resolution_s", minimum=0.0,
-                   lower_open=True)
+        check_real(self.metric_resolution_s, "metric_resolution_s", minimum=0.0, lower_open=True)
 
     @property
     def has_behavior(self) -> bool:
@@ -285,16 +282,21 @@ class KpaSpec:
     def __post_init__(self) -> None:
         check_choice(self.metric, "metric", KPA_METRICS)
         check_real(self.target, "target", minimum=0.01)
-        check_real(self.target_utilization, "target_utilization", minimum=0.0, maximum=1.0,
-                   lower_open=True)
+        check_real(
+            self.target_utilization, "target_utilization", minimum=0.0, maximum=1.0, lower_open=True
+        )
         check_real(self.stable_window_s, "stable-window", minimum=6.0, maximum=3600.0)
-        check_real(self.panic_window_percentage, "panic-window-percentage", minimum=1.0,
-                   maximum=100.0)
-        check_real(self.panic_threshold_percentage, "panic-threshold-percentage",
-                   minimum=110.0, maximum=1000.0)
+        check_real(
+            self.panic_window_percentage, "panic-window-percentage", minimum=1.0, maximum=100.0
+        )
+        check_real(
+            self.panic_threshold_percentage,
+            "panic-threshold-percentage",
+            minimum=110.0,
+            maximum=1000.0,
+        )
         check_real(self.max_scale_up_rate, "max-scale-up-rate", minimum=1.0, lower_open=True)
-        check_real(self.max_scale_down_rate, "max-scale-down-rate", minimum=1.0,
-                   lower_open=True)
+        check_real(self.max_scale_down_rate, "max-scale-down-rate", minimum=1.0, lower_open=True)
         check_real(self.tick_s, "tick_s", minimum=0.0, lower_open=True)
         check_int(self.min_scale, "min-scale", minimum=0)
         check_int(self.max_scale, "max-scale", minimum=0)
@@ -307,10 +309,15 @@ class KpaSpec:
             raise TypeError(
                 f"enable-scale-to-zero must be a bool; got {describe(self.enable_scale_to_zero)}"
             )
-        check_real(self.scale_to_zero_grace_period_s, "scale-to-zero-grace-period",
-                   minimum=0.0, lower_open=True)
-        check_real(self.scale_to_zero_retention_s, "scale-to-zero-pod-retention-period",
-                   minimum=0.0)
+        check_real(
+            self.scale_to_zero_grace_period_s,
+            "scale-to-zero-grace-period",
+            minimum=0.0,
+            lower_open=True,
+        )
+        check_real(
+            self.scale_to_zero_retention_s, "scale-to-zero-pod-retention-period", minimum=0.0
+        )
         check_real(self.scale_down_delay_s, "scale-down-delay", minimum=0.0)
         check_int(self.activation_scale, "activation-scale", minimum=1)
 
@@ -378,8 +385,15 @@ class Trace:
         return np.arange(self.rates_per_s.size) * self.dt_s
 
     @classmethod
-    def step(cls, before_per_s: float, after_per_s: float, *, at_s: float,
-             duration_s: float, dt_s: float = 1.0) -> Trace:
+    def step(
+        cls,
+        before_per_s: float,
+        after_per_s: float,
+        *,
+        at_s: float,
+        duration_s: float,
+        dt_s: float = 1.0,
+    ) -> Trace:
         """A step from ``before_per_s`` to ``after_per_s`` at ``at_s``."""
         before = check_real(before_per_s, "before_per_s", minimum=0.0)
         after = check_real(after_per_s, "after_per_s", minimum=0.0)
@@ -389,9 +403,17 @@ class Trace:
         return cls(rates, dt_s, at)
 
     @classmethod
-    def ramp(cls, from_per_s: float, to_per_s: float, *, start_s: float, end_s: float,
-             duration_s: float, dt_s: float = 1.0) -> Trace:
-        """A linear ramp from ``from_per_s`` (until ``start_s``) to ``to_per_s`` (from ``end_s``)."""
+    def ramp(
+        cls,
+        from_per_s: float,
+        to_per_s: float,
+        *,
+        start_s: float,
+        end_s: float,
+        duration_s: float,
+        dt_s: float = 1.0,
+    ) -> Trace:
+        """A linear ramp: ``from_per_s`` until ``start_s``, ``to_per_s`` from ``end_s``."""
         lo = check_real(from_per_s, "from_per_s", minimum=0.0)
         hi = check_real(to_per_s, "to_per_s", minimum=0.0)
         n = _intervals(duration_s, dt_s)
@@ -402,8 +424,14 @@ class Trace:
         return cls(rates, dt_s, start)
 
     @classmethod
-    def from_csv(cls, path: str | Path, *, column: str = "rate_per_s", dt_s: float = 1.0,
-                 event_s: float = 0.0) -> Trace:
+    def from_csv(
+        cls,
+        path: str | Path,
+        *,
+        column: str = "rate_per_s",
+        dt_s: float = 1.0,
+        event_s: float = 0.0,
+    ) -> Trace:
         """Rates read from one column of a CSV file (one row per ``dt_s``)."""
         import pandas as pd
 

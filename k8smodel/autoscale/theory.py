@@ -18,9 +18,9 @@ import pandas as pd
 
 from k8smodel._validate import check_int, check_real
 from k8smodel.autoscale.simulate import (
+    _ASSUMPTIONS,
     AutoscaleResult,
     KeepaliveResult,
-    _ASSUMPTIONS,
     _check_common,
     _initial,
     _max_pods,
@@ -70,30 +70,55 @@ def fluid(
     """
     if not isinstance(spec, HpaSpec | KpaSpec):
         raise TypeError(f"spec must be an HpaSpec or a KpaSpec; got {type(spec).__name__}")
-    mu, startup, slo, _, bin_s = _check_common(trace, capacity_per_s, startup_s, slo_s, 1,
-                                               bin_s)
+    mu, startup, slo, _, bin_s = _check_common(trace, capacity_per_s, startup_s, slo_s, 1, bin_s)
     cap = _max_pods(spec, max_pods)
     initial = _initial(spec, initial_replicas, cap)
     busy = check_real(busy_percent, "busy_percent", minimum=0.0, lower_open=True)
     slots = check_int(pod_concurrency, "pod_concurrency", minimum=1)
-    run = run_controller(spec, trace, capacity_per_s=mu, startup_s=_mean_startup(startup),
-                         initial_replicas=initial, replications=1, poisson=False, gen=None,
-                         max_pods=cap, busy_percent=busy, phases=np.zeros((1, 2)),
-                         activator_in_path=activator_in_path, pod_concurrency=slots)
+    run = run_controller(
+        spec,
+        trace,
+        capacity_per_s=mu,
+        startup_s=_mean_startup(startup),
+        initial_replicas=initial,
+        replications=1,
+        poisson=False,
+        gen=None,
+        max_pods=cap,
+        busy_percent=busy,
+        phases=np.zeros((1, 2)),
+        activator_in_path=activator_in_path,
+        pod_concurrency=slots,
+    )
     name = "hpa" if isinstance(spec, HpaSpec) else "kpa"
     row, ts, notes = summarize(run, trace, mu, slo, bin_s, "fluid", False, name, slots)
     row = {k: v for k, v in row.items() if not k.endswith("_se")}
-    params = {"spec": spec, "capacity_per_s": mu, "startup_s": _mean_startup(startup),
-              "slo_s": slo, "initial_replicas": initial, "dt_s": trace.dt_s,
-              "event_s": trace.event_s, "busy_percent": busy, "pod_concurrency": slots}
-    notes = [_ASSUMPTIONS, "fluid: deterministic arrivals at the trace's rates, mean start-up, "
-             "controller clocks at phase 0."] + notes
-    return AutoscaleResult(summary=pd.DataFrame([row]), params=params, notes=tuple(notes),
-                           timeseries=ts, replicas=run["pods"])
+    params = {
+        "spec": spec,
+        "capacity_per_s": mu,
+        "startup_s": _mean_startup(startup),
+        "slo_s": slo,
+        "initial_replicas": initial,
+        "dt_s": trace.dt_s,
+        "event_s": trace.event_s,
+        "busy_percent": busy,
+        "pod_concurrency": slots,
+    }
+    notes = [
+        _ASSUMPTIONS,
+        "fluid: deterministic arrivals at the trace's rates, mean start-up, "
+        "controller clocks at phase 0.",
+    ] + notes
+    return AutoscaleResult(
+        summary=pd.DataFrame([row]),
+        params=params,
+        notes=tuple(notes),
+        timeseries=ts,
+        replicas=run["pods"],
+    )
 
 
-def keepalive(*, rate_per_s: Any, keep_alive_s: Any, cold_start_s: float = 1.0
-              ) -> KeepaliveResult:
+def keepalive(*, rate_per_s: Any, keep_alive_s: Any, cold_start_s: float = 1.0) -> KeepaliveResult:
     """Fixed keep-alive under Poisson invocations of zero duration, in closed form.
 
     A cycle starts with a cold start at an arrival; requests during the ``c`` seconds of
@@ -124,8 +149,10 @@ def keepalive(*, rate_per_s: Any, keep_alive_s: Any, cold_start_s: float = 1.0
     >>> round(float(r.summary["fraction_cold"].iloc[0]), 4)  # exp(-2)
     0.1353
     """
-    lam, keep = np.broadcast_arrays(np.atleast_1d(np.asarray(rate_per_s, dtype=float)),
-                                    np.atleast_1d(np.asarray(keep_alive_s, dtype=float)))
+    lam, keep = np.broadcast_arrays(
+        np.atleast_1d(np.asarray(rate_per_s, dtype=float)),
+        np.atleast_1d(np.asarray(keep_alive_s, dtype=float)),
+    )
     if not (np.isfinite(lam).all() and (lam > 0).all()):
         raise ValueError(f"rate_per_s must be finite numbers > 0; got {rate_per_s!r}")
     if not (np.isfinite(keep).all() and (keep >= 0).all()):
@@ -134,16 +161,25 @@ def keepalive(*, rate_per_s: Any, keep_alive_s: Any, cold_start_s: float = 1.0
     with np.errstate(over="ignore"):
         growth = np.exp(lam * keep)
     per_cycle = lam * c + growth
-    rows = pd.DataFrame({
-        "rate_per_s": lam, "keep_alive_s": keep,
-        "fraction_cold": 1.0 / per_cycle,
-        "mean_added_latency_s": (c + lam * c * c / 2.0) / per_cycle,
-        "loaded_pod_s_per_request": (c + np.expm1(lam * keep) / lam) / per_cycle,
-        "method": "poisson_renewal", "exact": True, "flags": "",
-    })
+    rows = pd.DataFrame(
+        {
+            "rate_per_s": lam,
+            "keep_alive_s": keep,
+            "fraction_cold": 1.0 / per_cycle,
+            "mean_added_latency_s": (c + lam * c * c / 2.0) / per_cycle,
+            "loaded_pod_s_per_request": (c + np.expm1(lam * keep) / lam) / per_cycle,
+            "method": "poisson_renewal",
+            "exact": True,
+            "flags": "",
+        }
+    )
     rows.insert(0, "policy", "fixed")
-    notes = ("Poisson invocations of zero duration, one instance, keep-alive counted from the "
-             "end of the last request (or from the end of the start-up).",)
-    return KeepaliveResult(summary=rows, params={"rate_per_s": rate_per_s,
-                                                 "keep_alive_s": keep_alive_s,
-                                                 "cold_start_s": c}, notes=notes)
+    notes = (
+        "Poisson invocations of zero duration, one instance, keep-alive counted from the "
+        "end of the last request (or from the end of the start-up).",
+    )
+    return KeepaliveResult(
+        summary=rows,
+        params={"rate_per_s": rate_per_s, "keep_alive_s": keep_alive_s, "cold_start_s": c},
+        notes=notes,
+    )
