@@ -8,6 +8,10 @@ KPA rules off knative/serving ``pkg/autoscaler/scaling/autoscaler.go`` and
 
 The scalar cores are numba ``njit`` functions so that the simulation kernels call the very
 same code as the tests; the public wrappers take Python sequences and validate them.
+
+Why one module of about 700 lines: every rule here is a few lines, but each has a compiled
+core and a validated, documented wrapper; keeping the three rule sets together gives the
+kernels and the tests a single import of what the systems do.
 """
 
 from __future__ import annotations

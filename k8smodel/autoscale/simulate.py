@@ -13,6 +13,9 @@ that fluid wait each request spends an exponential time in its pod with rate
 response for one slot, the plain service time for many slots until heavy traffic, where the
 M/M/c wait takes over. Utilization is capped at ``0.95`` and flagged ``saturated`` when the
 cap binds. Knative's concurrency is the backlog plus, by Little's law, the requests in pods.
+
+Why over 600 lines: the summary of a run (SLO recovery, per-bin p99 of a mixture) is shared
+by :mod:`~k8smodel.autoscale.theory` and lives next to the run it summarizes.
 """
 
 from __future__ import annotations
