@@ -1,0 +1,6 @@
+"""Compositions across families (families never import each other; studies may).
+
+* :mod:`k8smodel.studies.service_latency`: per-pod and overall response-time quantiles of a
+  Service, from :mod:`k8smodel.service`'s per-pod arrival shares and :mod:`k8smodel.lb`'s
+  queueing.
+"""
