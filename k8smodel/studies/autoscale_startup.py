@@ -9,6 +9,7 @@ an empirical law.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,9 @@ def _ready_times(timing: Any, size: int, gen: np.random.Generator) -> np.ndarray
     sampler = getattr(timing, "sample_startup", None)
     if sampler is not None:
         return np.asarray(sampler(size, gen)[1], dtype=float)
-    from k8smodel.rollout.timing import sample_startup  # the rollout API after its refactor
-
-    return np.asarray(sample_startup(timing, size, gen)[1], dtype=float)
+    # the rollout API after its refactor: a module-level sampler
+    module_sampler = getattr(importlib.import_module("k8smodel.rollout.timing"), "sample_startup")
+    return np.asarray(module_sampler(timing, size, gen)[1], dtype=float)
 
 
 def startup_law(timing: Any, *, samples: int = 20_000, bins: int = 200, rng: RngLike = None):
