@@ -11,6 +11,7 @@ import k8smodel
 from k8smodel.autoscale import (
     HpaSpec,
     KpaSpec,
+    ScalingRules,
     Trace,
     fluid,
     keepalive,
@@ -196,3 +197,48 @@ def test_docstring_examples_run(module):
     mod = __import__(f"k8smodel.autoscale.{module}", fromlist=["x"])
     failures, _ = doctest.testmod(mod)
     assert failures == 0
+
+
+def test_hand_computed_scale_down_waits_for_the_stabilization_window():
+    """9 pods at 90 req/s (target 10/pod) and a step down to 30 req/s at t = 60 s.
+
+    From the sync at 75 s the recommendation is ceil(0.33 x 9) = 3, but the scale-down
+    stabilization keeps the largest recommendation of the last 300 s, and the syncs up to
+    60 s recommended 9. With ``behavior`` (stabilizeRecommendationWithBehaviors keeps
+    recommendations *after* the cutoff) the 60 s one drops out at 360 s; without it
+    (stabilizeRecommendation keeps those *not before* the cutoff) at 375 s.
+    """
+    tr = Trace.step(90.0, 30.0, at_s=60, duration_s=420)
+    kw = dict(capacity_per_s=15.0, initial_replicas=9, startup_s=20.0)
+    legacy = fluid(HpaSpec(max_replicas=20, metric_type="Pods", target=10.0), tr, **kw)
+    assert (legacy.replicas[0, :375] == 9).all() and (legacy.replicas[0, 375:] == 3).all()
+    behavior = HpaSpec(
+        max_replicas=20,
+        metric_type="Pods",
+        target=10.0,
+        scale_down=ScalingRules.default_scale_down(),
+    )
+    with_behavior = fluid(behavior, tr, **kw)
+    assert (with_behavior.replicas[0, :360] == 9).all()
+    assert (with_behavior.replicas[0, 360:] == 3).all()
+
+
+def test_theory_is_sweepable():
+    tr = Trace.step(30.0, 90.0, at_s=30, duration_s=120)
+    table = k8smodel.sweep(
+        lambda target, rng: fluid(
+            HpaSpec(max_replicas=20, metric_type="Pods", target=target),
+            tr,
+            capacity_per_s=15.0,
+            initial_replicas=3,
+            rng=rng,
+        ),
+        {"target": [10.0, 15.0]},
+        rng=1,
+        progress=False,
+    )
+    assert table["final_replicas"].tolist() == [9, 6]
+    kt = k8smodel.sweep(
+        keepalive, {"rate_per_s": [0.1], "keep_alive_s": [10.0]}, rng=1, progress=False
+    )
+    assert kt["fraction_cold"].iloc[0] == pytest.approx(1 / (0.1 * 1.0 + math.exp(1.0)))

@@ -5,6 +5,10 @@ every random input (arrival counts, start-up delays, controller phases) arrives 
 The queue is a fluid FIFO shared by the ready pods (capacity ``mu`` requests per second
 each); the per-request waiting time comes from the cumulative arrival and departure curves.
 Rules come from :mod:`k8smodel.autoscale.semantics`, the same functions the tests check.
+
+Numba's on-disk cache keys a kernel on this file only: after editing a rule in
+``semantics.py`` in a development checkout, delete ``k8smodel/autoscale/__pycache__/*.nb?``
+so the kernels recompile with it.
 """
 
 from __future__ import annotations

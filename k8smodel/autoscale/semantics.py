@@ -116,27 +116,37 @@ def uniform_replica_count(
 ):
     """:func:`hpa_replica_count` when every pod with a metric reports ``mean_value``.
 
-    Returns -1 when no pod has a metric (the controller then errors and keeps the scale).
+    Plain metrics are handled in integer milli-units as the metrics API returns them
+    (``GetMetricUsageRatio`` divides the milli-value total by the pod count as int64);
+    resource metrics as the truncated integer utilization percent. Returns -1 when no pod has
+    a metric (the controller then errors and keeps the scale).
     """
     if n_ready <= 0:
         return -1
+    count = n_ready
     if resource:
         usage = math.floor(mean_value) / target
+        total = mean_value * n_ready
     else:
-        usage = mean_value / target
-    total = mean_value * n_ready
-    count = n_ready
+        target_milli = float(round(target * 1000.0))
+        milli = math.floor(mean_value * 1000.0)
+        usage = milli / target_milli
+        total = milli * n_ready
     if n_missing > 0:
         if usage < 1.0:
-            fill = max(100.0, target) if resource else target
-            total += fill * n_missing
+            if resource:
+                total += max(100.0, target) * n_missing
+            else:
+                total += target_milli * n_missing
             count += n_missing
         elif usage > 1.0:
             count += n_missing
     if n_unready > 0 and usage > 1.0:
         count += n_unready
-    new_mean = total / count
-    new_usage = (math.floor(new_mean) / target) if resource else new_mean / target
+    if resource:
+        new_usage = math.floor(total / count) / target
+    else:
+        new_usage = math.floor(total / count) / target_milli
     return _replica_count(
         current, usage, new_usage, count, n_ready, n_unready > 0, n_missing > 0, tol_down, tol_up
     )
@@ -161,7 +171,8 @@ def hpa_replica_count(
         The scale's current replicas.
     values : sequence of float
         One entry per pod: its metric (milli-CPU for a resource metric, the value for a
-        Pods metric); NaN means the pod has no metric (missing).
+        Pods metric, in the unit of ``target``; it is taken to integer milli-units as the
+        metrics API reports it); NaN means the pod has no metric (missing).
     target : float
         Target utilization in percent (resource) or the target average value (Pods).
     ready : sequence of bool, optional
@@ -210,26 +221,29 @@ def hpa_replica_count(
     if not counted.any():
         raise ValueError("did not receive metrics for targeted pods (pods might be unready)")
 
+    target_milli = float(round(target * 1000.0))
+    milli = np.floor(np.nan_to_num(vals) * 1000.0)
     if resource:
         usage = resource_utilization_percent(vals[counted], req[counted]) / target
-    else:
-        usage = float(vals[counted].mean()) / target
+    else:  # GetMetricUsageRatio: int64 milli-values, integer mean
+        usage = float(milli[counted].sum() // counted.sum()) / target_milli
     used = counted.copy()
     fill = np.zeros(n)
     if missing.any():
         if usage < 1.0:
-            level = max(100.0, target) / 100.0 * req if resource else np.full(n, target)
+            level = max(100.0, target) / 100.0 * req if resource else np.full(n, target_milli)
             fill = np.where(missing, level, fill)
             used |= missing
         elif usage > 1.0:
             used |= missing
     if unready.any() and usage > 1.0:
         used |= unready
-    filled = np.where(counted, np.nan_to_num(vals), 0.0) + fill
     if resource:
+        filled = np.where(counted, np.nan_to_num(vals), 0.0) + fill
         new_usage = resource_utilization_percent(filled[used], req[used]) / target
     else:
-        new_usage = float(filled[used].mean()) / target
+        filled = np.where(counted, milli, 0.0) + fill
+        new_usage = float(filled[used].sum() // used.sum()) / target_milli
     return int(
         _replica_count(
             current,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from k8smodel._random import RngLike
 from k8smodel._validate import check_int, check_real
 from k8smodel.autoscale.simulate import (
     _ASSUMPTIONS,
@@ -49,11 +50,13 @@ def fluid(
     busy_percent: float = 100.0,
     activator_in_path: bool = True,
     pod_concurrency: int = 1,
+    rng: RngLike = None,
 ) -> AutoscaleResult:
     """The controller against the fluid limit of ``trace`` (same columns as ``simulate``).
 
     Parameters are those of :func:`k8smodel.autoscale.simulate`; a start-up distribution
-    is replaced by its mean.
+    is replaced by its mean. ``rng`` is accepted (so :func:`k8smodel.sweep` can pass one) and
+    unused: nothing here is random.
 
     Returns
     -------
@@ -118,7 +121,9 @@ def fluid(
     )
 
 
-def keepalive(*, rate_per_s: Any, keep_alive_s: Any, cold_start_s: float = 1.0) -> KeepaliveResult:
+def keepalive(
+    *, rate_per_s: Any, keep_alive_s: Any, cold_start_s: float = 1.0, rng: RngLike = None
+) -> KeepaliveResult:
     """Fixed keep-alive under Poisson invocations of zero duration, in closed form.
 
     A cycle starts with a cold start at an arrival; requests during the ``c`` seconds of
@@ -135,6 +140,8 @@ def keepalive(*, rate_per_s: Any, keep_alive_s: Any, cold_start_s: float = 1.0) 
         Invocation rate and idle timeout; arrays broadcast to one row per pair.
     cold_start_s : float
         Start-up time of an instance.
+    rng : ignored
+        Accepted so that :func:`k8smodel.sweep` can pass one.
 
     Returns
     -------
