@@ -27,7 +27,7 @@ def _ready_times(timing: Any, size: int, gen: np.random.Generator) -> np.ndarray
     if sampler is not None:
         return np.asarray(sampler(size, gen)[1], dtype=float)
     # the rollout API after its refactor: a module-level sampler
-    module_sampler = getattr(importlib.import_module("k8smodel.rollout.timing"), "sample_startup")
+    module_sampler = importlib.import_module("k8smodel.rollout.timing").sample_startup
     return np.asarray(module_sampler(timing, size, gen)[1], dtype=float)
 
 
