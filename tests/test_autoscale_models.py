@@ -242,3 +242,29 @@ def test_theory_is_sweepable():
         keepalive, {"rate_per_s": [0.1], "keep_alive_s": [10.0]}, rng=1, progress=False
     )
     assert kt["fraction_cold"].iloc[0] == pytest.approx(1 / (0.1 * 1.0 + math.exp(1.0)))
+
+
+def test_slow_start_beyond_the_cpu_initialization_period_is_noted():
+    import scipy.stats as st
+
+    tr = Trace.step(30.0, 90.0, at_s=30, duration_s=90)
+    res = simulate(
+        HpaSpec(max_replicas=20),
+        tr,
+        capacity_per_s=10.0,
+        startup_s=st.expon(scale=200),
+        initial_replicas=5,
+        replications=2,
+        rng=1,
+    )
+    assert any(n.startswith("startup_beyond_cpu_init") for n in res.notes)
+    quick = simulate(
+        HpaSpec(max_replicas=20),
+        tr,
+        capacity_per_s=10.0,
+        startup_s=20.0,
+        initial_replicas=5,
+        replications=2,
+        rng=1,
+    )
+    assert not any(n.startswith("startup_beyond_cpu_init") for n in quick.notes)

@@ -488,6 +488,7 @@ def simulate(
     )
     name = "hpa" if isinstance(spec, HpaSpec) else "kpa"
     row, ts, notes = summarize(run, trace, mu, slo, bin_s, "simulation", False, name, slots)
+    notes += _cpu_init_note(spec, startup)
     params = {
         "spec": spec,
         "capacity_per_s": mu,
@@ -508,6 +509,20 @@ def simulate(
         timeseries=ts,
         replicas=run["pods"],
     )
+
+
+def _cpu_init_note(spec, startup) -> list[str]:
+    """The kernel treats a freshly ready pod as inside the CPU initialization period."""
+    if not isinstance(spec, HpaSpec) or not spec.is_resource:
+        return []
+    slow = startup if isinstance(startup, float) else float(startup.ppf(0.99))
+    if slow <= spec.cpu_initialization_period_s:
+        return []
+    return [
+        f"startup_beyond_cpu_init: pods may take longer to start ({slow:.0f} s at p99) than the "
+        f"CPU initialization period ({spec.cpu_initialization_period_s:.0f} s); the model still "
+        "ignores a freshly ready pod's partial CPU sample, as groupPods does inside the period."
+    ]
 
 
 _ASSUMPTIONS = (

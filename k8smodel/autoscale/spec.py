@@ -152,6 +152,13 @@ class HpaSpec:
     Controller defaults: ``pkg/controller/podautoscaler/config/v1alpha1/defaults.go``
     (``RecommendedDefaultHPAControllerConfiguration``). ``minReplicas`` 0 needs the
     HPAScaleToZero feature gate and an Object or External metric.
+
+    In the simulation (``groupPods`` in ``replica_calculator.go``) a pod still starting is
+    Pending, so unready; for CPU a pod that turned ready less than one metric window before
+    the latest sample is unready too (the CPU initialization period is assumed to cover the
+    start-up, and a simulation flags it when it may not); for other metrics such a pod has no
+    full sample and counts as missing. Pods never turn unready after they were ready, so the
+    initial readiness delay does not come into play.
     """
 
     max_replicas: int = 10
