@@ -14,6 +14,7 @@ from k8smodel.autoscale.semantics import (
     replicas_change_per_period,
     scale_down_limit,
     scale_up_limit,
+    stabilize_legacy,
     stabilize_recommendation,
     within_tolerance,
 )
@@ -396,6 +397,12 @@ def test_stabilization_with_behaviors():
     assert got == 5
     # "empty recommendations for scaling down"
     assert stabilize_recommendation(100, 5, [], up_window_s=0, down_window_s=300) == 5
+
+
+def test_legacy_stabilization():
+    # horizontal_test.go, the table test of stabilizeRecommendation (window 5 minutes):
+    # "stabilize - old recommendations": 10 (10 min ago) and 9 (9 min ago) are too old
+    assert stabilize_legacy(3, [(600, 10), (60, 4), (120, 5), (540, 9)], window_s=300) == 5
 
 
 def test_legacy_scale_up_limit():

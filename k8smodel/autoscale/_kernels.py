@@ -24,6 +24,7 @@ from k8smodel.autoscale.semantics import (
     _histogram_windows,
     _kpa_scale,
     _legacy_convert,
+    _legacy_stabilize,
     _stabilize,
     _up_limit,
     uniform_replica_count,
@@ -257,10 +258,7 @@ def hpa_kernel(
                         rec_t[:-1] = rec_t[1:]
                         rec_v[:-1] = rec_v[1:]
                         n_rec -= 1
-                    stab = proposal
-                    for i in range(n_rec):
-                        if rec_t[i] >= now - legacy_window and rec_v[i] > stab:
-                            stab = rec_v[i]
+                    stab = _legacy_stabilize(now, proposal, rec_t, rec_v, n_rec, legacy_window)
                     rec_t[n_rec] = now
                     rec_v[n_rec] = proposal
                     n_rec += 1

@@ -35,6 +35,7 @@ __all__ = [
     "stabilize_recommendation",
     "normalize_with_behavior",
     "normalize_legacy",
+    "stabilize_legacy",
     "kpa_decide",
     "KpaDecision",
     "kpa_scale_to_zero_delay_s",
@@ -495,6 +496,42 @@ def normalize_with_behavior(
     down_lim = scale_down_limit(current, down_rules, up_events=up_events, down_events=down_events)
     replicas, code = _convert_with_rate(current, desired, min_r, max_r, up_lim, down_lim)
     return int(replicas), _CONDITIONS[code]
+
+
+@njit(cache=True)
+def _legacy_stabilize(now, desired, rec_t, rec_v, n_rec, window):
+    best = desired
+    for i in range(n_rec):
+        if rec_t[i] >= now - window and rec_v[i] > best:
+            best = rec_v[i]
+    return best
+
+
+def stabilize_legacy(
+    desired: int, recommendations: Sequence[tuple[float, int]], *, window_s: float = 300.0
+) -> int:
+    """``stabilizeRecommendation``: the largest recommendation not older than the window.
+
+    Used when ``spec.behavior`` is unset, with ``--horizontal-pod-autoscaler-downscale-
+    stabilization`` (300 s) as the window; ``recommendations`` holds ``(age_s, replicas)``.
+    Source: ``pkg/controller/podautoscaler/horizontal.go``.
+
+    Examples
+    --------
+    >>> stabilize_legacy(3, [(600, 10), (60, 4), (120, 5), (540, 9)])
+    5
+    """
+    t, v = _events(recommendations, "recommendations")
+    return int(
+        _legacy_stabilize(
+            0.0,
+            check_int(desired, "desired", minimum=0),
+            t,
+            v,
+            t.size,
+            check_real(window_s, "window_s", minimum=0.0),
+        )
+    )
 
 
 @njit(cache=True)
