@@ -166,7 +166,7 @@ def test_claims_bind_in_arrival_order_greedily():
     r = bind(claims(("first", 5, {}), ("second", 10, {})), v, rng=0)
     assert bound_to(r, "first") == "ten"
     assert bound_to(r, "second") == "hundred"
-    assert r.summary.wasted_bytes == 5 * GI + 90 * GI
+    assert r.summary.wasted_bytes.iloc[0] == 5 * GI + 90 * GI
 
 
 def test_wffc_sorts_a_pods_claims_by_size():
@@ -400,7 +400,7 @@ def test_plain_claims_follow_online_best_fit(reqs, caps):
             taken[got] = True
             bound, requested, wasted = bound + 1, requested + req, wasted + caps[j] - req
     # totals from the brute-force walk, not from the bindings table
-    s = r.summary
+    s = r.summary.iloc[0]
     assert (s.bound, s.pending) == (bound, len(reqs) - bound)
-    assert (s.requested_bytes, s.wasted_bytes) == (requested, wasted)
+    assert (s.request_bytes, s.wasted_bytes) == (requested, wasted)
     assert s.provisioned_bytes == requested + wasted

@@ -33,11 +33,15 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import reduce
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Packing", "pack", "lower_bound", "METHODS"]
+from k8smodel._validate import check_choice
+from k8smodel.result import Result
+
+__all__ = ["LowerBound", "Packing", "pack", "lower_bound", "METHODS"]
 
 METHODS = ("nf", "ff", "bf", "wf", "nfd", "ffd", "bfd", "wfd", "optimal")
 _ALIASES = {
@@ -52,83 +56,118 @@ _ALIASES = {
 }
 # Largest capacity (in units of the gcd of the sizes) the arc-flow graph is built for.
 MAX_ARCFLOW_CAPACITY = 200_000
+# Units per bin when ``unit="auto"`` has to round (sizes lose at most capacity/2000 each).
+AUTO_UNITS_PER_BIN = 2000
 
 
-@dataclass(frozen=True)
-class Packing:
-    """The result of :func:`pack`.
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Packing(Result):
+    """What :func:`pack` returns.
+
+    ``summary`` has one row: ``method`` (the heuristic, or ``"optimal"``), ``exact``
+    (True when ``n_bins`` is that method's exact count: always for a heuristic, and for
+    ``"optimal"`` only when optimality is proven), ``n_bins``, ``lower_bound`` (a proven
+    lower bound: L2, the item-count bound when a cap applies and, for
+    ``method="optimal"``, the MILP's dual bound), ``optimal`` (True when ``n_bins``
+    equals ``lower_bound``: proven optimal), ``items``, ``mean_fill``.
 
     Attributes
     ----------
     assignment : numpy.ndarray of int64
-        Bin index of each item, in input order (0-based; bins are numbered in
-        the order they were opened).
-    n_bins : int
-        Number of bins used.
-    capacity : int or float
-        The bin capacity.
-    method : str
-        The method that produced the packing.
-    lower_bound : int
-        A proven lower bound on the optimum (L2, the item-count bound when a
-        cap applies, and for ``method="optimal"`` the MILP's dual bound).
-    optimal : bool
-        True when ``n_bins`` equals ``lower_bound`` (the packing is proven optimal).
-    solve_time_s : float
-        Wall time spent in :func:`pack`.
-    max_items_per_bin : int or None
-        The cap on items per bin, if any.
+        Bin index of each item, in input order (0-based; bins numbered in the order
+        they were opened).
     sizes : numpy.ndarray
         The item sizes, in input order.
+    bins : pandas.DataFrame
+        One row per bin: ``bin``, ``items``, ``used``, ``free``, ``fill`` (used /
+        capacity), ``members`` (tuple of item indices in input order).
+    solve_time_s : float
+        Wall time spent in :func:`pack` (kept out of ``summary`` so that it stays
+        reproducible).
     """
 
-    assignment: np.ndarray
-    n_bins: int
-    capacity: float
-    method: str
-    lower_bound: int
-    optimal: bool
-    solve_time_s: float
-    max_items_per_bin: int | None
-    sizes: np.ndarray = field(repr=False)
+    assignment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    solve_time_s: float = 0.0
 
     @property
-    def bins(self) -> pd.DataFrame:
-        """One row per bin.
-
-        Columns: ``bin``; ``items`` (count); ``used`` (sum of sizes); ``free``
-        (capacity minus used); ``fill`` (used / capacity); ``members`` (tuple of
-        item indices in input order).
-        """
-        order = np.argsort(self.assignment, kind="stable")
-        counts = np.bincount(self.assignment, minlength=self.n_bins)
-        used = np.bincount(self.assignment, weights=self.sizes, minlength=self.n_bins)
-        if np.issubdtype(self.sizes.dtype, np.integer):
-            used = np.rint(used).astype(np.int64)
-        splits = np.split(order, np.cumsum(counts)[:-1]) if self.n_bins else []
-        return pd.DataFrame(
-            {
-                "bin": np.arange(self.n_bins),
-                "items": counts,
-                "used": used,
-                "free": self.capacity - used,
-                "fill": used / self.capacity,
-                "members": [tuple(int(i) for i in s) for s in splits],
-            }
-        )
+    def n_bins(self) -> int:
+        """Bins used (``summary.n_bins``)."""
+        return int(self.summary["n_bins"].iloc[0])
 
     @property
-    def summary(self) -> dict:
-        """Scalars: ``n_bins``, ``lower_bound``, ``optimal``, ``mean_fill``, ``solve_time_s``."""
-        total = float(np.sum(self.sizes))
-        return {
-            "method": self.method,
-            "n_bins": self.n_bins,
-            "lower_bound": self.lower_bound,
-            "optimal": self.optimal,
-            "mean_fill": total / (self.n_bins * float(self.capacity)) if self.n_bins else np.nan,
-            "solve_time_s": self.solve_time_s,
+    def lower_bound(self) -> int:
+        """The proven lower bound (``summary.lower_bound``)."""
+        return int(self.summary["lower_bound"].iloc[0])
+
+    @property
+    def optimal(self) -> bool:
+        """Whether ``n_bins`` is proven optimal (``summary.optimal``)."""
+        return bool(self.summary["optimal"].iloc[0])
+
+
+def _bins_table(assignment: np.ndarray, sizes: np.ndarray, n_bins: int, capacity) -> pd.DataFrame:
+    order = np.argsort(assignment, kind="stable")
+    counts = np.bincount(assignment, minlength=n_bins)
+    used = np.bincount(assignment, weights=sizes, minlength=n_bins)
+    if np.issubdtype(sizes.dtype, np.integer):
+        used = np.rint(used).astype(np.int64)
+    splits = np.split(order, np.cumsum(counts)[:-1]) if n_bins else []
+    return pd.DataFrame(
+        {
+            "bin": np.arange(n_bins),
+            "items": counts,
+            "used": used,
+            "free": capacity - used,
+            "fill": used / capacity,
+            "members": [tuple(int(i) for i in s) for s in splits],
         }
+    )
+
+
+def _packing(assign, sizes, capacity, method, lb, t0, params, notes=()) -> Packing:
+    n_bins = int(assign.max()) + 1 if assign.size else 0
+    proven = n_bins == lb
+    total = float(np.sum(sizes))
+    summary = pd.DataFrame(
+        {
+            "method": [method],
+            "exact": [proven if method == "optimal" else True],
+            "n_bins": [n_bins],
+            "lower_bound": [int(lb)],
+            "optimal": [proven],
+            "items": [int(sizes.size)],
+            "mean_fill": [total / (n_bins * float(capacity)) if n_bins else float("nan")],
+        }
+    )
+    if method == "optimal" and not proven:
+        notes = (
+            *notes,
+            f"optimality not proven within the time limit: {n_bins} bins found, "
+            f"at least {lb} needed",
+        )
+    return Packing(
+        summary=summary,
+        params=params,
+        notes=notes,
+        assignment=assign,
+        sizes=sizes,
+        bins=_bins_table(assign, sizes, n_bins, capacity),
+        solve_time_s=time.perf_counter() - t0,
+    )
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class LowerBound(Result):
+    """What :func:`lower_bound` returns: ``summary`` with ``lower_bound`` (bins),
+    ``method`` (``"martello_toth_l2"`` or ``"l1"``), ``exact`` False (a bound, not the
+    optimum), and ``value`` the bound as an int."""
+
+    @property
+    def value(self) -> int:
+        """The bound (``summary.lower_bound``)."""
+        return int(self.summary["lower_bound"].iloc[0])
 
 
 # ----------------------------------------------------------------------------- validation
@@ -211,7 +250,9 @@ def _fit_tol(w: np.ndarray, cap) -> float | int:
 # ----------------------------------------------------------------------------- lower bounds
 
 
-def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | None = None) -> int:
+def lower_bound(
+    sizes: Any, capacity: Any, *, kind: str = "L2", max_items_per_bin: int | None = None
+) -> LowerBound:
     """A lower bound on the number of bins any packing needs.
 
     Parameters
@@ -228,7 +269,9 @@ def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | N
 
     Returns
     -------
-    int
+    LowerBound
+        ``summary`` with ``lower_bound`` (bins), ``method`` and ``exact`` (False);
+        ``value`` is the bound as an int.
 
     Notes
     -----
@@ -253,8 +296,19 @@ def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | N
     """
     w, cap = _as_sizes(sizes, capacity)
     cap_items = _check_cap(max_items_per_bin)
-    if kind not in ("L1", "L2"):
-        raise ValueError(f"kind must be 'L1' or 'L2'; got {kind!r}")
+    check_choice(kind, "kind", ("L1", "L2"))
+    value = _bound_value(w, cap, kind, cap_items)
+    method = "martello_toth_l2" if kind == "L2" else "l1"
+    if cap_items:
+        method += "+count"
+    return LowerBound(
+        summary=pd.DataFrame({"lower_bound": [value], "method": [method], "exact": [False]}),
+        params={"capacity": cap, "kind": kind, "max_items_per_bin": cap_items, "items": w.size},
+    )
+
+
+def _bound_value(w: np.ndarray, cap, kind: str, cap_items: int | None) -> int:
+    """The bound of :func:`lower_bound` on validated sizes."""
     n = w.size
     extra = -(-n // cap_items) if cap_items else 0
     if n == 0:
@@ -614,13 +668,15 @@ def pack(
         found (or the best heuristic one if the solver found none better) is
         returned with the proven lower bound, and ``optimal`` tells whether
         they meet.
-    unit : number, optional, keyword-only
+    unit : number or "auto", optional, keyword-only
         For ``method="optimal"`` only: solve with sizes rounded *up* and the
         capacity rounded *down* to whole multiples of ``unit`` (for example
         ``2**30`` for byte sizes), which keeps the graph small. The packing
         found is then feasible for the true sizes, and the lower bound is
         computed on the true sizes, so ``optimal`` stays truthful (the rounded
-        optimum can exceed the true one; then ``optimal`` is False).
+        optimum can exceed the true one; then ``optimal`` is False). ``"auto"``
+        solves exactly when the sizes' common divisor keeps the graph small enough,
+        and otherwise rounds to ``capacity / 2000`` (a note says so).
 
     Returns
     -------
@@ -671,7 +727,14 @@ def pack(
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
     if not isinstance(time_limit_s, numbers.Real) or not time_limit_s > 0:
         raise ValueError(f"time_limit_s must be a positive number; got {time_limit_s!r}")
-    lb = lower_bound(w, cap, kind="L2", max_items_per_bin=k) if w.size else 0
+    lb = _bound_value(w, cap, "L2", k) if w.size else 0
+    params = {
+        "capacity": cap,
+        "method": m,
+        "max_items_per_bin": k,
+        "time_limit_s": time_limit_s,
+        "unit": unit,
+    }
     tol = _fit_tol(w, cap)
 
     def heuristic(name: str) -> np.ndarray:
@@ -690,14 +753,24 @@ def pack(
         return _renumber(a, order)
 
     if m != "optimal":
-        assign = heuristic(m)
-        n_bins = int(assign.max()) + 1 if assign.size else 0
-        return Packing(assign, n_bins, cap, m, lb, n_bins == lb, time.perf_counter() - t0, k, w)
+        return _packing(heuristic(m), w, cap, m, lb, t0, params)
 
+    notes: tuple[str, ...] = ()
+    if isinstance(unit, str):
+        check_choice(unit, "unit", ("auto",))
+        exact_scale = _integer_scale(w, cap)
+        if exact_scale is not None and exact_scale[1] <= MAX_ARCFLOW_CAPACITY:
+            unit = None
+        else:
+            unit = Fraction(cap) / AUTO_UNITS_PER_BIN
+            notes = (
+                f"the exact solver rounded sizes up to multiples of capacity/{AUTO_UNITS_PER_BIN}"
+                " (unit='auto'); optimality is claimed only when the bound is met",
+            )
     if unit is not None:
         if (
             isinstance(unit, bool)
-            or not isinstance(unit, numbers.Real)
+            or not isinstance(unit, numbers.Real | Fraction)
             or not unit > 0
             or not math.isfinite(unit)
         ):
@@ -721,7 +794,7 @@ def pack(
         )
     w_int, cap_int = scaled
     if w_int.size == 0:
-        return Packing(w_int, 0, cap, "optimal", 0, True, time.perf_counter() - t0, k, w)
+        return _packing(w_int, w, cap, "optimal", 0, t0, params)
     if cap_int > MAX_ARCFLOW_CAPACITY:
         raise ValueError(
             f"method='optimal': capacity is {cap_int} units of the sizes' common divisor, "
@@ -736,7 +809,7 @@ def pack(
     )
     best_bins = int(best.max()) + 1 if best.size else 0
     if best_bins == lb:
-        return Packing(best, best_bins, cap, "optimal", lb, True, time.perf_counter() - t0, k, w)
+        return _packing(best, w, cap, "optimal", lb, t0, params, notes)
     remaining = time_limit_s - (time.perf_counter() - t0)
     assign, dual, _proven = _arcflow(w_int, cap_int, k, remaining, best_bins)
     # The MILP's bounds are bounds for the instance it solved; with unit= that instance has
@@ -750,6 +823,4 @@ def pack(
         if n_bins <= best_bins:
             best, best_bins = assign, n_bins
     # Optimality is claimed only from bounds: best_bins == lb, where lb includes ceil(dual bound).
-    return Packing(
-        best, best_bins, cap, "optimal", lb, best_bins == lb, time.perf_counter() - t0, k, w
-    )
+    return _packing(best, w, cap, "optimal", lb, t0, params, notes)
