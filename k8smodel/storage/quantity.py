@@ -276,13 +276,22 @@ def format_quantity(value, *, format: str = BINARY_SI) -> str:  # noqa: A002
     Notes
     -----
     ``CanonicalizeBytes``: binary SI falls back to decimal SI for |v| < 1024 or
-    a non-integer v. Decimal forms use exponents that are multiples of 3; the
-    decimal SI table stops at ``E`` (10^18), so larger exponents are printed
-    with ``E`` and a longer mantissa (Kubernetes has no suffix for them).
+    a non-integer v. Decimal forms use exponents that are multiples of 3. The
+    suffix tables stop at ``E`` (10^18) and ``Ei`` (2^60); a canonical exponent
+    beyond them has no suffix, and apimachinery then prints the decimal-exponent
+    form (``10**21`` in DecimalSI is ``"1e21"``; ``2**70`` in BinarySI is the
+    exact integer ``"1180591620717411303424"``). Before that fix the suffix
+    lookup's failure was ignored and the exponent was dropped (``"1"``).
 
     References
     ----------
-    kubernetes/kubernetes ``quantity.go`` (CanonicalizeBytes) and ``amount.go``.
+    kubernetes/kubernetes ``staging/src/k8s.io/apimachinery/pkg/api/resource/``
+    ``quantity.go`` (CanonicalizeBytes), ``suffix.go`` (constructBytes: the
+    decimal table ends at E, the binary one at Ei) and ``amount.go``
+    (AsCanonicalBytes, AsCanonicalBase1024Bytes); the fallback to the exponent
+    form for exponents past the tables is kubernetes/kubernetes pull request
+    #140459 ("Fix Quantity.String() dropping the suffix for DecimalSI values
+    above 10^18", merged 2026).
     """
     if format not in _FORMATS:
         raise ValueError(f"format must be one of {_FORMATS}; got {format!r}")
@@ -299,18 +308,18 @@ def format_quantity(value, *, format: str = BINARY_SI) -> str:  # noqa: A002
     if fmt == BINARY_SI and (mag < 1024 or mag.denominator != 1):
         fmt = DECIMAL_SI
     if fmt == BINARY_SI:
-        mantissa, exp10 = int(mag), 0
-        while mantissa % 1024 == 0 and exp10 < 60:
+        mantissa, exp2 = int(mag), 0
+        while mantissa % 1024 == 0:
             mantissa //= 1024
-            exp10 += 10
-        return f"{sign}{mantissa}{_EXP_TO_BINARY_SUFFIX.get(exp10, '')}"
+            exp2 += 10
+        if exp2 in _EXP_TO_BINARY_SUFFIX or exp2 == 0:
+            return f"{sign}{mantissa}{_EXP_TO_BINARY_SUFFIX.get(exp2, '')}"
+        fmt = DECIMAL_EXPONENT  # past Ei: no binary suffix (kubernetes/kubernetes#140459)
     mantissa, exponent = _decimal_canonical(mag)
-    if fmt == DECIMAL_EXPONENT:
-        return f"{sign}{mantissa}" + (f"e{exponent}" if exponent else "")
-    while exponent > 18:
-        mantissa *= 1000
-        exponent -= 3
-    return f"{sign}{mantissa}{_EXP_TO_DECIMAL_SUFFIX[exponent]}"
+    if fmt == DECIMAL_SI and exponent in _EXP_TO_DECIMAL_SUFFIX:
+        return f"{sign}{mantissa}{_EXP_TO_DECIMAL_SUFFIX[exponent]}"
+    # DecimalExponent, and DecimalSI past E (10^18): the decimal-exponent form
+    return f"{sign}{mantissa}" + (f"e{exponent}" if exponent else "")
 
 
 def to_bytes(values: Iterable | str | int) -> np.ndarray:
