@@ -26,7 +26,13 @@ from k8smodel.storage.attach import PROVIDERS, attach_limit, attach_limits
 from k8smodel.storage.binding import BINDING_MODES, BindingResult, bind
 from k8smodel.storage.manifests import Manifests, load_manifests
 from k8smodel.storage.packing import METHODS, LowerBound, Packing, lower_bound, pack
-from k8smodel.storage.quantity import Quantity, format_quantity, parse_quantity, to_bytes
+from k8smodel.storage.quantity import (
+    Quantity,
+    format_quantity,
+    parse_quantity,
+    readable_bytes,
+    to_bytes,
+)
 from k8smodel.storage.semantics import (
     ACCESS_MODES,
     NO_PROVISIONER,
@@ -63,6 +69,7 @@ __all__ = [
     "nodes_needed",
     "pack",
     "parse_quantity",
+    "readable_bytes",
     "semantics",
     "simulate",
     "to_bytes",

@@ -38,7 +38,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["Quantity", "parse_quantity", "format_quantity", "to_bytes"]
+__all__ = ["Quantity", "parse_quantity", "format_quantity", "readable_bytes", "to_bytes"]
 
 BINARY_SI = "BinarySI"
 DECIMAL_SI = "DecimalSI"
@@ -362,3 +362,24 @@ def to_bytes(values: Iterable | str | int) -> np.ndarray:
         if abs(out[-1]) > _MAX_ALLOWED:
             raise ValueError(f"values[{i}] = {v!r} does not fit in int64")
     return np.asarray(out, dtype=np.int64)
+
+
+def readable_bytes(value: int | float) -> str:
+    """A byte count as a person reads it: two significant digits and a binary suffix.
+
+    Unlike :func:`format_quantity` this rounds (``4144843345 * 1024`` bytes is
+    ``"3.9Ti"``, not ``"4144843345Ki"``), so it is for display only.
+
+    Examples
+    --------
+    >>> readable_bytes(4144843345 * 1024), readable_bytes(700 * 2**30), readable_bytes(512)
+    ('3.9Ti', '700Gi', '512')
+    """
+    mag, sign = abs(float(value)), "-" if value < 0 else ""
+    suffixes = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+    k = 0
+    while mag >= 1024 and k < len(suffixes) - 1:
+        mag /= 1024
+        k += 1
+    text = f"{mag:.1f}" if mag < 10 else f"{mag:.0f}"
+    return sign + text.removesuffix(".0") + suffixes[k]
