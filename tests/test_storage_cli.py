@@ -1,4 +1,4 @@
-"""``k8smodel storage``: answers from the models, readable sizes, every format, exit 2 on bad input."""
+"""``k8smodel storage``: answers from the models, readable sizes, formats, exit 2 on bad input."""
 
 import json
 
@@ -49,7 +49,9 @@ def test_optimal_on_an_ordinary_mix_of_sizes(capsys):
 
 def test_node_type_takes_the_drivers_attach_limit(capsys):
     # five 1Gi volumes, a GCE shared-core e2-medium attaches 15: one node
-    out = _json(["storage", *["1Gi"] * 5, "--capacity", "1Ti", "--node-type", "gce:e2-medium"], capsys)
+    out = _json(
+        ["storage", *["1Gi"] * 5, "--capacity", "1Ti", "--node-type", "gce:e2-medium"], capsys
+    )
     assert out["summary"][0]["attach_limit"] == 15 and out["summary"][0]["nodes"] == 1
 
 

@@ -73,7 +73,9 @@ def test_ffd_guarantee_and_l2_against_brute_force(inst):
     ffd = pack(sizes, cap, method="ffd")
     check_valid(ffd, sizes, cap)
     assert 9 * ffd.n_bins <= 11 * opt + 6  # Dósa 2007, tight
-    assert lower_bound(sizes, cap, kind="L1").value <= lower_bound(sizes, cap, kind="L2").value <= opt
+    assert (
+        lower_bound(sizes, cap, kind="L1").value <= lower_bound(sizes, cap, kind="L2").value <= opt
+    )
 
 
 @settings(max_examples=40, deadline=None)

@@ -54,7 +54,9 @@ def test_pool_simulation_is_consistent_and_sweepable():
 def test_nodes_needed_orders():
     rng = np.random.default_rng(4)
     units = rng.integers(1, 20, 40)
-    r = storage.nodes_needed(units, storage.Node(capacity_bytes=50, attach_limit=6), time_limit_s=10)
+    r = storage.nodes_needed(
+        units, storage.Node(capacity_bytes=50, attach_limit=6), time_limit_s=10
+    )
     n = r.summary.set_index("method").n_bins
     assert n["lower_bound"] <= n["optimal"] <= min(n["nf"], n["ffd"], n["bfd"], n["wfd"])
     assert n["count_bound"] == 7 and n["l1"] <= n["lower_bound"]

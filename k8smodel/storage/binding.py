@@ -169,7 +169,10 @@ class _Binder:
         self.csel, self.cvol = c["selector"].tolist(), c["volume_name"].tolist()
         self.prebound = {int(i) for i in self.ref[self.ref >= 0]}
         self.free = _FreeIndex(
-            [(int(m), cl, md) for m, cl, md in zip(self.vmask, self.vclass, self.vmode, strict=True)],
+            [
+                (int(m), cl, md)
+                for m, cl, md in zip(self.vmask, self.vclass, self.vmode, strict=True)
+            ],
             self.cap,
             (self.ref == -1) & self.available & ~self.deleting,
             gen.random(n_v),
@@ -180,15 +183,18 @@ class _Binder:
 
     def _claim_refs(self) -> np.ndarray:
         c, v = self.c, self.v
-        key_of = {(ns, nm): i for i, (ns, nm) in enumerate(zip(c["namespace"], c["name"], strict=True))}
+        key_of = {
+            (ns, nm): i for i, (ns, nm) in enumerate(zip(c["namespace"], c["name"], strict=True))
+        }
         ref = np.full(len(v), -1, dtype=np.int64)
         refs = zip(v["claim_ref_namespace"], v["claim_ref_name"], v["claim_ref_uid"], strict=True)
         for j, (ns, nm, uid) in enumerate(refs):
             if nm:
                 i = key_of.get((ns or "default", nm))
-                claim = (c.at[i, "namespace"], nm, c.at[i, "uid"]) if i is not None else None
-                ok = claim is not None and sem.is_volume_bound_to_claim((ns, nm, uid), claim)
-                ref[j] = i if ok else -2
+                ok = i is not None and sem.is_volume_bound_to_claim(
+                    (ns, nm, uid), (str(c.at[i, "namespace"]), nm, str(c.at[i, "uid"]))
+                )
+                ref[j] = i if ok and i is not None else -2
         return ref
 
     # -- the per-volume checks of FindMatchingVolume for claim i
@@ -204,7 +210,9 @@ class _Binder:
             "selector_ok": None
             if not sel
             else np.array([sem.selector_matches(sel, lab) for lab in self.v["labels"]], bool),
-            "access_modes_ok": sem.check_access_modes(int(self.cmask[i]), self.vmask) if node else None,
+            "access_modes_ok": sem.check_access_modes(int(self.cmask[i]), self.vmask)
+            if node
+            else None,
         }
 
     def find_by_claim(self, i: int, *, delay: bool) -> tuple[int, bool]:
@@ -275,11 +283,17 @@ class _Binder:
         name = self.cvol[i]
         j = self.by_name.get(name)
         if j is None:
-            self.pending[i] = ("volume_not_found", f"volume {name!r} requested by the claim not found")
+            self.pending[i] = (
+                "volume_not_found",
+                f"volume {name!r} requested by the claim not found",
+            )
         elif self.ref[j] == i:  # IsVolumeBoundToClaim: bind with no satisfy check
             self.do_bind(i, j, "prebound", "controller")
         elif self.ref[j] != -1:
-            self.pending[i] = ("volume_bound_elsewhere", f"volume {name!r} is bound to another claim")
+            self.pending[i] = (
+                "volume_bound_elsewhere",
+                f"volume {name!r} is bound to another claim",
+            )
         else:
             problems = sem.check_volume_satisfy_claim(
                 deleting=bool(self.deleting[j]),
@@ -287,7 +301,9 @@ class _Binder:
                 request_bytes=int(self.req[i]),
                 class_matches=self.vclass[j] == self.cclass[i],
                 mode_mismatch=bool(sem.volume_mode_mismatch(self.cmode[i], [self.vmode[j]])[0]),
-                access_modes_ok=bool(sem.check_access_modes(int(self.cmask[i]), [self.vmask[j]])[0]),
+                access_modes_ok=bool(
+                    sem.check_access_modes(int(self.cmask[i]), [self.vmask[j]])[0]
+                ),
             )
             if problems:
                 self.pending[i] = ("volume_does_not_satisfy_claim", "; ".join(problems))
@@ -315,8 +331,13 @@ class _Binder:
         matched, to_provision = [], []
         for i in order:
             j, pre = sem.find_matching_volume(
-                int(self.req[i]), self.cap, excluded=chosen, node=True, delay_binding=True,
-                tie=float(self.tie[i]), **self.checks(i, node=True),
+                int(self.req[i]),
+                self.cap,
+                excluded=chosen,
+                node=True,
+                delay_binding=True,
+                tie=float(self.tie[i]),
+                **self.checks(i, node=True),
             )
             if j >= 0:
                 chosen[j] = True
@@ -325,7 +346,10 @@ class _Binder:
                 to_provision.append(i)
             else:
                 for k in pod_claims:
-                    self.pending[k] = ("pod_unschedulable", "node(s) didn't find available persistent volumes to bind")
+                    self.pending[k] = (
+                        "pod_unschedulable",
+                        "node(s) didn't find available persistent volumes to bind",
+                    )
                 return
         for i, j, pre in matched:
             self.do_bind(i, j, "prebound" if pre else "static", "scheduler")
@@ -462,7 +486,14 @@ def bind(
     if provision_unit_bytes is not None:
         check_int(provision_unit_bytes, "provision_unit_bytes", minimum=1)
     c, v = claims_table(claims), volumes_table(volumes)
-    binder = _Binder(c, v, class_table(storage_classes), mode, provision_unit_bytes, as_generator(rng))
+    binder = _Binder(
+        c, v, class_table(storage_classes), mode, provision_unit_bytes, as_generator(rng)
+    )
     binder.run()
-    params = {"mode": mode, "claims": len(c), "volumes": len(v), "provision_unit_bytes": provision_unit_bytes}
+    params = {
+        "mode": mode,
+        "claims": len(c),
+        "volumes": len(v),
+        "provision_unit_bytes": provision_unit_bytes,
+    }
     return binder.result(params)

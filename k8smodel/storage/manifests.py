@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -109,7 +110,7 @@ def _where(kind, meta) -> str:
 
 
 def _get(obj: dict, path: str, where: str, *, required=False, kind=None, default=None):
-    cur = obj
+    cur: Any = obj
     for part in path.split("."):
         if cur is None:
             break

@@ -160,9 +160,12 @@ def _packing(assign, sizes, capacity, method, lb, t0, params, notes=()) -> Packi
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class LowerBound(Result):
-    """What :func:`lower_bound` returns: ``summary`` with ``lower_bound`` (bins),
-    ``method`` (``"martello_toth_l2"`` or ``"l1"``), ``exact`` False (a bound, not the
-    optimum), and ``value`` the bound as an int."""
+    """What :func:`lower_bound` returns.
+
+    ``summary`` has ``lower_bound`` (bins), ``method`` (``"martello_toth_l2"`` or ``"l1"``,
+    with ``"+count"`` when the item-count bound applies) and ``exact`` False (a bound, not
+    the optimum); :attr:`value` is the bound as an int.
+    """
 
     @property
     def value(self) -> int:
@@ -508,11 +511,11 @@ def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float
     order_types = np.argsort(-vals, kind="stable")  # decreasing size
     # Nodes are (load, count) pairs; without a cap, count is always 0.
     node_id: dict[tuple[int, int], int] = {(0, 0): 0}
-    arcs: list[tuple[int, int, int]] = []  # (tail, head, type) ; type -1 = loss arc
+    arcs: list[tuple[tuple[int, int], tuple[int, int], int]] = []  # (tail, head, item type)
     reach = {(0, 0)}
     for t in order_types.tolist():
         wt, bt = int(vals[t]), int(demand[t])
-        new_nodes = set()
+        new_nodes: set[tuple[int, int]] = set()
         # allow up to bt consecutive copies of type t after any node reachable so far
         starts = sorted(reach)
         for start in starts:
@@ -527,9 +530,9 @@ def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float
                 new_nodes.add(head)
                 prev = head
         reach |= new_nodes
-    for node in sorted(reach):
-        if node not in node_id:
-            node_id[node] = len(node_id)
+    for reached in sorted(reach):
+        if reached not in node_id:
+            node_id[reached] = len(node_id)
     sink = len(node_id)
     # deduplicate item arcs
     arc_set = {(node_id[a], node_id[b], t) for a, b, t in arcs}
@@ -560,11 +563,11 @@ def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float
         LinearConstraint(a_flow, 0, 0),
         LinearConstraint(a_dem, demand.astype(float), np.inf),
     ]
-    c = np.zeros(nv)
-    c[-1] = 1.0
+    cost = np.zeros(nv)
+    cost[-1] = 1.0
     upper = np.full(nv, float(warm_bins))
     res = milp(
-        c,
+        cost,
         constraints=constraints,
         integrality=np.ones(nv),
         bounds=Bounds(np.zeros(nv), upper),

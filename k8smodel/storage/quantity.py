@@ -87,6 +87,7 @@ class Quantity(Fraction):
     """
 
     __slots__ = ("format",)
+    format: str
 
     def __new__(cls, value=0, format: str = DECIMAL_SI):  # noqa: A002 - mirrors the Go field
         """Create a quantity with an exact ``value`` and a ``format``."""
@@ -96,7 +97,7 @@ class Quantity(Fraction):
         self.format = format
         return self
 
-    def __int__(self) -> int:
+    def __int__(self) -> int:  # type: ignore[override]
         """``int(q)`` is ``q.value``: rounded away from zero, as Go's ``Quantity.Value()``."""
         return self.value
 
@@ -352,7 +353,7 @@ def to_bytes(values: Iterable | str | int) -> np.ndarray:
         elif isinstance(v, (bool, np.bool_)):
             raise TypeError(f"values[{i}] must be a quantity string or a number; got {v!r}")
         elif isinstance(v, (int, np.integer, Fraction)):
-            out.append(_round_away(Fraction(v)))
+            out.append(_round_away(Fraction(int(v)) if isinstance(v, np.integer) else Fraction(v)))
         elif isinstance(v, (float, np.floating)):
             if not float(v).is_integer():
                 raise ValueError(f"values[{i}] = {v!r} is not a whole number of bytes")

@@ -108,9 +108,7 @@ def volume_mode_mismatch(claim_mode: str, volume_modes: Any) -> np.ndarray:
     return modes != wanted
 
 
-def is_volume_bound_to_claim(
-    claim_ref: tuple[str, str, str], claim: tuple[str, str, str]
-) -> bool:
+def is_volume_bound_to_claim(claim_ref: tuple[str, str, str], claim: tuple[str, str, str]) -> bool:
     """IsVolumeBoundToClaim (pv_helpers.go): the volume's claimRef names this claim.
 
     Both are ``(namespace, name, uid)``; an empty claimRef name means no claimRef. The
@@ -257,7 +255,7 @@ def find_matching_volume(
 def matching_access_mode_sets(
     index_masks: Iterable[int], requested_mask: int, tie_keys: Any = None
 ) -> list[int]:
-    """allPossibleMatchingAccessModes (index.go): the indexed mode sets to search, in order.
+    """AllPossibleMatchingAccessModes (index.go): the indexed mode sets to search, in order.
 
     Keeps the sets that contain every requested mode and sorts them by their number of
     modes, fewest first (``byAccessModes``). Sets with as many modes come in the order
@@ -289,7 +287,7 @@ def find_by_claim(
     tie: float = 0.0,
     **checks: Any,
 ) -> tuple[int, bool]:
-    """findByClaim (index.go): search each matching access-mode set; the first match wins.
+    """FindByClaim (index.go): search each matching access-mode set; the first match wins.
 
     The controller path: :func:`matching_access_mode_sets` gives the sets, and
     :func:`find_matching_volume` (without a node) runs over the volumes of each set in
@@ -308,10 +306,10 @@ def find_by_claim(
     """
     masks = np.asarray(volume_masks, dtype=np.int64)
     cap = np.asarray(capacity_bytes, dtype=np.int64)
-    arrays = {k: (None if v is None else np.asarray(v)) for k, v in checks.items()}
+    arrays: dict[str, Any] = {k: (None if v is None else np.asarray(v)) for k, v in checks.items()}
     for group in matching_access_mode_sets(np.unique(masks), requested_mask, tie_keys):
         members = np.flatnonzero(masks == group)
-        sub = {k: (None if v is None else v[members]) for k, v in arrays.items()}
+        sub: dict[str, Any] = {k: (None if v is None else v[members]) for k, v in arrays.items()}
         j, pre = find_matching_volume(
             request_bytes, cap[members], delay_binding=delay_binding, tie=tie, **sub
         )
@@ -329,7 +327,7 @@ def check_volume_satisfy_claim(
     mode_mismatch: bool,
     access_modes_ok: bool,
 ) -> list[str]:
-    """checkVolumeSatisfyClaim (pv_controller.go): why a named volume cannot serve a claim.
+    """CheckVolumeSatisfyClaim (pv_controller.go): why a named volume cannot serve a claim.
 
     Used when a claim names its volume (``spec.volumeName``) and the volume is unbound.
     Returns the problems in the source's order (an empty list: it satisfies the claim).
@@ -371,7 +369,7 @@ def is_delay_binding_mode(storage_class: str, classes: Mapping[str, Mapping[str,
 
 
 def claims_by_size(request_bytes: Any) -> np.ndarray:
-    """byPVCSize (binder.go findMatchingVolumes): one pod's claims, smallest request first.
+    """ByPVCSize (binder.go findMatchingVolumes): one pod's claims, smallest request first.
 
     Equal requests keep their order (Go's sort is not stable; the order of equal
     claims does not change which volumes the pod gets).

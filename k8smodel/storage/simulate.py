@@ -78,7 +78,9 @@ def simulate(
     gen = as_generator(rng)
     forecast = claim_sizes(n_claims, decimal_fraction=decimal_fraction, rng=gen)
     stream = claim_sizes(n_claims, decimal_fraction=decimal_fraction, rng=gen)
-    caps = static_pool(forecast, np.array(spec.tiers_bytes) // GIB, overprovision=spec.overprovision)
+    caps = static_pool(
+        forecast, np.array(spec.tiers_bytes) // GIB, overprovision=spec.overprovision
+    )
     volumes = make_volumes(caps)
     arrival = bind(make_claims(stream), volumes, mode="Immediate", rng=gen).summary.iloc[0]
     best = bind(make_claims(np.sort(stream)), volumes, mode="Immediate", rng=gen).summary.iloc[0]

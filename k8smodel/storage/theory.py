@@ -58,8 +58,9 @@ def nodes_needed(
     Examples
     --------
     >>> r = nodes_needed([7, 6, 4, 3], Node(capacity_bytes=10, attach_limit=2))
-    >>> r.summary.set_index("method").n_bins.to_dict()
-    {'nf': 3, 'ffd': 2, 'bfd': 2, 'wfd': 2, 'optimal': 2, 'lower_bound': 2, 'l1': 2, 'count_bound': 2}
+    >>> r.summary.set_index("method").n_bins.to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'nf': 3, 'ffd': 2, 'bfd': 2, 'wfd': 2, 'optimal': 2,
+     'lower_bound': 2, 'l1': 2, 'count_bound': 2}
     """
     if not isinstance(node, Node):
         raise TypeError(f"node must be a storage.Node; got {type(node).__name__}")
@@ -73,11 +74,16 @@ def nodes_needed(
     notes: tuple[str, ...] = ()
     if optimal:
         p = pack(
-            sizes, cap, method="optimal", max_items_per_bin=limit, time_limit_s=time_limit_s,
+            sizes,
+            cap,
+            method="optimal",
+            max_items_per_bin=limit,
+            time_limit_s=time_limit_s,
             unit=unit,
         )
-        rows.append({"method": "optimal", "n_bins": p.n_bins, "exact": p.optimal,
-                     "optimal": p.optimal})
+        rows.append(
+            {"method": "optimal", "n_bins": p.n_bins, "exact": p.optimal, "optimal": p.optimal}
+        )
         bound = max(bound, p.lower_bound)
         notes = p.notes
     n = len(pack(sizes, cap, method="nf").sizes)
