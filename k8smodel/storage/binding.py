@@ -163,6 +163,7 @@ class _Binder:
         self.vname = v["name"].tolist()
         self.by_name = {nm: j for j, nm in enumerate(self.vname)}
         self.index_masks = np.unique(self.vmask) if n_v else self.vmask
+        self._sets: dict[int, list[int]] = {}
         # claim columns as lists: per-claim DataFrame lookups would dominate the run time
         self.cns, self.cname, self.cuid = (c[k].tolist() for k in ("namespace", "name", "uid"))
         self.cclass, self.cmode = c["storage_class"].tolist(), c["volume_mode"].tolist()
@@ -187,7 +188,10 @@ class _Binder:
             (ns, nm): i for i, (ns, nm) in enumerate(zip(c["namespace"], c["name"], strict=True))
         }
         ref = np.full(len(v), -1, dtype=np.int64)
-        refs = zip(v["claim_ref_namespace"], v["claim_ref_name"], v["claim_ref_uid"], strict=True)
+        if not any(v["claim_ref_name"].tolist()):
+            return ref
+        cols = ("claim_ref_namespace", "claim_ref_name", "claim_ref_uid")
+        refs = zip(*(v[k].tolist() for k in cols), strict=True)
         for j, (ns, nm, uid) in enumerate(refs):
             if nm:
                 i = key_of.get((ns or "default", nm))
@@ -231,7 +235,13 @@ class _Binder:
 
     def _find_indexed(self, i: int) -> int:
         cls, vmode = self.cclass[i], self.cmode[i]
-        sets = sem.matching_access_mode_sets(self.index_masks, int(self.cmask[i]), self.set_keys[i])
+        sets = self._sets.get(int(self.cmask[i]))
+        if sets is None:
+            sets = sem.matching_access_mode_sets(
+                self.index_masks, int(self.cmask[i]), self.set_keys[i]
+            )
+            if len({bin(m).count("1") for m in sets}) == len(sets):  # no ties: same for all
+                self._sets[int(self.cmask[i])] = sets
         for mask in sets:
             j = self.free.smallest_at_least((mask, cls, vmode), int(self.req[i]))
             if j >= 0:

@@ -345,6 +345,10 @@ def to_bytes(values: Iterable | str | int) -> np.ndarray:
     """
     if isinstance(values, (str, int, Fraction)):
         values = [values]
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        if values.dtype.kind == "u" and values.size and values.max() > _MAX_ALLOWED:
+            raise ValueError("values do not fit in int64")
+        return values.astype(np.int64).ravel()  # whole numbers already: nothing to parse
     out = []
     for i, v in enumerate(values):
         if isinstance(v, str):

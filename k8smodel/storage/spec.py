@@ -129,19 +129,19 @@ def _table(df: Any, name: str, schema: Mapping[str, Any], size_col: str, prefix:
             out[col] = [default] * n
         elif n and (missing := out[col].isna().to_numpy()).any():
             out[col] = [default if m else x for x, m in zip(out[col], missing, strict=True)]
-    out["access_modes"] = [
-        m if isinstance(m, tuple) else _modes(m, f"{name}[{i}].access_modes")
-        for i, m in enumerate(out["access_modes"])
-    ]
-    seen: set = set()
-    for i, m in enumerate(out["access_modes"]):
-        if m not in seen:
-            _modes(m, f"{name}[{i}].access_modes")
-            seen.add(m)
+    checked: dict[tuple, tuple[str, ...]] = {}  # validate each distinct mode set once
+    modes = out["access_modes"].tolist()
+    for i, m in enumerate(modes):
+        if not isinstance(m, tuple) or m not in checked:
+            valid = _modes(m, f"{name}[{i}].access_modes")
+            checked[valid] = valid
+            modes[i] = valid
+    out["access_modes"] = pd.Series(modes, index=out.index, dtype=object)
     out["storage_class"] = out["storage_class"].astype(str)
-    for i, m in enumerate(out["volume_mode"]):
-        if m not in VOLUME_MODES:
-            _volume_mode(m, f"{name}.volume_mode[{i}]")
+    bad = ~out["volume_mode"].isin(VOLUME_MODES).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        _volume_mode(out["volume_mode"].iloc[i], f"{name}.volume_mode[{i}]")
     extra = [c for c in out.columns if c not in schema]
     return out[list(schema) + extra]
 
@@ -157,17 +157,18 @@ def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
     from k8smodel.storage.manifests import check_selector
 
     out = _table(claims, "claims", CLAIM_SCHEMA, "request_bytes", "claim")
-    for i, sel in enumerate(out["selector"]):
-        check_selector(sel or None, f"claims.selector[{i}]")
-    out["pod"] = [str(p) for p in out["pod"]]
-    out["volume_name"] = [str(v) for v in out["volume_name"]]
+    for i, sel in enumerate(out["selector"].tolist()):
+        if sel:
+            check_selector(sel, f"claims.selector[{i}]")
+    out["pod"] = out["pod"].astype(str)
+    out["volume_name"] = out["volume_name"].astype(str)
     return out
 
 
 def volumes_table(volumes: pd.DataFrame) -> pd.DataFrame:
     """A volumes table in the one schema (see :func:`claims_table`)."""
     out = _table(volumes, "volumes", VOLUME_SCHEMA, "capacity_bytes", "pv")
-    for i, ph in enumerate(out["phase"]):
+    for i, ph in enumerate(out["phase"].tolist()):
         if ph not in VOLUME_PHASES:
             raise ValueError(f"volumes.phase[{i}] must be one of {VOLUME_PHASES}; got {ph!r}")
     out["deleting"] = out["deleting"].astype(bool)
