@@ -40,7 +40,7 @@ def main():
     sizes = volume_sizes_gib(rng, 100_000)
     t_ffd, p = timed(lambda: pack(sizes, cap, method="ffd"))
     t_wfd, pw = timed(lambda: pack(sizes, cap, method="wfd"))
-    lb = lower_bound(sizes, cap)
+    lb = lower_bound(sizes, cap).value
     print(
         f"k8smodel FFD: {p.n_bins} bins in {t_ffd:.3f} s; WFD: {pw.n_bins} bins in {t_wfd:.3f} s; "
         f"L2 lower bound {lb}"
@@ -49,7 +49,7 @@ def main():
     t_cont, pc = timed(lambda: pack(cont, 1.0, method="ffd"))
     print(
         f"k8smodel FFD on 10^5 distinct uniform(0,1) sizes, capacity 1: {pc.n_bins} bins in "
-        f"{t_cont:.3f} s (L2 {lower_bound(cont, 1.0)})"
+        f"{t_cont:.3f} s (L2 {lower_bound(cont, 1.0).value})"
     )
     p39 = pack(sizes, cap, method="ffd", max_items_per_bin=39)
     print(
@@ -90,7 +90,7 @@ def main():
         ffd = pack(s, 150, method="ffd").n_bins
         print(
             f"seed {seed}: optimum {po.n_bins} (proven: {po.optimal}, bound {po.lower_bound}), "
-            f"FFD {ffd}, L2 {lower_bound(s, 150)}, {t:.2f} s"
+            f"FFD {ffd}, L2 {lower_bound(s, 150).value}, {t:.2f} s"
         )
 
 
