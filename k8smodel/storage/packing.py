@@ -26,7 +26,7 @@ References
 
 from __future__ import annotations
 
-import bisect
+import heapq
 import math
 import numbers
 import time
@@ -454,26 +454,27 @@ def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None, tol=0) -> n
 
 
 def _best_or_worst_fit(w, order, cap, k, worst: bool, tol=0) -> np.ndarray:
-    """Best fit (tightest bin) or worst fit (emptiest bin) with a sorted list of open bins.
+    """Best fit (tightest bin) or worst fit (emptiest bin) in O(n log n).
 
-    Ties go to the bin opened first. A bin that reached the item cap leaves the list.
+    Ties go to the bin opened first; a bin that reached the item cap leaves the
+    structure. Worst fit only ever needs the emptiest bin, so a heap keyed by
+    (-free, bin) serves it; best fit needs the smallest free space >= the size, so
+    open bins are kept in a :class:`sortedcontainers.SortedList` of (free, bin)
+    (logarithmic insert and delete, where ``bisect.insort`` into a list is linear).
     """
+    if worst:
+        return _worst_fit(w, order, cap, k, tol)
+    from sortedcontainers import SortedList
+
     assign = np.empty(w.size, dtype=np.int64)
-    keys: list[tuple] = []  # (free, bin) sorted ascending
+    keys = SortedList()  # (free, bin) ascending
     counts: list[int] = []
     sizes = w.tolist()
     n_bins = 0
     for i in order.tolist():
         s = sizes[i]
-        pos = -1
-        if worst:
-            if keys and keys[-1][0] >= s - tol:
-                pos = bisect.bisect_left(keys, (keys[-1][0], -1))
-        else:
-            pos = bisect.bisect_left(keys, (s - tol, -1))
-            if pos >= len(keys):
-                pos = -1
-        if pos < 0:
+        pos = keys.bisect_left((s - tol, -1))
+        if pos >= len(keys):
             b, free = n_bins, cap
             n_bins += 1
             counts.append(0)
@@ -483,7 +484,31 @@ def _best_or_worst_fit(w, order, cap, k, worst: bool, tol=0) -> np.ndarray:
         counts[b] += 1
         free -= s
         if k is None or counts[b] < k:
-            bisect.insort(keys, (free, b))
+            keys.add((free, b))
+    return assign
+
+
+def _worst_fit(w, order, cap, k, tol=0) -> np.ndarray:
+    """Worst fit with a heap of (-free, bin): the emptiest bin, the first opened among ties."""
+    assign = np.empty(w.size, dtype=np.int64)
+    heap: list[tuple] = []
+    counts: list[int] = []
+    sizes = w.tolist()
+    n_bins = 0
+    for i in order.tolist():
+        s = sizes[i]
+        if heap and -heap[0][0] >= s - tol:
+            neg_free, b = heapq.heappop(heap)
+            free = -neg_free
+        else:
+            b, free = n_bins, cap
+            n_bins += 1
+            counts.append(0)
+        assign[i] = b
+        counts[b] += 1
+        free -= s
+        if k is None or counts[b] < k:
+            heapq.heappush(heap, (-free, b))
     return assign
 
 
@@ -707,8 +732,9 @@ def pack(
     does in decimal. :func:`lower_bound` is computed with a matching margin.
 
     First fit uses a max-segment tree over bins and places runs of equal
-    integer sizes together, so FFD is O(n log n); best and worst fit keep open
-    bins in a sorted list. Worst-fit decreasing is what the ``binpacking`` package's
+    integer sizes together, so FFD is O(n log n); best fit keeps open bins in a
+    sorted list with logarithmic updates and worst fit in a heap, both
+    O(n log n). Worst-fit decreasing is what the ``binpacking`` package's
     ``to_constant_volume`` does.
 
     The exact method is the arc-flow model of Valério de Carvalho (1999): a
