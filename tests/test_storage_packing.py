@@ -355,3 +355,29 @@ def test_zero_size_items_still_need_a_bin():
 )
 def test_l2_without_int64_overflow(size, n, cap, expected):
     assert lower_bound(np.full(n, size, dtype=np.int64), cap).value == expected
+
+
+def _perfectly_packable(rng, bins, cap=1000):
+    """Each of ``bins`` bins cut into 3-4 distinct sizes summing to ``cap`` (by construction
+    the optimum is exactly ``bins``: the sizes sum to bins * cap)."""
+    items = []
+    for _ in range(bins):
+        k = int(rng.integers(3, 5))
+        while True:
+            cuts = np.sort(rng.choice(np.arange(1, cap), size=k - 1, replace=False))
+            parts = np.diff(np.concatenate([[0], cuts, [cap]]))
+            if len(set(parts.tolist())) == k:
+                break
+        items += parts.tolist()
+    return rng.permutation(np.array(items, dtype=np.int64))
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_optimal_proves_perfectly_packable_instances(seed):
+    # issue 13: 40 bins of 1000 each filled exactly by 3-4 distinct sizes; the optimum is 40
+    # by construction, first fit decreasing usually needs one more.
+    sizes = _perfectly_packable(np.random.default_rng(seed), 40)
+    p = pack(sizes, 1000, method="optimal", time_limit_s=60)
+    assert (p.n_bins, p.lower_bound, p.optimal) == (40, 40, True)
+    assert bool(p.summary.exact.iloc[0])
+    check_valid(p, sizes, 1000)

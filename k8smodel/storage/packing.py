@@ -58,6 +58,12 @@ _ALIASES = {
 MAX_ARCFLOW_CAPACITY = 200_000
 # Units per bin when ``unit="auto"`` has to round (sizes lose at most capacity/2000 each).
 AUTO_UNITS_PER_BIN = 2000
+# Seconds the exact method spends searching for a packing that meets the lower bound before
+# it hands the rest of the time limit to the MILP.
+SEARCH_BUDGET_S = 3.0
+# Items (largest first) whose completions the search compares before it branches: 1, the
+# largest; comparing more prunes dead branches earlier but costs more per node.
+MRV_CANDIDATES = 1
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -632,6 +638,182 @@ def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float
     return assign, dual, proven
 
 
+class _OutOfTime(Exception):
+    pass
+
+
+def _fill_to_bound(
+    w_int: np.ndarray, cap_int: int, lb: int, k: int | None, *, deadline: float
+) -> np.ndarray | None:
+    """A packing into exactly ``lb`` bins found by depth-first search, or None.
+
+    The total slack ``lb * cap - sum(sizes)`` is a budget: each bin, opened with the
+    largest item left, is completed by a subset of the remaining items whose sum leaves
+    at most the remaining budget unused (fullest subsets first; subsets with the same
+    sizes are tried once). With zero slack this is an exact cover by bin-filling
+    subsets, which the arc-flow MILP's heuristics rarely find.
+    """
+    order = np.argsort(-w_int, kind="stable")
+    sizes = w_int[order].tolist()
+    n = len(sizes)
+    slack0 = lb * cap_int - int(sum(sizes))
+    if n == 0 or slack0 < 0:
+        return None
+    used = [False] * n
+    bin_of = [-1] * n
+    max_items = k if k is not None else n
+    calls = [0]
+
+    def completions(first: int, target: int, slack: int, room: int) -> list[list[int]]:
+        """Subsets of unused items after ``first`` with target - slack <= sum <= target."""
+        avail = [j for j in range(n) if not used[j] and j != first]
+        suffix = [0] * (len(avail) + 1)
+        for p in range(len(avail) - 1, -1, -1):
+            suffix[p] = suffix[p + 1] + sizes[avail[p]]
+        out: list[tuple[int, list[int]]] = []
+        chosen: list[int] = []
+
+        def grow(p: int, total: int) -> None:
+            calls[0] += 1
+            if calls[0] % 4096 == 0 and time.perf_counter() > deadline:
+                raise _OutOfTime
+            if total >= target - slack:
+                out.append((total, list(chosen)))
+            if len(chosen) >= room or len(out) > 256:
+                return
+            last = -1
+            for q in range(p, len(avail)):
+                wq = sizes[avail[q]]
+                if wq == last or total + wq > target:
+                    continue
+                if total + suffix[q] < target - slack:
+                    break  # even every remaining item would not fill the bin enough
+                last = wq
+                chosen.append(avail[q])
+                grow(q + 1, total + wq)
+                chosen.pop()
+
+        grow(0, 0)
+        out.sort(key=lambda t: -t[0])
+        return [c for _, c in out]
+
+    def place(b: int, slack: int) -> bool:
+        unused = [i for i in range(n) if not used[i]]
+        if not unused:
+            return True
+        if b >= lb:
+            return False
+        # Every item must go somewhere: among the largest few, branch on the one with the
+        # fewest completions (none: this branch is dead), as exact-cover search does.
+        first, options = -1, None
+        for i in unused[:MRV_CANDIDATES]:
+            used[i] = True
+            subsets = completions(i, cap_int - sizes[i], slack, max_items - 1)
+            used[i] = False
+            if options is None or len(subsets) < len(options):
+                first, options = i, subsets
+            if not subsets:
+                return False
+        used[first], bin_of[first] = True, b
+        target = cap_int - sizes[first]
+        for subset in options or []:
+            left = slack - (target - sum(sizes[j] for j in subset))
+            for j in subset:
+                used[j], bin_of[j] = True, b
+            if place(b + 1, left):
+                return True
+            for j in subset:
+                used[j], bin_of[j] = False, -1
+        used[first], bin_of[first] = False, -1
+        return False
+
+    try:
+        ok = place(0, slack0)
+    except (_OutOfTime, RecursionError):
+        return None
+    if not ok:
+        return None
+    assign = np.empty(n, dtype=np.int64)
+    assign[order] = bin_of
+    return assign
+
+
+def _fullest_subset(w: np.ndarray, target: int) -> list[int]:
+    """Indices of a subset of ``w`` (positive ints) with the largest sum <= ``target``.
+
+    0/1 subset-sum over sums 0..target with a parent pointer per sum (the item that
+    first reached it), so the subset is read back without reusing an item.
+    """
+    parent = np.full(target + 1, -1, dtype=np.int64)
+    reach = np.zeros(target + 1, dtype=bool)
+    reach[0] = True
+    for i, wi in enumerate(w.tolist()):
+        if wi > target:
+            continue
+        new = np.zeros_like(reach)
+        new[wi:] = reach[: target + 1 - wi]
+        new &= ~reach
+        parent[new] = i
+        reach |= new
+        if reach[target]:
+            break
+    total = int(np.flatnonzero(reach)[-1])
+    chosen = []
+    while total > 0:
+        i = int(parent[total])
+        chosen.append(i)
+        total -= int(w[i])
+    return chosen
+
+
+def _minimum_bin_slack(
+    w_int: np.ndarray, cap_int: int, lb: int, *, deadline: float, tries: int = 10_000
+) -> np.ndarray | None:
+    """Minimum bin slack, bin by bin (MBS', Fleszar & Hindi 2002).
+
+    Open a bin with the largest item left and fill the rest of it with the fullest
+    subset of the remaining items; retried with the items in random orders (which
+    changes the subset the DP finds) until a packing meets ``lb`` or the deadline
+    passes. Returns the best assignment found, or None.
+
+    References
+    ----------
+    Fleszar, K. & Hindi, K. S. (2002). New heuristics for one-dimensional bin-packing.
+    Computers & Operations Research 29(7), 821-839. doi:10.1016/S0305-0548(00)00082-4
+    """
+    n = w_int.size
+    if n == 0 or cap_int > 20_000:  # the DP is O(items x capacity) per bin
+        return None
+    rng = np.random.default_rng(0)
+    best: np.ndarray | None = None
+    for attempt in range(tries):
+        left = np.argsort(-w_int, kind="stable")
+        if attempt:
+            left = left[np.lexsort((rng.random(n), -w_int[left]))]
+        assign = np.full(n, -1, dtype=np.int64)
+        b = 0
+        while left.size:
+            head, rest = int(left[0]), left[1:]
+            if attempt:
+                rest = rest[rng.permutation(rest.size)]
+            room = cap_int - int(w_int[head])
+            picked = rest[_fullest_subset(w_int[rest], room)] if room > 0 else rest[:0]
+            assign[head] = b
+            assign[picked] = b
+            left = left[assign[left] < 0]
+            b += 1
+            if best is not None and b >= int(best.max()) + 1:
+                break
+        else:
+            if best is None or b < int(best.max()) + 1:
+                best = assign
+            if b == lb:
+                return best
+        if time.perf_counter() > deadline:
+            break
+    return best
+
+
 def _integer_scale(w: np.ndarray, cap) -> tuple[np.ndarray, int] | None:
     """Express sizes and capacity as integers in units of their gcd, if they are integers."""
     if np.issubdtype(w.dtype, np.floating):
@@ -837,6 +1019,19 @@ def pack(
         key=lambda a: int(a.max()) + 1 if a.size else 0,
     )
     best_bins = int(best.max()) + 1 if best.size else 0
+    if best_bins > lb:
+        # Look for a packing that meets the bound directly: bins filled one by one, largest
+        # item first, with the fullest subsets the remaining slack allows (a depth-first
+        # search). It proves what the MILP finds hard to reach: perfect packings, where every
+        # bin must be filled exactly.
+        budget = min(SEARCH_BUDGET_S, time_limit_s / 4)
+        found = _fill_to_bound(w_int, cap_int, lb, k, deadline=time.perf_counter() + budget)
+        if found is None and k is None:
+            found = _minimum_bin_slack(
+                w_int, cap_int, lb, deadline=time.perf_counter() + budget / 3
+            )
+        if found is not None and int(found.max()) + 1 < best_bins:
+            best, best_bins = _renumber(found, np.arange(w.size)), int(found.max()) + 1
     if best_bins == lb:
         return _packing(best, w, cap, "optimal", lb, t0, params, notes)
     remaining = time_limit_s - (time.perf_counter() - t0)
