@@ -41,7 +41,14 @@ def test_provider_is_honoured_with_named_regions(capsys):
 
 def test_population_is_selectable_and_place_uses_it(capsys):
     argv = ["--place", "3", "--provider", "gcp", "--objective", "p95", "--format", "csv"]
-    argv += ["--continent", "Europe", "--country", "United States of America", "--country", "Turkey"]
+    argv += [
+        "--continent",
+        "Europe",
+        "--country",
+        "United States of America",
+        "--country",
+        "Turkey",
+    ]
     status, out, _ = run(argv, capsys)
     assert status == 0
     assert "# note: users: 20 urban agglomerations" in out

@@ -124,8 +124,9 @@ def test_users_filter_by_continent_subregion_country():
 
 def test_greedy_is_mean_only():
     with pytest.raises(ValueError, match="greedy"):
-        fed.place(k=1, candidates=["us-east-1"], users=fed.users(top=3), objective="p95",
-                  method="greedy")
+        fed.place(
+            k=1, candidates=["us-east-1"], users=fed.users(top=3), objective="p95", method="greedy"
+        )
 
 
 def test_oversized_enumeration_is_refused_before_allocating():

@@ -255,7 +255,7 @@ def test_bad_method():
         fed.divide_replicas(3, weights=[1, 1], method="round-robin")
 
 
-# karmada-io/karmada pkg/util/helper/binding_test.go (HEAD f8fdd02df3760fd9521624f284877fa84e7be6ef),
+# karmada-io/karmada pkg/util/helper/binding_test.go (at f8fdd02df3760fd9521624f284877fa84e7be6ef),
 # Test_dispenser_AllocateByWeight: (new replicas, initial A/B/C, weights, UID, desired).
 EMPTY_UID = ""
 EVEN_UID = "4858ca61-3ff8-4095-8267-f3d059d8074c"

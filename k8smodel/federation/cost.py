@@ -108,7 +108,7 @@ def transfer_price_usd_per_gb(src: str, dst: str | None = None) -> float:
         src_ok = row.src == s or row.src == f"area:{area}" or row.src == "*"
         dst_ok = row.dst == "*" or row.dst == _region_id(dst)
         if src_ok and dst_ok:
-            return float(row.usd_per_gb)
+            return float(str(row.usd_per_gb))
     raise ValueError(f"no transfer price for {src!r} -> {dst!r}")
 
 

@@ -175,7 +175,7 @@ def evaluate(
         egress_gb=egress_gb,
     ).summary.drop(columns=["method", "exact"])
     avail = _availability(fed, failure)
-    row = {
+    row: dict[str, Any] = {
         "clusters": ",".join(fed.names),
         "k": len(names),
         "routing": fed.routing,
@@ -188,7 +188,7 @@ def evaluate(
         "failover_worst_s": _dns_worst(dns),
         "capacity_multiplier": room.value("capacity_multiplier"),
         "max_headroom_fraction": room.value("max_headroom_fraction"),
-        **cost.iloc[0].to_dict(),
+        **{str(key): value for key, value in cost.iloc[0].items()},
         "method": avail["method"],
         "exact": True,
     }
@@ -267,7 +267,8 @@ def frontier(
     users = default_users() if users is None else users
     latency_keys = {"model", "measured", "access_ms"}
     lat_opts = {key: v for key, v in evaluate_options.items() if key in latency_keys}
-    rows, notes = [], ()
+    rows: list[pd.DataFrame] = []
+    notes: tuple[str, ...] = ()
     for k in ks:
         chosen = place(
             k=k, candidates=candidates, users=users, method=method, objective=objective, **lat_opts
@@ -281,7 +282,7 @@ def frontier(
     c = table.total_usd.to_numpy()
     better_eq = (m[None, :] <= m[:, None]) & (u[None, :] <= u[:, None]) & (c[None, :] <= c[:, None])
     strictly = (m[None, :] < m[:, None]) | (u[None, :] < u[:, None]) | (c[None, :] < c[:, None])
-    table["pareto"] = ~(better_eq & strictly).any(axis=1)
+    table["pareto"] = np.logical_not((better_eq & strictly).any(axis=1))
     return FederationResult(
         summary=table, params={"method": method, "objective": objective}, notes=notes
     )

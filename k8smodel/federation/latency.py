@@ -25,7 +25,6 @@ import pandas as pd
 from scipy.optimize import lsq_linear
 
 from k8smodel._validate import check_choice, check_real
-
 from k8smodel.federation.geo import DATA_DIR, distance_km, haversine_km
 
 __all__ = [
@@ -181,7 +180,7 @@ def load_azure_p50(folder: str | Path) -> pd.DataFrame:
     folder = Path(folder)
     matrix = pd.read_csv(folder / _AZURE_MATRIX, index_col=0)
     coords = pd.read_csv(folder / _AZURE_COORDS).set_index("display_name")
-    long = matrix.stack(future_stack=True).rename("rtt_ms").reset_index()
+    long = pd.DataFrame(matrix.stack(future_stack=True)).reset_index()
     long.columns = ["source", "destination", "rtt_ms"]
     long = long[(long.source != long.destination) & (long.rtt_ms > 0) & long.rtt_ms.notna()]
     known = long.source.isin(coords.index) & long.destination.isin(coords.index)

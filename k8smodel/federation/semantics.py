@@ -75,7 +75,7 @@ def _unique_names(names: Sequence[Any], name: str, size: int) -> list[str]:
     return out
 
 
-def _int_vector(values, name: str, n: int | None = None) -> np.ndarray:
+def _int_vector(values: Any, name: str, n: int | None = None) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
         if arr.ndim == 1 and arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
@@ -181,7 +181,7 @@ def _webster_floor(votes: np.ndarray, held: np.ndarray, seats: int) -> np.ndarra
 
 def webster(
     seats: int,
-    votes: Sequence[int],
+    votes: Any,
     *,
     initial: Sequence[int] | None = None,
     names: Sequence[str] | None = None,
@@ -258,7 +258,9 @@ def webster(
     return s
 
 
-def karmada_legacy(replicas: int, weights: Sequence[int], *, names: Sequence[str] | None = None):
+def karmada_legacy(
+    replicas: int, weights: Any, *, names: Sequence[str] | None = None
+) -> np.ndarray:
     """Karmada's dispenser before the Webster migration (``Dispenser.TakeByWeight``).
 
     Parameters
@@ -379,17 +381,17 @@ def kubefed_plan(
     remaining = check_int(total_replicas, "total_replicas", minimum=0)
     current = dict(current or {})
     capacity = dict(capacity or {})
-    prefs = []
+    prefs: list[tuple[str, int, int, int | None, int]] = []
     plan: dict[str, int] = {}
     overflow: dict[str, int] = {}
     for name in clusters:
-        pref = preferences.get(name, preferences.get("*"))
-        if pref is None:
+        given = preferences.get(name, preferences.get("*"))
+        if given is None:
             plan[name] = 0
             continue
-        weight = check_int(pref.get("weight", 0), "weight", minimum=0)
-        lo = check_int(pref.get("min_replicas", 0), "min_replicas", minimum=0)
-        hi = pref.get("max_replicas")
+        weight = check_int(given.get("weight", 0), "weight", minimum=0)
+        lo = check_int(given.get("min_replicas", 0), "min_replicas", minimum=0)
+        hi = given.get("max_replicas")
         hi = None if hi is None else check_int(hi, "max_replicas", minimum=0)
         h = fnv32(name.encode() + key.encode())
         prefs.append((name, weight, lo, hi, h))
@@ -422,8 +424,8 @@ def kubefed_plan(
         weight_sum = sum(p[1] for p in prefs)
         kept = []
         distribute = remaining
-        for pref in prefs:
-            name, weight, _, hi, _ = pref
+        for item in prefs:
+            name, weight, _, hi, _ = item
             if weight_sum <= 0:
                 break
             start = plan[name]
@@ -443,7 +445,7 @@ def kubefed_plan(
                 overflow[name] = total - capacity[name]
                 total, full = capacity[name], True
             if not full:
-                kept.append(pref)
+                kept.append(item)
             remaining -= total - start
             plan[name] = total
             if total > start:
@@ -585,7 +587,7 @@ def divide_replicas(
 def _healthy_mask(healthy: Any, n_clusters: int) -> np.ndarray:
     if healthy is None:
         return np.ones(n_clusters, dtype=bool)
-    mask = np.asarray(healthy, dtype=bool)
+    mask: np.ndarray = np.asarray(healthy, dtype=bool)
     if mask.shape[-1] != n_clusters:
         raise ValueError(f"healthy must have {n_clusters} entries on its last axis")
     return mask
@@ -641,7 +643,7 @@ def route(
         pick = masked.argmin(axis=2)
         out = np.zeros((scen.shape[0], n_users, n_cl))
         np.put_along_axis(out, pick[..., None], 1.0, axis=2)
-        out *= scen.any(axis=1)[:, None, None]
+        out *= np.any(scen, axis=1).reshape(-1, 1, 1)
     elif routing == "round_robin":
         w = np.ones(n_cl) if weights is None else _weights(weights, n_cl)
         eff = scen * w
@@ -656,7 +658,7 @@ def route(
         first = ranked.argmax(axis=1)
         frac = np.zeros(scen.shape, dtype=float)
         frac[np.arange(scen.shape[0]), prio[first]] = 1.0
-        frac *= scen.any(axis=1)[:, None]
+        frac *= np.any(scen, axis=1).reshape(-1, 1)
         out = np.broadcast_to(frac[:, None, :], (scen.shape[0], n_users, n_cl)).copy()
     return out[0] if mask.ndim == 1 else out
 

@@ -106,7 +106,8 @@ def simulate_availability(
         ok = up.sum(axis=1) >= k
         label = f"independent + {len(checked)} shock(s)" if checked else "independent"
     else:
-        model = FailureModel(cluster_availability=cluster_availability, correlation=correlation)
+        p = check_probability(cluster_availability, "cluster_availability")
+        model = FailureModel(cluster_availability=p, correlation=correlation)
         n = check_int(clusters, "clusters", minimum=1)
         k = check_int(needed, "needed", minimum=1, maximum=n)
         p, rho = float(model.cluster_availability), float(model.correlation or 0.0)
@@ -131,7 +132,7 @@ def simulate_availability(
             "exact": [False],
         }
     )
-    notes = ()
+    notes: tuple[str, ...] = ()
     if est in (0.0, 1.0):
         notes = (
             f"no period out of {n_rep} was {'up' if est == 0 else 'down'}: the standard error "

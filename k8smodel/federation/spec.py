@@ -84,8 +84,11 @@ class FailureModel:
 
     @property
     def method(self) -> str:
-        """The law of the number of clusters up: ``binomial``, ``beta_binomial``, ``common_mode``
-        (correlation 1) or ``shocks`` (Poisson-binomial under enumerated shocks)."""
+        """The law of the number of clusters up.
+
+        ``binomial``, ``beta_binomial``, ``common_mode`` (correlation 1) or ``shocks``
+        (Poisson-binomial under enumerated shocks).
+        """
         if self.has_shocks:
             return "shocks"
         rho = float(self.correlation or 0.0)

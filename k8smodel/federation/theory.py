@@ -244,7 +244,8 @@ def availability(
         label = f"independent + {len(checked)} shock(s)" if checked else "independent"
         p_mean, rho = float(vector.mean()), 0.0
     else:
-        model = FailureModel(cluster_availability=cluster_availability, correlation=correlation)
+        p = check_probability(cluster_availability, "cluster_availability")
+        model = FailureModel(cluster_availability=p, correlation=correlation)
         n = check_int(clusters, "clusters", minimum=1)
         k = check_int(needed, "needed", minimum=1, maximum=n)
         p_mean, rho = float(model.cluster_availability), float(model.correlation or 0.0)
