@@ -164,16 +164,16 @@ def test_lagrangian_bounds_bracket_the_optimum(seed):
 
 def test_fallbacks_after_lagrangian_fixing_are_exact(monkeypatch):
     # Instances whose Lagrangian gap stays open go to enumeration, or (forced here) the MILP.
-    from k8smodel.federation import placement
+    from k8smodel.federation import solvers
 
-    monkeypatch.setattr(placement, "_BRUTE_ELEMENTS", 0)
+    monkeypatch.setattr(solvers, "_BRUTE_ELEMENTS", 0)
     methods = set()
     for seed in range(8):
         rng = np.random.default_rng(200 + seed)
         d = rng.uniform(5, 300, size=(50, 9))
         w = rng.uniform(0, 3, size=50)
         best = min(loop_score(d, w, s) for s in itertools.combinations(range(9), 3))
-        idx, val, how = placement._p_median_exact(d, w / w.sum(), 3)
+        idx, val, how = solvers._p_median_exact(d, w / w.sum(), 3)
         methods.add(how)
         assert val == pytest.approx(best, rel=1e-6)
     assert "p_median_lagrangian+milp" in methods

@@ -6,7 +6,7 @@ import pytest
 from scipy.optimize import OptimizeResult
 
 from k8smodel import federation as fed
-from k8smodel.federation import placement
+from k8smodel.federation import solvers
 
 NAN = float("nan")
 
@@ -152,7 +152,7 @@ def test_milp_not_proven_optimal_is_not_returned(monkeypatch):
         x[0] = x[2] = 1.0
         return OptimizeResult(x=x, status=1, message="Time limit reached.", success=False)
 
-    monkeypatch.setattr(placement, "milp", stopped)
+    monkeypatch.setattr(solvers, "milp", stopped)
     lat = np.array([[5.0, 1.0], [5.0, 1.0]])
     with pytest.raises(RuntimeError, match="before proving optimality"):
         fed.p_median_milp(lat, [1, 1], 1, time_limit_s=0.001)
