@@ -119,3 +119,20 @@ def test_shocks_and_correlation_are_exclusive():
             correlation=0.1,
             provider_shock_probability=1e-3,
         )
+
+
+def test_specs_equal_loose_arguments_and_are_not_mixed():
+    users = fed.users(top=8)
+    names = ["us-east-1", "eu-west-1", "ap-southeast-1"]
+    loose = fed.evaluate(names, users=users, needed=2, correlation=0.1, ttl_s=60)
+    spec = fed.evaluate(
+        fed.Federation(clusters=names, needed=2),
+        users=users,
+        failure=fed.FailureModel(correlation=0.1),
+        dns=fed.DnsFailover(ttl_s=60),
+    )
+    pd.testing.assert_frame_equal(loose.summary, spec.summary)
+    with pytest.raises(ValueError, match="pass either failure=FailureModel"):
+        fed.evaluate(names, users=users, failure=fed.FailureModel(), correlation=0.2)
+    with pytest.raises(ValueError, match="needed must be a whole number >= 1 and <= 3"):
+        fed.Federation(clusters=names, needed=4)

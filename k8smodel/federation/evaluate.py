@@ -50,7 +50,7 @@ def _availability(fed: Federation, failure: FailureModel) -> pd.Series:
 
 
 def evaluate(
-    clusters: Sequence[Any],
+    clusters: Sequence[Any] | Federation,
     *,
     users: pd.DataFrame | None = None,
     routing: str = "nearest",
@@ -74,13 +74,18 @@ def evaluate(
     model: Any = None,
     measured: pd.DataFrame | None = None,
     access_ms: float = 0.0,
+    failure: FailureModel | None = None,
+    dns: DnsFailover | None = None,
+    rng: object = None,
 ) -> FederationResult:
     """Score a set of clusters for a user population.
 
     Parameters
     ----------
-    clusters : sequence of region names or (lat, lon) points
-        Where the clusters run.
+    clusters : sequence of region names or (lat, lon) points, or a Federation
+        Where the clusters run; a :class:`~k8smodel.federation.spec.Federation` also
+        carries ``routing``, ``weights``, ``order``, ``needed`` and ``failures`` (then leave
+        those arguments at their defaults).
     users : pandas.DataFrame, optional
         ``lat``, ``lon``, ``weight``; default :func:`k8smodel.federation.users`.
     routing : {"nearest", "round_robin", "failover"}, default "nearest"
@@ -107,6 +112,14 @@ def evaluate(
         Cost inputs (:func:`k8smodel.federation.cost.monthly_cost`).
     model, measured, access_ms
         Latency inputs (:func:`k8smodel.federation.routing.latency_matrix`).
+    failure : FailureModel, optional
+        The failure model as a spec, instead of ``cluster_availability``, ``correlation``
+        and the shock probabilities.
+    dns : DnsFailover, optional
+        The DNS failover settings as a spec, instead of ``probe_interval_s``,
+        ``failure_threshold``, ``ttl_s`` and ``client_cache_s``.
+    rng : ignored
+        Every number is exact for the model; accepted so :func:`k8smodel.sweep` can run it.
 
     Returns
     -------
@@ -131,26 +144,65 @@ def evaluate(
     >>> ev.summary.method.iloc[0], ev.summary.failure_model.iloc[0]
     ('beta_binomial', 'beta_binomial(rho=0.05)')
     """
-    fed = Federation(
-        clusters=clusters,
-        routing=routing,
-        weights=weights,
-        order=order,
-        needed=needed,
-        failures=failures,
+    loose: dict[str, tuple[Any, Any]] = {
+        "routing": (routing, "nearest"),
+        "weights": (weights, None),
+        "order": (order, None),
+        "needed": (needed, 1),
+        "failures": (failures, 1),
+    }
+    fed = _spec_or_arguments(
+        clusters,
+        Federation,
+        "clusters",
+        loose,
+        lambda: Federation(
+            clusters=clusters,  # type: ignore[arg-type]
+            routing=routing,
+            weights=weights,
+            order=order,
+            needed=needed,
+            failures=failures,
+        ),
     )
-    failure = FailureModel(
-        cluster_availability=cluster_availability,
-        correlation=correlation,
-        region_shock_probability=region_shock_probability,
-        provider_shock_probability=provider_shock_probability,
-        global_shock_probability=global_shock_probability,
+    weights, order = fed.weights, fed.order
+    loose = {
+        "cluster_availability": (cluster_availability, 0.999),
+        "correlation": (correlation, None),
+        "region_shock_probability": (region_shock_probability, 0.0),
+        "provider_shock_probability": (provider_shock_probability, 0.0),
+        "global_shock_probability": (global_shock_probability, 0.0),
+    }
+    failure = _spec_or_arguments(
+        failure,
+        FailureModel,
+        "failure",
+        loose,
+        lambda: FailureModel(
+            cluster_availability=cluster_availability,
+            correlation=correlation,
+            region_shock_probability=region_shock_probability,
+            provider_shock_probability=provider_shock_probability,
+            global_shock_probability=global_shock_probability,
+        ),
     )
-    dns = DnsFailover(
-        probe_interval_s=probe_interval_s,
-        failure_threshold=failure_threshold,
-        ttl_s=ttl_s,
-        client_cache_s=client_cache_s,
+    loose = {
+        "probe_interval_s": (probe_interval_s, 30.0),
+        "failure_threshold": (failure_threshold, 3),
+        "ttl_s": (ttl_s, 30.0),
+        "client_cache_s": (client_cache_s, 30.0),
+    }
+    dns = _spec_or_arguments(
+        dns,
+        DnsFailover,
+        "dns",
+        loose,
+        lambda: DnsFailover(
+            probe_interval_s=probe_interval_s,
+            failure_threshold=failure_threshold,
+            ttl_s=ttl_s,
+            client_cache_s=client_cache_s,
+        ),
     )
     users = default_users() if users is None else users
     w = user_weights(users)
@@ -222,6 +274,25 @@ def evaluate(
         per_user=per_user,
         latency_ms=lat,
     )
+
+
+def _spec_or_arguments(
+    given: Any, kind: type, name: str, loose: dict[str, tuple[Any, Any]], build: Any
+) -> Any:
+    """``given`` when it is a ``kind`` spec, else the spec ``build`` makes from loose arguments.
+
+    With a spec, the loose arguments must be left at their defaults (no silent override).
+    """
+    if not isinstance(given, kind):
+        return build()
+    changed = [
+        key
+        for key, (value, default) in loose.items()
+        if ((value is not None) if default is None else (value != default))
+    ]
+    if changed:
+        raise ValueError(f"pass either {name}={kind.__name__}(...) or {changed}, not both")
+    return given
 
 
 def _dns_worst(dns: DnsFailover) -> float:
