@@ -1,27 +1,39 @@
 """StatefulSet and Deployment rollout timing: how long operations take, and what they risk.
 
-Three faces:
+The family follows ``docs/architecture.md``:
 
-* semantics (:mod:`k8smodel.rollout.semantics`): the controllers' rules, read off
-  ``pkg/controller/statefulset`` and ``pkg/controller/deployment``;
-* theory (:func:`completion_time`): the completion-time distribution by convolution (sums),
-  products of CDFs (maxima) and their composition (maxUnavailable batches);
-* simulation (:func:`simulate`): vectorized Monte Carlo across runs.
+* spec (:mod:`k8smodel.rollout.spec`): :class:`StatefulSet`, :class:`Deployment` and
+  :class:`PodTiming`, frozen and validated;
+* semantics (:mod:`k8smodel.rollout.semantics`): the controllers' and the kubelet's rules,
+  read off ``pkg/controller/statefulset``, ``pkg/controller/deployment`` and
+  ``pkg/kubelet``, and the public operation plan (:func:`plan_operation`) that theory and
+  simulation share;
+* theory (:func:`completion_time`): the completion-time law by convolution (sums), products
+  of CDFs (maxima) and their composition (maxUnavailable batches), a :class:`CompletionTime`
+  result with ``cdf``/``sf``/``ppf``/``mean``/``var``;
+* simulation (:func:`simulate`): vectorized Monte Carlo across replications, a
+  :class:`RolloutResult` with the same summary columns plus standard errors;
+* the command line ``k8smodel rollout`` (:mod:`k8smodel.rollout.cli`).
 """
 
 from k8smodel.rollout.semantics import (
-    Deployment,
-    StatefulSet,
+    MODES,
+    OPERATIONS,
+    OperationPlan,
+    backoff_delays,
     deployment_fenceposts,
     max_unavailable_gate_default,
+    plan_operation,
+    probe_delay,
     scaled_value,
     slow_start_batches,
+    slow_start_offsets,
     statefulset_max_unavailable,
     update_targets,
 )
-from k8smodel.rollout.simulate import OPERATIONS, RolloutResult, model, simulate
+from k8smodel.rollout.simulate import RolloutResult, simulate
+from k8smodel.rollout.spec import Deployment, PodTiming, StatefulSet
 from k8smodel.rollout.theory import CompletionTime, completion_time, deterministic_completion
-from k8smodel.rollout.timing import PodTiming, backoff_delays, probe_delay
 
 __all__ = [
     "StatefulSet",
@@ -29,15 +41,18 @@ __all__ = [
     "PodTiming",
     "simulate",
     "RolloutResult",
-    "model",
     "completion_time",
     "CompletionTime",
     "deterministic_completion",
+    "plan_operation",
+    "OperationPlan",
     "OPERATIONS",
+    "MODES",
     "scaled_value",
     "statefulset_max_unavailable",
     "deployment_fenceposts",
     "slow_start_batches",
+    "slow_start_offsets",
     "max_unavailable_gate_default",
     "update_targets",
     "probe_delay",
