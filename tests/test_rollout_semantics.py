@@ -123,7 +123,11 @@ def test_update_targets_descend_to_partition():
 def test_partition_touches_only_high_ordinals():
     timing = rollout.PodTiming(warmup=st.gamma(2, scale=5))
     res = rollout.simulate(
-        rollout.StatefulSet(replicas=8, partition=5), "rolling_update", timing, replications=4, rng=0
+        rollout.StatefulSet(replicas=8, partition=5),
+        "rolling_update",
+        timing,
+        replications=4,
+        rng=0,
     )
     assert sorted(set(res.timeline["ordinal"])) == [5, 6, 7]
     first = res.timeline[res.timeline.run == 0]
@@ -135,7 +139,11 @@ def test_partition_touches_only_high_ordinals():
 def test_partition_beyond_replicas_updates_nothing():
     timing = rollout.PodTiming(warmup=5)
     res = rollout.simulate(
-        rollout.StatefulSet(replicas=3, partition=10), "rolling_update", timing, replications=3, rng=0
+        rollout.StatefulSet(replicas=3, partition=10),
+        "rolling_update",
+        timing,
+        replications=3,
+        rng=0,
     )
     assert np.all(res.samples == 0)
     assert res.timeline.empty
@@ -180,7 +188,9 @@ def test_one_at_a_time_never_has_two_down(policy):
         attach=st.lognorm(0.5, scale=15), warmup=st.gamma(2, scale=5), termination=st.uniform(0, 10)
     )
     sts = rollout.StatefulSet(replicas=20, pod_management=policy)
-    res = rollout.simulate(sts, "rolling_update", timing, replications=20_000, quorum=19, rng=20261127)
+    res = rollout.simulate(
+        sts, "rolling_update", timing, replications=20_000, quorum=19, rng=20261127
+    )
     assert res.min_ready.min() == 19
 
 
@@ -188,7 +198,12 @@ def test_deployment_keeps_replicas_minus_unavailable_ready():
     # rolling.go: available pods stay >= replicas - maxUnavailable (here 20 - floor(25 % of 20))
     timing = rollout.PodTiming(warmup=st.gamma(2, scale=5), termination=st.uniform(0, 10))
     res = rollout.simulate(
-        rollout.Deployment(replicas=20), "rolling_update", timing, replications=2000, quorum=15, rng=1
+        rollout.Deployment(replicas=20),
+        "rolling_update",
+        timing,
+        replications=2000,
+        quorum=15,
+        rng=1,
     )
     assert res.min_ready.min() == 15
 

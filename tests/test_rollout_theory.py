@@ -117,7 +117,9 @@ def test_window_bound_is_above_simulation():
     theory = rollout.completion_time(spec, "rolling_update", TIMING)
     assert not theory.exact
     runs = 20_000
-    res = rollout.simulate(spec, "rolling_update", TIMING, replications=runs, timeline_replications=500, rng=2)
+    res = rollout.simulate(
+        spec, "rolling_update", TIMING, replications=runs, timeline_replications=500, rng=2
+    )
     for q in (0.1, 0.5, 0.9):
         assert np.quantile(res.samples, q) <= theory.ppf(q) + _quantile_tolerance(theory, q, runs)
     # Each simulated run is a greedy list schedule of its m jobs (a slot is busy from a pod's
@@ -486,7 +488,9 @@ def test_more_bad_input_names_parameter_value_and_range():
 
 def test_summary_reports_surge_and_unavailable_separately():
     # 25 %/25 % of 9 -> surge ceil(2.25) = 3, unavailable floor(2.25) = 2 (ResolveFenceposts)
-    row = rollout.simulate(rollout.Deployment(replicas=9), "rolling_update", DET, replications=2).summary
+    row = rollout.simulate(
+        rollout.Deployment(replicas=9), "rolling_update", DET, replications=2
+    ).summary
     assert (row.max_surge[0], row.max_unavailable[0], row.max_in_flight[0]) == (3, 2, 5)
     sts = rollout.StatefulSet(replicas=9, max_unavailable="50%", max_unavailable_gate=True)
     row = rollout.simulate(sts, "rolling_update", DET, replications=2).summary

@@ -227,7 +227,7 @@ def deterministic_completion(
     >>> from k8smodel import rollout
     >>> timing = rollout.PodTiming(start=2, warmup=8, probe_period_s=5, termination=5)
     >>> deterministic_completion(rollout.StatefulSet(replicas=3), "rolling_update", timing)
-    45.0
+    51.0
     """
     _check_inputs(spec, timing)
     plan = plan_operation(spec, operation, from_replicas=from_replicas, to_replicas=to_replicas)
