@@ -392,6 +392,8 @@ MODES = (
     "ordered_batches",  # OrderedReady, maxUnavailable k > 1: k down, recreated ascending
     "parallel_window",  # Parallel, maxUnavailable k > 1: a sliding window of k
     "deployment",  # Deployment: surge + unavailable new pods in flight
+    "daemon_unavailable",  # DaemonSet: a window of maxUnavailable nodes, old pod gone first
+    "daemon_surge",  # DaemonSet: a window of maxSurge nodes, new pod beside the old one
     "on_delete",  # OnDelete: the controller never deletes a pod itself
 )
 
@@ -500,12 +502,15 @@ def plan_operation(
     (4, 3)
     """
     kind = getattr(spec, "kind", None)
-    if kind not in ("StatefulSet", "Deployment"):
+    if kind not in ("StatefulSet", "Deployment", "DaemonSet"):
         raise TypeError(
-            f"spec must be a rollout.StatefulSet or rollout.Deployment; got {type(spec).__name__}"
+            "spec must be a rollout.StatefulSet, rollout.Deployment or rollout.DaemonSet; "
+            f"got {type(spec).__name__}"
         )
     check_choice(operation, "operation", OPERATIONS)
     n = spec.replicas
+    if kind == "DaemonSet":
+        return _daemonset_plan(spec, operation, from_replicas, to_replicas)
     ordered = kind == "StatefulSet" and spec.pod_management == "OrderedReady"
     common = {"kind": kind, "operation": operation, "replicas": n, "api_call_s": spec.api_call_s}
     if operation != "rolling_update":
@@ -545,4 +550,37 @@ def plan_operation(
         mode=mode,
         slots=k,
         unavailable=k,
+    )
+
+
+def _daemonset_plan(
+    spec: Any, operation: str, from_replicas: Any, to_replicas: Any
+) -> OperationPlan:
+    """A DaemonSet's rolling update: ``pkg/controller/daemon/update.go``, ``rollingUpdate``."""
+    if operation != "rolling_update":
+        raise ValueError(
+            "operation must be 'rolling_update' for a DaemonSet (it has one pod per node and "
+            f"no scale operations); got {operation!r}"
+        )
+    if from_replicas is not None or to_replicas is not None:
+        raise ValueError("from_replicas/to_replicas apply to scale_up/scale_down only")
+    n = spec.nodes
+    surge, unavailable = spec.budgets
+    if spec.update_strategy == "OnDelete":
+        mode, slots = "on_delete", None
+    elif surge > 0:
+        mode, slots = "daemon_surge", surge
+    else:
+        mode, slots = "daemon_unavailable", unavailable
+    return OperationPlan(
+        kind="DaemonSet",
+        operation=operation,
+        replicas=n,
+        ordinals=tuple(range(n)),
+        baseline=n,
+        mode=mode,
+        slots=slots,
+        surge=surge,
+        unavailable=unavailable,
+        api_call_s=spec.api_call_s,
     )

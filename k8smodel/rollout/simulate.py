@@ -20,7 +20,7 @@ from k8smodel._random import RngLike, spawn_seeds
 from k8smodel._validate import check_budget, check_distribution, check_int, check_real
 from k8smodel.result import Result
 from k8smodel.rollout.semantics import OperationPlan, plan_operation, slow_start_offsets
-from k8smodel.rollout.spec import Deployment, PodTiming, StatefulSet
+from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet
 from k8smodel.rollout.timing import sample_startup, sample_termination
 
 __all__ = ["simulate", "RolloutResult"]
@@ -96,7 +96,19 @@ def _chunk(
         out["completion"] = out["available"].max(axis=1)
         return out
 
-    # StatefulSet rolling update
+    if mode == "daemon_surge":
+        # update.go: a new pod starts beside the old one on up to maxSurge nodes; the node's
+        # old pod is deleted once the new one is available
+        created, _ = _list_schedule(avail, min(slots, m))
+        _fill_new(out, created, running, ready, mrs)
+        d = sample_termination(timing, (runs, m), gen)
+        out["deleted"] = out["available"]
+        out["terminated"] = out["deleted"] + d
+        out["completion"] = out["available"].max(axis=1)
+        return out
+
+    # StatefulSet rolling update, and a DaemonSet's without surge (daemon_unavailable: the
+    # same window as parallel_window, a node busy from deletion until its new pod is available)
     d = sample_termination(timing, (runs, m), gen)
     if mode in ("ordered_serial", "parallel_serial"):
         # One pod at a time. OrderedReady's sync blocks until the replacement is available
@@ -204,6 +216,17 @@ class RolloutResult(Result):
     min_ready: np.ndarray | None = None
     ready_events: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def _ready_counts(self, times_s: Any) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(times_s, dtype=float)
+        if t.ndim != 1:
+            raise ValueError(f"times_s must be one-dimensional; got shape {t.shape}")
+        ev = self.ready_events
+        up, down, base = ev["up"] - _TIE_S, ev["down"], ev["baseline"]
+        counts = np.full((up.shape[0], t.size), base, dtype=float)
+        for j, tj in enumerate(t):
+            counts[:, j] += (up <= tj).sum(axis=1) - (down <= tj).sum(axis=1)
+        return t, counts
+
     def ready_replicas(self, times_s: Any) -> pd.DataFrame:
         """Ready replicas over time, across the replications kept for availability curves.
 
@@ -218,14 +241,7 @@ class RolloutResult(Result):
             Columns ``time_s``, ``mean``, ``p05``, ``p50``, ``p95`` and ``min`` of the number
             of Ready replicas at that time over the kept replications.
         """
-        t = np.asarray(times_s, dtype=float)
-        if t.ndim != 1:
-            raise ValueError(f"times_s must be one-dimensional; got shape {t.shape}")
-        ev = self.ready_events
-        up, down, base = ev["up"] - _TIE_S, ev["down"], ev["baseline"]
-        counts = np.full((up.shape[0], t.size), base, dtype=float)
-        for j, tj in enumerate(t):
-            counts[:, j] += (up <= tj).sum(axis=1) - (down <= tj).sum(axis=1)
+        t, counts = self._ready_counts(times_s)
         q = np.quantile(counts, [0.05, 0.5, 0.95], axis=0)
         return pd.DataFrame(
             {
@@ -238,11 +254,40 @@ class RolloutResult(Result):
             }
         )
 
+    def risk_over_time(self, times_s: Any) -> pd.DataFrame:
+        """The fraction of replicas (nodes, for a DaemonSet) without a Ready pod, over time.
+
+        Parameters
+        ----------
+        times_s : array_like
+            Times since the start of the rollout, seconds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``time_s``; ``mean_unready_fraction`` and ``p95_unready_fraction`` of the
+            replicas without a Ready pod (for a DaemonSet: nodes without a ready daemon, a log
+            gap or a node without its agent) over the kept replications; ``p_not_done``, the
+            fraction of all replications still running at that time.
+        """
+        t, counts = self._ready_counts(times_s)
+        base = float(self.ready_events["baseline"])
+        frac = np.clip(base - counts, 0.0, None) / max(base, 1.0)
+        return pd.DataFrame(
+            {
+                "time_s": t,
+                "mean_unready_fraction": frac.mean(axis=0),
+                "p95_unready_fraction": np.quantile(frac, 0.95, axis=0),
+                "p_not_done": (self.samples[:, None] > t[None, :]).mean(axis=0),
+            }
+        )
+
 
 def _check_inputs(spec: Any, timing: Any) -> None:
-    if not isinstance(spec, StatefulSet | Deployment):
+    if not isinstance(spec, StatefulSet | Deployment | DaemonSet):
         raise TypeError(
-            f"spec must be a rollout.StatefulSet or rollout.Deployment; got {type(spec).__name__}"
+            "spec must be a rollout.StatefulSet, rollout.Deployment or rollout.DaemonSet; "
+            f"got {type(spec).__name__}"
         )
     if not isinstance(timing, PodTiming):
         raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")
@@ -267,7 +312,7 @@ def _check_disruptions(
 
 
 def simulate(
-    spec: StatefulSet | Deployment,
+    spec: StatefulSet | Deployment | DaemonSet,
     operation: str,
     timing: PodTiming,
     *,
@@ -402,13 +447,14 @@ def simulate(
             ev_down.append(down[:take])
         if c == 0:
             first = {k: v[:keep_t] for k, v in out.items() if k in _COLUMNS}
-    summary, notes = _summary(spec, plan, samples, deadline_s, quorum, min_ready)
+    timeline = _timeline(plan, first, keep_t)
+    summary, notes = _summary(spec, plan, samples, deadline_s, quorum, min_ready, timeline)
     return RolloutResult(
         summary=summary,
         params=_params(spec, timing, plan, replications, deadline_s, quorum, rate_h, disruption_s),
         notes=notes,
         samples=samples,
-        timeline=_timeline(plan, first, keep_t),
+        timeline=timeline,
         min_ready=min_ready,
         ready_events={
             "up": np.concatenate(ev_up, axis=0),
@@ -439,6 +485,8 @@ def _timeline(plan: OperationPlan, first: dict[str, np.ndarray], keep: int) -> p
     ordinal = np.tile(np.asarray(plan.ordinals, dtype=int), keep)
     if plan.kind == "StatefulSet":
         labels = [f"pod-{o}" for o in ordinal]
+    elif plan.kind == "DaemonSet":
+        labels = [f"node-{o}" for o in ordinal]
     else:
         labels = [f"rs-pod-{j}" for j in np.tile(np.arange(m), keep)]
     table = pd.DataFrame({"run": run, "pod": labels, "ordinal": ordinal})
@@ -447,13 +495,23 @@ def _timeline(plan: OperationPlan, first: dict[str, np.ndarray], keep: int) -> p
     return table
 
 
-def _summary(spec, plan, samples, deadline_s, quorum, min_ready):
+def _mean_gap(plan: OperationPlan, timeline: pd.DataFrame) -> float:
+    """Mean time a replaced pod (or a node's daemon) is without a Ready pod, from the timeline."""
+    if plan.operation != "rolling_update" or plan.kind == "Deployment" or timeline.empty:
+        return math.nan
+    if plan.mode == "daemon_surge":
+        return 0.0  # the old pod serves until the new one is available
+    return float((timeline.ready - timeline.deleted).clip(lower=0).mean())
+
+
+def _summary(spec, plan, samples, deadline_s, quorum, min_ready, timeline):
     n = samples.size
     finite = bool(np.isfinite(samples).all())
     q = np.quantile(samples, [0.5, 0.9, 0.99]) if finite else [math.inf] * 3
     std = float(samples.std(ddof=1)) if finite and n > 1 else math.nan
     p_miss = math.nan if deadline_s is None else float(np.mean(samples > deadline_s))
     p_below = math.nan if quorum is None else float(np.mean(min_ready < quorum))
+    gap = _mean_gap(plan, timeline)
     flags = []
     notes = [
         "controller reaction times (informer and queue latencies) are neglected",
@@ -466,7 +524,7 @@ def _summary(spec, plan, samples, deadline_s, quorum, min_ready):
         )
     if plan.mode == "on_delete":
         notes.append("OnDelete: the controller never deletes a pod itself, so it never completes")
-    row = plan.columns(getattr(spec, "pod_management", "Deployment"))
+    row = plan.columns(getattr(spec, "pod_management", spec.kind))
     row.update(
         {
             "replications": n,
@@ -477,6 +535,7 @@ def _summary(spec, plan, samples, deadline_s, quorum, min_ready):
             "p90_s": float(q[1]),
             "p99_s": float(q[2]),
             "max_s": float(samples.max()),
+            "mean_pod_gap_s": gap,
             "deadline_s": math.nan if deadline_s is None else float(deadline_s),
             "p_miss_deadline": p_miss,
             "p_miss_deadline_se": math.sqrt(p_miss * (1 - p_miss) / n),

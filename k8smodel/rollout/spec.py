@@ -33,8 +33,12 @@ from k8smodel.rollout.semantics import (
     probe_delay,
     statefulset_max_unavailable,
 )
+from k8smodel.rollout.semantics_daemonset import daemonset_budgets
 
-__all__ = ["StatefulSet", "Deployment", "PodTiming", "PHASES"]
+__all__ = ["StatefulSet", "Deployment", "DaemonSet", "PodTiming", "PHASES", "DAEMONSET_STRATEGIES"]
+
+#: ``spec.updateStrategy.type`` of a DaemonSet.
+DAEMONSET_STRATEGIES = ("RollingUpdate", "OnDelete")
 
 #: The start-up phases of a pod, in order.
 PHASES = ("schedule", "attach", "pull", "start", "warmup")
@@ -194,6 +198,73 @@ class Deployment:
     def kind(self) -> str:
         """``"Deployment"``."""
         return "Deployment"
+
+
+@dataclass(frozen=True)
+class DaemonSet:
+    """The parts of a DaemonSet spec that decide how long a rollout takes.
+
+    Parameters
+    ----------
+    nodes : int
+        The desired number scheduled: nodes that should run the daemon (see
+        :func:`k8smodel.rollout.desired_number_scheduled` to count them from Node objects).
+    max_unavailable, max_surge : int or str
+        ``spec.updateStrategy.rollingUpdate`` (defaults 1 and 0). As in API validation
+        (``ValidateRollingUpdateDaemonSet``): ints ``>= 0`` or ``"<digits>%"`` not above
+        100 %, and exactly one of them non-zero. Percentages of ``nodes`` round **up**
+        (:func:`k8smodel.rollout.daemonset_budgets`).
+    update_strategy : {"RollingUpdate", "OnDelete"}
+        ``spec.updateStrategy.type``; with ``OnDelete`` the controller never replaces a pod.
+    api_call_s : float
+        Kept for symmetry with the other specs; a DaemonSet's create/delete calls are not
+        batched in time here (0).
+    """
+
+    nodes: int
+    max_unavailable: int | str = 1
+    max_surge: int | str = 0
+    update_strategy: str = "RollingUpdate"
+    api_call_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_int(self.nodes, "nodes", minimum=0)
+        unavailable = _check_int_or_percent(self.max_unavailable, "max_unavailable")
+        surge = _check_int_or_percent(self.max_surge, "max_surge")
+        check_choice(self.update_strategy, "update_strategy", DAEMONSET_STRATEGIES)
+        for name, value in (("max_unavailable", unavailable), ("max_surge", surge)):
+            if (percent_value(value) or 0) > 100:
+                raise ValueError(
+                    f"{name} must not be greater than 100% (API validation); got {value!r}"
+                )
+        has_unavailable = int_or_percent_value(unavailable) != 0
+        has_surge = int_or_percent_value(surge) != 0
+        if has_unavailable and has_surge:
+            raise ValueError(
+                "max_surge may not be set when max_unavailable is non-zero (API validation); "
+                f"got max_surge={surge!r}, max_unavailable={unavailable!r}"
+            )
+        if not has_unavailable and not has_surge:
+            raise ValueError(
+                "max_unavailable cannot be 0 when max_surge is 0 (API validation); "
+                f"got max_surge={surge!r}, max_unavailable={unavailable!r}"
+            )
+        object.__setattr__(self, "api_call_s", check_real(self.api_call_s, "api_call_s", minimum=0))
+
+    @property
+    def budgets(self) -> tuple[int, int]:
+        """``(surge, unavailable)`` as resolved by the controller."""
+        return daemonset_budgets(self.max_surge, self.max_unavailable, self.nodes)
+
+    @property
+    def replicas(self) -> int:
+        """The number of daemon pods (one per node that should run it)."""
+        return self.nodes
+
+    @property
+    def kind(self) -> str:
+        """``"DaemonSet"``."""
+        return "DaemonSet"
 
 
 @dataclass(frozen=True)

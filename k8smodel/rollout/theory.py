@@ -29,12 +29,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
-from k8smodel._validate import check_real
+from k8smodel._validate import check_choice, check_real
 from k8smodel.result import Result
 from k8smodel.rollout.semantics import OperationPlan, plan_operation, slow_start_batches
 from k8smodel.rollout.simulate import _check_inputs
-from k8smodel.rollout.spec import Deployment, PodTiming, StatefulSet
+from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet
 from k8smodel.rollout.timing import (
     _conv,
     _fft_size,
@@ -261,6 +262,8 @@ def _closed_form(plan: OperationPlan, a: float, d: float) -> float:
         "ordered_batches": nb * d + m * a,
         "parallel_window": nb * (d + a),
         "deployment": nb * a,
+        "daemon_unavailable": nb * (d + a),
+        "daemon_surge": nb * a,
     }[mode]
 
 
@@ -305,7 +308,34 @@ class _Law:
     var: float | None = None
 
 
-def _grid_law(plan: OperationPlan, timing: PodTiming, grid_s: float | None) -> _Law:
+def _window_renewal(job: np.ndarray, m: int, k: int, h: float, n: int) -> np.ndarray:
+    """Approximate law of the makespan of ``m`` iid jobs greedily run on ``k < m`` slots.
+
+    The last job starts at ``T``, the ``(m - k)``-th completion of ``k`` independent renewal
+    processes; by the renewal central limit theorem the count ``N(t)`` is about normal with
+    mean ``k (t / mu + (s^2 - mu^2) / (2 mu^2))`` and variance ``k t s^2 / mu^3`` (Cox,
+    *Renewal Theory*, 1962, §4.5 and §6.3), so ``P(T <= t) = P(N(t) >= m - k)``. At ``T``
+    the other ``k - 1`` slots hold jobs with about the equilibrium residual law
+    ``F_R(x) = (1/mu) int_0^x (1 - F(u)) du``; the makespan is ``T`` plus the maximum of the
+    last job and those residuals, taken independent of ``T``.
+    """
+    mu, var = _moments(job, h)
+    cdf = np.minimum(np.cumsum(job), 1.0)
+    residual = np.minimum(np.cumsum(1.0 - cdf) * h / mu, 1.0)
+    tail_cdf = cdf * residual ** (k - 1)
+    tail = np.diff(np.concatenate([[0.0], tail_cdf]))
+    t = np.arange(n) * h
+    mean_n = k * (t / mu + (var - mu**2) / (2 * mu**2))
+    sd_n = np.sqrt(np.maximum(k * t * var / mu**3, 1e-300))
+    p_started = special.ndtr((mean_n - (m - k - 0.5)) / sd_n)
+    p_started[0] = 0.0
+    start = np.diff(np.concatenate([[0.0], np.maximum.accumulate(p_started)]))
+    return _conv(start, tail, n)
+
+
+def _grid_law(
+    plan: OperationPlan, timing: PodTiming, grid_s: float | None, window: str = "bound"
+) -> _Law:
     """The completion-time law of ``plan`` on a grid (random timing, something to do)."""
     m, mode, operation = plan.touched, plan.mode, plan.operation
     mrs = float(timing.min_ready_seconds)
@@ -347,7 +377,15 @@ def _grid_law(plan: OperationPlan, timing: PodTiming, grid_s: float | None) -> _
         pmf = _ordered_batches_law(d_pmf, a_pmf, m, k, u_a, u_d, h, n)
         note = "batches: max-plus recursion within a batch, convolution across batches"
         return _Law(grid, pmf, "max_plus_recursion", True, note)
-    job = a_pmf if mode == "deployment" else _conv(d_pmf, a_pmf, n)
+    job = a_pmf if mode in ("deployment", "daemon_surge") else _conv(d_pmf, a_pmf, n)
+    if k == 1:
+        return from_sum(job, "one at a time: convolution power of the per-node job")
+    if window == "renewal" and nb > 1:
+        note = (
+            f"greedy window of {k} over {m} jobs: superposed-renewal normal approximation "
+            "of the last start, plus the last job and k - 1 equilibrium residuals"
+        )
+        return _Law(grid, _window_renewal(job, m, k, h, n), "renewal_approximation", False, note)
     full, rest = m // k, m % k
     pmf = _power(_max_of([(job, k)], n), full, n)
     if rest:
@@ -384,7 +422,7 @@ def _ordered_batches_law(d_pmf, a_pmf, m, k, u_a, u_d, h, n) -> np.ndarray:
 
 
 def completion_time(
-    spec: StatefulSet | Deployment,
+    spec: StatefulSet | Deployment | DaemonSet,
     operation: str,
     timing: PodTiming,
     *,
@@ -392,6 +430,7 @@ def completion_time(
     from_replicas: int | None = None,
     to_replicas: int | None = None,
     grid_s: float | None = None,
+    window: str | None = None,
 ) -> CompletionTime:
     """The theoretical law of an operation's completion time.
 
@@ -410,6 +449,12 @@ def completion_time(
     grid_s : float, optional
         Grid step; by default the finest step that keeps the grid at most 2**19 points
         (and not finer than 0.01 s).
+    window : {"bound", "renewal"}, optional
+        How a greedy window of ``k`` slots over ``m > k`` jobs is treated (Parallel with
+        maxUnavailable, Deployment, DaemonSet): ``"bound"``, the batch-synchronous upper
+        bound, or ``"renewal"``, a renewal-theory approximation (``exact=False`` either way).
+        Default: ``"renewal"`` for a DaemonSet (thousands of nodes, where the bound is
+        loose), ``"bound"`` otherwise.
 
     Returns
     -------
@@ -482,7 +527,10 @@ def completion_time(
         return CompletionTime(
             summary=pd.DataFrame([row]), params=params, notes=(note,), value_s=value
         )
-    law = _grid_law(plan, timing, grid_s)
+    if window is None:
+        window = "renewal" if plan.kind == "DaemonSet" else "bound"
+    check_choice(window, "window", ("bound", "renewal"))
+    law = _grid_law(plan, timing, grid_s, window)
     tail = max(0.0, 1.0 - float(law.pmf.sum()))
     mean, var = law.mean, law.var
     if mean is None or var is None:
