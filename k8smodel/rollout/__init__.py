@@ -1,4 +1,4 @@
-"""StatefulSet and Deployment rollout timing: how long operations take, and what they risk.
+"""StatefulSet, Deployment and DaemonSet rollouts: how long operations take, what they risk.
 
 The family follows ``docs/architecture.md``:
 
@@ -6,8 +6,9 @@ The family follows ``docs/architecture.md``:
   :class:`PodTiming`, frozen and validated;
 * semantics (:mod:`k8smodel.rollout.semantics`): the controllers' and the kubelet's rules,
   read off ``pkg/controller/statefulset``, ``pkg/controller/deployment`` and
-  ``pkg/kubelet``, and the public operation plan (:func:`plan_operation`) that theory and
-  simulation share;
+  ``pkg/kubelet``, with the DaemonSet controller's in
+  :mod:`k8smodel.rollout.semantics_daemonset`, and the public operation plan
+  (:func:`plan_operation`) that theory and simulation share;
 * theory (:func:`completion_time`): the completion-time law by convolution (sums), products
   of CDFs (maxima) and their composition (maxUnavailable batches), a :class:`CompletionTime`
   result with ``cdf``/``sf``/``ppf``/``mean``/``var``;
@@ -31,13 +32,21 @@ from k8smodel.rollout.semantics import (
     statefulset_max_unavailable,
     update_targets,
 )
+from k8smodel.rollout.semantics_daemonset import (
+    DAEMON_TOLERATIONS,
+    daemonset_budgets,
+    desired_number_scheduled,
+    node_should_run_daemon_pod,
+    toleration_tolerates,
+)
 from k8smodel.rollout.simulate import RolloutResult, simulate
-from k8smodel.rollout.spec import Deployment, PodTiming, StatefulSet
+from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet
 from k8smodel.rollout.theory import CompletionTime, completion_time, deterministic_completion
 
 __all__ = [
     "StatefulSet",
     "Deployment",
+    "DaemonSet",
     "PodTiming",
     "simulate",
     "RolloutResult",
@@ -57,4 +66,9 @@ __all__ = [
     "update_targets",
     "probe_delay",
     "backoff_delays",
+    "daemonset_budgets",
+    "node_should_run_daemon_pod",
+    "desired_number_scheduled",
+    "toleration_tolerates",
+    "DAEMON_TOLERATIONS",
 ]
