@@ -14,9 +14,11 @@ The family follows ``docs/architecture.md``:
   result with ``cdf``/``sf``/``ppf``/``mean``/``var``;
 * simulation (:func:`simulate`): vectorized Monte Carlo across replications, a
   :class:`RolloutResult` with the same summary columns plus standard errors;
+* manifests (:func:`from_manifest`): a workload read from the user's own objects;
 * the command line ``k8smodel rollout`` (:mod:`k8smodel.rollout.cli`).
 """
 
+from k8smodel.rollout.manifest import Workload, from_manifest, load_objects
 from k8smodel.rollout.semantics import (
     MODES,
     OPERATIONS,
@@ -67,6 +69,9 @@ __all__ = [
     "probe_delay",
     "backoff_delays",
     "daemonset_budgets",
+    "from_manifest",
+    "Workload",
+    "load_objects",
     "node_should_run_daemon_pod",
     "desired_number_scheduled",
     "toleration_tolerates",

@@ -512,7 +512,7 @@ def completion_time(
         "deadline_s": deadline_s,
         "grid_s": grid_s,
     }
-    pod_management = getattr(spec, "pod_management", "Deployment")
+    pod_management = getattr(spec, "pod_management", spec.kind)
     if plan.touched == 0 or plan.mode == "on_delete" or timing.deterministic:
         if plan.touched == 0:
             value = 0.0
@@ -536,7 +536,9 @@ def completion_time(
     if mean is None or var is None:
         mean, var = _moments(law.pmf, law.grid_s[1] - law.grid_s[0])
     q = _law_ppf(law.grid_s, law.pmf, None, [0.5, 0.9, 0.99])
-    flags = [] if law.exact else ["upper_bound"]
+    flags = []
+    if not law.exact:
+        flags.append("upper_bound" if law.method == "batch_synchronous_bound" else "approximation")
     notes = [law.note, f"grid step {law.grid_s[1] - law.grid_s[0]:.4g} s"]
     if tail > _TAIL_FLAG:
         flags.append("tail_mass")
