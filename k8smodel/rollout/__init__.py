@@ -15,9 +15,11 @@ The family follows ``docs/architecture.md``:
 * simulation (:func:`simulate`): vectorized Monte Carlo across replications, a
   :class:`RolloutResult` with the same summary columns plus standard errors;
 * manifests (:func:`from_manifest`): a workload read from the user's own objects;
+* history (:func:`fit_timing`): pod timing fitted to a ``kubectl get pods -o json`` dump;
 * the command line ``k8smodel rollout`` (:mod:`k8smodel.rollout.cli`).
 """
 
+from k8smodel.rollout.history import FitResult, fit_timing, pod_phase_durations
 from k8smodel.rollout.manifest import Workload, from_manifest, load_objects
 from k8smodel.rollout.semantics import (
     MODES,
@@ -70,6 +72,9 @@ __all__ = [
     "backoff_delays",
     "daemonset_budgets",
     "from_manifest",
+    "fit_timing",
+    "FitResult",
+    "pod_phase_durations",
     "Workload",
     "load_objects",
     "node_should_run_daemon_pod",
