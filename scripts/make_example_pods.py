@@ -91,6 +91,7 @@ def _pod(i: int, gen: np.random.Generator) -> dict:
 
 
 def main() -> None:
+    """Write the dump."""
     gen = np.random.default_rng(SEED)
     dump = {
         "apiVersion": "v1",
