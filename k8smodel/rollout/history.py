@@ -169,7 +169,7 @@ def _fit_phase(x: np.ndarray, family: str) -> tuple[Any, list[dict[str, Any]]]:
         ks = _discrete_ks(x, law.cdf)
         return law, [{"family": "empirical", "params": (), "ks_statistic": ks}]
     y = np.where(x > 0, x, 0.5)  # a recorded 0 is a duration under a second
-    tried = []
+    tried: list[dict[str, Any]] = []
     for name in FAMILIES if family == "best" else (family,):
         dist = getattr(st, name)
         params = tuple(float(p) for p in dist.fit(y, floc=0))
