@@ -59,3 +59,47 @@ def test_deployment_and_csv(capsys):
 def test_bad_input_exits_2(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+DAEMONSET = """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 2}}
+  template:
+    spec:
+      terminationGracePeriodSeconds: 4
+      containers: [{name: agent, readinessProbe: {periodSeconds: 1}}]
+status: {desiredNumberScheduled: 6}
+"""
+
+
+def test_from_manifest_file(tmp_path, capsys):
+    # 6 nodes, 2 at a time: 3 rounds of (4 s grace + 2 s start + 0 s warm-up on a 1 s grid)
+    path = tmp_path / "ds.yaml"
+    path.write_text(DAEMONSET)
+    argv = ["rollout", "--from", str(path), "--warmup-s", "0", "--schedule-s", "0"]
+    data = _json([*argv, "--replications", "20"], capsys)
+    assert [row["mean_s"] for row in data["summary"]] == pytest.approx([18.0, 18.0])
+    assert any("read from DaemonSet kube-system/agent" in n for n in data["notes"])
+    assert any("full grace period of 4 s" in n for n in data["notes"])
+
+
+def test_pods_dump_replaces_the_phase_options(capsys):
+    from k8smodel import data_dir
+
+    argv = ["rollout", "--kind", "DaemonSet", "--nodes", "20", "--max-unavailable", "5"]
+    argv += ["--pods", str(data_dir() / "example_pods.json"), "--replications", "200"]
+    data = _json(argv, capsys)
+    assert any("pod timing fitted to" in n for n in data["notes"])
+    assert data["summary"][0]["method"] == "renewal_approximation"
+
+
+def test_bad_manifest_exits_2(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text(DAEMONSET.replace("periodSeconds: 1", "periodSeconds: 0"))
+    assert main(["rollout", "--from", str(path)]) == 2
+    assert (
+        "DaemonSet kube-system/agent: spec.template.spec.containers[0]" in capsys.readouterr().err
+    )

@@ -1,4 +1,4 @@
-"""``k8smodel rollout``: how long a StatefulSet or Deployment operation takes.
+"""``k8smodel rollout``: how long a StatefulSet, Deployment or DaemonSet operation takes.
 
 A thin layer over :func:`k8smodel.rollout.completion_time` and :func:`k8smodel.rollout.simulate`:
 it builds the spec and the pod timing from options, prints the theory and the simulation side
@@ -28,6 +28,7 @@ _SHOWN = (
     "deadline_s",
     "p_miss_deadline",
     "p_miss_deadline_se",
+    "mean_pod_gap_s",
     "flags",
 )
 
@@ -40,10 +41,19 @@ def _int_or_percent(text: str | None) -> int | str | None:
 def _spec(args: argparse.Namespace) -> Any:
     from k8smodel import rollout
 
+    if args.kind == "DaemonSet":
+        surge = _int_or_percent(args.max_surge if args.max_surge is not None else "0")
+        unavailable = _int_or_percent(args.max_unavailable or ("0" if surge else "1"))
+        return rollout.DaemonSet(
+            nodes=args.nodes if args.nodes is not None else args.replicas,
+            max_unavailable=unavailable or 0,
+            max_surge=surge or 0,
+            update_strategy=args.update_strategy,
+        )
     if args.kind == "Deployment":
         return rollout.Deployment(
             replicas=args.replicas,
-            max_surge=_int_or_percent(args.max_surge) or 0,
+            max_surge=_int_or_percent(args.max_surge or "25%") or 0,
             max_unavailable=_int_or_percent(args.max_unavailable or "25%") or 0,
         )
     return rollout.StatefulSet(
@@ -66,7 +76,7 @@ def _timing(args: argparse.Namespace) -> Any:
         warmup = st.gamma(shape, scale=args.warmup_s / shape)
     return rollout.PodTiming(
         schedule=args.schedule_s,
-        attach=args.attach_s,
+        attach=args.attach_s or 0.0,
         pull=args.pull_s,
         start=args.start_s,
         warmup=warmup,
@@ -94,6 +104,14 @@ def _assumptions(args: argparse.Namespace, spec: Any) -> list[str]:
                 "the gate is off, so --max-unavailable has no effect; pass "
                 "--max-unavailable-gate to turn it on"
             )
+    elif args.kind == "DaemonSet":
+        surge, unavailable = spec.budgets
+        notes.append(
+            f"DaemonSet on {spec.nodes} nodes, {spec.update_strategy}: maxSurge "
+            f"{spec.max_surge} -> {surge}, maxUnavailable {spec.max_unavailable} -> "
+            f"{unavailable} (percentages of the nodes, rounded up; --nodes, --max-surge, "
+            "--max-unavailable)"
+        )
     else:
         surge, unavailable = spec.fenceposts
         notes.append(
@@ -106,9 +124,9 @@ def _assumptions(args: argparse.Namespace, spec: Any) -> list[str]:
         else "0 s"
     )
     notes.append(
-        f"per pod: schedule {args.schedule_s:g} s, volume attach {args.attach_s:g} s, image pull "
-        f"{args.pull_s:g} s, container start {args.start_s:g} s, warm-up {warm} (--schedule-s, "
-        "--attach-s, --pull-s, --start-s, --warmup-s, --warmup-shape)"
+        f"per pod: schedule {args.schedule_s:g} s, volume attach {args.attach_s or 0:g} s, "
+        f"image pull {args.pull_s:g} s, container start {args.start_s:g} s, warm-up {warm} "
+        "(--schedule-s, --attach-s, --pull-s, --start-s, --warmup-s, --warmup-shape)"
     )
     notes.append(
         f"readiness probe every {args.probe_period_s:g} s after an initial delay of "
@@ -133,11 +151,54 @@ def _assumptions(args: argparse.Namespace, spec: Any) -> list[str]:
     return notes
 
 
+def _from_files(args: argparse.Namespace) -> tuple[Any, Any, list[str]]:
+    """Spec, timing and sentences from ``--from`` (a manifest) and ``--pods`` (a pods dump)."""
+    from k8smodel import rollout
+
+    notes: list[str] = []
+    if args.from_file is not None:
+        warm = args.warmup_s
+        workload = rollout.from_manifest(
+            args.from_file,
+            nodes=args.nodes,
+            schedule_s=args.schedule_s,
+            attach_s=args.attach_s,
+            pull_s=args.pull_s,
+            start_s=args.start_s,
+            warmup_mean_s=warm,
+            warmup_shape=args.warmup_shape,
+            termination_s=args.termination_s,
+            failure_p=args.failure_p,
+        )
+        spec, timing = workload.spec, workload.timing
+        read = ", ".join(f"{k}={v}" for k, v in workload.read.items())
+        notes.append(f"read from {workload.kind} {workload.namespace}/{workload.name}: {read}")
+        notes += list(workload.assumed)
+    else:
+        spec, timing = _spec(args), _timing(args)
+        notes += _assumptions(args, spec)
+    if args.pods is not None:
+        fit = rollout.fit_timing(
+            args.pods,
+            min_ready_seconds=timing.min_ready_seconds,
+            termination_grace_s=timing.termination_grace_s,
+            termination=timing.termination,
+        )
+        timing = fit.timing
+        notes = [n for n in notes if not n.startswith("not in the manifest")]
+        laws = "; ".join(
+            f"{r.phase} {r.law} (mean {r.mean_s:.3g} s, KS {r.ks_statistic:.2f})"
+            for r in fit.summary.itertuples()
+        )
+        notes.append(f"pod timing fitted to {args.pods}: {laws}")
+        notes += list(fit.notes)
+    return spec, timing, notes
+
+
 def _run(args: argparse.Namespace) -> int:
     from k8smodel import rollout
 
-    spec = _spec(args)
-    timing = _timing(args)
+    spec, timing, notes = _from_files(args)
     ends = {"from_replicas": args.from_replicas, "to_replicas": args.to_replicas}
     theory = rollout.completion_time(
         spec, args.operation, timing, deadline_s=args.deadline_s, **ends
@@ -153,9 +214,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     table = pd.concat([theory.summary, sim.summary], ignore_index=True)
     table = table[[c for c in _SHOWN if c in table.columns]]
-    notes = _assumptions(args, spec) + list(theory.notes) + list(sim.notes)
+    notes += list(theory.notes) + list(sim.notes)
     title = (
-        f"{args.kind} {args.operation} of {args.replicas} replicas: completion time in seconds "
+        f"{spec.kind} {args.operation} of {spec.replicas} "
+        f"{'nodes' if spec.kind == 'DaemonSet' else 'replicas'}: completion time in seconds "
         "(theory, then simulation)"
     )
     emit(table, fmt=args.format, title=title, notes=notes)
@@ -166,10 +228,24 @@ def add_commands(commands: Any) -> None:
     """Register ``k8smodel rollout`` on an argparse subparsers object."""
     ro = commands.add_parser(
         "rollout",
-        help="how long a StatefulSet or Deployment operation takes",
+        help="how long a StatefulSet, Deployment or DaemonSet operation takes",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
     )
-    ro.add_argument("--kind", default="StatefulSet", choices=["StatefulSet", "Deployment"])
+    ro.add_argument(
+        "--kind", default="StatefulSet", choices=["StatefulSet", "Deployment", "DaemonSet"]
+    )
+    ro.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="a StatefulSet, Deployment or DaemonSet as `kubectl get -o yaml|json` prints it",
+    )
+    ro.add_argument(
+        "--pods",
+        metavar="PODS.json",
+        help="fit the pod timing to a `kubectl get pods -o json` dump",
+    )
+    ro.add_argument("--nodes", type=int, default=None, help="DaemonSet: nodes that should run it")
     ro.add_argument("--replicas", type=int, default=10)
     ro.add_argument(
         "--operation",
@@ -188,9 +264,14 @@ def add_commands(commands: Any) -> None:
     ro.add_argument(
         "--max-unavailable",
         default=None,
-        help="an integer or a percentage like 25%% (StatefulSet default 1, Deployment 25%%)",
+        help="an integer or a percentage like 25%% (StatefulSet and DaemonSet default 1, "
+        "Deployment 25%%)",
     )
-    ro.add_argument("--max-surge", default="25%", help="Deployment only (default 25%%)")
+    ro.add_argument(
+        "--max-surge",
+        default=None,
+        help="Deployment (default 25%%) or DaemonSet (default 0)",
+    )
     ro.add_argument(
         "--max-unavailable-gate",
         action="store_true",
@@ -199,7 +280,12 @@ def add_commands(commands: Any) -> None:
     )
     ro.add_argument("--kubernetes-version", default="1.36", help="decides the gate's default")
     ro.add_argument("--schedule-s", type=float, default=0.0, help="scheduling, seconds")
-    ro.add_argument("--attach-s", type=float, default=0.0, help="volume attach, seconds")
+    ro.add_argument(
+        "--attach-s",
+        type=float,
+        default=None,
+        help="volume attach, seconds (default 0; with --from, 15 s median when it has claims)",
+    )
     ro.add_argument("--pull-s", type=float, default=0.0, help="image pull, seconds")
     ro.add_argument("--start-s", type=float, default=2.0, help="container start, seconds")
     ro.add_argument(
