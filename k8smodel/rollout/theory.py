@@ -1,7 +1,8 @@
 """Completion-time theory: sums by convolution, maxima by products of CDFs, and their composition.
 
-The per-pod laws come from :func:`k8smodel.rollout.timing.startup_pmf` and
-:func:`~k8smodel.rollout.timing.termination_pmf` on a common time grid; which pods are
+The per-pod laws come from :func:`k8smodel.rollout.timing.startup_law` and
+:func:`~k8smodel.rollout.timing.termination_law` on a common time grid, with their point
+masses (a kill at the grace period, probe instants, back-off sums) carried as atoms; which pods are
 touched, in which order and batches, comes from the public
 :func:`~k8smodel.rollout.plan_operation`, the same plan the simulation follows. An
 OrderedReady operation is a sum of independent per-pod times (its law is a convolution power,
@@ -39,10 +40,11 @@ from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet
 from k8smodel.rollout.timing import (
     _conv,
     _fft_size,
-    _point,
-    startup_pmf,
+    _law_conv,
+    _law_point,
+    startup_law,
     startup_upper_s,
-    termination_pmf,
+    termination_law,
 )
 
 __all__ = ["CompletionTime", "completion_time", "deterministic_completion"]
@@ -52,25 +54,55 @@ _MAX_GRID = 1 << 19
 _TAIL_FLAG = 1e-6
 
 
-def _cdf_points(grid: np.ndarray, pmf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _knots(
+    grid: np.ndarray, pmf: np.ndarray, atoms: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Knots of the CDF: piecewise linear with jumps at the atoms.
+
+    A point's continuous mass is spread over its cell ``[x - h/2, x + h/2)``, its atom is a
+    jump at ``x`` (the knots repeat ``x`` there).
+    """
     h = grid[1] - grid[0]
-    x = np.concatenate([[grid[0] - 0.5 * h], grid + 0.5 * h])
-    y = np.concatenate([[0.0], np.cumsum(pmf)])
+    a = np.zeros_like(pmf) if atoms is None else np.minimum(atoms, pmf)
+    cont = pmf - a
+    before = np.concatenate([[0.0], np.cumsum(pmf)[:-1]])
+    x = np.empty(3 * grid.size + 1)
+    y = np.empty_like(x)
+    x[0:-1:3], y[0:-1:3] = grid - 0.5 * h, before
+    x[1:-1:3], y[1:-1:3] = grid, before + 0.5 * cont
+    x[2:-1:3], y[2:-1:3] = grid, before + 0.5 * cont + a
+    x[-1], y[-1] = grid[-1] + 0.5 * h, before[-1] + pmf[-1]
     return x, np.minimum(y, 1.0)
 
 
-def _law_cdf(grid: np.ndarray | None, pmf: np.ndarray | None, value: float | None, t: Any) -> Any:
+def _law_cdf(
+    grid: np.ndarray | None,
+    pmf: np.ndarray | None,
+    value: float | None,
+    t: Any,
+    atoms: np.ndarray | None = None,
+) -> Any:
     t = np.asarray(t, dtype=float)
     if value is not None:
         out = (t >= value).astype(float)
     else:
         assert grid is not None and pmf is not None
-        x, y = _cdf_points(grid, pmf)
-        out = np.interp(t, x, y, left=0.0, right=y[-1])
+        x, y = _knots(grid, pmf, atoms)
+        j = np.clip(np.searchsorted(x, t, side="right") - 1, 0, x.size - 2)  # last knot <= t
+        dx = x[j + 1] - x[j]
+        frac = np.where(dx > 0, (t - x[j]) / np.where(dx > 0, dx, 1.0), 0.0)
+        out = y[j] + np.clip(frac, 0.0, 1.0) * (y[j + 1] - y[j])
+        out = np.where(t < x[0], 0.0, np.where(t >= x[-1], y[-1], out))
     return out[()] if out.ndim == 0 else out
 
 
-def _law_ppf(grid: np.ndarray | None, pmf: np.ndarray | None, value: float | None, q: Any) -> Any:
+def _law_ppf(
+    grid: np.ndarray | None,
+    pmf: np.ndarray | None,
+    value: float | None,
+    q: Any,
+    atoms: np.ndarray | None = None,
+) -> Any:
     q = np.asarray(q, dtype=float)
     if np.any(np.isnan(q) | (q < 0) | (q > 1)):
         raise ValueError(f"q must be probabilities in [0, 1] (no NaN); got {q!r}")
@@ -78,8 +110,8 @@ def _law_ppf(grid: np.ndarray | None, pmf: np.ndarray | None, value: float | Non
         out = np.full(q.shape, value)
     else:
         assert grid is not None and pmf is not None
-        x, y = _cdf_points(grid, pmf)
-        i = np.clip(np.searchsorted(y, q, side="left"), 1, y.size - 1)
+        x, y = _knots(grid, pmf, atoms)
+        i = np.clip(np.searchsorted(y, q, side="left"), 1, y.size - 1)  # first knot with y >= q
         dy = y[i] - y[i - 1]
         frac = np.where(dy > 0, (q - y[i - 1]) / np.where(dy > 0, dy, 1.0), 1.0)
         out = x[i - 1] + np.clip(frac, 0.0, 1.0) * (x[i] - x[i - 1])
@@ -102,6 +134,10 @@ class CompletionTime(Result):
         Grid points (seconds); ``None`` for a point mass.
     pmf : ndarray or None
         Probability of each grid point (the mass of the cell around it).
+    atoms : ndarray or None
+        The part of ``pmf`` that sits exactly on the grid point (a point mass of the true
+        law: a termination at the grace period, a probe instant, a deterministic phase);
+        the CDF jumps there. The rest of a point's mass is spread over its cell.
     value_s : float or None
         The completion time when it is deterministic (a point mass), else ``None``.
     tail_mass : float
@@ -110,6 +146,7 @@ class CompletionTime(Result):
 
     grid_s: np.ndarray | None = None
     pmf: np.ndarray | None = None
+    atoms: np.ndarray | None = None
     value_s: float | None = None
     tail_mass: float = 0.0
 
@@ -134,9 +171,10 @@ class CompletionTime(Result):
         Returns
         -------
         float or ndarray
-            ``P(completion <= t)``, the shape of ``t_s`` (piecewise linear between grid cells).
+            ``P(completion <= t)``, the shape of ``t_s``: piecewise linear within grid cells,
+            with a jump at each point mass (right-continuous).
         """
-        return _law_cdf(self.grid_s, self.pmf, self.value_s, t_s)
+        return _law_cdf(self.grid_s, self.pmf, self.value_s, t_s, self.atoms)
 
     def sf(self, t_s: Any) -> Any:
         """Probability of missing a deadline: the survival function.
@@ -171,7 +209,7 @@ class CompletionTime(Result):
         ValueError
             If some ``q`` is outside ``[0, 1]`` or NaN.
         """
-        return _law_ppf(self.grid_s, self.pmf, self.value_s, q)
+        return _law_ppf(self.grid_s, self.pmf, self.value_s, q, self.atoms)
 
     def mean(self) -> float:
         """Mean completion time, seconds (the summary's ``mean_s``)."""
@@ -267,30 +305,45 @@ def _closed_form(plan: OperationPlan, a: float, d: float) -> float:
     }[mode]
 
 
-def _power(pmf: np.ndarray, k: int, n: int) -> np.ndarray:
-    """``k``-fold convolution power of a pmf by FFT, truncated to ``n`` points."""
+def _power(law: np.ndarray, k: int, n: int) -> np.ndarray:
+    """``k``-fold convolution power of a two-row law by FFT, truncated to ``n`` points."""
     if k == 0:
-        return _point(0.0, 1.0, n)
+        return _law_point(0.0, 1.0, n)
     if k == 1:
-        return pmf[:n].copy()
+        return law[:, :n].copy()
     size = _fft_size(2 * n)
-    out = np.fft.irfft(np.fft.rfft(pmf, size) ** k, size)[:n]
-    return np.clip(out, 0.0, None)
+    out = np.fft.irfft(np.fft.rfft(law, size, axis=1) ** k, size, axis=1)[:, :n]
+    out = np.clip(out, 0.0, None)
+    out[1] = np.minimum(out[1], out[0])
+    return out
 
 
-def _max_of(pmfs_and_counts, n):
-    """Law of the maximum of independent variables: ``prod F_i ** c_i``."""
-    cdf = np.ones(n)
-    for pmf, c in pmfs_and_counts:
-        cdf = cdf * np.minimum(np.cumsum(pmf), 1.0) ** c
-    return np.diff(np.concatenate([[0.0], cdf]))
+def _point_cdf(law: np.ndarray) -> np.ndarray:
+    """Right-continuous CDF at each grid point: earlier cells, this atom, half this cell."""
+    return np.cumsum(law[0]) - 0.5 * (law[0] - law[1])
 
 
-def _shift(pmf, x, h, n):
-    return _conv(pmf, _point(x, h, n), n) if x else pmf
+def _max_of(laws_and_counts: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    """Law of the maximum of independent variables: ``prod F_i ** c_i``.
+
+    The atom of the maximum at a point ``x`` is ``prod F_i(x)^c_i - prod F_i(x-)^c_i``.
+    """
+    cdf, at, below = np.ones(n), np.ones(n), np.ones(n)
+    for law, c in laws_and_counts:
+        cdf = cdf * np.minimum(np.cumsum(law[0]), 1.0) ** c
+        point = np.clip(_point_cdf(law), 0.0, 1.0)
+        at = at * point**c
+        below = below * np.clip(point - law[1], 0.0, 1.0) ** c
+    total = np.clip(np.diff(np.concatenate([[0.0], cdf])), 0.0, None)
+    return np.stack([total, np.clip(at - below, 0.0, total)])
 
 
-def _moments(pmf, h):
+def _shift(law: np.ndarray, x: float, h: float, n: int) -> np.ndarray:
+    return _law_conv(law, _law_point(x, h, n), n) if x else law
+
+
+def _moments(law: np.ndarray, h: float) -> tuple[float, float]:
+    pmf = law[0]
     t = np.arange(pmf.size) * h
     tot = pmf.sum()
     mu = float((t * pmf).sum() / tot)
@@ -320,7 +373,7 @@ def _window_renewal(job: np.ndarray, m: int, k: int, h: float, n: int) -> np.nda
     last job and those residuals, taken independent of ``T``.
     """
     mu, var = _moments(job, h)
-    cdf = np.minimum(np.cumsum(job), 1.0)
+    cdf = np.minimum(np.cumsum(job[0]), 1.0)
     residual = np.minimum(np.cumsum(1.0 - cdf) * h / mu, 1.0)
     tail_cdf = cdf * residual ** (k - 1)
     tail = np.diff(np.concatenate([[0.0], tail_cdf]))
@@ -330,7 +383,20 @@ def _window_renewal(job: np.ndarray, m: int, k: int, h: float, n: int) -> np.nda
     p_started = special.ndtr((mean_n - (m - k - 0.5)) / sd_n)
     p_started[0] = 0.0
     start = np.diff(np.concatenate([[0.0], np.maximum.accumulate(p_started)]))
-    return _conv(start, tail, n)
+    return np.stack([_conv(start, tail, n), np.zeros(n)])  # an approximation: no atoms
+
+
+#: Grid steps that divide a whole second (or ten), so whole-second point masses (probe instants,
+#: grace periods, back-off sums) fall on grid points and stay atoms.
+_NICE_STEPS = (0.01, 0.02, 0.025, 0.05, 0.1, 0.125, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def _nice_step(h: float) -> float:
+    """The smallest of :data:`_NICE_STEPS` at least ``h`` (a multiple of 10 s beyond)."""
+    for step in _NICE_STEPS:
+        if step >= h:
+            return step
+    return 10.0 * float(np.ceil(h / 10.0))
 
 
 def _grid_law(
@@ -347,12 +413,12 @@ def _grid_law(
     u_a = startup_upper_s(timing) + mrs
     u_d = float(timing.termination_grace_s)
     upper = _closed_form(plan, u_a, u_d) * 1.02 + 2.0
-    h = float(grid_s) if grid_s is not None else max(upper / (_MAX_GRID - 4), 0.01)
+    h = float(grid_s) if grid_s is not None else _nice_step(upper / (_MAX_GRID - 4))
     n = int(np.ceil(upper / h)) + 4
     # per-pod laws need only a per-pod grid; pad them to the operation's grid afterwards
     n_pod = min(n, int(np.ceil((u_a + u_d) * 1.02 / h)) + 8)
-    a_pmf = np.pad(startup_pmf(timing, h, n_pod)[1], (0, n - n_pod))
-    d_pmf = np.pad(termination_pmf(timing, h, n_pod), (0, n - n_pod))
+    a_pmf = np.pad(startup_law(timing, h, n_pod)[1], ((0, 0), (0, n - n_pod)))
+    d_pmf = np.pad(termination_law(timing, h, n_pod), ((0, 0), (0, n - n_pod)))
     grid = np.arange(n) * h
 
     def from_sum(step: np.ndarray, note: str) -> _Law:
@@ -372,12 +438,12 @@ def _grid_law(
             pmf = _max_of(shifted, n)
         return _Law(grid, pmf, "max_product_cdf", True, "maximum over pods (product of CDFs)")
     if mode in ("ordered_serial", "parallel_serial"):
-        return from_sum(_conv(d_pmf, a_pmf, n), "convolution power of termination + available")
+        return from_sum(_law_conv(d_pmf, a_pmf, n), "convolution power of termination + available")
     if mode == "ordered_batches":
         pmf = _ordered_batches_law(d_pmf, a_pmf, m, k, u_a, u_d, h, n)
         note = "batches: max-plus recursion within a batch, convolution across batches"
         return _Law(grid, pmf, "max_plus_recursion", True, note)
-    job = a_pmf if mode in ("deployment", "daemon_surge") else _conv(d_pmf, a_pmf, n)
+    job = a_pmf if mode in ("deployment", "daemon_surge") else _law_conv(d_pmf, a_pmf, n)
     if k == 1:
         return from_sum(job, "one at a time: convolution power of the per-node job")
     if window == "renewal" and nb > 1:
@@ -389,7 +455,7 @@ def _grid_law(
     full, rest = m // k, m % k
     pmf = _power(_max_of([(job, k)], n), full, n)
     if rest:
-        pmf = _conv(pmf, _max_of([(job, rest)], n), n)
+        pmf = _law_conv(pmf, _max_of([(job, rest)], n), n)
     if nb == 1:
         return _Law(grid, pmf, "max_product_cdf", True, "maximum of all jobs (one batch)")
     note = (
@@ -409,16 +475,17 @@ def _ordered_batches_law(d_pmf, a_pmf, m, k, u_a, u_d, h, n) -> np.ndarray:
             return min(n, int(np.ceil((u_d + i * u_a) * 1.02 / h)) + 8)
 
         size = length(1)
-        e = _conv(d_pmf[:size], a_pmf[:size], size)
+        e = _law_conv(d_pmf[:, :size], a_pmf[:, :size], size)
         for i in range(2, b + 1):
             previous, size = size, length(i)
-            e = np.pad(e, (0, size - previous))
-            e = _conv(_max_of([(e, 1), (d_pmf[:size], 1)], size), a_pmf[:size], size)
-        return np.pad(e, (0, n - size))
+            e = np.pad(e, ((0, 0), (0, size - previous)))
+            slowest = _max_of([(e, 1), (d_pmf[:, :size], 1)], size)
+            e = _law_conv(slowest, a_pmf[:, :size], size)
+        return np.pad(e, ((0, 0), (0, n - size)))
 
     full, rest = m // k, m % k
     pmf = _power(batch(k), full, n)
-    return _conv(pmf, batch(rest), n) if rest else pmf
+    return _law_conv(pmf, batch(rest), n) if rest else pmf
 
 
 def completion_time(
@@ -531,11 +598,12 @@ def completion_time(
         window = "renewal" if plan.kind == "DaemonSet" else "bound"
     check_choice(window, "window", ("bound", "renewal"))
     law = _grid_law(plan, timing, grid_s, window)
-    tail = max(0.0, 1.0 - float(law.pmf.sum()))
+    total, atoms = law.pmf[0], law.pmf[1]
+    tail = max(0.0, 1.0 - float(total.sum()))
     mean, var = law.mean, law.var
     if mean is None or var is None:
         mean, var = _moments(law.pmf, law.grid_s[1] - law.grid_s[0])
-    q = _law_ppf(law.grid_s, law.pmf, None, [0.5, 0.9, 0.99])
+    q = _law_ppf(law.grid_s, total, None, [0.5, 0.9, 0.99], atoms)
     flags = []
     if not law.exact:
         flags.append("upper_bound" if law.method == "batch_synchronous_bound" else "approximation")
@@ -554,7 +622,7 @@ def completion_time(
             "deadline_s": math.nan if deadline_s is None else deadline_s,
             "p_miss_deadline": math.nan
             if deadline_s is None
-            else float(1.0 - _law_cdf(law.grid_s, law.pmf, None, deadline_s)),
+            else float(1.0 - _law_cdf(law.grid_s, total, None, deadline_s, atoms)),
             "tail_mass": tail,
             "method": law.method,
             "exact": law.exact,
@@ -566,7 +634,8 @@ def completion_time(
         params=params,
         notes=tuple(notes),
         grid_s=law.grid_s,
-        pmf=law.pmf,
+        pmf=total,
+        atoms=atoms,
         tail_mass=tail,
     )
 

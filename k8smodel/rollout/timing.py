@@ -11,12 +11,16 @@ The pod is described by :class:`k8smodel.rollout.PodTiming`; the kubelet rules u
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from k8smodel.rollout.semantics import backoff_delays, probe_delay
 from k8smodel.rollout.spec import PodTiming
 
 __all__ = [
+    "startup_law",
+    "termination_law",
     "sample_startup",
     "sample_termination",
     "startup_upper_s",
@@ -173,25 +177,50 @@ def startup_pmf(timing: PodTiming, h: float, n: int) -> tuple[np.ndarray, np.nda
     ends beyond the grid; the left-out mass is missing from the result (the pmfs sum to
     less than 1 by that much).
     """
-    pre = _point(0.0, h, n)
+    ready, avail = startup_law(timing, h, n)
+    return ready[0], avail[0]
+
+
+def startup_law(timing: PodTiming, h: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`startup_pmf` with the point masses kept apart: arrays of shape ``(2, n)``.
+
+    Parameters
+    ----------
+    timing : PodTiming
+        The pod.
+    h : float
+        Grid step in seconds.
+    n : int
+        Grid length.
+
+    Returns
+    -------
+    tuple of ndarray
+        For the ready and the available time: row 0 the probability of each grid point
+        (as :func:`startup_pmf`), row 1 the part of it that sits exactly on the point (an
+        atom: a number of seconds, a probe instant, a back-off sum on the grid), the rest
+        being spread over the point's cell. Sums keep atoms atomic (``atom * atom``), so
+        the theory's CDF jumps where the true one does.
+    """
+    pre = _law_point(0.0, h, n)
     for name in ("schedule", "attach", "pull", "start"):
-        pre = _conv(pre, _phase_pmf(getattr(timing, name), h, n), n)
+        pre = _law_conv(pre, _law_phase(getattr(timing, name), h, n), n)
     if timing.failure_p > 0:
         p = timing.failure_p
         fmax = _max_failures(p, TAIL)
         b = backoff_delays(fmax, initial_s=timing.backoff_initial_s, cap_s=timing.backoff_cap_s)
-        cycle = _conv(_phase_pmf(timing.warmup, h, n), _phase_pmf(timing.start, h, n), n)
-        mix = np.zeros(n)
-        acc = _point(0.0, h, n)
+        cycle = _law_conv(_law_phase(timing.warmup, h, n), _law_phase(timing.start, h, n), n)
+        mix = np.zeros((2, n))
+        acc = _law_point(0.0, h, n)
         for f in range(fmax + 1):
             if b[f] >= (n - 1) * h:
                 break  # this many crashes end beyond the grid: their mass is tail mass
-            mix += (1 - p) * p**f * _conv(acc, _point(b[f], h, n), n)
-            acc = _conv(acc, cycle, n)
-        pre = _conv(pre, mix, n)
-    probe = _probe_pmf(timing.warmup, timing.probe_period_s, timing.probe_initial_delay_s, h, n)
-    ready = _conv(pre, probe, n)
-    avail = _conv(ready, _point(timing.min_ready_seconds, h, n), n)
+            mix += (1 - p) * p**f * _law_conv(acc, _law_point(b[f], h, n), n)
+            acc = _law_conv(acc, cycle, n)
+        pre = _law_conv(pre, mix, n)
+    probe = _law_probe(timing.warmup, timing.probe_period_s, timing.probe_initial_delay_s, h, n)
+    ready = _law_conv(pre, probe, n)
+    avail = _law_conv(ready, _law_point(timing.min_ready_seconds, h, n), n)
     return ready, avail
 
 
@@ -215,16 +244,38 @@ def termination_pmf(timing: PodTiming, h: float, n: int) -> np.ndarray:
         reaching the grace period as a point mass there (split between its two nearest
         grid points).
     """
+    return termination_law(timing, h, n)[0]
+
+
+def termination_law(timing: PodTiming, h: float, n: int) -> np.ndarray:
+    """:func:`termination_pmf` with its point masses kept apart, shape ``(2, n)``.
+
+    Parameters
+    ----------
+    timing : PodTiming
+        The pod.
+    h : float
+        Grid step in seconds.
+    n : int
+        Grid length.
+
+    Returns
+    -------
+    ndarray
+        Row 0 the probability of each grid point, row 1 its atomic part: the probability
+        ``P(actual >= grace)`` of being killed at the grace period (and any numeric
+        termination) when it falls on the grid.
+    """
     g = float(timing.termination_grace_s)
     if timing.termination is None:
-        return _point(g, h, n)
+        return _law_point(g, h, n)
     if not _is_frozen_dist(timing.termination):
-        return _point(min(float(timing.termination), g), h, n)
+        return _law_point(min(float(timing.termination), g), h, n)
     edges = np.clip((np.arange(n + 1) - 0.5) * h, 0.0, g)
     cdf = timing.termination.cdf(edges)
     cdf[0] = 0.0
     pmf = np.clip(np.diff(cdf), 0.0, None)
-    return pmf + float(timing.termination.sf(g)) * _point(g, h, n)
+    return np.stack([pmf, np.zeros(n)]) + float(timing.termination.sf(g)) * _law_point(g, h, n)
 
 
 def _max_failures(p: float, tail: float) -> int:
@@ -273,6 +324,41 @@ def _probe_pmf(warmup, period: float, delay: float, h: float, n: int) -> np.ndar
     np.add.at(out, i[ok], mass[ok] * (1 - frac[ok]))
     np.add.at(out, i[ok] + 1, mass[ok] * frac[ok])
     return out
+
+
+def _on_grid(x: float, h: float) -> bool:
+    pos = x / h
+    return abs(pos - round(pos)) < 1e-9
+
+
+def _law_point(x: float, h: float, n: int) -> np.ndarray:
+    """Unit mass at ``x`` as a two-row law: atomic when ``x`` is a grid point."""
+    p = _point(x, h, n)
+    return np.stack([p, p if _on_grid(x, h) else np.zeros(n)])
+
+
+def _law_phase(value: Any, h: float, n: int) -> np.ndarray:
+    if not _is_frozen_dist(value):
+        return _law_point(float(value), h, n)
+    return np.stack([_phase_pmf(value, h, n), np.zeros(n)])
+
+
+def _law_probe(warmup: Any, period: float, delay: float, h: float, n: int) -> np.ndarray:
+    """The probe instants ``d + kP`` as atoms (those that fall on the grid)."""
+    if not _is_frozen_dist(warmup):
+        r = float(probe_delay(float(warmup), period_s=period, initial_delay_s=delay))
+        return _law_point(r, h, n)
+    total = _probe_pmf(warmup, period, delay, h, n)
+    if _on_grid(period, h) and _on_grid(delay, h):
+        return np.stack([total, total])
+    return np.stack([total, np.zeros(n)])
+
+
+def _law_conv(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Convolution of two-row laws: totals convolve, and atoms with atoms stay atoms."""
+    total = _conv(a[0], b[0], n)
+    atoms = np.minimum(_conv(a[1], b[1], n), total)
+    return np.stack([total, atoms])
 
 
 def _conv(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
