@@ -2,8 +2,8 @@
 
 The family follows ``docs/architecture.md``:
 
-* spec (:mod:`k8smodel.rollout.spec`): :class:`StatefulSet`, :class:`Deployment` and
-  :class:`PodTiming`, frozen and validated;
+* spec (:mod:`k8smodel.rollout.spec`): :class:`StatefulSet`, :class:`Deployment`,
+  :class:`DaemonSet` and :class:`PodTiming`, frozen and validated;
 * semantics (:mod:`k8smodel.rollout.semantics`): the controllers' and the kubelet's rules,
   read off ``pkg/controller/statefulset``, ``pkg/controller/deployment`` and
   ``pkg/kubelet``, with the DaemonSet controller's in
@@ -11,7 +11,8 @@ The family follows ``docs/architecture.md``:
   (:func:`plan_operation`) that theory and simulation share;
 * theory (:func:`completion_time`): the completion-time law by convolution (sums), products
   of CDFs (maxima) and their composition (maxUnavailable batches), a :class:`CompletionTime`
-  result with ``cdf``/``sf``/``ppf``/``mean``/``var``;
+  result with ``cdf``/``sf``/``ppf``/``mean``/``var``; point masses are carried exactly
+  (:mod:`k8smodel.rollout.grid`, :mod:`k8smodel.rollout.timing`);
 * simulation (:func:`simulate`): vectorized Monte Carlo across replications, a
   :class:`RolloutResult` with the same summary columns plus standard errors;
 * manifests (:func:`from_manifest`): a workload read from the user's own objects;

@@ -20,7 +20,7 @@ from k8smodel._random import RngLike, spawn_seeds
 from k8smodel._validate import check_budget, check_distribution, check_int, check_real
 from k8smodel.result import Result
 from k8smodel.rollout.semantics import OperationPlan, plan_operation, slow_start_offsets
-from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet
+from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet, check_workload
 from k8smodel.rollout.timing import sample_startup, sample_termination
 
 __all__ = ["simulate", "RolloutResult"]
@@ -283,16 +283,6 @@ class RolloutResult(Result):
         )
 
 
-def _check_inputs(spec: Any, timing: Any) -> None:
-    if not isinstance(spec, StatefulSet | Deployment | DaemonSet):
-        raise TypeError(
-            "spec must be a rollout.StatefulSet, rollout.Deployment or rollout.DaemonSet; "
-            f"got {type(spec).__name__}"
-        )
-    if not isinstance(timing, PodTiming):
-        raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")
-
-
 def _check_disruptions(
     plan: OperationPlan, rate_per_h: float, quorum: int | None, duration: Any
 ) -> None:
@@ -403,7 +393,7 @@ def simulate(
     >>> float(res.summary.mean_s[0])  # 3 pods, each Ready 2 s after creation, one by one
     6.0
     """
-    _check_inputs(spec, timing)
+    check_workload(spec, timing)
     plan = plan_operation(spec, operation, from_replicas=from_replicas, to_replicas=to_replicas)
     replications = check_int(replications, "replications", minimum=1)
     if deadline_s is not None:

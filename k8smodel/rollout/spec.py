@@ -35,7 +35,15 @@ from k8smodel.rollout.semantics import (
 )
 from k8smodel.rollout.semantics_daemonset import daemonset_budgets
 
-__all__ = ["StatefulSet", "Deployment", "DaemonSet", "PodTiming", "PHASES", "DAEMONSET_STRATEGIES"]
+__all__ = [
+    "StatefulSet",
+    "Deployment",
+    "DaemonSet",
+    "PodTiming",
+    "PHASES",
+    "DAEMONSET_STRATEGIES",
+    "check_workload",
+]
 
 #: ``spec.updateStrategy.type`` of a DaemonSet.
 DAEMONSET_STRATEGIES = ("RollingUpdate", "OnDelete")
@@ -379,3 +387,27 @@ class PodTiming:
         if _is_law(self.termination):
             raise ValueError("termination_s needs a numeric termination")
         return float(min(self.termination, self.termination_grace_s))
+
+
+def check_workload(spec: Any, timing: Any) -> None:
+    """Check that ``spec`` is a workload spec and ``timing`` a :class:`PodTiming`.
+
+    Parameters
+    ----------
+    spec : StatefulSet, Deployment or DaemonSet
+        The workload.
+    timing : PodTiming
+        The pod timing.
+
+    Raises
+    ------
+    TypeError
+        Naming the parameter and the type it got.
+    """
+    if not isinstance(spec, StatefulSet | Deployment | DaemonSet):
+        raise TypeError(
+            "spec must be a rollout.StatefulSet, rollout.Deployment or rollout.DaemonSet; "
+            f"got {type(spec).__name__}"
+        )
+    if not isinstance(timing, PodTiming):
+        raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")

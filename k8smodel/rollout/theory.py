@@ -34,14 +34,12 @@ from scipy import special
 
 from k8smodel._validate import check_choice, check_real
 from k8smodel.result import Result
+from k8smodel.rollout.grid import law_cdf, law_ppf, max_of, moments, power, shift
 from k8smodel.rollout.semantics import OperationPlan, plan_operation, slow_start_batches
-from k8smodel.rollout.simulate import _check_inputs
-from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet
+from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet, check_workload
 from k8smodel.rollout.timing import (
-    _conv,
-    _fft_size,
-    _law_conv,
-    _law_point,
+    conv,
+    law_conv,
     startup_law,
     startup_upper_s,
     termination_law,
@@ -52,70 +50,6 @@ __all__ = ["CompletionTime", "completion_time", "deterministic_completion"]
 _MAX_GRID = 1 << 19
 #: Probability mass lost beyond the grid above which a row is flagged.
 _TAIL_FLAG = 1e-6
-
-
-def _knots(
-    grid: np.ndarray, pmf: np.ndarray, atoms: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Knots of the CDF: piecewise linear with jumps at the atoms.
-
-    A point's continuous mass is spread over its cell ``[x - h/2, x + h/2)``, its atom is a
-    jump at ``x`` (the knots repeat ``x`` there).
-    """
-    h = grid[1] - grid[0]
-    a = np.zeros_like(pmf) if atoms is None else np.minimum(atoms, pmf)
-    cont = pmf - a
-    before = np.concatenate([[0.0], np.cumsum(pmf)[:-1]])
-    x = np.empty(3 * grid.size + 1)
-    y = np.empty_like(x)
-    x[0:-1:3], y[0:-1:3] = grid - 0.5 * h, before
-    x[1:-1:3], y[1:-1:3] = grid, before + 0.5 * cont
-    x[2:-1:3], y[2:-1:3] = grid, before + 0.5 * cont + a
-    x[-1], y[-1] = grid[-1] + 0.5 * h, before[-1] + pmf[-1]
-    return x, np.minimum(y, 1.0)
-
-
-def _law_cdf(
-    grid: np.ndarray | None,
-    pmf: np.ndarray | None,
-    value: float | None,
-    t: Any,
-    atoms: np.ndarray | None = None,
-) -> Any:
-    t = np.asarray(t, dtype=float)
-    if value is not None:
-        out = (t >= value).astype(float)
-    else:
-        assert grid is not None and pmf is not None
-        x, y = _knots(grid, pmf, atoms)
-        j = np.clip(np.searchsorted(x, t, side="right") - 1, 0, x.size - 2)  # last knot <= t
-        dx = x[j + 1] - x[j]
-        frac = np.where(dx > 0, (t - x[j]) / np.where(dx > 0, dx, 1.0), 0.0)
-        out = y[j] + np.clip(frac, 0.0, 1.0) * (y[j + 1] - y[j])
-        out = np.where(t < x[0], 0.0, np.where(t >= x[-1], y[-1], out))
-    return out[()] if out.ndim == 0 else out
-
-
-def _law_ppf(
-    grid: np.ndarray | None,
-    pmf: np.ndarray | None,
-    value: float | None,
-    q: Any,
-    atoms: np.ndarray | None = None,
-) -> Any:
-    q = np.asarray(q, dtype=float)
-    if np.any(np.isnan(q) | (q < 0) | (q > 1)):
-        raise ValueError(f"q must be probabilities in [0, 1] (no NaN); got {q!r}")
-    if value is not None:
-        out = np.full(q.shape, value)
-    else:
-        assert grid is not None and pmf is not None
-        x, y = _knots(grid, pmf, atoms)
-        i = np.clip(np.searchsorted(y, q, side="left"), 1, y.size - 1)  # first knot with y >= q
-        dy = y[i] - y[i - 1]
-        frac = np.where(dy > 0, (q - y[i - 1]) / np.where(dy > 0, dy, 1.0), 1.0)
-        out = x[i - 1] + np.clip(frac, 0.0, 1.0) * (x[i] - x[i - 1])
-    return out[()] if out.ndim == 0 else out
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
@@ -174,7 +108,7 @@ class CompletionTime(Result):
             ``P(completion <= t)``, the shape of ``t_s``: piecewise linear within grid cells,
             with a jump at each point mass (right-continuous).
         """
-        return _law_cdf(self.grid_s, self.pmf, self.value_s, t_s, self.atoms)
+        return law_cdf(self.grid_s, self.pmf, self.value_s, t_s, self.atoms)
 
     def sf(self, t_s: Any) -> Any:
         """Probability of missing a deadline: the survival function.
@@ -209,7 +143,7 @@ class CompletionTime(Result):
         ValueError
             If some ``q`` is outside ``[0, 1]`` or NaN.
         """
-        return _law_ppf(self.grid_s, self.pmf, self.value_s, q, self.atoms)
+        return law_ppf(self.grid_s, self.pmf, self.value_s, q, self.atoms)
 
     def mean(self) -> float:
         """Mean completion time, seconds (the summary's ``mean_s``)."""
@@ -268,7 +202,7 @@ def deterministic_completion(
     >>> deterministic_completion(rollout.StatefulSet(replicas=3), "rolling_update", timing)
     51.0
     """
-    _check_inputs(spec, timing)
+    check_workload(spec, timing)
     plan = plan_operation(spec, operation, from_replicas=from_replicas, to_replicas=to_replicas)
     t = timing.deterministic_times()
     return _closed_form(plan, t["available"], t["termination"])
@@ -305,51 +239,6 @@ def _closed_form(plan: OperationPlan, a: float, d: float) -> float:
     }[mode]
 
 
-def _power(law: np.ndarray, k: int, n: int) -> np.ndarray:
-    """``k``-fold convolution power of a two-row law by FFT, truncated to ``n`` points."""
-    if k == 0:
-        return _law_point(0.0, 1.0, n)
-    if k == 1:
-        return law[:, :n].copy()
-    size = _fft_size(2 * n)
-    out = np.fft.irfft(np.fft.rfft(law, size, axis=1) ** k, size, axis=1)[:, :n]
-    out = np.clip(out, 0.0, None)
-    out[1] = np.minimum(out[1], out[0])
-    return out
-
-
-def _point_cdf(law: np.ndarray) -> np.ndarray:
-    """Right-continuous CDF at each grid point: earlier cells, this atom, half this cell."""
-    return np.cumsum(law[0]) - 0.5 * (law[0] - law[1])
-
-
-def _max_of(laws_and_counts: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
-    """Law of the maximum of independent variables: ``prod F_i ** c_i``.
-
-    The atom of the maximum at a point ``x`` is ``prod F_i(x)^c_i - prod F_i(x-)^c_i``.
-    """
-    cdf, at, below = np.ones(n), np.ones(n), np.ones(n)
-    for law, c in laws_and_counts:
-        cdf = cdf * np.minimum(np.cumsum(law[0]), 1.0) ** c
-        point = np.clip(_point_cdf(law), 0.0, 1.0)
-        at = at * point**c
-        below = below * np.clip(point - law[1], 0.0, 1.0) ** c
-    total = np.clip(np.diff(np.concatenate([[0.0], cdf])), 0.0, None)
-    return np.stack([total, np.clip(at - below, 0.0, total)])
-
-
-def _shift(law: np.ndarray, x: float, h: float, n: int) -> np.ndarray:
-    return _law_conv(law, _law_point(x, h, n), n) if x else law
-
-
-def _moments(law: np.ndarray, h: float) -> tuple[float, float]:
-    pmf = law[0]
-    t = np.arange(pmf.size) * h
-    tot = pmf.sum()
-    mu = float((t * pmf).sum() / tot)
-    return mu, float(((t - mu) ** 2 * pmf).sum() / tot)
-
-
 @dataclass(frozen=True)
 class _Law:
     grid_s: np.ndarray
@@ -372,7 +261,7 @@ def _window_renewal(job: np.ndarray, m: int, k: int, h: float, n: int) -> np.nda
     ``F_R(x) = (1/mu) int_0^x (1 - F(u)) du``; the makespan is ``T`` plus the maximum of the
     last job and those residuals, taken independent of ``T``.
     """
-    mu, var = _moments(job, h)
+    mu, var = moments(job, h)
     cdf = np.minimum(np.cumsum(job[0]), 1.0)
     residual = np.minimum(np.cumsum(1.0 - cdf) * h / mu, 1.0)
     tail_cdf = cdf * residual ** (k - 1)
@@ -383,7 +272,7 @@ def _window_renewal(job: np.ndarray, m: int, k: int, h: float, n: int) -> np.nda
     p_started = special.ndtr((mean_n - (m - k - 0.5)) / sd_n)
     p_started[0] = 0.0
     start = np.diff(np.concatenate([[0.0], np.maximum.accumulate(p_started)]))
-    return np.stack([_conv(start, tail, n), np.zeros(n)])  # an approximation: no atoms
+    return np.stack([conv(start, tail, n), np.zeros(n)])  # an approximation: no atoms
 
 
 #: Grid steps that divide a whole second (or ten), so whole-second point masses (probe instants,
@@ -422,8 +311,8 @@ def _grid_law(
     grid = np.arange(n) * h
 
     def from_sum(step: np.ndarray, note: str) -> _Law:
-        mu, v = _moments(step, h)
-        return _Law(grid, _power(step, m, n), "convolution_power", True, note, m * mu, m * v)
+        mu, v = moments(step, h)
+        return _Law(grid, power(step, m, n), "convolution_power", True, note, m * mu, m * v)
 
     if operation == "scale_up" and mode == "ordered":
         return from_sum(a_pmf, "convolution power of the per-pod available time")
@@ -432,18 +321,18 @@ def _grid_law(
     if operation in ("scale_up", "scale_down"):
         base = a_pmf if operation == "scale_up" else d_pmf
         if plan.kind == "Deployment" and operation == "scale_down":
-            pmf = _max_of([(base, m)], n)
+            pmf = max_of([(base, m)], n)
         else:
-            shifted = [(_shift(base, o, h, n), c) for o, c in zip(offsets, sizes, strict=True)]
-            pmf = _max_of(shifted, n)
+            shifted = [(shift(base, o, h, n), c) for o, c in zip(offsets, sizes, strict=True)]
+            pmf = max_of(shifted, n)
         return _Law(grid, pmf, "max_product_cdf", True, "maximum over pods (product of CDFs)")
     if mode in ("ordered_serial", "parallel_serial"):
-        return from_sum(_law_conv(d_pmf, a_pmf, n), "convolution power of termination + available")
+        return from_sum(law_conv(d_pmf, a_pmf, n), "convolution power of termination + available")
     if mode == "ordered_batches":
         pmf = _ordered_batches_law(d_pmf, a_pmf, m, k, u_a, u_d, h, n)
         note = "batches: max-plus recursion within a batch, convolution across batches"
         return _Law(grid, pmf, "max_plus_recursion", True, note)
-    job = a_pmf if mode in ("deployment", "daemon_surge") else _law_conv(d_pmf, a_pmf, n)
+    job = a_pmf if mode in ("deployment", "daemon_surge") else law_conv(d_pmf, a_pmf, n)
     if k == 1:
         return from_sum(job, "one at a time: convolution power of the per-node job")
     if window == "renewal" and nb > 1:
@@ -453,9 +342,9 @@ def _grid_law(
         )
         return _Law(grid, _window_renewal(job, m, k, h, n), "renewal_approximation", False, note)
     full, rest = m // k, m % k
-    pmf = _power(_max_of([(job, k)], n), full, n)
+    pmf = power(max_of([(job, k)], n), full, n)
     if rest:
-        pmf = _law_conv(pmf, _max_of([(job, rest)], n), n)
+        pmf = law_conv(pmf, max_of([(job, rest)], n), n)
     if nb == 1:
         return _Law(grid, pmf, "max_product_cdf", True, "maximum of all jobs (one batch)")
     note = (
@@ -475,17 +364,17 @@ def _ordered_batches_law(d_pmf, a_pmf, m, k, u_a, u_d, h, n) -> np.ndarray:
             return min(n, int(np.ceil((u_d + i * u_a) * 1.02 / h)) + 8)
 
         size = length(1)
-        e = _law_conv(d_pmf[:, :size], a_pmf[:, :size], size)
+        e = law_conv(d_pmf[:, :size], a_pmf[:, :size], size)
         for i in range(2, b + 1):
             previous, size = size, length(i)
             e = np.pad(e, ((0, 0), (0, size - previous)))
-            slowest = _max_of([(e, 1), (d_pmf[:, :size], 1)], size)
-            e = _law_conv(slowest, a_pmf[:, :size], size)
+            slowest = max_of([(e, 1), (d_pmf[:, :size], 1)], size)
+            e = law_conv(slowest, a_pmf[:, :size], size)
         return np.pad(e, ((0, 0), (0, n - size)))
 
     full, rest = m // k, m % k
-    pmf = _power(batch(k), full, n)
-    return _law_conv(pmf, batch(rest), n) if rest else pmf
+    pmf = power(batch(k), full, n)
+    return law_conv(pmf, batch(rest), n) if rest else pmf
 
 
 def completion_time(
@@ -564,7 +453,7 @@ def completion_time(
     >>> law.mean(), law.summary.method[0]
     (28.0, 'closed_form')
     """
-    _check_inputs(spec, timing)
+    check_workload(spec, timing)
     plan = plan_operation(spec, operation, from_replicas=from_replicas, to_replicas=to_replicas)
     if deadline_s is not None:
         deadline_s = check_real(deadline_s, "deadline_s", minimum=0, allow_inf=True)
@@ -602,8 +491,8 @@ def completion_time(
     tail = max(0.0, 1.0 - float(total.sum()))
     mean, var = law.mean, law.var
     if mean is None or var is None:
-        mean, var = _moments(law.pmf, law.grid_s[1] - law.grid_s[0])
-    q = _law_ppf(law.grid_s, total, None, [0.5, 0.9, 0.99], atoms)
+        mean, var = moments(law.pmf, law.grid_s[1] - law.grid_s[0])
+    q = law_ppf(law.grid_s, total, None, [0.5, 0.9, 0.99], atoms)
     flags = []
     if not law.exact:
         flags.append("upper_bound" if law.method == "batch_synchronous_bound" else "approximation")
@@ -622,7 +511,7 @@ def completion_time(
             "deadline_s": math.nan if deadline_s is None else deadline_s,
             "p_miss_deadline": math.nan
             if deadline_s is None
-            else float(1.0 - _law_cdf(law.grid_s, total, None, deadline_s, atoms)),
+            else float(1.0 - law_cdf(law.grid_s, total, None, deadline_s, atoms)),
             "tail_mass": tail,
             "method": law.method,
             "exact": law.exact,

@@ -19,6 +19,10 @@ from k8smodel.rollout.semantics import backoff_delays, probe_delay
 from k8smodel.rollout.spec import PodTiming
 
 __all__ = [
+    "law_conv",
+    "law_point",
+    "conv",
+    "fft_size",
     "startup_law",
     "termination_law",
     "sample_startup",
@@ -202,25 +206,25 @@ def startup_law(timing: PodTiming, h: float, n: int) -> tuple[np.ndarray, np.nda
         being spread over the point's cell. Sums keep atoms atomic (``atom * atom``), so
         the theory's CDF jumps where the true one does.
     """
-    pre = _law_point(0.0, h, n)
+    pre = law_point(0.0, h, n)
     for name in ("schedule", "attach", "pull", "start"):
-        pre = _law_conv(pre, _law_phase(getattr(timing, name), h, n), n)
+        pre = law_conv(pre, _law_phase(getattr(timing, name), h, n), n)
     if timing.failure_p > 0:
         p = timing.failure_p
         fmax = _max_failures(p, TAIL)
         b = backoff_delays(fmax, initial_s=timing.backoff_initial_s, cap_s=timing.backoff_cap_s)
-        cycle = _law_conv(_law_phase(timing.warmup, h, n), _law_phase(timing.start, h, n), n)
+        cycle = law_conv(_law_phase(timing.warmup, h, n), _law_phase(timing.start, h, n), n)
         mix = np.zeros((2, n))
-        acc = _law_point(0.0, h, n)
+        acc = law_point(0.0, h, n)
         for f in range(fmax + 1):
             if b[f] >= (n - 1) * h:
                 break  # this many crashes end beyond the grid: their mass is tail mass
-            mix += (1 - p) * p**f * _law_conv(acc, _law_point(b[f], h, n), n)
-            acc = _law_conv(acc, cycle, n)
-        pre = _law_conv(pre, mix, n)
+            mix += (1 - p) * p**f * law_conv(acc, law_point(b[f], h, n), n)
+            acc = law_conv(acc, cycle, n)
+        pre = law_conv(pre, mix, n)
     probe = _law_probe(timing.warmup, timing.probe_period_s, timing.probe_initial_delay_s, h, n)
-    ready = _law_conv(pre, probe, n)
-    avail = _law_conv(ready, _law_point(timing.min_ready_seconds, h, n), n)
+    ready = law_conv(pre, probe, n)
+    avail = law_conv(ready, law_point(timing.min_ready_seconds, h, n), n)
     return ready, avail
 
 
@@ -268,14 +272,14 @@ def termination_law(timing: PodTiming, h: float, n: int) -> np.ndarray:
     """
     g = float(timing.termination_grace_s)
     if timing.termination is None:
-        return _law_point(g, h, n)
+        return law_point(g, h, n)
     if not _is_frozen_dist(timing.termination):
-        return _law_point(min(float(timing.termination), g), h, n)
+        return law_point(min(float(timing.termination), g), h, n)
     edges = np.clip((np.arange(n + 1) - 0.5) * h, 0.0, g)
     cdf = timing.termination.cdf(edges)
     cdf[0] = 0.0
     pmf = np.clip(np.diff(cdf), 0.0, None)
-    return np.stack([pmf, np.zeros(n)]) + float(timing.termination.sf(g)) * _law_point(g, h, n)
+    return np.stack([pmf, np.zeros(n)]) + float(timing.termination.sf(g)) * law_point(g, h, n)
 
 
 def _max_failures(p: float, tail: float) -> int:
@@ -331,7 +335,7 @@ def _on_grid(x: float, h: float) -> bool:
     return abs(pos - round(pos)) < 1e-9
 
 
-def _law_point(x: float, h: float, n: int) -> np.ndarray:
+def law_point(x: float, h: float, n: int) -> np.ndarray:
     """Unit mass at ``x`` as a two-row law: atomic when ``x`` is a grid point."""
     p = _point(x, h, n)
     return np.stack([p, p if _on_grid(x, h) else np.zeros(n)])
@@ -339,7 +343,7 @@ def _law_point(x: float, h: float, n: int) -> np.ndarray:
 
 def _law_phase(value: Any, h: float, n: int) -> np.ndarray:
     if not _is_frozen_dist(value):
-        return _law_point(float(value), h, n)
+        return law_point(float(value), h, n)
     return np.stack([_phase_pmf(value, h, n), np.zeros(n)])
 
 
@@ -347,21 +351,21 @@ def _law_probe(warmup: Any, period: float, delay: float, h: float, n: int) -> np
     """The probe instants ``d + kP`` as atoms (those that fall on the grid)."""
     if not _is_frozen_dist(warmup):
         r = float(probe_delay(float(warmup), period_s=period, initial_delay_s=delay))
-        return _law_point(r, h, n)
+        return law_point(r, h, n)
     total = _probe_pmf(warmup, period, delay, h, n)
     if _on_grid(period, h) and _on_grid(delay, h):
         return np.stack([total, total])
     return np.stack([total, np.zeros(n)])
 
 
-def _law_conv(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+def law_conv(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """Convolution of two-row laws: totals convolve, and atoms with atoms stay atoms."""
-    total = _conv(a[0], b[0], n)
-    atoms = np.minimum(_conv(a[1], b[1], n), total)
+    total = conv(a[0], b[0], n)
+    atoms = np.minimum(conv(a[1], b[1], n), total)
     return np.stack([total, atoms])
 
 
-def _conv(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+def conv(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """Convolution of two pmfs, truncated to length ``n`` (FFT for long inputs)."""
     ia, ib = np.flatnonzero(a), np.flatnonzero(b)
     if ia.size == 0 or ib.size == 0:
@@ -372,17 +376,18 @@ def _conv(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
         out[k:] = a[k] * b[: n - k]
         return out
     if ib.size == 1:
-        return _conv(b, a, n)
+        return conv(b, a, n)
     if ia.size <= 2 or ib.size <= 2:
         small, big = (a, b) if ia.size <= 2 else (b, a)
         out = np.zeros(n)
         for k in np.flatnonzero(small):
             out[k:] += small[k] * big[: n - k]
         return out
-    m = _fft_size(2 * n)
+    m = fft_size(2 * n)
     out = np.fft.irfft(np.fft.rfft(a, m) * np.fft.rfft(b, m), m)[:n]
     return np.clip(out, 0.0, None)
 
 
-def _fft_size(n: int) -> int:
+def fft_size(n: int) -> int:
+    """The smallest power of two at least ``n`` (and 2)."""
     return 1 << int(np.ceil(np.log2(max(n, 2))))
