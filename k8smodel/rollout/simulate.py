@@ -210,6 +210,9 @@ class RolloutResult(Result):
         ``max_surge`` (Deployment only, resolved; NaN otherwise), ``max_in_flight`` (pods
         being replaced at once at most; NaN for scale operations); then ``replications``,
         ``mean_s`` and ``mean_s_se``, ``std_s``, ``p50_s``, ``p90_s``, ``p99_s``, ``max_s``,
+        ``mean_pod_gap_s`` (rolling updates of StatefulSets and DaemonSets: the mean time a
+        replaced pod, or a node's daemon, is without a Ready pod, over the timeline
+        replications; 0 with surge),
         ``deadline_s``, ``p_miss_deadline`` (fraction of replications that took longer than the
         deadline) and ``p_miss_deadline_se``, ``quorum``, ``p_below_quorum`` (fraction of
         replications in which fewer than ``quorum`` replicas were Ready at some moment; NaN

@@ -62,8 +62,9 @@ class CompletionTime(Result):
         One row: the workload columns of :func:`k8smodel.rollout.simulate`, ``mean_s``,
         ``std_s``, ``p50_s``, ``p90_s``, ``p99_s``, ``deadline_s``, ``p_miss_deadline``,
         ``tail_mass``, ``method`` (``closed_form``, ``convolution_power``,
-        ``max_product_cdf``, ``max_plus_recursion`` or ``batch_synchronous_bound``),
-        ``exact`` (False for the bound) and ``flags``.
+        ``max_product_cdf``, ``max_plus_recursion``, ``batch_synchronous_bound`` or
+        ``renewal_approximation``), ``exact`` (False for the bound and the approximation)
+        and ``flags`` (``upper_bound``, ``approximation``, ``tail_mass``).
     grid_s : ndarray or None
         Grid points (seconds); ``None`` for a point mass.
     pmf : ndarray or None
