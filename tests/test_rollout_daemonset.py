@@ -100,6 +100,8 @@ def test_updates_in_rounds_like_test_daemonset_updates_pods():
     rounds = np.unique(res.timeline[res.timeline.run == 0].deleted, return_counts=True)
     np.testing.assert_allclose(rounds[0], [0, D + A, 2 * (D + A)])
     assert list(rounds[1]) == [2, 2, 1]
+    # each node is without a ready daemon from deletion until its new pod is Ready: D + 12 s
+    assert res.summary.mean_pod_gap_s[0] == pytest.approx(D + 12)
     assert rollout.completion_time(ds, "rolling_update", DET).mean() == pytest.approx(3 * (D + A))
 
 

@@ -211,8 +211,8 @@ class RolloutResult(Result):
         being replaced at once at most; NaN for scale operations); then ``replications``,
         ``mean_s`` and ``mean_s_se``, ``std_s``, ``p50_s``, ``p90_s``, ``p99_s``, ``max_s``,
         ``mean_pod_gap_s`` (rolling updates of StatefulSets and DaemonSets: the mean time a
-        replaced pod, or a node's daemon, is without a Ready pod, over the timeline
-        replications; 0 with surge),
+        replaced pod, or a node's daemon, is without a Ready pod, over all replications; 0
+        with surge),
         ``deadline_s``, ``p_miss_deadline`` (fraction of replications that took longer than the
         deadline) and ``p_miss_deadline_se``, ``quorum``, ``p_below_quorum`` (fraction of
         replications in which fewer than ``quorum`` replicas were Ready at some moment; NaN
@@ -443,11 +443,14 @@ def simulate(
     min_ready = np.empty(replications) if quorum is not None else None
     first: dict[str, np.ndarray] = {}
     ev_up, ev_down = [], []
+    gaps = np.zeros(2)  # sum of per-pod gaps, number of pods
     for c in range(n_chunks):
         lo, hi = c * chunk, min(replications, (c + 1) * chunk)
         gen = np.random.Generator(np.random.PCG64(seeds[c]))
         out = _chunk(plan, timing, hi - lo, gen)
         samples[lo:hi] = out["completion"]
+        gap = out["ready"] - out["deleted"]
+        gaps += (np.nansum(np.clip(gap, 0.0, None)), np.isfinite(gap).sum())
         up, down = _ready_events(plan, out)
         if min_ready is not None:
             extra_up = extra_down = None
@@ -461,7 +464,8 @@ def simulate(
         if c == 0:
             first = {k: v[:keep_t] for k, v in out.items() if k in _COLUMNS}
     timeline = _timeline(plan, first, keep_t)
-    summary, notes = _summary(spec, plan, samples, deadline_s, quorum, min_ready, timeline)
+    gap = _mean_gap(plan, gaps)
+    summary, notes = _summary(spec, plan, samples, deadline_s, quorum, min_ready, gap)
     return RolloutResult(
         summary=summary,
         params=_params(spec, timing, plan, replications, deadline_s, quorum, rate_h, disruption_s),
@@ -508,23 +512,22 @@ def _timeline(plan: OperationPlan, first: dict[str, np.ndarray], keep: int) -> p
     return table
 
 
-def _mean_gap(plan: OperationPlan, timeline: pd.DataFrame) -> float:
-    """Mean time a replaced pod (or a node's daemon) is without a Ready pod, from the timeline."""
-    if plan.operation != "rolling_update" or plan.kind == "Deployment" or timeline.empty:
+def _mean_gap(plan: OperationPlan, gaps: np.ndarray) -> float:
+    """Mean time a replaced pod (or a node's daemon) is without a Ready pod, over all pods."""
+    if plan.operation != "rolling_update" or plan.kind == "Deployment" or gaps[1] == 0:
         return math.nan
     if plan.mode == "daemon_surge":
         return 0.0  # the old pod serves until the new one is available
-    return float((timeline.ready - timeline.deleted).clip(lower=0).mean())
+    return float(gaps[0] / gaps[1])
 
 
-def _summary(spec, plan, samples, deadline_s, quorum, min_ready, timeline):
+def _summary(spec, plan, samples, deadline_s, quorum, min_ready, gap):
     n = samples.size
     finite = bool(np.isfinite(samples).all())
     q = np.quantile(samples, [0.5, 0.9, 0.99]) if finite else [math.inf] * 3
     std = float(samples.std(ddof=1)) if finite and n > 1 else math.nan
     p_miss = math.nan if deadline_s is None else float(np.mean(samples > deadline_s))
     p_below = math.nan if quorum is None else float(np.mean(min_ready < quorum))
-    gap = _mean_gap(plan, timeline)
     flags = []
     notes = [
         "controller reaction times (informer and queue latencies) are neglected",
