@@ -63,6 +63,9 @@ def test_statefulset_fields_are_read(tmp_path):
     assert t.start == 5.0 and hasattr(t.attach, "dist")
     assert any("volumeClaimTemplates" in a for a in w.assumed)
     assert any("full grace period of 60 s" in a for a in w.assumed)
+    assert any("gate off, so maxUnavailable has no effect" in a for a in w.assumed)
+    on = rollout.from_manifest(path, max_unavailable_gate=True)
+    assert on.spec.effective_max_unavailable == 2
 
 
 def test_json_list_and_api_defaults():

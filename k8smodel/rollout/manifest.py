@@ -213,7 +213,7 @@ def _probe_settings(r: _Reader) -> tuple[float, float, float, list[str]]:
     return period, delay, float(extra), notes
 
 
-def _spec(r: _Reader, nodes: Any) -> Any:
+def _spec(r: _Reader, nodes: Any, gate: Any) -> Any:
     if r.kind == "StatefulSet":
         strategy = r.choice(
             "spec.updateStrategy.type", "RollingUpdate", ("RollingUpdate", "OnDelete")
@@ -229,6 +229,8 @@ def _spec(r: _Reader, nodes: Any) -> Any:
             update_strategy=strategy,
             partition=r.integer("spec.updateStrategy.rollingUpdate.partition", 0, 0),
             max_unavailable=mu,
+            kubernetes_version=gate[0],
+            max_unavailable_gate=gate[1],
         )
     if r.kind == "Deployment":
         r.choice("spec.strategy.type", "RollingUpdate", ("RollingUpdate",))
@@ -284,6 +286,8 @@ def from_manifest(
     warmup_shape: float = 2.0,
     termination_s: Any = None,
     failure_p: float = 0.0,
+    kubernetes_version: str = "1.36",
+    max_unavailable_gate: bool | None = None,
 ) -> Workload:
     """Build a rollout workload from a StatefulSet, Deployment or DaemonSet object.
 
@@ -311,6 +315,10 @@ def from_manifest(
         exit, so every termination takes the full grace period.
     failure_p : float
         Probability that a start attempt crashes (0).
+    kubernetes_version : str
+        StatefulSet only: decides the MaxUnavailableStatefulSet gate's default ("1.36": off).
+    max_unavailable_gate : bool, optional
+        StatefulSet only: the gate, overriding the version's default.
 
     Returns
     -------
@@ -350,7 +358,7 @@ def from_manifest(
     if not isinstance(r.get("spec"), Mapping):
         raise ValueError(f"{r.where}: spec is missing")
     try:
-        spec = _spec(r, nodes)
+        spec = _spec(r, nodes, (kubernetes_version, max_unavailable_gate))
     except (TypeError, ValueError) as exc:
         if r.where in str(exc):
             raise
@@ -360,6 +368,12 @@ def from_manifest(
     min_ready = r.integer("spec.minReadySeconds", 0, 0)
     claims = r.get("spec.volumeClaimTemplates") or []
     assumed = list(probe_notes)
+    if r.kind == "StatefulSet" and spec.max_unavailable is not None:
+        state = "on" if spec.max_unavailable_gate else "off, so maxUnavailable has no effect"
+        assumed.append(
+            f"MaxUnavailableStatefulSet gate {state} (Kubernetes {kubernetes_version}; "
+            "kubernetes_version=, max_unavailable_gate=)"
+        )
     if attach_s is None:
         attach_s = st.lognorm(0.5, scale=15.0) if claims else 0.0
         if claims:
