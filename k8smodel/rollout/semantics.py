@@ -14,6 +14,12 @@ Every rule here was read off the Kubernetes source (kubernetes/kubernetes, maste
 * ``staging/src/k8s.io/apimachinery/pkg/util/intstr/intstr.go``: ``GetScaledValueFromIntOrPercent``.
 * ``pkg/controller/deployment/util/deployment_util.go``: ``ResolveFenceposts``.
 * ``pkg/features/kube_features.go``: the ``MaxUnavailableStatefulSet`` gate.
+* ``pkg/kubelet/prober/worker.go`` and ``pkg/kubelet/kubelet.go``: the readiness-probe grid
+  (:func:`probe_delay`) and the CrashLoopBackOff delays (:func:`backoff_delays`).
+
+:func:`plan_operation` turns these rules into the public :class:`OperationPlan` (which pods,
+in which order, how many in flight) that the theory and the simulation share. The DaemonSet
+controller's rules are in :mod:`k8smodel.rollout.semantics_daemonset`.
 """
 
 from __future__ import annotations
