@@ -225,3 +225,18 @@ def test_bad_daemonsets_rejected_like_the_api(kwargs, error, match):
 def test_daemonset_has_no_scale_operations():
     with pytest.raises(ValueError, match="rolling_update"):
         rollout.simulate(rollout.DaemonSet(nodes=3), "scale_up", DET)
+
+
+def test_surge_window_theory_tracks_simulation():
+    # maxSurge 10 % of 300 nodes: a window of 30 new pods, each busy until available; the
+    # renewal approximation (exact=False) against the simulation, as a regression guard
+    timing = rollout.PodTiming(
+        pull=st.lognorm(0.5, scale=8), start=1, warmup=st.gamma(2, scale=5), probe_period_s=5
+    )
+    ds = rollout.DaemonSet(nodes=300, max_unavailable=0, max_surge="10%")
+    law = rollout.completion_time(ds, "rolling_update", timing)
+    assert law.summary.flags[0] == "approximation"
+    res = rollout.simulate(ds, "rolling_update", timing, replications=2000, rng=7)
+    row = res.summary.iloc[0]
+    assert abs(law.mean() - row.mean_s) < 5 * row.mean_s_se + 0.005 * row.mean_s
+    assert row.mean_pod_gap_s == 0.0
