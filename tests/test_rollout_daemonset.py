@@ -235,7 +235,7 @@ def test_surge_window_theory_tracks_simulation():
     )
     ds = rollout.DaemonSet(nodes=300, max_unavailable=0, max_surge="10%")
     law = rollout.completion_time(ds, "rolling_update", timing)
-    assert law.summary.flags[0] == "approximation"
+    assert law.summary["flags"].iloc[0] == "approximation"
     res = rollout.simulate(ds, "rolling_update", timing, replications=2000, rng=7)
     row = res.summary.iloc[0]
     assert abs(law.mean() - row.mean_s) < 5 * row.mean_s_se + 0.005 * row.mean_s
