@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import RngLike, spawn_seeds
-from k8smodel.lab.ring import haproxy_ring_shares
+from k8smodel.lb.semantics import haproxy_ring_shares
 
 __all__ = [
     "COMPARISON_COLUMNS",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from k8smodel._random import RngLike, as_generator
-from k8smodel.lb._inputs import check_int
+from k8smodel._validate import check_int
 
 __all__ = [
     "place_random",
@@ -51,9 +51,9 @@ def place_random(
     kubernetes/kubernetes ``pkg/proxy/iptables/proxier.go``). The counts are then
     multinomial, which is drawn directly.
     """
-    n_conn = check_int(connections, "connections", 0)
-    n_pods = check_int(pods, "pods", 1)
-    reps = check_int(replications, "replications", 1)
+    n_conn = check_int(connections, "connections", minimum=0)
+    n_pods = check_int(pods, "pods", minimum=1)
+    reps = check_int(replications, "replications", minimum=1)
     gen = as_generator(rng)
     return gen.multinomial(n_conn, np.full(n_pods, 1.0 / n_pods), size=reps)
 
@@ -79,8 +79,8 @@ def expected_idle_pods(connections: int, pods: int) -> float:
     M. Mitzenmacher, E. Upfal, *Probability and Computing*, 2nd ed., Cambridge
     University Press, 2017, §5.2 (balls into bins).
     """
-    n_conn = check_int(connections, "connections", 0)
-    n_pods = check_int(pods, "pods", 1)
+    n_conn = check_int(connections, "connections", minimum=0)
+    n_pods = check_int(pods, "pods", minimum=1)
     return n_pods * (1.0 - 1.0 / n_pods) ** n_conn
 
 
@@ -115,8 +115,8 @@ def approx_expected_jain(connections: int, pods: int) -> float:
     N. L. Johnson, S. Kotz, N. Balakrishnan, *Discrete Multivariate
     Distributions*, Wiley, 1997, ch. 35.
     """
-    n_conn = check_int(connections, "connections", 1)
-    n_pods = check_int(pods, "pods", 1)
+    n_conn = check_int(connections, "connections", minimum=1)
+    n_pods = check_int(pods, "pods", minimum=1)
     return n_conn / (n_conn + n_pods - 1)
 
 
@@ -201,10 +201,10 @@ def place_d_choice(
     Y. Azar, A. Z. Broder, A. R. Karlin, E. Upfal, "Balanced Allocations",
     SIAM J. Comput. 29(1), 1999, doi:10.1137/S0097539795288490, Theorem 1.1.
     """
-    n_conn = check_int(connections, "connections", 0)
-    n_pods = check_int(pods, "pods", 1)
-    d = check_int(choices, "choices", 1)
-    reps = check_int(replications, "replications", 1)
+    n_conn = check_int(connections, "connections", minimum=0)
+    n_pods = check_int(pods, "pods", minimum=1)
+    d = check_int(choices, "choices", minimum=1)
+    reps = check_int(replications, "replications", minimum=1)
     gen = as_generator(rng)
     if d == 1:
         return place_random(n_conn, n_pods, replications=reps, rng=gen)
@@ -243,8 +243,8 @@ def max_load_order(pods: int, choices: int = 1) -> float:
     Azar, Broder, Karlin, Upfal, SIAM J. Comput. 29(1), 1999,
     doi:10.1137/S0097539795288490 (``d`` choices).
     """
-    n = check_int(pods, "pods", 3)
-    d = check_int(choices, "choices", 1)
+    n = check_int(pods, "pods", minimum=3)
+    d = check_int(choices, "choices", minimum=1)
     if d == 1:
         return float(np.log(n) / np.log(np.log(n)))
     return float(np.log(np.log(n)) / np.log(d))
