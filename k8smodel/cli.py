@@ -11,7 +11,7 @@ from k8smodel import __version__
 
 # Modules that register subcommands: each has ``add_commands(commands)``, whose parsers set
 # ``handler`` (a function of the parsed args). A new family adds its ``k8smodel.<family>.cli``.
-_COMMAND_MODULES = ("k8smodel._whatif",)
+_COMMAND_MODULES = ("k8smodel._whatif", "k8smodel.lb.cli")
 
 
 def _parser() -> argparse.ArgumentParser:

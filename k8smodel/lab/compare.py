@@ -183,7 +183,7 @@ def predict(
     -------
     dict
         ``model`` (description), ``mean_response``, ``mean_response_se``, ``p95_response``
-        (multiples of the mean service time), ``jain`` (mean over the short runs),
+        (multiples of the mean service time: the simulation's default law has mean 1 s), ``jain`` (mean over the short runs),
         ``jain_lo``, ``jain_hi`` (their 2.5 % and 97.5 % quantiles), ``max_share`` (mean),
         ``shares`` (mean share per pod).
     """
@@ -207,9 +207,9 @@ def predict(
     jains = metrics.jain(table)
     return {
         "model": description,
-        "mean_response": float(row["mean_response"]),
-        "mean_response_se": float(row.get("mean_response_se", 0.0)),
-        "p95_response": float(row["p95_response"]),
+        "mean_response": float(row["mean_response_s"]),
+        "mean_response_se": float(row["mean_response_s_se"]),
+        "p95_response": float(row["p95_response_s"]),
         "jain": float(jains.mean()),
         "jain_lo": float(np.quantile(jains, 0.025)),
         "jain_hi": float(np.quantile(jains, 0.975)),
@@ -248,9 +248,8 @@ def exact_theory(balancer: str, policy: str, *, pods: int, utilization: float, w
     name, options, _ = model_spec(balancer, policy, pods=pods, workers=workers, zone=zone)
     if name not in ("random", "round_robin") or options.get("dispatchers", 1) != 1:
         return "", np.nan, np.nan
-    table = _lb().theory(name, pods=pods, utilization=utilization)
-    row = table.iloc[0]
-    return str(row["model"]), float(row["mean_response"]), float(row["p95_response"])
+    row = _lb().theory(name, pods=pods, utilization=utilization).summary.iloc[0]
+    return str(row["method"]), float(row["mean_response_s"]), float(row["p95_response_s"])
 
 
 def verdict(row) -> tuple[bool, str]:

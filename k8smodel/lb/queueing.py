@@ -339,7 +339,6 @@ def mmc(lam: float, mu: float, c: int) -> tuple[float, Callable, float, float]:
     return mean, sf, pw, mean_wait
 
 
-
 @dataclass(frozen=True)
 class TheoryContext:
     """The resolved inputs a policy's theory hook reads (rates per second, times in seconds).

@@ -59,6 +59,9 @@ class LbResult(Result):
     """
 
     per_pod: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: With ``keep_requests=True``: one row per request (``replication``, ``arrival_s``,
+    #: ``pod``, ``service_s``, ``departure_s``), warm-up included; else None.
+    requests: pd.DataFrame | None = None
 
 
 def simulate(
@@ -82,6 +85,7 @@ def simulate(
     shared_state: bool | None = None,
     draw_weights: Any = None,
     warmup: float = 0.1,
+    keep_requests: bool = False,
 ) -> LbResult:
     r"""Simulate Poisson requests dispatched to a Service's pods by ``policy``.
 
@@ -142,6 +146,10 @@ def simulate(
         HAProxy's threads) or keep their own.
     warmup : float, default 0.1
         Fraction of each replication's first requests left out of the statistics.
+    keep_requests : bool, default False
+        Also return every request (:attr:`LbResult.requests`). Static policies
+        then take the general path rather than the sort-free one, which draws
+        its randomness in another order (other numbers for the same seed).
 
     Returns
     -------
@@ -181,7 +189,7 @@ def simulate(
         connections=connections,
     )
     return simulate_spec(spec, requests=requests, replications=replications, rng=rng,
-                         warmup=warmup)  # fmt: skip
+                         warmup=warmup, keep_requests=keep_requests)  # fmt: skip
 
 
 def simulate_spec(
@@ -191,6 +199,7 @@ def simulate_spec(
     replications: int = 8,
     rng: RngLike = None,
     warmup: float = 0.1,
+    keep_requests: bool = False,
 ) -> LbResult:
     """Simulate a validated :class:`~k8smodel.lb.spec.LbSpec` (see :func:`simulate`)."""
     n_req, reps, warmup = check_run(requests, replications, warmup)
@@ -203,8 +212,10 @@ def simulate_spec(
     gen = as_generator(rng)
     shape = (reps, n_req)
     k = spec.balancer.dispatchers
-    fast = not rule.state_dependent and rule.fast_ok(spec, n_req)
-    conn = None
+    if not isinstance(keep_requests, bool):
+        raise TypeError(f"keep_requests must be True or False; got {keep_requests!r}")
+    fast = not rule.state_dependent and rule.fast_ok(spec, n_req) and not keep_requests
+    conn, kept_requests = None, None
     if fast:
         agg = kernels.static_fast(rule, gen, spec, n_req, reps, warmup)
     else:
@@ -226,6 +237,11 @@ def simulate_spec(
                 dep = kernels.fifo_single(pod, arrival, work)
             else:
                 dep = kernels.fifo_multi(pod, arrival, work, spec.pods, spec.concurrency)
+        if keep_requests:
+            kept_requests = pd.DataFrame({
+                "replication": np.repeat(np.arange(reps), n_req), "arrival_s": arrival.ravel(),
+                "pod": pod.ravel(), "service_s": work.ravel(), "departure_s": dep.ravel(),
+            })  # fmt: skip
         first = int(warmup * n_req)
         agg = kernels.aggregate(
             pod[:, first:],
@@ -235,7 +251,11 @@ def simulate_spec(
             spec.pods,
         )
     overloaded = _overloaded(spec, reps, conn, None if fast else pod)
-    return _summarize(spec, n_req, warmup, agg, overloaded)
+    res = _summarize(spec, n_req, warmup, agg, overloaded)
+    if kept_requests is None:
+        return res
+    return LbResult(summary=res.summary, params=res.params, notes=res.notes,
+                    per_pod=res.per_pod, requests=kept_requests)  # fmt: skip
 
 
 def _overloaded(spec: LbSpec, reps: int, conn, pod) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -302,10 +322,13 @@ def _summarize(
     mean_wait = float(agg.wait_sum / kept.sum())
     bad_rep = overloaded.any(axis=1)
     stable = not bad_rep.any()
-    flags, notes = [], [
-        f"{spec.service.describe()}; {n_req} requests per replication, the first "
-        f"{int(warmup * n_req)} ({warmup:.0%}) left out as warm-up; times in seconds"
-    ]
+    flags, notes = (
+        [],
+        [
+            f"{spec.service.describe()}; {n_req} requests per replication, the first "
+            f"{int(warmup * n_req)} ({warmup:.0%}) left out as warm-up; times in seconds"
+        ],
+    )
     if not stable:
         mean = q50 = q95 = q99 = mean_wait = math.inf
         se = math.nan

@@ -71,7 +71,9 @@ POLICIES: Mapping[str, Policy] = {p.name: p for p in map(_policy_of, _MODULES)}
 
 #: Alias -> (canonical name, options it implies).
 ALIASES: Mapping[str, tuple[str, Mapping[str, Any]]] = {
-    alias: (p.name, dict(implied)) for p in POLICIES.values() for alias, implied in p.aliases.items()
+    alias: (p.name, dict(implied))
+    for p in POLICIES.values()
+    for alias, implied in p.aliases.items()
 }
 
 
