@@ -1,7 +1,8 @@
 """Quick what-if answers from the command line, one subcommand per model family.
 
 Each subcommand is a thin layer over the public functions (``rollout.simulate`` and
-``rollout.completion_time``, ``storage.pack``, ``federation.evaluate`` and ``federation.place``) and prints a small table.
+``rollout.completion_time``, ``storage.pack``, ``federation.evaluate`` and
+``federation.place``) and prints a small table.
 """
 
 from __future__ import annotations

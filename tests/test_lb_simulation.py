@@ -75,8 +75,12 @@ def test_random_matches_mm1():
     _close(res, 1 / 0.3)
     # the time in system is exponential: P(T > p95) = 0.05 -> p95 = ln(20) / 0.3. The
     # tolerance comes from the spread of the p95 of independent runs (one replication each).
-    p95s = [lb.simulate("iptables", pods=4, utilization=0.7, requests=100_000, replications=1,
-                        rng=seed).summary.p95_response_s[0] for seed in range(110, 118)]  # fmt: skip
+    p95s = [
+        lb.simulate(
+            "iptables", pods=4, utilization=0.7, requests=100_000, replications=1, rng=seed
+        ).summary.p95_response_s[0]
+        for seed in range(110, 118)
+    ]
     se = np.std(p95s, ddof=1) / math.sqrt(len(p95s))
     assert abs(np.mean(p95s) - math.log(20) / 0.3) < 4 * se
 
@@ -275,8 +279,17 @@ def _requests(res):
 
 @pytest.mark.parametrize("weights", [[1, 1, 1, 1], [2, 1, 3]])
 def test_least_connections_loop_matches_nginx_c_logic(weights):
-    res = lb.simulate("least_connections", pods=len(weights), weights=weights, utilization=0.85,
-                      requests=600, replications=3, warmup=0.0, keep_requests=True, rng=8)  # fmt: skip
+    res = lb.simulate(
+        "least_connections",
+        pods=len(weights),
+        weights=weights,
+        utilization=0.85,
+        requests=600,
+        replications=3,
+        warmup=0.0,
+        keep_requests=True,
+        rng=8,
+    )
     r = _requests(res)
     for rep in range(3):
         ref_pod, ref_dep = nginx_least_conn_loop(r["arrival_s"][rep], r["service_s"][rep], weights)
@@ -478,8 +491,17 @@ def test_weighted_least_connections_ties_compare_integers_like_nginx():
     # weights 5 and 15: 3 conns on the first and 9 on the second are a tie for nginx
     # (3 * 15 == 9 * 5) but 3 * (1/5) != 9 * (1/15) in floating point.
     weights = [5, 15]
-    res = lb.simulate("least_connections", pods=2, weights=weights, utilization=0.97,
-                      requests=3_000, replications=2, warmup=0.0, keep_requests=True, rng=6)  # fmt: skip
+    res = lb.simulate(
+        "least_connections",
+        pods=2,
+        weights=weights,
+        utilization=0.97,
+        requests=3_000,
+        replications=2,
+        warmup=0.0,
+        keep_requests=True,
+        rng=6,
+    )
     r = _requests(res)
     observe, differs = _float_disagreements(weights)
     for rep in range(2):
@@ -495,8 +517,6 @@ def test_simulate_rejects_options_of_the_wrong_type():
     for kwargs in ({"shared_state": "no"}, {"distinct": 1}):
         with pytest.raises(TypeError, match=next(iter(kwargs))):
             lb.simulate("power_of_two", pods=2, utilization=0.5, requests=100, **kwargs)
-
-
 
 
 @pytest.mark.parametrize(
@@ -572,8 +592,17 @@ def _ewma_lua_loop(arrival, work, candidates, tau):
 def test_ewma_choices_follow_ewma_lua():
     # Requests of 5 s against ewma.lua's 10 s decay (times in seconds).
     n_pods, reps, n, tau = 3, 2, 800, 10.0
-    res = lb.simulate("ewma", pods=n_pods, utilization=0.8, service=stats.expon(scale=5.0),
-                      requests=n, replications=reps, warmup=0.0, keep_requests=True, rng=11)  # fmt: skip
+    res = lb.simulate(
+        "ewma",
+        pods=n_pods,
+        utilization=0.8,
+        service=stats.expon(scale=5.0),
+        requests=n,
+        replications=reps,
+        warmup=0.0,
+        keep_requests=True,
+        rng=11,
+    )
     r = _requests(res)
     # The candidate pairs: simulate draws the service times, the arrivals, then the pairs.
     gen = np.random.default_rng(11)

@@ -183,7 +183,8 @@ def predict(
     -------
     dict
         ``model`` (description), ``mean_response``, ``mean_response_se``, ``p95_response``
-        (multiples of the mean service time: the simulation's default law has mean 1 s), ``jain`` (mean over the short runs),
+        (multiples of the mean service time: the simulation's default law has
+        mean 1 s), ``jain`` (mean over the short runs),
         ``jain_lo``, ``jain_hi`` (their 2.5 % and 97.5 % quantiles), ``max_share`` (mean),
         ``shares`` (mean share per pod).
     """

@@ -56,8 +56,11 @@ def _service(text: str) -> Any:
 def add_commands(commands: Any) -> None:
     """Register ``lb`` on an argparse subparsers object."""
     p = commands.add_parser("lb", help="compare balancing policies on one Service")
-    p.add_argument("policies", nargs="*",
-                   help=f"policies or mechanism aliases (default: {' '.join(_DEFAULT_POLICIES)})")  # fmt: skip
+    p.add_argument(
+        "policies",
+        nargs="*",
+        help=f"policies or mechanism aliases (default: {' '.join(_DEFAULT_POLICIES)})",
+    )
     p.add_argument("--pods", type=int, default=4)
     p.add_argument("--utilization", type=float, default=0.8)
     p.add_argument("--dispatchers", type=int, default=1, help="independent balancer instances")

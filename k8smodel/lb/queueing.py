@@ -341,7 +341,7 @@ def mmc(lam: float, mu: float, c: int) -> tuple[float, Callable, float, float]:
 
 @dataclass(frozen=True)
 class TheoryContext:
-    """The resolved inputs a policy's theory hook reads (rates per second, times in seconds).
+    r"""The resolved inputs a policy's theory hook reads (rates per second, times in seconds).
 
     Attributes
     ----------
@@ -350,7 +350,7 @@ class TheoryContext:
     distinct : bool
         Whether ``power_of_two`` draws distinct pods.
     utilization : float
-        :math:`\\rho`.
+        :math:`\rho`.
     speeds, weights, draw_weights : numpy.ndarray
         Per pod.
     service : ServiceLaw
@@ -380,7 +380,7 @@ class TheoryContext:
 
     @property
     def arrival_rate(self) -> float:
-        """Total arrival rate :math:`\\Lambda` (per second)."""
+        r"""Total arrival rate :math:`\Lambda` (per second)."""
         return float(self.utilization * self.capacity.sum())
 
     @property

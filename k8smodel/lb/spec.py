@@ -29,7 +29,7 @@ __all__ = ["Balancer", "LbSpec", "ServiceLaw", "check_run", "service_law"]
 
 @dataclass(frozen=True)
 class ServiceLaw:
-    """A service-time law in seconds: ``kind`` is ``"exponential"``, ``"deterministic"`` or ``"scipy"``.
+    """A service-time law in seconds (exponential, deterministic or a scipy.stats law).
 
     Attributes
     ----------
@@ -190,7 +190,7 @@ class LbSpec:
     concurrency: int = 1
     requests_per_connection: float = 1
     connections: int | None = None
-    #: Relative draw probabilities (``power_of_two``): the balancer's ``draw_weights`` or ``weights``.
+    #: Relative draw probabilities (``power_of_two``): ``balancer.draw_weights`` or ``weights``.
     draw_weights: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

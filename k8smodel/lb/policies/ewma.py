@@ -31,13 +31,13 @@ EWMA_DECAY_S = 10.0
 
 
 def decay(ewma: float, last: float, now: float, rtt: float, tau_s: float = EWMA_DECAY_S) -> float:
-    """``decay_ewma`` of ``ewma.lua``: ``ewma * w + rtt * (1 - w)``, ``w = exp(-td / DECAY_TIME)``."""
+    """``decay_ewma`` of ``ewma.lua``: ``ewma w + rtt (1 - w)``, ``w = exp(-td / DECAY_TIME)``."""
     w = math.exp(-max(now - last, 0.0) / tau_s)
     return ewma * w + rtt * (1.0 - w)
 
 
 def choose(pair: tuple[int, int], ewma: list[float], last: list[float], now: float) -> int:
-    """``ewma.lua`` ``pick_and_score`` for two candidates: the strictly lower decayed score, else the first."""
+    """``ewma.lua`` ``pick_and_score`` of two: the strictly lower score wins, else the first."""
     a, b = pair
     score_a = decay(ewma[a], last[a], now, 0.0)
     score_b = decay(ewma[b], last[b], now, 0.0)
@@ -56,9 +56,11 @@ class EwmaPolicy(Policy):
     learns_responses = True
 
     def draw_candidates(self, gen, spec, n, reps):  # type: ignore[no-untyped-def]
+        """Candidates for every step, drawn in bulk before the loop."""
         return distinct_draws(gen, (n, reps), spec.pods, min(2, spec.pods))
 
     def init_state(self, state) -> None:  # type: ignore[no-untyped-def]
+        """Allocate the score tables (one per view)."""
         size = state.counts.size
         state.extra.update(ewma=np.zeros(size), last=np.zeros(size), tau=EWMA_DECAY_S)
 
@@ -83,6 +85,7 @@ class EwmaPolicy(Policy):
             last[key] = td
 
     def pick(self, state, j, t, view):  # type: ignore[no-untyped-def]
+        """The pod chosen at step ``j`` in every replication."""
         cj = state.candidates[j]
         if cj.shape[1] == 1:
             return cj[:, 0]

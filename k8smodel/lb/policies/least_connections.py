@@ -31,7 +31,7 @@ __all__ = ["LeastConnectionsPolicy", "choose"]
 
 
 def choose(conns: Sequence[int], weights: Sequence[int], current_weight: list[float]) -> int:
-    """nginx ``ngx_http_upstream_get_least_conn_peer`` for one request (``current_weight`` in place).
+    """One pick of nginx ``ngx_http_upstream_get_least_conn_peer`` (``current_weight`` in place).
 
     The best peer minimizes ``conns / weight`` by integer cross-multiplication; among
     the tied ones the largest ``current_weight + weight`` wins (the first on ties),
@@ -67,6 +67,7 @@ class LeastConnectionsPolicy(Policy):
     counts_in_flight = True
 
     def pick(self, state, j, t, view):  # type: ignore[no-untyped-def]
+        """The pod chosen at step ``j`` in every replication."""
         score, idx = state.scores(view)
         rr = state.rr
         tied = score == score.min(axis=0)

@@ -1,4 +1,6 @@
-"""``power_of_two`` (power of d choices; aliases ``envoy-least-request``, ``nginx-random-two``, ``haproxy-random``).
+"""``power_of_two``: the best of d draws.
+
+Aliases ``envoy-least-request``, ``nginx-random-two`` and ``haproxy-random``.
 
 Draw ``choices`` pods and send to the one with the fewest in-flight requests (over
 weight).
@@ -57,7 +59,7 @@ def choose(
 
 
 class PowerOfTwoPolicy(Policy):
-    """The best of ``choices`` draws (distinct or with replacement) by in-flight count over weight."""
+    """The best of ``choices`` draws (distinct or not) by in-flight count over weight."""
 
     name = "power_of_two"
     aliases = {
@@ -72,6 +74,7 @@ class PowerOfTwoPolicy(Policy):
     counts_in_flight = True
 
     def check_spec(self, spec) -> None:  # type: ignore[no-untyped-def]
+        """Refuse combinations not modelled."""
         b = spec.balancer
         if b.alias in _ENVOY and not bool(np.all(spec.weights == spec.weights[0])):
             raise ValueError(
@@ -84,7 +87,7 @@ class PowerOfTwoPolicy(Policy):
                              f"got {b.choices}")  # fmt: skip
 
     def forced_overload(self, spec) -> np.ndarray:  # type: ignore[no-untyped-def]
-        """Drawing with replacement, pod ``i`` gets every request whose ``d`` draws all land on it."""
+        """With replacement, pod ``i`` gets every request whose ``d`` draws all land on it."""
         over = np.full(spec.pods, spec.utilization >= 1)
         d = spec.balancer.choices
         if not spec.balancer.distinct or d == 1:
@@ -93,6 +96,7 @@ class PowerOfTwoPolicy(Policy):
         return over
 
     def draw_candidates(self, gen, spec, n, reps):  # type: ignore[no-untyped-def]
+        """Candidates for every step, drawn in bulk before the loop."""
         d, distinct, dw = spec.balancer.choices, bool(spec.balancer.distinct), spec.draw_weights
         if not np.all(dw == dw[0]):
             return weighted_draws(gen, (n, reps), dw, d, distinct)
@@ -101,6 +105,7 @@ class PowerOfTwoPolicy(Policy):
         return gen.integers(spec.pods, size=(n, reps, d))
 
     def pick(self, state, j, t, view):  # type: ignore[no-untyped-def]
+        """The pod chosen at step ``j`` in every replication."""
         score, _ = state.scores(view)
         rr, d = state.rr, state.choices
         cj = state.candidates[j]
@@ -112,11 +117,11 @@ class PowerOfTwoPolicy(Policy):
         return cj[rr, cs.argmin(axis=1)]
 
     def theory_row(self, ctx: TheoryContext) -> dict[str, Any]:
-        """The supermarket mean field (``n -> infinity``; Mitzenmacher 2001), an approximation.
+        r"""The supermarket mean field (``n -> infinity``; Mitzenmacher 2001), an approximation.
 
         An arrival that finds ``k`` requests spends an Erlang(k+1) time, which gives
         the percentiles. With replacement, pod ``i`` receives at least
-        :math:`\\Lambda p_i^d` whatever the state: if that reaches its capacity the
+        :math:`\Lambda p_i^d` whatever the state: if that reaches its capacity the
         row is unstable. Needs equal exponential single-thread pods and weights.
         """
         d, dw, mu = ctx.choices, ctx.draw_weights, ctx.mu

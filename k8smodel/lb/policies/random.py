@@ -61,13 +61,15 @@ class RandomPolicy(Policy):
     why_no_weights = "kube-proxy's iptables and nftables rules pick endpoints uniformly"
 
     def expected_share(self, spec: LbSpec) -> np.ndarray:
+        """Long-run share of requests per pod."""
         return np.full(spec.pods, 1.0 / spec.pods)
 
     def fast_ok(self, spec: LbSpec, requests: int) -> bool:
+        """Whether the sort-free static path applies."""
         return spec.concurrency == 1 and not spec.by_connection
 
     def fast_segments(self, gen, spec, rows, requests, warmup, buf) -> FastSegments:  # type: ignore[no-untyped-def]
-        """By Poisson splitting each pod receives an independent Poisson stream of rate ``Lambda/n``.
+        """By Poisson splitting each pod receives an independent stream of rate ``Lambda/n``.
 
         The warm-up is counted in requests of the merged stream: the first
         ``W = floor(warmup * N)`` labels are uniform and independent of the later
@@ -98,6 +100,7 @@ class RandomPolicy(Policy):
         )
 
     def assign(self, gen, spec, shape, dispatcher, conn) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """The pod of every request."""
         if conn is not None:
             conn_id = conn[0]
             conn_pod = gen.integers(spec.pods, size=(shape[0], int(conn_id.max()) + 1))

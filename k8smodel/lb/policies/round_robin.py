@@ -25,7 +25,7 @@ __all__ = ["RoundRobinPolicy", "choose"]
 
 
 def choose(current_weight: list[float], weights: Sequence[int]) -> int:
-    """nginx ``ngx_http_upstream_get_peer``: one smooth weighted round-robin pick, in place.
+    """One pick of nginx ``ngx_http_upstream_get_peer``: smooth weighted round robin, in place.
 
     Adds each weight to its ``current_weight``, takes the largest (the first on
     ties) and subtracts the total from it.
@@ -46,12 +46,15 @@ class RoundRobinPolicy(Policy):
     weighted = True
 
     def uses(self, key: str, value: Any) -> bool:
+        """Whether the caller may set option ``key`` to ``value``."""
         return key == "shared_state" and value is False
 
     def expected_share(self, spec):  # type: ignore[no-untyped-def]
+        """Long-run share of requests per pod."""
         return spec.weights / spec.weights.sum()
 
     def fast_ok(self, spec, requests: int) -> bool:  # type: ignore[no-untyped-def]
+        """Whether the sort-free static path applies."""
         w = spec.weights
         return (
             spec.concurrency == 1
@@ -88,6 +91,7 @@ class RoundRobinPolicy(Policy):
         )
 
     def assign(self, gen, spec, shape, dispatcher, conn) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """The pod of every request."""
         reps, n_req = shape
         k = spec.balancer.dispatchers
         seq = smooth_wrr_sequence(spec.weights.astype(np.int64))
@@ -120,8 +124,11 @@ class RoundRobinPolicy(Policy):
         equal = bool(np.all(w == w[0]))
         if not (ctx.dispatchers == 1 and equal and ctx.service.exponential
                 and ctx.concurrency == 1):  # fmt: skip
-            why = (f"{ctx.dispatchers} independent cursors" if ctx.dispatchers > 1
-                   else ("unequal weights" if not equal else "non-exponential or c > 1"))  # fmt: skip
+            why = (
+                f"{ctx.dispatchers} independent cursors"
+                if ctx.dispatchers > 1
+                else ("unequal weights" if not equal else "non-exponential or c > 1")
+            )
             return theory_row(f"none ({why})", False, stable)
         method = f"E_{n}/M/1 per pod"
         if not stable:
