@@ -211,10 +211,10 @@ def predict(
         "mean_response": float(row["mean_response_s"]),
         "mean_response_se": float(row["mean_response_s_se"]),
         "p95_response": float(row["p95_response_s"]),
-        "jain": float(jains.mean()),
+        "jain": float(np.mean(jains)),
         "jain_lo": float(np.quantile(jains, 0.025)),
         "jain_hi": float(np.quantile(jains, 0.975)),
-        "max_share": float(metrics.max_share(table).mean()),
+        "max_share": float(np.mean(metrics.max_share(table))),
         "shares": table.mean(axis=0),
     }
 
@@ -453,7 +453,7 @@ def plot_comparison(comparison: pd.DataFrame, *, ax=None):
 
     markers = {"nginx": "o", "haproxy": "s"}
     cases = list(dict.fromkeys(comparison["case"]))
-    palette = colormaps["tab20"].colors
+    palette = colormaps["tab20"](np.linspace(0, 1, 20))
     for i, case in enumerate(cases):
         g = comparison[comparison["case"] == case]
         color = palette[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20]

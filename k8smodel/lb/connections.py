@@ -147,13 +147,13 @@ def random_connections_summary(
     idle = (counts == 0).sum(axis=1)
     reps = counts.shape[0]
     return {
-        "jain_mean": float(jain.mean()),
-        "jain_se": float(jain.std(ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan"),
+        "jain_mean": float(np.mean(jain)),
+        "jain_se": float(np.std(jain, ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan"),
         "jain_approx": approx_expected_jain(connections, pods),
         "idle_mean": float(idle.mean()),
         "idle_se": float(idle.std(ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan"),
         "idle_expected": expected_idle_pods(connections, pods),
-        "max_share_mean": float(metrics.max_share(counts).mean()),
+        "max_share_mean": float(np.mean(metrics.max_share(counts))),
     }
 
 

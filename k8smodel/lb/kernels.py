@@ -399,7 +399,9 @@ def run_event_loop(
     arr_t = np.ascontiguousarray(arrival.T)
     base_t = np.ascontiguousarray(base.T)
     # Flat offset of each request's state: key(v, p, r) = (v * pods + p) * reps + r.
-    vbase_t = np.ascontiguousarray(disp.T) * (n_pods * reps) + rr if views > 1 else None
+    vbase_t = None
+    if views > 1 and disp is not None:
+        vbase_t = np.ascontiguousarray(disp.T) * (n_pods * reps) + rr
     pcap = 8
     state = LoopState(
         reps=reps,

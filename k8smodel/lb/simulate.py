@@ -209,6 +209,8 @@ def simulate_spec(
         remedy="use fewer requests or replications per call (sweep over seeds instead)",
     )
     rule = spec.balancer.rule
+    rate, pool = spec.arrival_rate_per_s, spec.connections
+    assert rate is not None and pool is not None  # resolved by LbSpec
     gen = as_generator(rng)
     shape = (reps, n_req)
     k = spec.balancer.dispatchers
@@ -221,13 +223,13 @@ def simulate_spec(
     else:
         base = spec.service.draw(gen, shape)
         arrival = np.cumsum(gen.standard_exponential(shape), axis=1)
-        arrival /= spec.arrival_rate_per_s
+        arrival /= rate
         disp = gen.integers(k, size=shape) if k > 1 else None
         if spec.by_connection:
-            conn_id, opener = kernels.connection_slots(gen, reps, n_req,
-                                                       spec.requests_per_connection,
-                                                       spec.connections)  # fmt: skip
-            conn = (conn_id, opener, spec.connections)
+            conn_id, opener = kernels.connection_slots(
+                gen, reps, n_req, spec.requests_per_connection, pool
+            )
+            conn = (conn_id, opener, pool)
         if rule.state_dependent:
             pod, dep, work = kernels.run_event_loop(rule, gen, spec, arrival, base, disp, conn)
         else:
@@ -258,7 +260,7 @@ def simulate_spec(
                     per_pod=res.per_pod, requests=kept_requests)  # fmt: skip
 
 
-def _overloaded(spec: LbSpec, reps: int, conn, pod) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _overloaded(spec: LbSpec, reps: int, conn, pod) -> np.ndarray:
     """Which pods are offered at least their capacity, per replication ``(reps, pods)``."""
     rule = spec.balancer.rule
     if rule.state_dependent:
@@ -272,7 +274,9 @@ def _overloaded(spec: LbSpec, reps: int, conn, pod) -> np.ndarray:  # type: igno
         rows, cols = np.nonzero(conn[1])
         placed = np.zeros((reps, spec.pods))
         np.add.at(placed, (rows, pod[rows, cols]), 1.0)
-        result = spec.arrival_rate_per_s * placed / spec.connections >= spec.capacity_per_s
+        rate, pool = spec.arrival_rate_per_s, spec.connections
+        assert rate is not None and pool is not None  # resolved by LbSpec
+        result = rate * placed / pool >= spec.capacity_per_s
     return result
 
 

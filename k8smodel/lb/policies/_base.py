@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 if TYPE_CHECKING:
-    from k8smodel.lb.kernels import FastSegments, LoopState
+    from k8smodel.lb.kernels import BufferFn, FastSegments, LoopState
     from k8smodel.lb.queueing import TheoryContext
     from k8smodel.lb.spec import LbSpec
 
@@ -63,9 +63,18 @@ class Policy:
         return False
 
     def fast_segments(
-        self, gen: np.random.Generator, spec: LbSpec, rows: int, requests: int, warmup: float
+        self,
+        gen: np.random.Generator,
+        spec: LbSpec,
+        rows: int,
+        requests: int,
+        warmup: float,
+        buf: BufferFn,
     ) -> FastSegments:
-        """Arrivals laid out pod after pod, for the sort-free FIFO kernel."""
+        """Arrivals laid out pod after pod, for the sort-free FIFO kernel.
+
+        ``buf(key, shape)`` returns a work array reused across chunks of replications.
+        """
         raise NotImplementedError
 
     def assign(
@@ -82,7 +91,7 @@ class Policy:
     # -- simulation hooks: state-dependent policies --------------------------------------
     def forced_overload(self, spec: LbSpec) -> np.ndarray:
         """Pods offered at least their capacity whatever the state (default: when rho >= 1)."""
-        return np.full(spec.pods, spec.utilization >= 1)
+        return np.full(spec.pods, float(spec.utilization or 0.0) >= 1)
 
     def draw_candidates(
         self, gen: np.random.Generator, spec: LbSpec, n: int, reps: int

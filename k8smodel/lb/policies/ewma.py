@@ -55,16 +55,16 @@ class EwmaPolicy(Policy):
     state_dependent = True
     learns_responses = True
 
-    def draw_candidates(self, gen, spec, n, reps):  # type: ignore[no-untyped-def]
+    def draw_candidates(self, gen, spec, n, reps):
         """Candidates for every step, drawn in bulk before the loop."""
         return distinct_draws(gen, (n, reps), spec.pods, min(2, spec.pods))
 
-    def init_state(self, state) -> None:  # type: ignore[no-untyped-def]
+    def init_state(self, state) -> None:
         """Allocate the score tables (one per view)."""
         size = state.counts.size
         state.extra.update(ewma=np.zeros(size), last=np.zeros(size), tau=EWMA_DECAY_S)
 
-    def on_complete(self, state, due) -> None:  # type: ignore[no-untyped-def]
+    def on_complete(self, state, due) -> None:
         """``after_balance``: fold each finished response into its score, in completion order."""
         ewma, last, tau = state.extra["ewma"], state.extra["last"], state.extra["tau"]
         r_d, i_d = np.nonzero(due)
@@ -84,7 +84,7 @@ class EwmaPolicy(Policy):
             ewma[key] = ewma[key] * wgt + rtt_d[sel] * (1.0 - wgt)
             last[key] = td
 
-    def pick(self, state, j, t, view):  # type: ignore[no-untyped-def]
+    def pick(self, state, j, t, view):
         """The pod chosen at step ``j`` in every replication."""
         cj = state.candidates[j]
         if cj.shape[1] == 1:

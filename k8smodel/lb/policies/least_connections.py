@@ -66,7 +66,7 @@ class LeastConnectionsPolicy(Policy):
     state_dependent = True
     counts_in_flight = True
 
-    def pick(self, state, j, t, view):  # type: ignore[no-untyped-def]
+    def pick(self, state, j, t, view):
         """The pod chosen at step ``j`` in every replication."""
         score, idx = state.scores(view)
         rr = state.rr

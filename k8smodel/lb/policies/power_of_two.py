@@ -73,7 +73,7 @@ class PowerOfTwoPolicy(Policy):
     state_dependent = True
     counts_in_flight = True
 
-    def check_spec(self, spec) -> None:  # type: ignore[no-untyped-def]
+    def check_spec(self, spec) -> None:
         """Refuse combinations not modelled."""
         b = spec.balancer
         if b.alias in _ENVOY and not bool(np.all(spec.weights == spec.weights[0])):
@@ -86,7 +86,7 @@ class PowerOfTwoPolicy(Policy):
             raise ValueError(f"choices must be <= pods ({spec.pods}) when distinct=True; "
                              f"got {b.choices}")  # fmt: skip
 
-    def forced_overload(self, spec) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def forced_overload(self, spec) -> np.ndarray:
         """With replacement, pod ``i`` gets every request whose ``d`` draws all land on it."""
         over = np.full(spec.pods, spec.utilization >= 1)
         d = spec.balancer.choices
@@ -95,7 +95,7 @@ class PowerOfTwoPolicy(Policy):
             over |= spec.arrival_rate_per_s * p_draw**d >= spec.capacity_per_s
         return over
 
-    def draw_candidates(self, gen, spec, n, reps):  # type: ignore[no-untyped-def]
+    def draw_candidates(self, gen, spec, n, reps):
         """Candidates for every step, drawn in bulk before the loop."""
         d, distinct, dw = spec.balancer.choices, bool(spec.balancer.distinct), spec.draw_weights
         if not np.all(dw == dw[0]):
@@ -104,7 +104,7 @@ class PowerOfTwoPolicy(Policy):
             return distinct_draws(gen, (n, reps), spec.pods, d)
         return gen.integers(spec.pods, size=(n, reps, d))
 
-    def pick(self, state, j, t, view):  # type: ignore[no-untyped-def]
+    def pick(self, state, j, t, view):
         """The pod chosen at step ``j`` in every replication."""
         score, _ = state.scores(view)
         rr, d = state.rr, state.choices

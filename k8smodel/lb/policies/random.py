@@ -68,7 +68,7 @@ class RandomPolicy(Policy):
         """Whether the sort-free static path applies."""
         return spec.concurrency == 1 and not spec.by_connection
 
-    def fast_segments(self, gen, spec, rows, requests, warmup, buf) -> FastSegments:  # type: ignore[no-untyped-def]
+    def fast_segments(self, gen, spec, rows, requests, warmup, buf) -> FastSegments:
         """By Poisson splitting each pod receives an independent stream of rate ``Lambda/n``.
 
         The warm-up is counted in requests of the merged stream: the first
@@ -99,7 +99,7 @@ class RandomPolicy(Policy):
             window=np.full(rows, (requests - n_warm) / big_lambda),
         )
 
-    def assign(self, gen, spec, shape, dispatcher, conn) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def assign(self, gen, spec, shape, dispatcher, conn) -> np.ndarray:
         """The pod of every request."""
         if conn is not None:
             conn_id = conn[0]

@@ -49,11 +49,11 @@ class RoundRobinPolicy(Policy):
         """Whether the caller may set option ``key`` to ``value``."""
         return key == "shared_state" and value is False
 
-    def expected_share(self, spec):  # type: ignore[no-untyped-def]
+    def expected_share(self, spec):
         """Long-run share of requests per pod."""
         return spec.weights / spec.weights.sum()
 
-    def fast_ok(self, spec, requests: int) -> bool:  # type: ignore[no-untyped-def]
+    def fast_ok(self, spec, requests: int) -> bool:
         """Whether the sort-free static path applies."""
         w = spec.weights
         return (
@@ -64,7 +64,7 @@ class RoundRobinPolicy(Policy):
             and requests >= spec.pods
         )
 
-    def fast_segments(self, gen, spec, rows, requests, warmup, buf) -> FastSegments:  # type: ignore[no-untyped-def]
+    def fast_segments(self, gen, spec, rows, requests, warmup, buf) -> FastSegments:
         """Pod ``(start + i) mod n`` receives arrivals ``i, i + n, ...``: a reshape.
 
         The warm-up drops the first ``W`` requests of the merged stream: stream
@@ -90,7 +90,7 @@ class RoundRobinPolicy(Policy):
             window=common[:, -1] - common[:, min(n_warm, length - 1)],
         )
 
-    def assign(self, gen, spec, shape, dispatcher, conn) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def assign(self, gen, spec, shape, dispatcher, conn) -> np.ndarray:
         """The pod of every request."""
         reps, n_req = shape
         k = spec.balancer.dispatchers
