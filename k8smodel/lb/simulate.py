@@ -171,7 +171,7 @@ def simulate(
     >>> res = lb.simulate("least_connections", pods=4, utilization=0.5,
     ...                   requests=2_000, replications=2, rng=1)
     >>> row = res.summary.iloc[0]
-    >>> row.method, bool(row.exact), bool(row.stable), 1.0 < row.mean_response_s < 2.0
+    >>> row.method, bool(row.exact), bool(row.stable), bool(1.0 < row.mean_response_s < 2.0)
     ('simulation', False, True, True)
     """
     balancer = Balancer(policy, dispatchers=dispatchers, choices=choices, distinct=distinct,
