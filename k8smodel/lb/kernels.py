@@ -396,6 +396,10 @@ def run_event_loop(
     uniform_speed = bool(np.all(spd == 1.0))
     scale_w = _integer_weight_scale(spec.weights, n)
 
+    candidates = policy.draw_candidates(gen, spec, n, reps)
+    if policy.compiled_rule is not None:
+        return _compiled_loop(policy, spec, arrival, base, disp, conn, candidates, views, scale_w)
+
     arr_t = np.ascontiguousarray(arrival.T)
     base_t = np.ascontiguousarray(base.T)
     # Flat offset of each request's state: key(v, p, r) = (v * pods + p) * reps + r.
@@ -413,7 +417,7 @@ def run_event_loop(
         weighted=scale_w is not None,
         scale_w=scale_w,
         w=spec.weights,
-        candidates=policy.draw_candidates(gen, spec, n, reps),
+        candidates=candidates,
         choices=spec.balancer.choices or 1,
         distinct=bool(spec.balancer.distinct),
         pend_t=np.full((reps, pcap), np.inf),
@@ -477,6 +481,48 @@ def run_event_loop(
 
     pod = pod_t.T
     return pod, np.ascontiguousarray(dep_t.T), base / spd[pod]
+
+
+def _compiled_loop(
+    policy: Policy,
+    spec: LbSpec,
+    arrival: np.ndarray,
+    base: np.ndarray,
+    disp: np.ndarray | None,
+    conn: tuple[np.ndarray, np.ndarray, int] | None,
+    candidates: np.ndarray | None,
+    views: int,
+    scale_w: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The compiled event loop on the same draws (see :mod:`k8smodel.lb._compiled`)."""
+    from k8smodel.lb import _compiled
+    from k8smodel.lb.policies.ewma import EWMA_DECAY_S
+
+    n_pods = spec.pods
+    no_int2 = np.zeros((0, 0), dtype=np.int64)
+    conn_id, opener, pool = conn if conn is not None else (no_int2, no_int2.astype(bool), 1)
+    pod, dep = _compiled.event_loop(
+        policy.compiled_rule,
+        np.ascontiguousarray(arrival),
+        np.ascontiguousarray(base),
+        np.ascontiguousarray(disp) if disp is not None else np.zeros((1, 1), dtype=np.int64),
+        views,
+        n_pods,
+        spec.concurrency,
+        np.asarray(spec.speeds, dtype=float),
+        scale_w if scale_w is not None else np.ones(n_pods, dtype=np.int64),
+        np.asarray(spec.weights, dtype=float),
+        scale_w is not None,
+        candidates if candidates is not None else np.zeros((1, 1, 1), dtype=np.int64),
+        bool(spec.balancer.distinct),
+        np.ascontiguousarray(conn_id, dtype=np.int64),
+        np.ascontiguousarray(opener, dtype=np.bool_),
+        int(pool),
+        policy.counts_in_flight and conn is None,
+        policy.learns_responses,
+        EWMA_DECAY_S,
+    )
+    return pod, dep, base / spec.speeds[pod]
 
 
 def _add_pending(

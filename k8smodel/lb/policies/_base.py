@@ -45,6 +45,9 @@ class Policy:
     counts_in_flight: ClassVar[bool] = False
     #: Whether the loop feeds finished responses back to the policy (:meth:`on_complete`).
     learns_responses: ClassVar[bool] = False
+    #: The rule of the compiled loop (:mod:`k8smodel.lb._compiled`) that does what :meth:`pick`
+    #: does, or None to step with :meth:`pick` (numpy across replications).
+    compiled_rule: ClassVar[int | None] = None
 
     def uses(self, key: str, value: Any) -> bool:
         """Whether the caller may set option ``key`` to ``value`` for this policy."""

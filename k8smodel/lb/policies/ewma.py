@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from k8smodel.lb.kernels import distinct_draws
+from k8smodel.lb import _compiled
 from k8smodel.lb.policies._base import Policy
 from k8smodel.lb.queueing import TheoryContext, theory_row
 
@@ -53,6 +54,7 @@ class EwmaPolicy(Policy):
     options = frozenset({"shared_state"})
     why_no_weights = "ingress-nginx's ewma picks endpoints uniformly"
     state_dependent = True
+    compiled_rule = _compiled.EWMA
     learns_responses = True
 
     def draw_candidates(self, gen, spec, n, reps):

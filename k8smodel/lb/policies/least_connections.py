@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from k8smodel.lb import _compiled
 from k8smodel.lb.policies._base import Policy
 from k8smodel.lb.queueing import TheoryContext, jsq_mean_response, theory_row
 
@@ -64,6 +65,7 @@ class LeastConnectionsPolicy(Policy):
     options = frozenset({"shared_state"})
     weighted = True
     state_dependent = True
+    compiled_rule = _compiled.LEAST_CONNECTIONS
     counts_in_flight = True
 
     def pick(self, state, j, t, view):

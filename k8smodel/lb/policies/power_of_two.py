@@ -32,6 +32,7 @@ import numpy as np
 from scipy import special
 
 from k8smodel.lb.kernels import distinct_draws, weighted_draws
+from k8smodel.lb import _compiled
 from k8smodel.lb.policies._base import Policy
 from k8smodel.lb.queueing import TheoryContext, supermarket_tails, theory_row
 
@@ -71,6 +72,7 @@ class PowerOfTwoPolicy(Policy):
     options = frozenset({"choices", "distinct", "draw_weights", "shared_state"})
     weighted = True
     state_dependent = True
+    compiled_rule = _compiled.BEST_OF_D
     counts_in_flight = True
 
     def check_spec(self, spec) -> None:
