@@ -103,7 +103,7 @@ def _best_of_d(counts, scale, cand, off, distinct):  # pragma: no cover - compil
 
 
 @njit(cache=True)
-def event_loop(  # noqa: PLR0913 - one flat signature is what numba compiles
+def event_loop(
     rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weighted, cand, distinct,
     conn_id, opener, pool, count_requests, learns, tau,
 ):  # fmt: skip  # pragma: no cover - compiled

@@ -9,9 +9,10 @@ nftables mode, REFERENCE.md §1) places whole connections, not requests. With
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from k8smodel._random import RngLike, as_generator
-from k8smodel._validate import check_int
+from k8smodel._validate import check_budget, check_int
 
 __all__ = [
     "place_random",
@@ -208,13 +209,24 @@ def place_d_choice(
     gen = as_generator(rng)
     if d == 1:
         return place_random(n_conn, n_pods, replications=reps, rng=gen)
+    check_budget(8.0 * n_conn * reps * d, f"connections={n_conn} x replications={reps} x d={d}")
     draws = gen.integers(n_pods, size=(n_conn, reps, d))
+    return _greedy_d_choice(draws, n_pods)
+
+
+@njit(cache=True)
+def _greedy_d_choice(draws: np.ndarray, n_pods: int) -> np.ndarray:  # pragma: no cover
+    """Sequential placement on the drawn candidates: the least loaded, the first on ties."""
+    n_conn, reps, d = draws.shape
     loads = np.zeros((reps, n_pods), dtype=np.int64)
-    rows = np.arange(reps)
-    for j in range(n_conn):
-        cand = draws[j]
-        best = cand[rows, np.argmin(np.take_along_axis(loads, cand, axis=1), axis=1)]
-        loads[rows, best] += 1
+    for r in range(reps):
+        for j in range(n_conn):
+            best = draws[j, r, 0]
+            for i in range(1, d):
+                p = draws[j, r, i]
+                if loads[r, p] < loads[r, best]:
+                    best = p
+            loads[r, best] += 1
     return loads
 
 

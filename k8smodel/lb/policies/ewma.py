@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from k8smodel.lb.kernels import distinct_draws
 from k8smodel.lb import _compiled
+from k8smodel.lb.kernels import distinct_draws
 from k8smodel.lb.policies._base import Policy
 from k8smodel.lb.queueing import TheoryContext, theory_row
 

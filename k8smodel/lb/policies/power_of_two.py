@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from k8smodel.lb.kernels import distinct_draws, weighted_draws
 from k8smodel.lb import _compiled
+from k8smodel.lb.kernels import distinct_draws, weighted_draws
 from k8smodel.lb.policies._base import Policy
 from k8smodel.lb.queueing import TheoryContext, supermarket_tails, theory_row
 
