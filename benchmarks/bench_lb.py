@@ -139,8 +139,10 @@ def run_simpy(pods, requests, seed):
 def peers(quick, repeat):
     pods = 4
     requests = 20_000 if quick else 200_000
-    print(f"\n== least connections, {pods} M/M/1 pods at {RHO}, one run of {requests:,d} "
-          f"requests: k8smodel, ciw, SimPy (alternating, median of {repeat} [range]) ==")  # fmt: skip
+    print(
+        f"\n== least connections, {pods} M/M/1 pods at {RHO}, one run of {requests:,d} "
+        f"requests: k8smodel, ciw, SimPy (alternating, median of {repeat} [range]) =="
+    )
     floor = floor_fn(1, requests)
     sides = {
         "floor": lambda s: (floor(), (requests, math.nan))[1],
@@ -173,8 +175,10 @@ def peers(quick, repeat):
     print(f"{'':10s} {'requests/s':>12s} {'range':>25s} {'x floor':>8s} {'mean response':>14s}")
     for name in names:
         r = rates[name]
-        print(f"{name:10s} {statistics.median(r):12,.0f} [{min(r):11,.0f}, {max(r):11,.0f}] "
-              f"{floor_rate / statistics.median(r):8.1f} {np.nanmean(means[name]):14.4f}")  # fmt: skip
+        print(
+            f"{name:10s} {statistics.median(r):12,.0f} [{min(r):11,.0f}, {max(r):11,.0f}] "
+            f"{floor_rate / statistics.median(r):8.1f} {np.nanmean(means[name]):14.4f}"
+        )
     print(f"exact mean (join-the-shortest-queue chain, lb.jsq_mean_response): {exact:.4f}")
 
 
