@@ -589,25 +589,23 @@ def _ewma_lua_loop(arrival, work, candidates, tau):
     return np.array(chosen)
 
 
-def test_ewma_choices_follow_ewma_lua():
-    # Requests of 5 s against ewma.lua's 10 s decay (times in seconds).
+@pytest.mark.parametrize("dispatchers", [1, 3])
+def test_ewma_choices_follow_ewma_lua(dispatchers):
+    # Requests of 5 s against ewma.lua's 10 s decay (times in seconds). The scores are in
+    # ngx.shared dictionaries (ingress-nginx HEAD), so 3 workers read one table: the
+    # reference keeps one table whatever the worker.
     n_pods, reps, n, tau = 3, 2, 800, 10.0
-    res = lb.simulate(
-        "ewma",
-        pods=n_pods,
-        utilization=0.8,
-        service=stats.expon(scale=5.0),
-        requests=n,
-        replications=reps,
-        warmup=0.0,
-        keep_requests=True,
-        rng=11,
-    )
+    res = lb.simulate("ewma", pods=n_pods, utilization=0.8, service=stats.expon(scale=5.0),
+                      dispatchers=dispatchers, requests=n, replications=reps, warmup=0.0,
+                      keep_requests=True, rng=11)  # fmt: skip
     r = _requests(res)
-    # The candidate pairs: simulate draws the service times, the arrivals, then the pairs.
+    # The candidate pairs: simulate draws the service times, the arrivals, the dispatchers
+    # (when several), then the pairs.
     gen = np.random.default_rng(11)
     gen.standard_exponential((reps, n))
     gen.standard_exponential((reps, n))
+    if dispatchers > 1:
+        gen.integers(dispatchers, size=(reps, n))
     cand = kernels.distinct_draws(gen, (n, reps), n_pods, 2)
     for rep in range(reps):
         ref = _ewma_lua_loop(r["arrival_s"][rep], r["service_s"][rep], cand[:, rep], tau)
@@ -615,3 +613,21 @@ def test_ewma_choices_follow_ewma_lua():
     # both outcomes of the comparison occur, so the scores really decide
     second_won = (r["pod"] == cand[:, :, 1].T).mean()
     assert 0.1 < second_won < 0.9
+
+
+def test_ewma_per_worker_alias_keeps_one_table_per_worker():
+    kw = dict(pods=4, utilization=0.8, dispatchers=4, requests=3_000, replications=2, rng=12)
+    per_worker = lb.simulate("ingress-nginx-ewma-per-worker", **kw)
+    assert per_worker.params["shared_state"] is False
+    pd.testing.assert_frame_equal(
+        per_worker.summary, lb.simulate("ewma", shared_state=False, **kw).summary
+    )
+    assert lb.simulate("ingress-nginx-ewma", **kw).params["shared_state"] is True
+
+
+@pytest.mark.parametrize(
+    "spelling", ["envoy-least-request", "Envoy_Least_Request", "ENVOY-LEAST_REQUEST"]
+)
+def test_envoy_least_request_refuses_weights_under_every_spelling(spelling):
+    with pytest.raises(ValueError, match="weights"):
+        lb.simulate(spelling, pods=2, weights=[2, 1], utilization=0.5, requests=100)

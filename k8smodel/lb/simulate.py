@@ -99,7 +99,8 @@ def simulate(
         ``ewma`` or an alias (``iptables``, ``nftables``, ``ipvs-rr``,
         ``userspace``, ``nginx-least-conn``, ``haproxy-leastconn``,
         ``envoy-least-request``, ``nginx-random-two``, ``haproxy-random``,
-        ``ingress-nginx-ewma``); see :mod:`k8smodel.lb.policies`.
+        ``ingress-nginx-ewma``, ``ingress-nginx-ewma-per-worker``); see
+        :mod:`k8smodel.lb.policies`.
     pods : int
         Number of pods ``n >= 1``.
     utilization : float, optional
@@ -142,8 +143,11 @@ def simulate(
         replacement, relative draw probabilities (HAProxy's ring shares,
         :func:`k8smodel.lb.semantics.haproxy_ring_shares`; default ``weights``).
     shared_state : bool, optional
-        Whether dispatchers share their counters (an nginx ``zone``, Envoy's and
-        HAProxy's threads) or keep their own.
+        Whether dispatchers share their counters or scores (an nginx ``zone``,
+        Envoy's and HAProxy's threads, ingress-nginx's ``ngx.shared`` ewma
+        dictionaries) or keep their own (nginx workers without a ``zone``). Default:
+        the alias's, else per dispatcher for ``least_connections`` and
+        ``power_of_two`` and shared for ``ewma``.
     warmup : float, default 0.1
         Fraction of each replication's first requests left out of the statistics.
     keep_requests : bool, default False

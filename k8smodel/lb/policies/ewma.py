@@ -9,8 +9,17 @@ strictly lower score, else the first. The score is a decaying average of
 last update (``score`` calls the same function with ``rtt = 0``), so an endpoint that
 has not answered for a while looks ever better. In-flight requests are not counted.
 Scores start at 0. Times are in seconds, so the 10 s decay is compared with the
-service law as given. ``shared_state=False`` keeps one table per worker;
-``shared_state=True`` one table for all.
+service law as given.
+
+Where the scores live: in the current file (kubernetes/ingress-nginx HEAD dbb11b9,
+2026-03-20) they are in the shared dictionaries ``ngx.shared.balancer_ewma`` and
+``ngx.shared.balancer_ewma_last_touched_at``, read and written under a
+``resty.lock`` (``get_or_update_ewma``, ``store_stats``), so every nginx worker reads
+and updates the same scores: ``shared_state=True``, the default. Between commits
+3cbfd6399 ("Refactor EWMA to not use shared dictionaries", 2018-07-30) and 30b64df10
+("ewma improvements", 2019-08-15) the scores were plain Lua tables of the balancer
+object (``self.ewma``), one per worker's Lua VM: ``shared_state=False``, or the alias
+``ingress-nginx-ewma-per-worker``.
 """
 
 from __future__ import annotations
@@ -49,8 +58,11 @@ class EwmaPolicy(Policy):
     """Two distinct draws, lower decayed response-time average wins."""
 
     name = "ewma"
-    aliases = {"ingress-nginx-ewma": {}}
-    defaults = {"shared_state": False}
+    aliases = {
+        "ingress-nginx-ewma": {"shared_state": True},
+        "ingress-nginx-ewma-per-worker": {"shared_state": False},
+    }
+    defaults = {"shared_state": True}
     options = frozenset({"shared_state"})
     why_no_weights = "ingress-nginx's ewma picks endpoints uniformly"
     state_dependent = True
