@@ -85,6 +85,8 @@ def test_best_of_d_follows_the_reference_request_by_request(policy, kw):
     ("policy", "kw"),
     [
         ("least_connections", {"dispatchers": 3, "weights": [1, 2, 3, 1], "concurrency": 2}),
+        ("least_connections", {"dispatchers": 3, "concurrency": 2}),
+        ("least_connections", {"pods": 1, "utilization": 0.995, "requests": 20_000}),
         ("haproxy-leastconn", {"dispatchers": 2}),
         ("ewma", {"dispatchers": 2, "requests_per_connection": 4}),
         ("power_of_two", {"requests_per_connection": 4, "weights": [2, 1, 1, 1]}),
@@ -92,8 +94,9 @@ def test_best_of_d_follows_the_reference_request_by_request(policy, kw):
 )
 def test_compiled_and_numpy_loops_agree(policy, kw, monkeypatch):
     # The numpy loop (each policy's pick hook, across replications) is the path of a policy
-    # without a compiled rule; on the same draws both give the same requests.
-    run = dict(pods=4, utilization=0.8, requests=2_000, replications=3, rng=41, **kw)
+    # without a compiled rule; on the same draws both give the same requests. Equal weights
+    # take the compiled tournament tree (at 0.995 the queues grow past its first 64 levels).
+    run = {"pods": 4, "utilization": 0.8, "requests": 2_000, "replications": 3, "rng": 41, **kw}
     compiled = lb.simulate(policy, **run)
     rule = lb.resolve(policy)[0]
     monkeypatch.setattr(type(rule), "compiled_rule", None)

@@ -89,6 +89,50 @@ def _least_connections(counts, cw, scale, w, off, n_pods, weighted):  # pragma: 
 
 
 @njit(cache=True)
+def _better(lvl, key, a, b):  # pragma: no cover - compiled
+    """Whether tree entry ``a`` beats ``b``: lower count, then larger weight, then lower pod."""
+    if lvl[a] != lvl[b]:
+        return lvl[a] < lvl[b]
+    if key[a] != key[b]:
+        return key[a] > key[b]
+    return a < b
+
+
+@njit(cache=True)
+def _tree_set(win, lvl, key, leaves, base, p):  # pragma: no cover - compiled
+    """Re-decide the winners on the path from pod ``p``'s leaf to the root of one view."""
+    node = (leaves + p) >> 1
+    while node >= 1:
+        a, b = win[base + 2 * node], win[base + 2 * node + 1]
+        win[base + node] = a if _better(lvl, key, a, b) else b
+        node >>= 1
+
+
+@njit(cache=True)
+def _tree_move(win, lvl, key, acc, nlev, leaves, v, off, p, delta):  # pragma: no cover
+    """Pod ``p`` of view ``v`` gains ``delta`` requests; its weight keeps its true value.
+
+    ``current_weight = key + acc[v, count]``: every pod at the lowest count gains 1 at
+    once by ``acc[v, count] += 1`` (nginx adds ``effective_weight`` to each tied peer).
+    """
+    q = off + p
+    old = lvl[q]
+    cw = key[q] + acc[v, old]
+    nlev[v, old] -= 1
+    lvl[q] = old + delta
+    key[q] = cw - acc[v, old + delta]
+    nlev[v, old + delta] += 1
+    _tree_set(win, lvl, key, leaves, v * 2 * leaves, p)
+
+
+@njit(cache=True)
+def _grow(a):  # pragma: no cover - compiled
+    b = np.zeros((a.shape[0], 2 * a.shape[1]), dtype=a.dtype)
+    b[:, : a.shape[1]] = a
+    return b
+
+
+@njit(cache=True)
 def _best_of_d(counts, scale, cand, off, distinct):  # pragma: no cover - compiled
     d = cand.shape[0]
     choice = cand[0]
@@ -134,6 +178,16 @@ def event_loop(
     for p in range(n_pods):
         if spd[p] != 1.0:
             uniform = False
+    # Equal weights: least connections with nginx's tie-break from a tournament tree per view
+    # (log n per change) instead of a scan of every pod per request.
+    tree = rule == LEAST_CONNECTIONS and not weighted
+    leaves = 1
+    while leaves < n_pods:
+        leaves *= 2
+    max_level = 64 if tree else 1  # counts reached so far; doubled when a pod goes past it
+    win = np.zeros(views * 2 * leaves if tree else 1, dtype=np.int64)
+    acc = np.zeros((views, max_level if tree else 1))
+    nlev = np.zeros((views, max_level if tree else 1), dtype=np.int64)
     for r in range(reps):
         counts[:] = 0
         cw[:] = 0.0
@@ -141,6 +195,17 @@ def event_loop(
         last[:] = 0.0
         free[:, :] = 0.0
         size = 0
+        if tree:
+            acc[:, :] = 0.0
+            nlev[:, :] = 0
+            for v in range(views):
+                nlev[v, 0] = n_pods
+                b = v * 2 * leaves
+                for node in range(leaves, 2 * leaves):  # empty leaves hold pod 0's index
+                    win[b + node] = v * n_pods + min(node - leaves, n_pods - 1)
+                for node in range(leaves - 1, 0, -1):
+                    x, y = win[b + 2 * node], win[b + 2 * node + 1]
+                    win[b + node] = x if _better(counts, cw, x, y) else y
         for j in range(n):
             t = arrival[r, j]
             while size > 0 and ht[0] <= t:
@@ -150,6 +215,19 @@ def event_loop(
                     wgt = math.exp(-max(td - last[key], 0.0) / tau)
                     ewma[key] = ewma[key] * wgt + rtt * (1.0 - wgt)
                     last[key] = td
+                elif tree:
+                    _tree_move(
+                        win,
+                        counts,
+                        cw,
+                        acc,
+                        nlev,
+                        leaves,
+                        key // n_pods,
+                        key - key % n_pods,
+                        key % n_pods,
+                        -1,
+                    )
                 else:
                     counts[key] -= 1
             off = disp[r, j] * n_pods if views > 1 else 0
@@ -158,9 +236,30 @@ def event_loop(
                 cid = conn_id[r, j]
                 opens = opener[r, j]
                 if opens and cid - pool >= 0:
-                    counts[conn_key[cid - pool]] -= 1
+                    key = conn_key[cid - pool]
+                    if tree:
+                        _tree_move(
+                            win,
+                            counts,
+                            cw,
+                            acc,
+                            nlev,
+                            leaves,
+                            key // n_pods,
+                            key - key % n_pods,
+                            key % n_pods,
+                            -1,
+                        )
+                    else:
+                        counts[key] -= 1
             if opens:
-                if rule == LEAST_CONNECTIONS:
+                if tree:
+                    v = off // n_pods
+                    p = win[v * 2 * leaves + 1] - off
+                    level = counts[off + p]
+                    acc[v, level] += 1.0
+                    cw[off + p] -= nlev[v, level]
+                elif rule == LEAST_CONNECTIONS:
                     p = _least_connections(counts, cw, scale, w, off, n_pods, weighted)
                 elif rule == BEST_OF_D:
                     p = _best_of_d(counts, scale, cand[j, r], off, distinct)
@@ -175,7 +274,12 @@ def event_loop(
                 if by_conn:
                     conn_pod[cid] = p
                     conn_key[cid] = off + p
-                    counts[off + p] += 1
+                    if tree:
+                        if counts[off + p] + 2 >= acc.shape[1]:
+                            acc, nlev = _grow(acc), _grow(nlev)
+                        _tree_move(win, counts, cw, acc, nlev, leaves, off // n_pods, off, p, 1)
+                    else:
+                        counts[off + p] += 1
             else:
                 p = conn_pod[cid]
             x = base[r, j] if uniform else base[r, j] / spd[p]
@@ -188,7 +292,11 @@ def event_loop(
             pod_out[r, j] = p
             dep_out[r, j] = dep
             if track:
-                if count_requests:
+                if count_requests and tree:
+                    if counts[off + p] + 2 >= acc.shape[1]:
+                        acc, nlev = _grow(acc), _grow(nlev)
+                    _tree_move(win, counts, cw, acc, nlev, leaves, off // n_pods, off, p, 1)
+                elif count_requests:
                     counts[off + p] += 1
                 size = _heap_push(ht, hk, hr, size, dep, off + p, dep - t)
     return pod_out, dep_out
