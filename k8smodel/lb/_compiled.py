@@ -7,7 +7,11 @@ drawn by numpy before the call (arrivals, service times, dispatchers, candidates
 connection slots), so a seed gives the same numbers as the numpy loop in
 :func:`k8smodel.lb.kernels.run_event_loop`, which remains the path of any policy
 without a compiled rule. Requests in flight sit in a binary min-heap of completion
-times, so finishing them costs ``log`` of their number.
+times, so finishing them costs ``log`` of their number. Least connections with equal
+weights keeps a tournament tree per dispatcher view whose root is the pod nginx picks
+(lowest count, then largest ``current_weight``, then lowest index); the ``+1`` nginx adds
+to every tied peer's ``current_weight`` is one increment of a per-count accumulator, so a
+change costs ``log n`` instead of a scan of every pod. Unequal weights scan the pods.
 
 The rules are selected by an integer (:data:`LEAST_CONNECTIONS`, :data:`BEST_OF_D`,
 :data:`EWMA`) that each policy module names as its ``compiled_rule``.
