@@ -12,9 +12,9 @@ from k8smodel import __version__
 # Modules that register subcommands: each has ``add_commands(commands)``, whose parsers set
 # ``handler`` (a function of the parsed args). A new family adds its ``k8smodel.<family>.cli``.
 _COMMAND_MODULES = (
-    "k8smodel._whatif",
     "k8smodel.autoscale.cli",
     "k8smodel.federation.cli",
+    "k8smodel.lb.cli",
     "k8smodel.netpol.cli",
     "k8smodel.rollout.cli",
     "k8smodel.service.cli",
