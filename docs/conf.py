@@ -56,3 +56,6 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_sidebars = {"index": [], "quickstart": [], "architecture": [], "writing-a-study": []}
+# An explicit mode: without one the theme logs "Got invalid theme mode" on a first visit; light
+# suits the figures' white backgrounds.
+html_context = {"default_mode": "light"}
