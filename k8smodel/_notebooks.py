@@ -45,6 +45,11 @@ _TEXT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex")
 Log = Callable[[str], None]
 
 
+def _print(line: str) -> None:
+    """Print a progress line at once, even when stdout is a file or a pipe."""
+    print(line, flush=True)
+
+
 class NotebookFailure(Exception):
     """A notebook failed; names the notebook, the failing cell and the error."""
 
@@ -174,8 +179,12 @@ def execute(
     nb = read_notebook(path)
     figures = (Path(out) / "figures" / path.stem).resolve()
     shutil.rmtree(figures, ignore_errors=True)
-    env = {QUICK_ENV: "1" if quick else "0", FIGURES_ENV: str(figures), "MPLBACKEND": INLINE_BACKEND}
-    hooks = {} if log is None else {"on_cell_start": _heartbeat(path.stem, len(nb.cells), log, HEARTBEAT_S)}
+    env = {
+        QUICK_ENV: "1" if quick else "0",
+        FIGURES_ENV: str(figures),
+        "MPLBACKEND": INLINE_BACKEND,
+    }
+    heartbeat = None if log is None else _heartbeat(path.stem, len(nb.cells), log, HEARTBEAT_S)
     with tempfile.TemporaryDirectory(prefix="k8smodel-kernel-") as sockets, _environment(**env):
         ipc = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}})
         client = NotebookClient(
@@ -184,7 +193,7 @@ def execute(
             timeout=timeout_s,
             kernel_name="python3",
             resources={"metadata": {"path": str(path.parent)}},
-            **hooks,
+            on_cell_start=heartbeat,
         )
         try:
             client.execute()
@@ -328,7 +337,7 @@ def reproduce(
     quick: bool = False,
     only: str | None = None,
     site: bool = True,
-    log: Log = print,
+    log: Log = _print,
 ) -> int:
     """Execute every notebook in ``folder`` into ``out`` and build the site; return failures.
 
@@ -369,7 +378,7 @@ def reproduce(
     return len(failures)
 
 
-def build_site_logged(folder: Path, out: Path, failures: dict[str, str], log: Log = print) -> bool:
+def build_site_logged(folder: Path, out: Path, failures: dict[str, str], log: Log = _print) -> bool:
     """Build ``<out>/site`` from the executed notebooks, logging where it went; False on failure."""
     from k8smodel import _site
 

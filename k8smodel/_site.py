@@ -148,7 +148,9 @@ def public_api() -> dict[str, list[str]]:
 def _public_names(module, names: list[str] | None) -> list[str]:
     if names is None:
         names = [n for n in vars(module) if not n.startswith("_")]
-        names = [n for n in names if getattr(vars(module)[n], "__module__", "").startswith("k8smodel")]
+        names = [
+            n for n in names if getattr(vars(module)[n], "__module__", "").startswith("k8smodel")
+        ]
     keep = []
     for name in names:
         obj = getattr(module, name, None)
@@ -178,7 +180,9 @@ def _api_pages(src: Path) -> list[str]:
             encoding="utf-8",
         )
         pages.append(page)
-    rows = "\n".join(f"| {{doc}}`{m} <{p}>` | {_module_summary(m)} |" for m, p in zip(api, pages, strict=True))
+    rows = "\n".join(
+        f"| {{doc}}`{m} <{p}>` | {_module_summary(m)} |" for m, p in zip(api, pages, strict=True)
+    )
     toc = "\n".join(pages)
     (folder / "index.md").write_text(
         "# API reference\n\nEvery public function and class, module by module "
@@ -191,7 +195,11 @@ def _api_pages(src: Path) -> list[str]:
 
 
 def _card(study: Study) -> str:
-    lines = [f":::{{grid-item-card}} {study.title}", f":link: studies/{study.stem}", ":link-type: doc"]
+    lines = [
+        f":::{{grid-item-card}} {study.title}",
+        f":link: studies/{study.stem}",
+        ":link-type: doc",
+    ]
     if study.thumbnail is not None:
         lines.append(f":img-top: _thumbnails/{study.stem}.png")
         lines.append(f":img-alt: {study.title} (first figure)")
@@ -211,11 +219,12 @@ def _card(study: Study) -> str:
 def _index_page(studies: list[Study]) -> str:
     parts = [
         "# k8smodel studies\n",
-        "Vectorized models of Kubernetes mechanisms (load balancing, federation, rollouts, storage and "
-        "more), each following the real system's rules and cited to its source, with the studies "
-        "that use them. Every number and figure below was computed by `make reproduce` from fixed "
-        "seeds. Start with the {doc}`quick start <quickstart>`; the {doc}`API reference <api/index>` "
-        "lists every public function, and {doc}`architecture` the contract every family follows.\n",
+        "Vectorized models of Kubernetes mechanisms (load balancing, federation, rollouts, "
+        "storage and more), each following the real system's rules and cited to its source, with "
+        "the studies that use them. Every number and figure below was computed by "
+        "`make reproduce` from fixed seeds. Start with the {doc}`quick start <quickstart>`; the "
+        "{doc}`API reference <api/index>` lists every public function, and {doc}`architecture` "
+        "the contract every family follows.\n",
     ]
     for section, heading in SECTIONS.items():
         chosen = [s for s in studies if s.section == section]
@@ -223,7 +232,13 @@ def _index_page(studies: list[Study]) -> str:
             continue
         cards = "\n\n".join(_card(s) for s in chosen)
         parts.append(f"## {heading}\n\n::::{{grid}} 1 1 2 2\n:gutter: 3\n\n{cards}\n::::\n")
-    toc = ["quickstart", *(f"{s}" for s in SECTIONS), "api/index", "architecture", "writing-a-study"]
+    toc = [
+        "quickstart",
+        *(f"{s}" for s in SECTIONS),
+        "api/index",
+        "architecture",
+        "writing-a-study",
+    ]
     parts.append("```{toctree}\n:hidden:\n:maxdepth: 2\n\n" + "\n".join(toc) + "\n```\n")
     return "\n".join(parts)
 
@@ -236,12 +251,13 @@ def _section_page(section: str, studies: list[Study]) -> str:
 def _failure_page(study: Study) -> str:
     error = textwrap.indent(study.failure or "", "    ")
     return (
-        f"# {study.stem}\n\nThis notebook has no executed version in this build.\n\n"
-        f"::\n\n{error}\n"
+        f"# {study.stem}\n\nThis notebook has no executed version in this build.\n\n::\n\n{error}\n"
     )
 
 
-def write_sources(src: Path, docs: Path, out: Path, studies: list[Study], readme: Path | None) -> None:
+def write_sources(
+    src: Path, docs: Path, out: Path, studies: list[Study], readme: Path | None
+) -> None:
     """Assemble the Sphinx source tree in ``src`` (emptied first)."""
     shutil.rmtree(src, ignore_errors=True)
     shutil.copytree(docs, src, ignore=shutil.ignore_patterns("*.png", "_build", "__pycache__"))
@@ -300,7 +316,7 @@ def build_site(
     studies = collect_studies(folder, out, failures)
     for study in studies:
         if study.failure is None and not study.headline:
-            log(f"    {study.stem}: no Markdown output after '## Answer'; its card shows no headline")
+            log(f"    {study.stem}: no Markdown output after '## Answer'; the card has no headline")
     src, site, doctrees = out / "_site_src", out / "site", out / "_site_doctrees"
     write_sources(src, docs, out, studies, readme=folder.parent / "README.md")
     shutil.rmtree(site, ignore_errors=True)
@@ -312,7 +328,11 @@ def build_site(
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SiteError(f"sphinx-build exited {done.returncode}:\n{done.stderr[-3000:]}")
-    count = sum(1 for line in warnings.read_text("utf-8").splitlines() if "WARNING" in line or "ERROR" in line)
+    count = sum(
+        1
+        for line in warnings.read_text("utf-8").splitlines()
+        if "WARNING" in line or "ERROR" in line
+    )
     if count:
         log(f"    site: {count} Sphinx warning(s), listed in {warnings}")
     return site / "index.html"

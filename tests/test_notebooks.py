@@ -96,7 +96,9 @@ def _noisy_notebook():
         new_output("stream", name="stdout", text="first "),
         new_output("stream", name="stdout", text="second\n"),
         new_output("stream", name="stderr", text="\r  0%|          | 0/3 [00:00<?, ?it/s]"),
-        new_output("stream", name="stderr", text="\rsweep: 100%|██████████| 3/3 [00:02<00:00, 1.4run/s]"),
+        new_output(
+            "stream", name="stderr", text="\rsweep: 100%|██████████| 3/3 [00:02<00:00, 1.4run/s]"
+        ),
         new_output("stream", name="stderr", text="\n"),
         new_output(
             "display_data",
