@@ -32,7 +32,8 @@ SECTIONS = {
     "studies": "Studies",
     "validation": "Validation against real balancers",
 }
-_ANSWER = re.compile(r"^#{2,3}\s+Answer\b", re.I | re.M)
+# The headline section; "Conclusion(s)" is read the same way, as older notebooks name it so.
+_ANSWER = re.compile(r"^#{2,3}\s+(Answer|Conclusions?)\b", re.I | re.M)
 
 
 class SiteError(Exception):
