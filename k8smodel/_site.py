@@ -319,7 +319,10 @@ def build_site(
         if study.failure is None and not study.headline:
             log(f"    {study.stem}: no Markdown output after '## Answer'; the card has no headline")
     src, site, doctrees = out / "_site_src", out / "site", out / "_site_doctrees"
-    write_sources(src, docs, out, studies, readme=folder.parent / "README.md")
+    try:
+        write_sources(src, docs, out, studies, readme=folder.parent / "README.md")
+    except ImportError as exc:  # a family that does not import cannot be documented
+        raise SiteError(f"API reference: {exc}") from None
     shutil.rmtree(site, ignore_errors=True)
     shutil.rmtree(doctrees, ignore_errors=True)
     warnings = out / "site-warnings.txt"
