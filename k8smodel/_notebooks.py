@@ -21,9 +21,10 @@ import shutil
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from k8smodel.plotting import FIGURES_ENV
@@ -31,7 +32,7 @@ from k8smodel.plotting import FIGURES_ENV
 QUICK_ENV = "K8SMODEL_QUICK"
 DEFAULT_TIMEOUT_S = 3600
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-HEARTBEAT_S = 30.0
+HEARTBEAT_S = 60.0
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 # Notebook metadata worth keeping; everything else (widget state, papermill, ...) is run noise.
@@ -139,18 +140,36 @@ def _failing_cell(nb) -> tuple[int | None, str]:
     return None, ""
 
 
-def _heartbeat(name: str, n_cells: int, log: Log, every_s: float) -> Callable[..., None]:
-    """An nbclient ``on_cell_start`` hook logging the cell reached, at most every ``every_s``."""
-    started = last = time.monotonic()
+class _Heartbeat:
+    """Logs the cell a notebook has reached every ``every_s`` seconds while it runs.
 
-    def hook(cell=None, cell_index: int = 0, **_) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= every_s:
-            log(f"    {name}: cell {cell_index + 1}/{n_cells}, {now - started:.0f} s so far")
-            last = now
+    A thread, so a single long cell still shows signs of life; nbclient's
+    ``on_cell_start`` hook tells it which cell runs.
+    """
 
-    return hook
+    def __init__(self, name: str, n_cells: int, log: Log, every_s: float):
+        self.name, self.n_cells, self.log, self.every_s = name, n_cells, log, every_s
+        self.cell = 0
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def on_cell_start(self, cell=None, cell_index: int = 0, **_) -> None:
+        self.cell = cell_index + 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            elapsed = time.monotonic() - self._started
+            where = f"cell {self.cell}/{self.n_cells}" if self.cell else "starting its kernel"
+            self.log(f"    {self.name}: {where}, {elapsed:.0f} s so far")
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def execute(
@@ -184,8 +203,12 @@ def execute(
         FIGURES_ENV: str(figures),
         "MPLBACKEND": INLINE_BACKEND,
     }
-    heartbeat = None if log is None else _heartbeat(path.stem, len(nb.cells), log, HEARTBEAT_S)
-    with tempfile.TemporaryDirectory(prefix="k8smodel-kernel-") as sockets, _environment(**env):
+    heartbeat = _Heartbeat(path.stem, len(nb.cells), log or (lambda line: None), HEARTBEAT_S)
+    with (
+        tempfile.TemporaryDirectory(prefix="k8smodel-kernel-") as sockets,
+        _environment(**env),
+        heartbeat if log is not None else nullcontext(),
+    ):
         ipc = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}})
         client = NotebookClient(
             nb,
@@ -193,7 +216,7 @@ def execute(
             timeout=timeout_s,
             kernel_name="python3",
             resources={"metadata": {"path": str(path.parent)}},
-            on_cell_start=heartbeat,
+            on_cell_start=heartbeat.on_cell_start,
         )
         try:
             client.execute()
@@ -342,7 +365,7 @@ def reproduce(
     """Execute every notebook in ``folder`` into ``out`` and build the site; return failures.
 
     Logs each notebook's name when it starts and its time when it ends, a
-    line every 30 s while a long notebook runs, and the total at the end.
+    line every minute while a long notebook runs, and the total at the end.
     """
     folder, out = Path(folder).resolve(), Path(out).resolve()
     notebooks = find_notebooks(folder, only)
