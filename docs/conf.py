@@ -29,7 +29,9 @@ html_css_files = ["k8smodel.css"]
 # Notebooks: what `make reproduce` executed, shown as stored.
 nb_execution_mode = "off"
 nb_merge_streams = True
-myst_enable_extensions = ["colon_fence", "dollarmath"]
+# No dollarmath: the studies speak of money ("$17,400 against $13,800"), and a pair of dollar signs
+# must not turn the words between them into a formula (write \$ in notebooks for JupyterLab too).
+myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 
 # API reference: autosummary stubs rendered with numpydoc.
