@@ -113,7 +113,7 @@ def read_notebook(path: Path):
         return nbformat.read(path, as_version=4)
     except Exception as exc:  # nbformat raises NotJSONError, ValidationError, KeyError, ...
         raise NotebookFailure(
-            Path(path).name, None, "", f"{path} is not a readable notebook: {exc}"
+            Path(path).name, None, "", f"{Path(path).name} is not a readable notebook: {exc}"
         ) from None
 
 
