@@ -54,7 +54,7 @@ __all__ = [
 
 #: Largest phase space the matrix-geometric solver takes by default (dense linear algebra
 #: on ``phases x phases`` matrices: about a second at 800 on one core).
-MAX_PHASES = 800
+MAX_PHASES = 400
 
 
 @dataclass(frozen=True)
@@ -135,21 +135,25 @@ def _qbd_blocks(pods: int, rho: float, choices: int, distinct: bool, cap: int):
     """Generator blocks: up ``a0``, local ``a1``/``b1`` (level >= 1 / level 0), down ``a2``.
 
     The level is the shortest pod's length; a phase counts pods by their excess over it.
-    Truncation at excess ``cap``: an arrival that would put a pod at ``cap + 1`` is lost, and
-    when the shortest pod's departure lowers the level, pods that would stand at ``cap + 1``
-    are held at ``cap`` (each loses one request). Both keep the chain stable for every
-    ``rho < 1``; the loss vanishes as ``cap`` grows, which the caller checks.
+    Truncation at excess ``cap`` preserves work, so the load and the total-jobs process at
+    levels >= 1 are exactly those of the untruncated chain: an arrival that would join a pod
+    at excess ``cap`` joins a shortest pod instead, and while some pod stands at ``cap`` a
+    departure of a shortest pod (which would push it to ``cap + 1``) is taken from a pod at
+    ``cap`` instead. Only the split of jobs between pods is perturbed, on phases whose
+    probability vanishes as ``cap`` grows, which the caller checks. (Dropping work instead
+    changes the load and, at high ``rho``, the mean by a large factor.)
     """
     counts = _phases(pods, cap)
     size = len(counts)
     index = {tuple(c): i for i, c in enumerate(counts)}
     lam = pods * rho
     a0, a1, a2, b1 = (np.zeros((size, size)) for _ in range(4))
-    lost = np.zeros(size)
     for i, c in enumerate(counts):
         at_least = np.cumsum(c[::-1])[::-1]  # pods with excess >= v
         survive = _sample_survival(np.append(at_least, 0), pods, choices, distinct)
         join = survive[:-1] - survive[1:]  # P(the arrival joins a pod at excess v)
+        join[0] += join[cap]  # the work-preserving truncation: a shortest pod instead
+        join[cap] = 0.0
         for v in np.flatnonzero(c):
             rate = lam * join[v]
             if rate == 0.0:
@@ -158,8 +162,6 @@ def _qbd_blocks(pods: int, rho: float, choices: int, distinct: bool, cap: int):
                 new = np.append(c[1:], 0)
                 new[0] += 1
                 a0[i, index[tuple(new)]] += rate
-            elif v == cap:
-                lost[i] += rate
             else:
                 new = c.copy()
                 new[v] -= 1
@@ -172,18 +174,26 @@ def _qbd_blocks(pods: int, rho: float, choices: int, distinct: bool, cap: int):
             new[v - 1] += 1
             a1[i, index[tuple(new)]] += c[v]
             b1[i, index[tuple(new)]] += c[v]
-        # a shortest pod finishes (level >= 1): the level falls, every other pod is one further up
-        new = np.concatenate(([1, c[0] - 1], c[1:-1]))
-        new[cap] += c[cap]
-        a2[i, index[tuple(new)]] += c[0]
-    np.fill_diagonal(a1, a1.diagonal() - a0.sum(1) - a1.sum(1) - a2.sum(1) - lost)
-    np.fill_diagonal(b1, b1.diagonal() - a0.sum(1) - b1.sum(1) - lost)
+        if c[cap] > 0:  # truncation: a pod at the cap finishes instead of a shortest one
+            new = c.copy()
+            new[cap] -= 1
+            new[cap - 1] += 1
+            a1[i, index[tuple(new)]] += c[0]
+        else:  # a shortest pod finishes: the level falls, every other pod is one further up
+            new = np.concatenate(([1, c[0] - 1], c[1:-1]))
+            a2[i, index[tuple(new)]] += c[0]
+    np.fill_diagonal(a1, a1.diagonal() - a0.sum(1) - a1.sum(1) - a2.sum(1))
+    np.fill_diagonal(b1, b1.diagonal() - a0.sum(1) - b1.sum(1))
     excess = counts @ np.arange(cap + 1)
-    return a0, a1, a2, b1, lost, excess
+    return a0, a1, a2, b1, excess
 
 
-def _rate_matrix(a0, a1, a2, *, tol: float = 1e-14, max_steps: int = 60) -> np.ndarray:
-    """The minimal solution ``R`` of ``a0 + R a1 + R^2 a2 = 0`` by logarithmic reduction."""
+def _rate_matrix(a0, a1, a2, *, tol: float = 1e-13, max_steps: int = 80) -> np.ndarray:
+    """The minimal solution ``R`` of ``a0 + R a1 + R^2 a2 = 0`` by logarithmic reduction.
+
+    Latouche and Ramaswami, algorithm 8.4.1: ``G`` (stochastic for a positive recurrent
+    QBD) is accumulated until its row sums are 1 within ``tol``.
+    """
     size = len(a1)
     eye = np.eye(size)
     neg_a1 = scipy.linalg.lu_factor(-a1)
@@ -197,13 +207,13 @@ def _rate_matrix(a0, a1, a2, *, tol: float = 1e-14, max_steps: int = 60) -> np.n
         g += t @ down
         t = t @ up
         if np.max(np.abs(1.0 - g.sum(axis=1))) < tol:
-            break
-    return a0 @ np.linalg.inv(-(a1 + a0 @ g))
+            return a0 @ np.linalg.inv(-(a1 + a0 @ g))
+    raise np.linalg.LinAlgError("logarithmic reduction did not converge")
 
 
 def _qbd_once(pods: int, rho: float, choices: int, distinct: bool, cap: int) -> float:
     """Mean response with excesses truncated at ``cap`` (NaN if the solver breaks down)."""
-    a0, a1, a2, b1, lost, excess = _qbd_blocks(pods, rho, choices, distinct, cap)
+    a0, a1, a2, b1, excess = _qbd_blocks(pods, rho, choices, distinct, cap)
     with np.errstate(all="ignore"):
         try:
             r = _rate_matrix(a0, a1, a2)
@@ -219,8 +229,7 @@ def _qbd_once(pods: int, rho: float, choices: int, distinct: bool, cap: int) -> 
     pi0 = np.linalg.solve(system, rhs)
     total = pi0 @ inv
     jobs = total @ excess + pods * (pi0 @ r @ inv @ inv).sum()
-    accepted = pods * rho - total @ lost
-    value = float(jobs / accepted)
+    value = float(jobs / (pods * rho))
     return value if math.isfinite(value) and value > 0 else math.nan
 
 
@@ -230,7 +239,7 @@ def qbd_mean_response(
     *,
     choices: int | None = None,
     distinct: bool = True,
-    tol: float = 1e-5,
+    tol: float = 1e-4,
     max_phases: int = MAX_PHASES,
 ) -> FiniteNAnswer:
     r"""Mean response of ``n`` M/M/1 pods behind a sample-``d``-join-the-shortest dispatcher.
@@ -246,9 +255,10 @@ def qbd_mean_response(
         connections / join the shortest queue). ``d = 1`` is random.
     distinct : bool, default True
         Sample ``d`` distinct pods (nginx ``random two``); False samples with replacement.
-    tol : float, default 1e-5
-        Relative change of the mean below which the excess truncation stops growing.
-    max_phases : int, default 800
+    tol : float, default 1e-4
+        Relative truncation error (estimated from the geometric decay of the changes as
+        the excess cap grows) below which the cap stops growing.
+    max_phases : int, default 400
         Largest phase space tried; the answer is marked inexact when the tolerance was not
         reached within it.
 
@@ -282,29 +292,45 @@ def qbd_mean_response(
     tol = check_real(tol, "tol", minimum=0, lower_open=True)
     if n == 1 or rho == 0.0:
         return FiniteNAnswer(1.0 / (1.0 - rho), "qbd", True, 0.0)
-    previous, change = math.nan, math.nan
+    values: list[float] = []
     for cap in _caps(n, limit):
         value = _qbd_once(n, rho, d, distinct, cap)
         if math.isnan(value):
             continue
-        change = abs(value - previous)
-        if change <= tol * value:
-            return FiniteNAnswer(value, "qbd", True, change)
-        previous = value
-    if math.isnan(previous):
+        values.append(value)
+        error = _remaining_error(values)
+        if error <= tol * value:
+            return FiniteNAnswer(value, "qbd", True, error)
+    if not values:
         raise ValueError(
             f"the chain for pods={n} needs more than max_phases={limit} phases; raise "
             "max_phases or use refined_mean_field_mean_response"
         )
-    return FiniteNAnswer(previous, "qbd", False, change)
+    return FiniteNAnswer(values[-1], "qbd", False, _remaining_error(values))
 
 
 def _caps(pods: int, limit: int):
-    """Excess truncations to try: 2, 3, then growing by about half, within ``limit`` phases."""
+    """Excess truncations to try, 2, 3, 4, ..., while the phase space fits in ``limit``."""
     cap = 2
     while math.comb(pods - 1 + cap, cap) <= limit:
         yield cap
-        cap = max(cap + 1, round(cap * 1.5))
+        cap += 1
+
+
+def _remaining_error(values: list[float]) -> float:
+    """Estimated distance of the last value from the limit ``cap -> infinity``.
+
+    The values rise geometrically in ``cap`` (the truncated phases' probability decays
+    geometrically); with ratio ``r`` of the last two changes the remainder is
+    ``change * r / (1 - r)``, and never less than the last change.
+    """
+    if len(values) < 3:
+        return math.inf
+    last, before = abs(values[-1] - values[-2]), abs(values[-2] - values[-3])
+    if before == 0.0:
+        return last
+    ratio = min(last / before, 0.95)
+    return max(last, last * ratio / (1.0 - ratio))
 
 
 # --------------------------------------------------------------------------------------------
