@@ -53,7 +53,8 @@ __all__ = [
 ]
 
 #: Largest phase space the matrix-geometric solver takes by default (dense linear algebra
-#: on ``phases x phases`` matrices: about a second at 800 on one core).
+#: on ``phases x phases`` matrices: about a second at 300 on one unloaded core; a
+#: multithreaded BLAS on a loaded machine can be far slower on these small matrices).
 MAX_PHASES = 400
 
 
@@ -66,8 +67,10 @@ class FiniteNAnswer:
     mean_response : float
         Mean time in system, in mean service times.
     method : str
-        ``"qbd"`` (matrix-geometric chain), ``"refined_mean_field"``, ``"mean_field"`` or
-        ``"pooled_floor"`` (the answer was raised to the pooled M/M/n floor).
+        ``"qbd"`` (matrix-geometric chain, converged in its truncation), ``"qbd_truncated"``
+        (the chain at the largest truncation that fits, not converged),
+        ``"refined_mean_field"``, ``"closed_form_mm1"`` (random dispatch) or
+        ``"pooled_floor_lower_bound"`` (the pooled M/M/n floor: a lower bound only).
     exact : bool
         True when the number is the chain's exact value up to ``error_estimate``.
     error_estimate : float
@@ -239,7 +242,7 @@ def qbd_mean_response(
     *,
     choices: int | None = None,
     distinct: bool = True,
-    tol: float = 1e-4,
+    tol: float = 1e-3,
     max_phases: int = MAX_PHASES,
 ) -> FiniteNAnswer:
     r"""Mean response of ``n`` M/M/1 pods behind a sample-``d``-join-the-shortest dispatcher.
@@ -255,7 +258,7 @@ def qbd_mean_response(
         connections / join the shortest queue). ``d = 1`` is random.
     distinct : bool, default True
         Sample ``d`` distinct pods (nginx ``random two``); False samples with replacement.
-    tol : float, default 1e-4
+    tol : float, default 1e-3
         Relative truncation error (estimated from the geometric decay of the changes as
         the excess cap grows) below which the cap stops growing.
     max_phases : int, default 400
@@ -415,11 +418,32 @@ def finite_n_mean_response(
     distinct: bool = True,
     max_phases: int = MAX_PHASES,
 ) -> FiniteNAnswer:
-    """Mean response at finite ``n``: the exact chain where it fits, else the refined mean field.
+    """Mean response at finite ``n``: the exact chain where it fits, else an approximation.
 
-    Least connections is ``choices=None`` (every pod compared). Whatever the method, the
-    answer is never below the pooled M/M/n floor: if an approximation falls below it, the
-    floor is returned with ``method="pooled_floor"`` and ``exact=False``.
+    Parameters
+    ----------
+    pods, utilization, choices, distinct, max_phases
+        As in :func:`qbd_mean_response`; ``choices=None`` (or ``>= pods`` without
+        replacement) is least connections (join the shortest queue).
+
+    Returns
+    -------
+    FiniteNAnswer
+        In order of preference:
+
+        * ``"qbd"``, ``exact=True``: the chain converged in its excess cap (estimated
+          relative error below 1e-3).
+        * power of d: ``"refined_mean_field"`` (``exact=False``), raised to the largest
+          unconverged chain value when that is higher (the truncated chain's values rise
+          with the cap, so the last one is, empirically, a lower bound), then
+          ``"qbd_truncated"``.
+        * least connections: ``"qbd_truncated"`` (``exact=False``) with the chain at the
+          largest cap that fits, its estimated error attached; when not even the cap-2
+          chain fits, ``"pooled_floor_lower_bound"`` (``exact=False``), the M/M/n floor,
+          which least connections approaches but never beats.
+
+        Never below the pooled M/M/n floor: an approximation below it is replaced by the
+        floor with ``method="pooled_floor_lower_bound"``.
 
     Examples
     --------
@@ -429,18 +453,23 @@ def finite_n_mean_response(
     """
     n = check_int(pods, "pods", minimum=1)
     rho = check_real(utilization, "utilization", minimum=0, maximum=1, upper_open=True)
-    try:
-        answer = qbd_mean_response(
-            n, rho, choices=choices, distinct=distinct, max_phases=max_phases
-        )
-    except ValueError:
-        if choices is None or choices >= n:
-            raise ValueError(
-                f"least connections on {n} pods needs a chain larger than max_phases="
-                f"{max_phases}; no finite-n approximation with known accuracy is implemented"
-            ) from None
-        answer = refined_mean_field_mean_response(n, rho, choices=choices, distinct=distinct)
+    d = n if choices is None else check_int(choices, "choices", minimum=1)
+    if distinct and d > n:
+        raise ValueError(f"choices must be <= pods ({n}) when sampling distinct pods; got {d}")
+    least = d >= n and distinct
     floor = pooled_floor_mean_response(n, rho)
-    if answer.mean_response < floor:
-        return FiniteNAnswer(floor, "pooled_floor", False, answer.error_estimate)
+    try:
+        answer = qbd_mean_response(n, rho, choices=d, distinct=distinct, max_phases=max_phases)
+    except ValueError:
+        answer = None
+    if answer is not None and answer.exact:
+        return answer
+    if answer is not None:
+        answer = FiniteNAnswer(answer.mean_response, "qbd_truncated", False, answer.error_estimate)
+    if not least:
+        approx = refined_mean_field_mean_response(n, rho, choices=d, distinct=distinct)
+        if answer is None or approx.mean_response >= answer.mean_response:
+            answer = approx
+    if answer is None or answer.mean_response < floor:
+        return FiniteNAnswer(floor, "pooled_floor_lower_bound", False, math.nan)
     return answer
