@@ -101,7 +101,9 @@ def test_qbd_high_load_has_no_lost_work():
     got = qbd_mean_response(2, 0.99)
     assert got.exact
     assert 1 / (1 - 0.99**2) < got.mean_response < 1 / (1 - 0.99)
-    assert got.mean_response == pytest.approx(50.497, rel=1e-4)  # converged chain, cap 13
+    # The stated truncation error covers the distance to a much tighter solution.
+    tight = qbd_mean_response(2, 0.99, tol=1e-7)
+    assert abs(got.mean_response - tight.mean_response) <= got.error_estimate
 
 
 def test_qbd_closed_forms():
@@ -205,7 +207,7 @@ def test_wrong_types_are_refused():
     ("policy", "pods", "rho", "options"),
     [
         ("least_connections", 3, 0.8, {}),
-        ("power_of_two", 4, 0.8, {}),
+        ("power_of_two", 4, 0.8, {"distinct": True}),
     ],
 )
 def test_chain_agrees_with_the_simulator(policy, pods, rho, options):
@@ -213,7 +215,9 @@ def test_chain_agrees_with_the_simulator(policy, pods, rho, options):
 
     choices = None if policy == "least_connections" else 2
     expected = finite_n_mean_response(pods, rho, choices=choices).mean_response
-    sim = simulate(policy, pods=pods, utilization=rho, requests=40_000, replications=6, rng=7)
+    sim = simulate(
+        policy, pods=pods, utilization=rho, requests=20_000, replications=4, rng=7, **options
+    )
     row = sim.summary.iloc[0]
     assert abs(row["mean_response"] - expected) < 4 * row["mean_response_se"]
 
