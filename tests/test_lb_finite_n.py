@@ -9,7 +9,6 @@ and the project's event simulator.
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pytest
@@ -160,7 +159,9 @@ def test_refined_mean_field_one_over_n_term_matches_the_exact_chain(distinct):
         for n in (3, 4)
     }
     extrapolated = 4 * slopes[4] - 3 * slopes[3]
-    coefficient = 100 * (refined_mean_field_mean_response(100, rho, distinct=distinct).mean_response - limit)
+    coefficient = 100 * (
+        refined_mean_field_mean_response(100, rho, distinct=distinct).mean_response - limit
+    )
     assert coefficient == pytest.approx(extrapolated, rel=0.15)
 
 

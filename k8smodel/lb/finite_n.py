@@ -302,7 +302,7 @@ def qbd_mean_response(
             continue
         values.append(value)
         error = _remaining_error(values)
-        if error <= tol * value:
+        if len(values) >= 3 and error <= tol * value:
             return FiniteNAnswer(value, "qbd", True, error)
     if not values:
         raise ValueError(
@@ -325,10 +325,13 @@ def _remaining_error(values: list[float]) -> float:
 
     The values rise geometrically in ``cap`` (the truncated phases' probability decays
     geometrically); with ratio ``r`` of the last two changes the remainder is
-    ``change * r / (1 - r)``, and never less than the last change.
+    ``change * r / (1 - r)``, and never less than the last change. With two values only
+    the last change is returned (a rough estimate: the ratio is unknown), with one, inf.
     """
-    if len(values) < 3:
+    if len(values) < 2:
         return math.inf
+    if len(values) == 2:
+        return abs(values[1] - values[0])
     last, before = abs(values[-1] - values[-2]), abs(values[-2] - values[-3])
     if before == 0.0:
         return last
