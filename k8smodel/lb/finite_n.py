@@ -10,13 +10,19 @@ gives a value at every ``n`` and utilization ``rho < 1`` and says how it was obt
   connections) and joins the shortest sampled one. The chain is a quasi-birth-death process:
   the *level* is the shortest queue's length, the *phase* the multiset of the other queues'
   excess over it. Levels are unbounded and solved exactly by the matrix-geometric method;
-  excesses are truncated at ``K`` and ``K`` is raised until the mean moves by less than the
-  tolerance, whose last change is reported as the truncation error estimate.
+  excesses are truncated at ``K`` in a way that keeps every request (so the load is exact),
+  and ``K`` is raised until the truncation error, estimated from the geometric decay of the
+  changes, is below the tolerance. Phases grow as ``C(n - 1 + K, K)``, so the chain is
+  exact for small ``n`` only: least connections to about 8 pods and power of two to about
+  4-6 pods at high load, within the default 400 phases.
 * :func:`refined_mean_field_mean_response` (large ``n``, power of d): the mean field plus its
   ``1/n`` correction (Gast and Van Houdt's refined mean field), which also carries the ``1/n``
   term that sampling *without* replacement adds to the drift.
 * :func:`pooled_floor_mean_response`: the pooled M/M/n queue, which no dispatcher beats; every
-  method's answer is checked against it.
+  method's answer is checked against it. For least connections beyond the chain's reach no
+  approximation of known accuracy is implemented: the floor is returned, labelled a lower
+  bound (least connections tends to it as the spread of queue lengths shrinks).
+* :func:`finite_n_mean_response` picks among them and labels the answer.
 
 Service times are exponential with rate 1 (times are in mean service times; multiply by the
 mean service time in seconds).
