@@ -175,9 +175,9 @@ def test_least_connections_beyond_the_chain_is_a_labelled_bound():
     assert ans.mean_response == pooled_floor_mean_response(200, 0.9)
 
 
-def test_power_of_d_beyond_the_chain_is_the_refined_mean_field():
+def test_power_of_d_beyond_the_chain_is_the_second_order_mean_field():
     ans = finite_n_mean_response(200, 0.9, choices=2)
-    assert ans.method == "refined_mean_field" and not ans.exact
+    assert ans.method == "second_order_mean_field" and not ans.exact
     assert ans.mean_response >= pooled_floor_mean_response(200, 0.9)
 
 
