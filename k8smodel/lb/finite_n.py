@@ -447,7 +447,7 @@ def second_order_mean_field_mean_response(
     --------
     >>> ans = second_order_mean_field_mean_response(50, 0.9)
     >>> ans.method, round(ans.mean_response, 2)
-    ('second_order_mean_field', 2.69)
+    ('second_order_mean_field', 2.68)
     """
     n = check_int(pods, "pods", minimum=1)
     rho = check_real(utilization, "utilization", minimum=0, maximum=1, upper_open=True)
