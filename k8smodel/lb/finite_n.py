@@ -198,11 +198,12 @@ def _qbd_blocks(pods: int, rho: float, choices: int, distinct: bool, cap: int):
     return a0, a1, a2, b1, excess
 
 
-def _rate_matrix(a0, a1, a2, *, tol: float = 1e-13, max_steps: int = 80) -> np.ndarray:
+def _rate_matrix(a0, a1, a2, *, tol: float = 1e-11, max_steps: int = 80) -> np.ndarray:
     """The minimal solution ``R`` of ``a0 + R a1 + R^2 a2 = 0`` by logarithmic reduction.
 
     Latouche and Ramaswami, algorithm 8.4.1: ``G`` (stochastic for a positive recurrent
-    QBD) is accumulated until its row sums are 1 within ``tol``.
+    QBD) is accumulated until its row sums are 1 within ``tol``. (Near ``rho = 1`` round-off
+    leaves them about 1e-13 from 1, so a tighter ``tol`` never stops.)
     """
     size = len(a1)
     eye = np.eye(size)
