@@ -18,10 +18,16 @@ gives a value at every ``n`` and utilization ``rho < 1`` and says how it was obt
 * :func:`refined_mean_field_mean_response` (large ``n``, power of d): the mean field plus its
   ``1/n`` correction (Gast and Van Houdt's refined mean field), which also carries the ``1/n``
   term that sampling *without* replacement adds to the drift.
+* :func:`second_order_mean_field_mean_response` (power of d beyond the chain): the refined
+  mean field plus ``1/n^2`` and ``1/n^3`` terms fitted to the exact chain at the two
+  smallest ``n`` (a Richardson extrapolation in ``1/n``); within 0.5 % of the exact chain
+  and the simulator wherever they were compared at ``rho <= 0.95``.
 * :func:`pooled_floor_mean_response`: the pooled M/M/n queue, which no dispatcher beats; every
   method's answer is checked against it. For least connections beyond the chain's reach no
   approximation of known accuracy is implemented: the floor is returned, labelled a lower
-  bound (least connections tends to it as the spread of queue lengths shrinks).
+  bound only. It is close when an arrival rarely finds every pod busy, but not otherwise
+  (50 pods at 0.9: floor 1.073, simulated 1.177): a request queued behind one busy pod
+  waits about a service time, behind the pool about ``1 / (n (1 - rho))``.
 * :func:`finite_n_mean_response` picks among them and labels the answer.
 
 Service times are exponential with rate 1 (times are in mean service times; multiply by the
