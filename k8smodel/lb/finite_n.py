@@ -82,7 +82,8 @@ class FiniteNAnswer:
     method : str
         ``"qbd"`` (matrix-geometric chain, converged in its truncation), ``"qbd_truncated"``
         (the chain at the largest truncation that fits, not converged),
-        ``"refined_mean_field"``, ``"closed_form_mm1"`` (random dispatch) or
+        ``"refined_mean_field"``, ``"second_order_mean_field"``, ``"closed_form_mm1"``
+        (random dispatch) or
         ``"pooled_floor_lower_bound"`` (the pooled M/M/n floor: a lower bound only).
     exact : bool
         True when the number is the chain's exact value up to ``error_estimate``.
