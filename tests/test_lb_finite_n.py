@@ -236,3 +236,19 @@ def test_second_order_mean_field_predicts_the_brute_force_chain(pods, distinct):
     refined = refined_mean_field_mean_response(pods, 0.7, distinct=distinct).mean_response
     assert got.mean_response == pytest.approx(expected, rel=1e-3)
     assert abs(refined / expected - 1) > 0.01
+
+
+def test_truncated_chains_rise_towards_the_exact_value():
+    # The chooser treats an unconverged chain as a lower bound: its values rise with the cap.
+    expected = brute_force_mean_response(3, 0.7, 3, True, 22)
+    values = [finite_n._qbd_once(3, 0.7, 3, True, cap) for cap in (2, 3, 4, 5)]
+    assert values == sorted(values)
+    assert values[-1] < expected < values[-1] + 1e-3
+
+
+@pytest.mark.parametrize("choices", [None, 2])
+@pytest.mark.parametrize(("pods", "rho"), [(2, 0.99), (7, 0.95), (30, 0.9), (1000, 0.99)])
+def test_never_below_the_pooled_floor(pods, rho, choices):
+    ans = finite_n_mean_response(pods, rho, choices=choices, max_phases=120)
+    assert ans.mean_response >= pooled_floor_mean_response(pods, rho)
+    assert ans.exact == (ans.method == "qbd")
