@@ -47,6 +47,7 @@ M. Mitzenmacher, "The Power of Two Choices in Randomized Load Balancing", IEEE T
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ import scipy.linalg
 from k8smodel._validate import check_int, check_real
 
 __all__ = [
+    "cached_finite_n_mean_response",
+    "finite_n_method",
     "FiniteNAnswer",
     "finite_n_mean_response",
     "pooled_floor_mean_response",
@@ -360,7 +363,8 @@ def _remaining_error(values: list[float]) -> float:
 
 def _tails(rho: float, d: int, floor: float = 1e-14) -> np.ndarray:
     """Mean-field fixed point x_i = rho^((d^i - 1)/(d - 1)), i = 1..L (x_0 = 1 left out)."""
-    out, i = [], 1
+    out: list[float] = []
+    i = 1
     while True:
         x = rho ** ((d**i - 1) / (d - 1)) if d > 1 else rho**i
         if x < floor or i > 100_000:
@@ -479,6 +483,44 @@ def second_order_mean_field_mean_response(
 
 # --------------------------------------------------------------------------------------------
 # The chooser
+
+
+@functools.lru_cache(maxsize=512)
+def cached_finite_n_mean_response(
+    pods: int, utilization: float, choices: int | None, distinct: bool
+) -> FiniteNAnswer:
+    """:func:`finite_n_mean_response`, memoized (theory tables ask for the same cell often).
+
+    The chains are many small dense solves, for which a multi-threaded BLAS only adds
+    synchronisation (tens of times slower on a busy machine): one thread is used.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return finite_n_mean_response(pods, utilization, choices=choices, distinct=distinct)
+
+
+_METHOD_NAMES = {
+    "qbd": "matrix-geometric chain",
+    "qbd_truncated": "truncated chain (lower bound)",
+    "refined_mean_field": "refined mean field",
+    "second_order_mean_field": "second-order mean field",
+    "pooled_floor_lower_bound": "pooled M/M/n floor (lower bound)",
+}
+
+
+def finite_n_method(answer: FiniteNAnswer, pods: int, unit_s: float = 1.0) -> str:
+    """A theory row's ``method`` text: the method, ``n`` and the estimated error in seconds.
+
+    Examples
+    --------
+    >>> finite_n_method(FiniteNAnswer(2.0, "qbd", True, 0.001), 4)
+    'matrix-geometric chain, n=4 (est. error 0.001 s)'
+    """
+    text = f"{_METHOD_NAMES.get(answer.method, answer.method)}, n={pods}"
+    if math.isfinite(answer.error_estimate):
+        text += f" (est. error {answer.error_estimate * unit_s:.2g} s)"
+    return text
 
 
 def finite_n_mean_response(
