@@ -631,3 +631,27 @@ def test_ewma_per_worker_alias_keeps_one_table_per_worker():
 def test_envoy_least_request_refuses_weights_under_every_spelling(spelling):
     with pytest.raises(ValueError, match="weights"):
         lb.simulate(spelling, pods=2, weights=[2, 1], utilization=0.5, requests=100)
+
+
+def test_unreliable_answers_are_flagged_with_a_sentence():
+    # Issue 12 item 8: 3 requests cannot reach steady state; the mean is far below M/M/1's
+    # 1/(1 - 0.7) = 3.33, so the answer must say so instead of passing silently.
+    few = lb.simulate("random", pods=4, utilization=0.7, requests=3, replications=4, rng=1)
+    assert "few_requests" in few.summary["flags"].iloc[0]
+    assert any("too few for steady state" in note for note in few.notes)
+    # utilization is load over total capacity: 0.5 x (3 + 0.45) = 1.725 requests per mean
+    # service time, a quarter each under round robin, so the slow pod is busy
+    # 0.431 / 0.45 = 96 % of the time, over the 90 % threshold.
+    slow = lb.simulate(
+        "round_robin",
+        pods=4,
+        utilization=0.5,
+        speeds=[1, 1, 1, 0.45],
+        requests=40_000,
+        replications=4,
+        rng=2,
+    )
+    assert "near_capacity" in slow.summary["flags"].iloc[0]
+    assert any("pod 3 is busy" in note for note in slow.notes)
+    calm = lb.simulate("random", pods=4, utilization=0.5, requests=40_000, replications=4, rng=3)
+    assert calm.summary["flags"].iloc[0] == ""

@@ -51,7 +51,11 @@ class LbResult(Result):
         over pods), ``max_utilization`` (busiest pod's busy fraction), ``stable``
         (no pod is offered its capacity or more; if False the times are ``inf``),
         ``p_unstable`` (fraction of replications in which some pod is) and
-        ``flags``.
+        ``flags``: ``;``-separated among ``unstable``, ``one_replication``,
+        ``few_requests`` (under :data:`MIN_REQUESTS_PER_POD` kept per pod),
+        ``near_capacity`` (a pod busy at least :data:`NEAR_CAPACITY` of the time) and
+        ``wide_spread`` (standard error over :data:`MAX_RELATIVE_SE` of the mean), each
+        explained by a sentence in ``notes``.
     per_pod : pandas.DataFrame
         One row per (replication, pod): ``replication``, ``pod``, ``speed``,
         ``weight``, ``requests``, ``share``, ``utilization`` (work brought per unit
@@ -310,6 +314,34 @@ def _params(spec: LbSpec, n_req: int, reps: int, warmup: float) -> dict[str, Any
     }
 
 
+#: Fewer requests kept per pod than this is flagged ``few_requests``: too few for steady state.
+MIN_REQUESTS_PER_POD = 1_000
+#: A pod busier than this is flagged ``near_capacity``: its queue settles slowly, if at all.
+NEAR_CAPACITY = 0.9
+#: A standard error above this fraction of the mean is flagged ``wide_spread``.
+MAX_RELATIVE_SE = 0.05
+
+
+def _reliability(
+    counts: np.ndarray, util: np.ndarray, mean: float, se: float
+) -> list[tuple[str, str]]:
+    """Flags (and the sentence for each) for answers a planner should not take at face value."""
+    out = []
+    per_pod = float(counts.mean())
+    if per_pod < MIN_REQUESTS_PER_POD:
+        out.append(("few_requests", f"only {per_pod:.0f} requests per pod were kept after the "
+                    "warm-up: too few for steady state; raise requests"))  # fmt: skip
+    busiest = np.minimum(util.mean(axis=0), 1.0)
+    if not out and busiest.max() >= NEAR_CAPACITY:
+        pod = int(np.argmax(busiest))
+        out.append(("near_capacity", f"pod {pod} is busy {busiest[pod]:.0%} of the time: its "
+                    "queue settles slowly and tail latencies vary between runs"))  # fmt: skip
+    if math.isfinite(se) and se > MAX_RELATIVE_SE * mean:
+        out.append(("wide_spread", f"the replications disagree: the standard error is "
+                    f"{se / mean:.0%} of the mean; raise requests or replications"))  # fmt: skip
+    return out
+
+
 def _summarize(
     spec: LbSpec, n_req: int, warmup: float, agg: kernels.Agg, overloaded: np.ndarray
 ) -> LbResult:
@@ -343,10 +375,14 @@ def _summarize(
         pod_mean = np.where(overloaded, math.inf, pod_mean)
         flags.append("unstable")
         notes.append(f"some pod is offered at least its capacity in {bad_rep.mean():.0%} of "
-                     "replications: response times are infinite")  # fmt: skip
+                     "replications: its queue grows without bound, response times are "
+                     "infinite")  # fmt: skip
     if reps < 2:
         flags.append("one_replication")
         notes.append("one replication: no standard error")
+    reliability = _reliability(counts, util, mean, se) if stable else []
+    flags += [flag for flag, _ in reliability]
+    notes += [note for _, note in reliability]
     summary = pd.DataFrame(
         [
             {

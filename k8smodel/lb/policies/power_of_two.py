@@ -139,6 +139,8 @@ class PowerOfTwoPolicy(Policy):
             return theory_row(f"overloaded: pod {int(np.argmax(forced))} gets >= Lambda p_i^{d}",
                               True, False)  # fmt: skip
         rho = ctx.utilization
+        if rho >= 1:
+            return theory_row("unstable (utilization >= 1)", True, False)
         if not (ctx.service.exponential and ctx.equal_speeds and ctx.equal_weights
                 and ctx.concurrency == 1 and rho < 1):  # fmt: skip
             return theory_row("none (mean field needs equal exponential pods and weights)",
