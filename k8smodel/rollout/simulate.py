@@ -4,6 +4,9 @@ Each operation is a recursion over the pods the controller touches (the public
 :func:`~k8smodel.rollout.plan_operation`, shared with the theory), evaluated with numpy across
 all replications at once: the Python loop runs over pods (or batches), never over
 replications. All random phase durations are drawn in bulk before the recursion.
+
+Why a little over 600 lines: StatefulSets, Deployments and DaemonSets share the bulk draws,
+the result type and its summary, which live here beside the three recursions.
 """
 
 from __future__ import annotations
