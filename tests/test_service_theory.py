@@ -164,3 +164,11 @@ def test_nothing_reachable_is_reported_not_hidden():
     lay = Layout.uniform(zones=2, pods_per_node=0)
     row = theory(Service(type="LoadBalancer", external_traffic_policy="Local"), lay).summary.iloc[0]
     assert row.fraction_dropped == 1 and "no_pods" in row["flags"]
+
+
+def test_failed_zones_as_a_bare_string_is_a_type_error():
+    # Regression: "zone-a" was iterated into the one-letter "zones" '-', 'a', 'e', ...
+    with pytest.raises(TypeError, match="failed_zones must be a list of names; got str"):
+        theory(Service(), Layout.uniform(zones=2), failed_zones="zone-a")
+    with pytest.raises(TypeError, match="failed_nodes must be a list of names"):
+        theory(Service(), Layout.uniform(zones=2), failed_nodes="zone-a-node-0")

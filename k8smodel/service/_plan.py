@@ -56,6 +56,13 @@ def resolve_source(service: Service, source: str | None) -> str:
     return source
 
 
+def _names(value: Iterable[str], name: str) -> tuple[str, ...]:
+    # A bare string is iterable: without this check "zone-a" would fail as 6 one-letter zones.
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of names; got {type(value).__name__} {value!r}")
+    return tuple(value)
+
+
 def make_plan(
     service: Service,
     layout: Layout,
@@ -71,7 +78,10 @@ def make_plan(
     if not isinstance(layout, Layout):
         raise TypeError(f"layout must be a k8smodel.service.Layout; got {layout!r}")
     src = resolve_source(service, source)
-    failed_zones, failed_nodes = tuple(failed_zones), tuple(failed_nodes)
+    failed_zones, failed_nodes = (
+        _names(failed_zones, "failed_zones"),
+        _names(failed_nodes, "failed_nodes"),
+    )
     if failed_zones or failed_nodes:
         layout = layout.without(zones=failed_zones, nodes=failed_nodes)
     if client_weights is not None:
