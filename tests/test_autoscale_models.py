@@ -268,3 +268,31 @@ def test_slow_start_beyond_the_cpu_initialization_period_is_noted():
         rng=1,
     )
     assert not any(n.startswith("startup_beyond_cpu_init") for n in quick.notes)
+
+
+def test_keepalive_long_timeout_reaches_its_limits_not_nan():
+    # Regression: exp(lam K) overflowed for lam K > 709 and loaded seconds became inf/inf = NaN.
+    # As K -> inf one cold start serves every request: the cold fraction and added latency go
+    # to 0 and each request holds the instance for the mean gap 1/lam.
+    row = keepalive(rate_per_s=0.5, keep_alive_s=1e4, cold_start_s=2.0).summary.iloc[0]
+    assert row.fraction_cold == pytest.approx(0.0, abs=1e-300)
+    assert row.mean_added_latency_s == pytest.approx(0.0, abs=1e-300)
+    assert row.loaded_pod_s_per_request == pytest.approx(2.0, rel=1e-12)
+    # below the overflow, c = 0: loaded per request = (1 - exp(-lam K)) / lam (closed form)
+    row = keepalive(rate_per_s=0.01, keep_alive_s=150.0, cold_start_s=0.0).summary.iloc[0]
+    assert row.loaded_pod_s_per_request == pytest.approx((1 - math.exp(-1.5)) / 0.01, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, text",
+    [
+        ({"rate_per_s": True, "keep_alive_s": 60}, TypeError, "rate_per_s must be"),
+        ({"rate_per_s": "fast", "keep_alive_s": 60}, TypeError, "rate_per_s must be"),
+        ({"rate_per_s": 0.1, "keep_alive_s": [False]}, TypeError, "keep_alive_s must be"),
+        ({"rate_per_s": [0.1, 0.2], "keep_alive_s": [1, 2, 3]}, ValueError, "broadcast"),
+        ({"rate_per_s": [], "keep_alive_s": 60}, ValueError, "rate_per_s must not be empty"),
+    ],
+)
+def test_keepalive_bad_input_names_the_parameter(kwargs, error, text):
+    with pytest.raises(error, match=text):
+        keepalive(**kwargs)
