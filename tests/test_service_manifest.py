@@ -134,3 +134,23 @@ def test_errors_name_object_and_field():
         from_manifest(DOC, service="nope")
     with pytest.raises(ValueError, match="existing file"):
         from_manifest("/no/such/file.yaml")
+
+
+def test_slices_of_a_same_named_service_in_another_namespace_are_skipped():
+    # Regression: an EndpointSlice labelled for Service "s" in namespace "other" was read as
+    # an endpoint of ns/s; the service-name label only names a Service of the slice's own
+    # namespace (discovery/v1 LabelServiceName, types.go).
+    docs = [
+        {"kind": "Service", "metadata": {"name": "s", "namespace": "ns"}, "spec": {}},
+        {"kind": "EndpointSlice",
+         "metadata": {"name": "s-1", "namespace": "ns",
+                      "labels": {"kubernetes.io/service-name": "s"}},
+         "endpoints": [{"addresses": ["10.0.0.1"], "nodeName": "n1", "zone": "z1"}]},
+        {"kind": "EndpointSlice",
+         "metadata": {"name": "s-x", "namespace": "other",
+                      "labels": {"kubernetes.io/service-name": "s"}},
+         "endpoints": [{"addresses": ["10.9.0.1"], "nodeName": "n2", "zone": "z2"}]},
+    ]  # fmt: skip
+    spec = from_manifest(docs)
+    assert [p.name for p in spec.layout.pods] == ["10.0.0.1"]
+    assert any("EndpointSlice other/s-x" in s for s in spec.skipped)

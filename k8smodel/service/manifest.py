@@ -177,6 +177,13 @@ def _service(obj: Mapping[str, Any]) -> Service:
         raise ValueError(f"{ident}: {err}") from None
 
 
+def _same_namespace(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """An EndpointSlice serves the Service of its own namespace (when both name one)."""
+    ns_a = (a.get("metadata") or {}).get("namespace")
+    ns_b = (b.get("metadata") or {}).get("namespace")
+    return not (ns_a and ns_b) or ns_a == ns_b
+
+
 def _pods(
     slices: list[Mapping[str, Any]], skipped: list[str], node_zones: dict[str, str]
 ) -> list[Pod]:
@@ -277,7 +284,7 @@ def from_manifest(manifest: Any, *, service: str | None = None) -> ManifestSpec:
             nodes[node.name] = node
         elif kind == "EndpointSlice":
             labels = _field(obj, "metadata.labels", dict, {})
-            if labels.get("kubernetes.io/service-name") == name:
+            if labels.get("kubernetes.io/service-name") == name and _same_namespace(obj, svc_obj):
                 slices.append(obj)
             else:
                 skipped.append(f"{_ident(obj)}: belongs to another Service")
