@@ -296,3 +296,23 @@ def test_keepalive_long_timeout_reaches_its_limits_not_nan():
 def test_keepalive_bad_input_names_the_parameter(kwargs, error, text):
     with pytest.raises(error, match=text):
         keepalive(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, text",
+    [
+        # Regression: bin_s=0 crashed in the kernel with ZeroDivisionError
+        ({"bin_s": 0}, ValueError, "bin_s must be"),
+        ({"bin_s": float("nan")}, ValueError, "bin_s must be"),
+        ({"range_s": 1.0}, ValueError, "range_s must be"),
+        # "fixed" was read as the policies 'f', 'i', ...
+        ({"policies": "fixed"}, TypeError, "policies must be a tuple"),
+        ({"arrival_times_s": []}, ValueError, "arrival_times_s must not be empty"),
+        ({"arrival_times_s": [True, True]}, TypeError, "arrival_times_s must be"),
+        ({"arrival_times_s": [5.0, 1.0]}, ValueError, "arrival_times_s must be sorted"),
+    ],
+)
+def test_simulate_keepalive_bad_input_names_the_parameter(kwargs, error, text):
+    base = {"rate_per_s": 0.01, "duration_s": 1000.0, "replications": 2, "rng": 1}
+    with pytest.raises(error, match=text):
+        simulate_keepalive(**{**base, **kwargs})

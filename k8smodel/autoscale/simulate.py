@@ -33,6 +33,7 @@ from k8smodel._validate import (
     check_distribution,
     check_int,
     check_real,
+    check_vector,
 )
 from k8smodel.autoscale import _kernels
 from k8smodel.autoscale.semantics import _POLICY_CODE, _SELECT_CODE, kpa_scale_to_zero_delay_s
@@ -583,14 +584,18 @@ def simulate_keepalive(
     """
     keep = check_real(keep_alive_s, "keep_alive_s", minimum=0.0)
     cold_s = check_real(cold_start_s, "cold_start_s", minimum=0.0)
+    bin_s = check_real(bin_s, "bin_s", minimum=0.0, lower_open=True)
+    range_s = check_real(range_s, "range_s", minimum=bin_s)
     gen = as_generator(rng)
+    if isinstance(policies, str):  # "fixed" would be read as the policies 'f', 'i', ...
+        raise TypeError(f"policies must be a tuple of policy names; got str {policies!r}")
     for p in policies:
         if p not in ("fixed", "histogram"):
             raise ValueError(f"policies must be among ['fixed', 'histogram']; got {p!r}")
     if arrival_times_s is not None:
-        t = np.asarray(arrival_times_s, dtype=float)[None, :]
-        if t.ndim != 2 or not np.all(np.diff(t[0]) >= 0) or not np.isfinite(t).all():
-            raise ValueError("arrival_times_s must be a sorted 1-d array of finite times")
+        t = check_vector(arrival_times_s, "arrival_times_s")[None, :]
+        if not np.all(np.diff(t[0]) >= 0):
+            raise ValueError("arrival_times_s must be sorted; got times that decrease")
         n = np.array([t.shape[1]], dtype=np.int64)
         reps = 1
     else:
@@ -612,8 +617,8 @@ def simulate_keepalive(
             cold_s,
             keep,
             policy == "histogram",
-            float(bin_s),
-            float(range_s),
+            bin_s,
+            range_s,
             0.05,
             0.99,
             0.1,
