@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 
@@ -107,7 +108,7 @@ _SERVICE_OPTIONS = {
     "lb_mode": "lb_mode",
 }
 #: Layout options and their defaults; they describe a synthetic layout, not a manifest's.
-_LAYOUT_OPTIONS = {"zones": 3, "nodes_per_zone": 2, "pods_per_node": 1, "cpu": 4.0}
+_LAYOUT_OPTIONS: dict[str, Any] = {"zones": 3, "nodes_per_zone": 2, "pods_per_node": 1, "cpu": 4.0}
 
 
 def _spec(args) -> tuple[Service, Layout, list[str]]:
@@ -132,7 +133,7 @@ def _spec(args) -> tuple[Service, Layout, list[str]]:
             notes.append("options override the manifest: " + ", ".join(sorted(given)))
         return replace(read.service, **given), read.layout, notes
     service = Service(**given)
-    sizes = {
+    sizes: dict[str, Any] = {
         o: d if getattr(args, o) is None else getattr(args, o) for o, d in _LAYOUT_OPTIONS.items()
     }
     return service, Layout.uniform(**sizes), []
