@@ -172,3 +172,11 @@ def test_failed_zones_as_a_bare_string_is_a_type_error():
         theory(Service(), Layout.uniform(zones=2), failed_zones="zone-a")
     with pytest.raises(TypeError, match="failed_nodes must be a list of names"):
         theory(Service(), Layout.uniform(zones=2), failed_nodes="zone-a-node-0")
+
+
+def test_oversized_layout_refused_before_the_dense_dispatch():
+    # Regression: nothing bounded the dense node-by-pod matrices. 10,400 nodes x 104,000 pods
+    # is 1.0816e9 cells: 48 bytes each (six float64 arrays) is 5.19e10 bytes = 48.4 GiB.
+    lay = Layout.uniform(zones=26, nodes_per_zone=400, pods_per_node=10)
+    with pytest.raises(ValueError, match="10400 nodes x 104000 pods needs about 48.4 GiB"):
+        theory(Service(), lay)

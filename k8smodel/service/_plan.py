@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from k8smodel._validate import check_choice
+from k8smodel._validate import check_budget, check_choice
 from k8smodel.service import semantics
 from k8smodel.service.spec import Layout, Service
 
 SOURCES = ("external", "internal")
+#: float64 node-by-pod arrays alive at once: choice matrix, flow and temporaries in theory.
+_BYTES_PER_NODE_POD = 6 * 8
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,12 @@ def make_plan(
     )
     if failed_zones or failed_nodes:
         layout = layout.without(zones=failed_zones, nodes=failed_nodes)
+    cells = len(layout.nodes) * len(layout.pods)
+    check_budget(
+        cells * _BYTES_PER_NODE_POD,
+        f"{len(layout.nodes)} nodes x {len(layout.pods)} pods",
+        remedy="model a smaller layout (the dispatch is a dense node-by-pod matrix)",
+    )
     if client_weights is not None:
         live = {n.name for n in layout.nodes}
         client_weights = {k: v for k, v in client_weights.items() if k in live}
