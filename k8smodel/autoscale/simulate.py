@@ -367,13 +367,15 @@ def _timeseries(run, trace, theta, p_over, bin_s):
 
 
 def _max_pods(spec, max_pods):
+    if max_pods is not None:  # checked even where the spec's own maximum applies instead
+        max_pods = check_int(max_pods, "max_pods", minimum=1)
     if isinstance(spec, HpaSpec):
         return spec.max_replicas
     if spec.max_scale:
         return spec.max_scale
     if max_pods is None:
         raise ValueError("max_pods must be given when the KPA's max-scale is 0 (unbounded)")
-    return check_int(max_pods, "max_pods", minimum=1)
+    return max_pods
 
 
 def _initial(spec, initial_replicas, cap):
