@@ -316,3 +316,18 @@ def test_simulate_keepalive_bad_input_names_the_parameter(kwargs, error, text):
     base = {"rate_per_s": 0.01, "duration_s": 1000.0, "replications": 2, "rng": 1}
     with pytest.raises(error, match=text):
         simulate_keepalive(**{**base, **kwargs})
+
+
+def test_kpa_without_scale_to_zero_falls_to_one_pod_not_the_current_scale():
+    # Regression: with enable-scale-to-zero false a desired scale of 0 kept the current scale
+    # (max(n, 1)), so 20 still-starting pods survived until they became ready. knative/serving
+    # pkg/reconciler/autoscaling/kpa/scaler.go handleScaleToZero returns 1 in that case.
+    # A 10 s burst panics the KPA up to max-scale 20 (pods start in 300 s); the burst is drained
+    # by t = 60 s, panic ends a stable window (60 s) later, so by t = 200 s one pod remains.
+    rates = np.zeros(400)
+    rates[1:11] = 50.0
+    spec = KpaSpec(target=10.0, max_scale=20, enable_scale_to_zero=False)
+    res = fluid(spec, Trace(rates, dt_s=1.0), capacity_per_s=10.0, startup_s=300.0,
+                initial_replicas=1, slo_s=5.0)  # fmt: skip
+    assert res.replicas[0, 20] == 20  # the panic scale-up
+    assert res.replicas[0, 200] == 1
