@@ -77,3 +77,19 @@ def test_bad_input_exits_2(capsys):
     assert err.startswith("k8smodel autoscale: slo_s must be") and err.count("\n") == 1
     assert main(["autoscale", "step", "--metric", "Memory", *SMALL]) == 2
     assert "metric type must be one of" in capsys.readouterr().err
+
+
+def test_default_initial_replicas_respect_the_manifests_minimum(tmp_path, capsys):
+    # Regression: the default initial count used --min-replicas (1), not the manifest's
+    # minReplicas, so the HPA started at ceil(30 / (0.7 x 10)) = 5 pods below its minimum 12.
+    hpa = tmp_path / "hpa.yaml"
+    hpa.write_text(
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: w}\n"
+        "spec:\n  minReplicas: 12\n  maxReplicas: 30\n  metrics:\n  - type: Pods\n    pods:\n"
+        "      metric: {name: rps}\n      target: {type: AverageValue, averageValue: '7'}\n"
+    )
+    args = ["autoscale", "step", "--manifest", str(hpa), "--replications", "2",
+            "--duration-s", "120", "--format", "json"]  # fmt: skip
+    assert main(args) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert any("assumed initial replicas 12," in n for n in notes), notes

@@ -214,3 +214,13 @@ def test_go_durations():
     assert duration_s({}, "f", "1m30s") == 90 and duration_s({}, "f", "500ms") == 0.5
     with pytest.raises(ValueError, match="duration"):
         duration_s({"kind": "X"}, "f", "1 minute")
+
+
+@pytest.mark.parametrize("bad, error", [(-5, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_max_pods_is_checked_even_when_the_spec_caps_the_scale(bad, error):
+    # Regression: max_pods was silently ignored (not validated) for an HPA or a KPA with
+    # max-scale, so max_pods=-5 ran as if it were absent.
+    tr = Trace.step(5.0, 15.0, at_s=20, duration_s=60)
+    spec = HpaSpec(max_replicas=10, metric_type="Pods", target=3.5)
+    with pytest.raises(error, match="max_pods must be"):
+        simulate(spec, tr, capacity_per_s=5.0, replications=2, rng=1, max_pods=bad)

@@ -268,3 +268,66 @@ def test_slow_start_beyond_the_cpu_initialization_period_is_noted():
         rng=1,
     )
     assert not any(n.startswith("startup_beyond_cpu_init") for n in quick.notes)
+
+
+def test_keepalive_long_timeout_reaches_its_limits_not_nan():
+    # Regression: exp(lam K) overflowed for lam K > 709 and loaded seconds became inf/inf = NaN.
+    # As K -> inf one cold start serves every request: the cold fraction and added latency go
+    # to 0 and each request holds the instance for the mean gap 1/lam.
+    row = keepalive(rate_per_s=0.5, keep_alive_s=1e4, cold_start_s=2.0).summary.iloc[0]
+    assert row.fraction_cold == pytest.approx(0.0, abs=1e-300)
+    assert row.mean_added_latency_s == pytest.approx(0.0, abs=1e-300)
+    assert row.loaded_pod_s_per_request == pytest.approx(2.0, rel=1e-12)
+    # below the overflow, c = 0: loaded per request = (1 - exp(-lam K)) / lam (closed form)
+    row = keepalive(rate_per_s=0.01, keep_alive_s=150.0, cold_start_s=0.0).summary.iloc[0]
+    assert row.loaded_pod_s_per_request == pytest.approx((1 - math.exp(-1.5)) / 0.01, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, text",
+    [
+        ({"rate_per_s": True, "keep_alive_s": 60}, TypeError, "rate_per_s must be"),
+        ({"rate_per_s": "fast", "keep_alive_s": 60}, TypeError, "rate_per_s must be"),
+        ({"rate_per_s": 0.1, "keep_alive_s": [False]}, TypeError, "keep_alive_s must be"),
+        ({"rate_per_s": [0.1, 0.2], "keep_alive_s": [1, 2, 3]}, ValueError, "broadcast"),
+        ({"rate_per_s": [], "keep_alive_s": 60}, ValueError, "rate_per_s must not be empty"),
+    ],
+)
+def test_keepalive_bad_input_names_the_parameter(kwargs, error, text):
+    with pytest.raises(error, match=text):
+        keepalive(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, text",
+    [
+        # Regression: bin_s=0 crashed in the kernel with ZeroDivisionError
+        ({"bin_s": 0}, ValueError, "bin_s must be"),
+        ({"bin_s": float("nan")}, ValueError, "bin_s must be"),
+        ({"range_s": 1.0}, ValueError, "range_s must be"),
+        # "fixed" was read as the policies 'f', 'i', ...
+        ({"policies": "fixed"}, TypeError, "policies must be a tuple"),
+        ({"arrival_times_s": []}, ValueError, "arrival_times_s must not be empty"),
+        ({"arrival_times_s": [True, True]}, TypeError, "arrival_times_s must be"),
+        ({"arrival_times_s": [5.0, 1.0]}, ValueError, "arrival_times_s must be sorted"),
+    ],
+)
+def test_simulate_keepalive_bad_input_names_the_parameter(kwargs, error, text):
+    base = {"rate_per_s": 0.01, "duration_s": 1000.0, "replications": 2, "rng": 1}
+    with pytest.raises(error, match=text):
+        simulate_keepalive(**{**base, **kwargs})
+
+
+def test_kpa_without_scale_to_zero_falls_to_one_pod_not_the_current_scale():
+    # Regression: with enable-scale-to-zero false a desired scale of 0 kept the current scale
+    # (max(n, 1)), so 20 still-starting pods survived until they became ready. knative/serving
+    # pkg/reconciler/autoscaling/kpa/scaler.go handleScaleToZero returns 1 in that case.
+    # A 10 s burst panics the KPA up to max-scale 20 (pods start in 300 s); the burst is drained
+    # by t = 60 s, panic ends a stable window (60 s) later, so by t = 200 s one pod remains.
+    rates = np.zeros(400)
+    rates[1:11] = 50.0
+    spec = KpaSpec(target=10.0, max_scale=20, enable_scale_to_zero=False)
+    res = fluid(spec, Trace(rates, dt_s=1.0), capacity_per_s=10.0, startup_s=300.0,
+                initial_replicas=1, slo_s=5.0)  # fmt: skip
+    assert res.replicas[0, 20] == 20  # the panic scale-up
+    assert res.replicas[0, 200] == 1

@@ -549,3 +549,42 @@ def test_histogram_falls_back_when_not_representative():
     flat = [60.0 * i + 1 for i in range(240)]  # one per bin: coefficient of variation 0
     assert histogram_windows(flat) == (0.0, 14400.0)
     assert math.isfinite(keep)
+
+
+@pytest.mark.parametrize(
+    "call, error, text",
+    [
+        # Regression: NaN idle times were dropped and negative ones binned as 0 silently
+        (lambda: histogram_windows([float("nan"), 630.0]), ValueError, "idle_times_s must be"),
+        (lambda: histogram_windows([-600.0, 630.0]), ValueError, "idle_times_s must be"),
+        (lambda: histogram_windows([630.0], head_percentile=99, tail_percentile=5),
+         ValueError, "tail_percentile must be"),
+        # a margin of -5 gave a keep-alive window of -6240 s
+        (lambda: histogram_windows([630.0], margin=-5), ValueError, "margin must be"),
+        (lambda: histogram_windows([630.0], margin=True), TypeError, "margin must be"),
+        # inf crashed with a bare OverflowError; -100 milli-CPU was used as a metric
+        (lambda: hpa_replica_count(3, [float("inf"), 500], 30, requests=[1000, 1000],
+                                   resource=True), ValueError, "values must be"),
+        (lambda: hpa_replica_count(3, [-100, 500], 30, requests=[1000, 1000], resource=True),
+         ValueError, "values must be"),
+        (lambda: hpa_replica_count(3, [100, 500], 30, requests=[1000, float("nan")],
+                                   resource=True), ValueError, "requests must be"),
+        # max_scale_down_rate=0 crashed with ZeroDivisionError; NaN threshold never panicked
+        (lambda: kpa_decide(1, 10, 10, target_value=1, max_scale_down_rate=0),
+         ValueError, "max_scale_down_rate must be"),
+        (lambda: kpa_decide(1, 10, 10, target_value=1, panic_threshold=float("nan")),
+         ValueError, "panic_threshold must be"),
+    ],
+)  # fmt: skip
+def test_rule_helpers_refuse_bad_input_with_the_parameter_name(call, error, text):
+    with pytest.raises(error, match=text):
+        call()
+
+
+def test_missing_metric_stays_allowed():
+    # NaN still means "no metric for this pod" (TestReplicaCalcMissingMetrics shape: 4 pods,
+    # one without a metric, 400+95+... here by hand): 2 pods at 500 and 700 milli of 1000,
+    # target 50 %: usage 60 % -> ratio 1.2 > 1, the missing pod counts as 0 on a scale-up:
+    # new usage (500 + 700 + 0) / 3000 = 40 % -> ratio 0.8 flips direction -> keep 3.
+    got = hpa_replica_count(3, [500, 700, float("nan")], 50, requests=[1000] * 3, resource=True)
+    assert got == 3

@@ -271,3 +271,15 @@ def test_cli_from_an_unknown_workload_is_an_error(tmp_path, capsys):
     path = _write(tmp_path, [WEB, DB])
     assert main(["netpol", str(path), "--from", "shop/nothing"]) == 2
     assert "source must name a workload" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra", [["--format", "csv"], ["--format", "json"], ["--diff", None]])
+def test_cli_from_an_unknown_workload_is_an_error_in_every_output(tmp_path, capsys, extra):
+    # Regression: only the connlist output checked --from; csv/json and --diff printed an
+    # empty answer for a workload that does not exist.
+    path = _write(tmp_path, [WEB, DB])
+    extra = [str(path) if e is None else e for e in extra]
+    assert main(["netpol", str(path), "--from", "shop/nothing", *extra]) == 2
+    assert "source must name a workload" in capsys.readouterr().err
+    # a workload that exists but has no change in the diff is not an error
+    assert main(["netpol", str(path), "--from", "shop/db", *extra]) == 0

@@ -387,3 +387,18 @@ def test_wrong_types_are_refused():
         netpol.analyze([Workload("a")])
     with pytest.raises(ValueError, match="source must be a workload"):
         netpol.blast_radius(netpol.analyze(Cluster((Workload("a"),))), ["nope/x"])
+
+
+def test_verbs_refuse_wrong_types_with_a_clear_error():
+    # Regression: diff(cluster, result) crashed with AttributeError, and
+    # blast_radius(result, "default/a") read the string letter by letter ("got 'd'").
+    from k8smodel import netpol
+
+    c = netpol.Cluster(workloads=(netpol.Workload("a"), netpol.Workload("b")))
+    r = netpol.analyze(c)
+    with pytest.raises(TypeError, match="after must be a netpol.Cluster; got NetpolResult"):
+        netpol.diff(c, r)
+    with pytest.raises(TypeError, match="sources must be a list of workloads; got str"):
+        netpol.blast_radius(r, "default/a")
+    with pytest.raises(TypeError, match="result must be a NetpolResult; got Cluster"):
+        netpol.blast_radius(c)

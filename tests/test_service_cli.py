@@ -43,3 +43,33 @@ def test_bad_input_exits_2_with_one_line(capsys):
     assert main(["service", "--zones", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["k8smodel service: zones must be a whole number >= 1 and <= 26; got 0"]
+
+
+_TWO_PLUS_ONE = (
+    "kind: Service\nmetadata: {name: s}\nspec: {type: LoadBalancer}\n---\n"
+    "kind: EndpointSlice\nmetadata: {name: s-1, labels: {kubernetes.io/service-name: s}}\n"
+    "endpoints:\n- {addresses: [a], nodeName: n1, zone: z1}\n"
+    "- {addresses: [c], nodeName: n1, zone: z1}\n"
+    "- {addresses: [b], nodeName: n2, zone: z2}\n"
+)
+
+
+def test_from_file_honours_service_options(tmp_path, capsys):
+    # Regression: --etp was silently ignored with --from. Under eTP Local behind a node-level
+    # LB, 2 + 1 pods on two nodes get 1/(2x2), 1/(2x2), 1/(2x1) (Kubernetes docs, "Create an
+    # External Load Balancer", caveats of preserving the client source IP).
+    path = tmp_path / "svc.yaml"
+    path.write_text(_TWO_PLUS_ONE)
+    assert main(["service", "--from", str(path), "--etp", "Local", "--show", "pods",
+                 "--format", "json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert [r["share_requests"] for r in out["summary"]] == pytest.approx([0.25, 0.25, 0.5])
+    assert any("override" in n for n in out["notes"])
+
+
+def test_from_file_refuses_layout_options(tmp_path, capsys):
+    path = tmp_path / "svc.yaml"
+    path.write_text(_TWO_PLUS_ONE)
+    assert main(["service", "--from", str(path), "--zones", "7"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--zones must be absent with --from" in err[0]

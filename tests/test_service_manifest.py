@@ -134,3 +134,51 @@ def test_errors_name_object_and_field():
         from_manifest(DOC, service="nope")
     with pytest.raises(ValueError, match="existing file"):
         from_manifest("/no/such/file.yaml")
+
+
+def test_slices_of_a_same_named_service_in_another_namespace_are_skipped():
+    # Regression: an EndpointSlice labelled for Service "s" in namespace "other" was read as
+    # an endpoint of ns/s; the service-name label only names a Service of the slice's own
+    # namespace (discovery/v1 LabelServiceName, types.go).
+    docs = [
+        {"kind": "Service", "metadata": {"name": "s", "namespace": "ns"}, "spec": {}},
+        {"kind": "EndpointSlice",
+         "metadata": {"name": "s-1", "namespace": "ns",
+                      "labels": {"kubernetes.io/service-name": "s"}},
+         "endpoints": [{"addresses": ["10.0.0.1"], "nodeName": "n1", "zone": "z1"}]},
+        {"kind": "EndpointSlice",
+         "metadata": {"name": "s-x", "namespace": "other",
+                      "labels": {"kubernetes.io/service-name": "s"}},
+         "endpoints": [{"addresses": ["10.9.0.1"], "nodeName": "n2", "zone": "z2"}]},
+    ]  # fmt: skip
+    spec = from_manifest(docs)
+    assert [p.name for p in spec.layout.pods] == ["10.0.0.1"]
+    assert any("EndpointSlice other/s-x" in s for s in spec.skipped)
+
+
+def test_dual_stack_reads_the_primary_family_only():
+    # Regression: a dual-stack Service's IPv4 and IPv6 slices name the same pods, and the
+    # reader refused the dump ("pod names must be unique"). kube-proxy proxies each family on
+    # its own, so with the primary family alone two pods on two nodes get 1/2 each.
+    def ep(addr, pod, node):
+        return {"addresses": [addr], "nodeName": node, "zone": "z1",
+                "targetRef": {"kind": "Pod", "name": pod, "namespace": "ns"}}  # fmt: skip
+
+    def eps(name, family, addrs):
+        return {"kind": "EndpointSlice", "addressType": family,
+                "metadata": {"name": name, "namespace": "ns",
+                             "labels": {"kubernetes.io/service-name": "s"}},
+                "endpoints": [ep(addrs[0], "p1", "n1"), ep(addrs[1], "p2", "n2")]}  # fmt: skip
+
+    svc = {"kind": "Service", "metadata": {"name": "s", "namespace": "ns"},
+           "spec": {"ipFamilies": ["IPv6", "IPv4"]}}  # fmt: skip
+    docs = [
+        svc,
+        eps("s-4", "IPv4", ["10.0.0.1", "10.0.0.2"]),
+        eps("s-6", "IPv6", ["fd::1", "fd::2"]),
+    ]
+    spec = from_manifest(docs)
+    assert [p.name for p in spec.layout.pods] == ["p1", "p2"]
+    assert any("EndpointSlice ns/s-4: addressType IPv4" in s for s in spec.skipped)
+    shares = theory(spec.service, spec.layout).per_pod.share_requests
+    assert list(shares) == pytest.approx([0.5, 0.5])

@@ -164,3 +164,19 @@ def test_nothing_reachable_is_reported_not_hidden():
     lay = Layout.uniform(zones=2, pods_per_node=0)
     row = theory(Service(type="LoadBalancer", external_traffic_policy="Local"), lay).summary.iloc[0]
     assert row.fraction_dropped == 1 and "no_pods" in row["flags"]
+
+
+def test_failed_zones_as_a_bare_string_is_a_type_error():
+    # Regression: "zone-a" was iterated into the one-letter "zones" '-', 'a', 'e', ...
+    with pytest.raises(TypeError, match="failed_zones must be a list of names; got str"):
+        theory(Service(), Layout.uniform(zones=2), failed_zones="zone-a")
+    with pytest.raises(TypeError, match="failed_nodes must be a list of names"):
+        theory(Service(), Layout.uniform(zones=2), failed_nodes="zone-a-node-0")
+
+
+def test_oversized_layout_refused_before_the_dense_dispatch():
+    # Regression: nothing bounded the dense node-by-pod matrices. 10,400 nodes x 104,000 pods
+    # is 1.0816e9 cells: 48 bytes each (six float64 arrays) is 5.19e10 bytes = 48.4 GiB.
+    lay = Layout.uniform(zones=26, nodes_per_zone=400, pods_per_node=10)
+    with pytest.raises(ValueError, match="10400 nodes x 104000 pods needs about 48.4 GiB"):
+        theory(Service(), lay)

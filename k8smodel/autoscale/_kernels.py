@@ -408,7 +408,9 @@ def kpa_kernel(
                 poke = False
                 if desired == 0:
                     if not zero_enabled:
-                        desired = max(n, 1)
+                        # handleScaleToZero (kpa/scaler.go): `return 1, true` when
+                        # enable-scale-to-zero is false, whatever the current scale
+                        desired = 1
                     elif now - active_since < stable_window:
                         desired = max(1, min(n, 1))
                     else:

@@ -38,7 +38,14 @@ def _step(args) -> int:
         )
     initial = args.initial
     if initial is None:  # the pods the traffic before the step needs at 70 % utilization
-        initial = max(args.min_replicas, math.ceil(trace.rates_per_s[0] / (0.7 * args.capacity)))
+        # within the spec's own bounds: a manifest's min/max replace --min/--max-replicas
+        low, high = (
+            (spec.min_replicas, spec.max_replicas)
+            if isinstance(spec, HpaSpec)
+            else (spec.min_scale, spec.max_scale or args.max_replicas)
+        )
+        need = math.ceil(trace.rates_per_s[0] / (0.7 * args.capacity))
+        initial = min(max(low, need), high)
     common = dict(
         capacity_per_s=args.capacity,
         startup_s=args.startup_s,

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
-from k8smodel._validate import check_int, check_real
+from k8smodel._validate import check_int, check_real, check_vector, describe
 from k8smodel.autoscale.spec import ScalingRules
 
 __all__ = [
@@ -153,6 +153,21 @@ def uniform_replica_count(
     )
 
 
+def _pod_values(values: Sequence[float], name: str, *, allow_nan: bool) -> np.ndarray:
+    """Per-pod numbers >= 0 (NaN, a missing metric, where allowed); never inf or bools."""
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a sequence of numbers; got {describe(values)}")
+    arr = arr.astype(float)
+    bad = ~(np.isfinite(arr) & (arr >= 0)) & ~(allow_nan & np.isnan(arr))
+    if bad.any():
+        allowed = "finite numbers >= 0" + (" or NaN (no metric)" if allow_nan else "")
+        raise ValueError(
+            f"{name} must be {allowed}; got {float(arr[bad][0])} at pod {int(bad.argmax())}"
+        )
+    return arr
+
+
 def hpa_replica_count(
     current: int,
     values: Sequence[float],
@@ -207,10 +222,10 @@ def hpa_replica_count(
     5
     """
     current = check_int(current, "current", minimum=0)
-    vals = np.asarray(values, dtype=float)
+    vals = _pod_values(values, "values", allow_nan=True)
     n = vals.size
     rdy = np.ones(n, bool) if ready is None else np.asarray(ready, dtype=bool)
-    req = np.ones(n) if requests is None else np.asarray(requests, dtype=float)
+    req = np.ones(n) if requests is None else _pod_values(requests, "requests", allow_nan=False)
     if rdy.size != n or req.size != n:
         raise ValueError("values, ready and requests must have one entry per pod")
     target = check_real(target, "target", minimum=0.0, lower_open=True)
@@ -679,12 +694,13 @@ def kpa_decide(
         check_real(stable, "stable", minimum=0.0),
         check_real(panic, "panic", minimum=0.0),
         check_real(target_value, "target_value", minimum=0.0, lower_open=True),
-        float(panic_threshold),
-        float(max_scale_up_rate),
-        float(max_scale_down_rate),
+        # bounds of KpaSpec (knative/serving pkg/autoscaler/config validation)
+        check_real(panic_threshold, "panic_threshold", minimum=1.1, maximum=10.0),
+        check_real(max_scale_up_rate, "max_scale_up_rate", minimum=1.0, lower_open=True),
+        check_real(max_scale_down_rate, "max_scale_down_rate", minimum=1.0, lower_open=True),
         bool(reachable),
         check_int(activation_scale, "activation_scale", minimum=1),
-        float(stable_window_s),
+        check_real(stable_window_s, "stable_window_s", minimum=0.0, lower_open=True),
         since,
         check_int(max_panic_pods, "max_panic_pods", minimum=0),
     )
@@ -761,7 +777,14 @@ def histogram_windows(
     """
     bin_s = check_real(bin_s, "bin_s", minimum=0.0, lower_open=True)
     range_s = check_real(range_s, "range_s", minimum=bin_s)
-    idle = np.asarray(idle_times_s, dtype=float)
+    idle = check_vector(idle_times_s, "idle_times_s", minimum=0.0, nonempty=False)
+    head_percentile = check_real(head_percentile, "head_percentile", minimum=0.0, maximum=100.0)
+    tail_percentile = check_real(
+        tail_percentile, "tail_percentile", minimum=head_percentile, maximum=100.0
+    )
+    # a margin of 1 or more would give a negative pre-warm or keep-alive window
+    margin = check_real(margin, "margin", minimum=0.0, maximum=1.0, upper_open=True)
+    cv_threshold = check_real(cv_threshold, "cv_threshold", minimum=0.0)
     nbins = int(math.ceil(range_s / bin_s))
     counts = np.bincount(
         np.clip((idle[idle < range_s] // bin_s).astype(np.int64), 0, nbins - 1), minlength=nbins

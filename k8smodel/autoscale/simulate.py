@@ -33,6 +33,7 @@ from k8smodel._validate import (
     check_distribution,
     check_int,
     check_real,
+    check_vector,
 )
 from k8smodel.autoscale import _kernels
 from k8smodel.autoscale.semantics import _POLICY_CODE, _SELECT_CODE, kpa_scale_to_zero_delay_s
@@ -366,13 +367,15 @@ def _timeseries(run, trace, theta, p_over, bin_s):
 
 
 def _max_pods(spec, max_pods):
+    if max_pods is not None:  # checked even where the spec's own maximum applies instead
+        max_pods = check_int(max_pods, "max_pods", minimum=1)
     if isinstance(spec, HpaSpec):
         return spec.max_replicas
     if spec.max_scale:
         return spec.max_scale
     if max_pods is None:
         raise ValueError("max_pods must be given when the KPA's max-scale is 0 (unbounded)")
-    return check_int(max_pods, "max_pods", minimum=1)
+    return max_pods
 
 
 def _initial(spec, initial_replicas, cap):
@@ -583,14 +586,18 @@ def simulate_keepalive(
     """
     keep = check_real(keep_alive_s, "keep_alive_s", minimum=0.0)
     cold_s = check_real(cold_start_s, "cold_start_s", minimum=0.0)
+    bin_s = check_real(bin_s, "bin_s", minimum=0.0, lower_open=True)
+    range_s = check_real(range_s, "range_s", minimum=bin_s)
     gen = as_generator(rng)
+    if isinstance(policies, str):  # "fixed" would be read as the policies 'f', 'i', ...
+        raise TypeError(f"policies must be a tuple of policy names; got str {policies!r}")
     for p in policies:
         if p not in ("fixed", "histogram"):
             raise ValueError(f"policies must be among ['fixed', 'histogram']; got {p!r}")
     if arrival_times_s is not None:
-        t = np.asarray(arrival_times_s, dtype=float)[None, :]
-        if t.ndim != 2 or not np.all(np.diff(t[0]) >= 0) or not np.isfinite(t).all():
-            raise ValueError("arrival_times_s must be a sorted 1-d array of finite times")
+        t = check_vector(arrival_times_s, "arrival_times_s")[None, :]
+        if not np.all(np.diff(t[0]) >= 0):
+            raise ValueError("arrival_times_s must be sorted; got times that decrease")
         n = np.array([t.shape[1]], dtype=np.int64)
         reps = 1
     else:
@@ -612,8 +619,8 @@ def simulate_keepalive(
             cold_s,
             keep,
             policy == "histogram",
-            float(bin_s),
-            float(range_s),
+            bin_s,
+            range_s,
             0.05,
             0.99,
             0.1,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import RngLike
-from k8smodel._validate import check_int, check_real
+from k8smodel._validate import check_int, check_real, check_vector
 from k8smodel.autoscale.simulate import (
     _ASSUMPTIONS,
     AutoscaleResult,
@@ -156,25 +156,27 @@ def keepalive(
     >>> round(float(r.summary["fraction_cold"].iloc[0]), 4)  # exp(-2)
     0.1353
     """
-    lam, keep = np.broadcast_arrays(
-        np.atleast_1d(np.asarray(rate_per_s, dtype=float)),
-        np.atleast_1d(np.asarray(keep_alive_s, dtype=float)),
-    )
-    if not (np.isfinite(lam).all() and (lam > 0).all()):
-        raise ValueError(f"rate_per_s must be finite numbers > 0; got {rate_per_s!r}")
-    if not (np.isfinite(keep).all() and (keep >= 0).all()):
-        raise ValueError(f"keep_alive_s must be finite numbers >= 0; got {keep_alive_s!r}")
+    rates = check_vector(np.atleast_1d(rate_per_s), "rate_per_s", minimum=0.0, lower_open=True)
+    keeps = check_vector(np.atleast_1d(keep_alive_s), "keep_alive_s", minimum=0.0)
+    try:
+        lam, keep = np.broadcast_arrays(rates, keeps)
+    except ValueError:
+        raise ValueError(
+            f"rate_per_s and keep_alive_s must broadcast to one shape; got {rates.size} "
+            f"and {keeps.size} values"
+        ) from None
     c = check_real(cold_start_s, "cold_start_s", minimum=0.0)
-    with np.errstate(over="ignore"):
-        growth = np.exp(lam * keep)
-    per_cycle = lam * c + growth
+    # Divided through by exp(lam K), so that a long keep-alive (lam K > 709) gives the
+    # limits (no cold starts, 1/lam loaded seconds per request) instead of inf/inf = NaN.
+    shrink = np.exp(-lam * keep)
+    per_cycle = lam * c * shrink + 1.0  # E[requests per cycle] x exp(-lam K)
     rows = pd.DataFrame(
         {
             "rate_per_s": lam,
             "keep_alive_s": keep,
-            "fraction_cold": 1.0 / per_cycle,
-            "mean_added_latency_s": (c + lam * c * c / 2.0) / per_cycle,
-            "loaded_pod_s_per_request": (c + np.expm1(lam * keep) / lam) / per_cycle,
+            "fraction_cold": shrink / per_cycle,
+            "mean_added_latency_s": (c + lam * c * c / 2.0) * shrink / per_cycle,
+            "loaded_pod_s_per_request": (c * shrink - np.expm1(-lam * keep) / lam) / per_cycle,
             "method": "poisson_renewal",
             "exact": True,
             "flags": "",

@@ -365,6 +365,10 @@ def blast_radius(result: NetpolResult, sources: Sequence[str] | None = None) -> 
     >>> blast_radius(analyze(chain), ["default/a"]).per_hop[["hop", "new_pods"]].values.tolist()
     [[1, 1], [2, 1]]
     """
+    if not isinstance(result, NetpolResult):
+        raise TypeError(f"result must be a NetpolResult; got {type(result).__name__}")
+    if isinstance(sources, str):  # "ns/name" would otherwise be read letter by letter
+        raise TypeError(f"sources must be a list of workloads; got str {sources!r}")
     rel = result.relation
     if rel is None:
         raise ValueError("result must come from netpol.analyze; got one without a relation")
@@ -459,6 +463,9 @@ def diff(before: Cluster, after: Cluster) -> DiffResult:
     >>> d.changes[["src", "dst", "closed"]].values.tolist()[-1]
     ['default/b[Pod]', 'default/a[Pod]', 'All Connections']
     """
+    for name, value in (("before", before), ("after", after)):
+        if not isinstance(value, Cluster):
+            raise TypeError(f"{name} must be a netpol.Cluster; got {type(value).__name__}")
     blocks_a = _blocks(before)
     blocks_b = _blocks(after)
     ra = analyze(before, _extra_ip_blocks=blocks_b)

@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             print(text)
         _stderr_notes(notes)
         return 0
+    _check_source(args.source, cluster)
     table = _focus(result.connections, args.source)
     emit(
         table[["src", "dst", "connection"]],
@@ -87,6 +88,7 @@ def _run_diff(args: argparse.Namespace, cluster) -> int:
     from k8smodel.netpol.analysis import _focus
 
     other = netpol.from_manifest(args.diff)
+    _check_source(args.source, cluster, other)
     result = netpol.diff(cluster, other)
     table = result.changes
     if args.source:
@@ -98,6 +100,19 @@ def _run_diff(args: argparse.Namespace, cluster) -> int:
     else:
         emit(table, fmt=args.format, title="connectivity diff (before -> after)", notes=notes)
     return 0
+
+
+def _check_source(source: str | None, *clusters) -> None:
+    """``--from`` must name a workload of the manifests (else an empty answer would hide it)."""
+    from k8smodel.netpol.analysis import _names_match
+
+    if source is None:
+        return
+    refs = pd.Series([w.ref for c in clusters for w in c.workloads], dtype=object)
+    if not _names_match(refs, source).any():
+        raise ValueError(
+            f"source must name a workload as name, ns/name or ns/name[Kind]; got {source!r}"
+        )
 
 
 def _summary_notes(summary: pd.DataFrame) -> list[str]:

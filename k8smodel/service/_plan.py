@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from k8smodel._validate import check_choice
+from k8smodel._validate import check_budget, check_choice
 from k8smodel.service import semantics
 from k8smodel.service.spec import Layout, Service
 
 SOURCES = ("external", "internal")
+#: float64 node-by-pod arrays alive at once: choice matrix, flow and temporaries in theory.
+_BYTES_PER_NODE_POD = 6 * 8
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,13 @@ def resolve_source(service: Service, source: str | None) -> str:
     return source
 
 
+def _names(value: Iterable[str], name: str) -> tuple[str, ...]:
+    # A bare string is iterable: without this check "zone-a" would fail as 6 one-letter zones.
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of names; got {type(value).__name__} {value!r}")
+    return tuple(value)
+
+
 def make_plan(
     service: Service,
     layout: Layout,
@@ -71,9 +80,18 @@ def make_plan(
     if not isinstance(layout, Layout):
         raise TypeError(f"layout must be a k8smodel.service.Layout; got {layout!r}")
     src = resolve_source(service, source)
-    failed_zones, failed_nodes = tuple(failed_zones), tuple(failed_nodes)
+    failed_zones, failed_nodes = (
+        _names(failed_zones, "failed_zones"),
+        _names(failed_nodes, "failed_nodes"),
+    )
     if failed_zones or failed_nodes:
         layout = layout.without(zones=failed_zones, nodes=failed_nodes)
+    cells = len(layout.nodes) * len(layout.pods)
+    check_budget(
+        cells * _BYTES_PER_NODE_POD,
+        f"{len(layout.nodes)} nodes x {len(layout.pods)} pods",
+        remedy="model a smaller layout (the dispatch is a dense node-by-pod matrix)",
+    )
     if client_weights is not None:
         live = {n.name for n in layout.nodes}
         client_weights = {k: v for k, v in client_weights.items() if k in live}

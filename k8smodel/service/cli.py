@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 
@@ -53,22 +55,28 @@ def add_commands(commands) -> None:
         "--from", dest="manifest", metavar="FILE", help="Service/EndpointSlice/Node YAML or JSON"
     )
     p.add_argument("--service", metavar="NAME", help="which Service in FILE")
-    p.add_argument("--type", choices=SERVICE_TYPES, default="ClusterIP")
+    # Service and layout options default to None so that, with --from, an option the user
+    # gave overrides the manifest (Service settings) or is refused (layout), never ignored.
+    p.add_argument("--type", choices=SERVICE_TYPES, default=None, help="default ClusterIP")
     p.add_argument(
-        "--etp", choices=TRAFFIC_POLICIES, default="Cluster", help="externalTrafficPolicy"
+        "--etp", choices=TRAFFIC_POLICIES, default=None, help="externalTrafficPolicy (Cluster)"
     )
     p.add_argument(
-        "--itp", choices=TRAFFIC_POLICIES, default="Cluster", help="internalTrafficPolicy"
+        "--itp", choices=TRAFFIC_POLICIES, default=None, help="internalTrafficPolicy (Cluster)"
     )
-    p.add_argument("--affinity", choices=AFFINITIES, default="None", help="sessionAffinity")
-    p.add_argument("--affinity-timeout-s", type=float, default=DEFAULT_AFFINITY_TIMEOUT_S)
+    p.add_argument("--affinity", choices=AFFINITIES, default=None, help="sessionAffinity (None)")
+    p.add_argument(
+        "--affinity-timeout-s", type=float, default=None, help=f"{DEFAULT_AFFINITY_TIMEOUT_S:g}"
+    )
     p.add_argument("--traffic-distribution", choices=TRAFFIC_DISTRIBUTIONS, default=None)
     p.add_argument("--topology-mode", default=None, help="the topology-mode annotation, e.g. Auto")
-    p.add_argument("--lb-mode", choices=LB_MODES, default="nodes", help="LB targets nodes or pods")
-    p.add_argument("--zones", type=int, default=3)
-    p.add_argument("--nodes-per-zone", type=int, default=2)
-    p.add_argument("--pods-per-node", type=_counts, default=1, help="a count, or counts like 2,1,0")
-    p.add_argument("--cpu", type=float, default=4.0, help="allocatable cores per node")
+    p.add_argument("--lb-mode", choices=LB_MODES, default=None, help="LB targets nodes or pods")
+    p.add_argument("--zones", type=int, default=None, help="default 3")
+    p.add_argument("--nodes-per-zone", type=int, default=None, help="default 2")
+    p.add_argument(
+        "--pods-per-node", type=_counts, default=None, help="a count, or counts like 2,1,0 (1)"
+    )
+    p.add_argument("--cpu", type=float, default=None, help="allocatable cores per node (4)")
     p.add_argument("--source", choices=("external", "internal"), default=None)
     p.add_argument("--fail-zone", action="append", default=[], metavar="ZONE")
     p.add_argument("--fail-node", action="append", default=[], metavar="NODE")
@@ -88,29 +96,47 @@ def add_commands(commands) -> None:
     p.set_defaults(handler=_run)
 
 
+#: CLI option -> Service field; ``None`` means the option was not given.
+_SERVICE_OPTIONS = {
+    "type": "type",
+    "etp": "external_traffic_policy",
+    "itp": "internal_traffic_policy",
+    "affinity": "session_affinity",
+    "affinity_timeout_s": "affinity_timeout_s",
+    "traffic_distribution": "traffic_distribution",
+    "topology_mode": "topology_mode",
+    "lb_mode": "lb_mode",
+}
+#: Layout options and their defaults; they describe a synthetic layout, not a manifest's.
+_LAYOUT_OPTIONS: dict[str, Any] = {"zones": 3, "nodes_per_zone": 2, "pods_per_node": 1, "cpu": 4.0}
+
+
 def _spec(args) -> tuple[Service, Layout, list[str]]:
+    given = {
+        field: getattr(args, opt)
+        for opt, field in _SERVICE_OPTIONS.items()
+        if getattr(args, opt) is not None
+    }
     if args.manifest:
         from k8smodel.service.manifest import from_manifest
 
+        layout_given = [o for o in _LAYOUT_OPTIONS if getattr(args, o) is not None]
+        if layout_given:
+            names = ", ".join("--" + o.replace("_", "-") for o in layout_given)
+            raise ValueError(
+                f"{names} must be absent with --from (the layout comes from the file); "
+                f"got --from {args.manifest}"
+            )
         read = from_manifest(args.manifest, service=args.service)
-        return read.service, read.layout, [f"skipped: {s}" for s in read.skipped]
-    service = Service(
-        type=args.type,
-        external_traffic_policy=args.etp,
-        internal_traffic_policy=args.itp,
-        session_affinity=args.affinity,
-        affinity_timeout_s=args.affinity_timeout_s,
-        traffic_distribution=args.traffic_distribution,
-        topology_mode=args.topology_mode,
-        lb_mode=args.lb_mode,
-    )
-    layout = Layout.uniform(
-        zones=args.zones,
-        nodes_per_zone=args.nodes_per_zone,
-        pods_per_node=args.pods_per_node,
-        cpu=args.cpu,
-    )
-    return service, layout, []
+        notes = [f"skipped: {s}" for s in read.skipped]
+        if given:
+            notes.append("options override the manifest: " + ", ".join(sorted(given)))
+        return replace(read.service, **given), read.layout, notes
+    service = Service(**given)
+    sizes: dict[str, Any] = {
+        o: d if getattr(args, o) is None else getattr(args, o) for o, d in _LAYOUT_OPTIONS.items()
+    }
+    return service, Layout.uniform(**sizes), []
 
 
 def _run(args) -> int:

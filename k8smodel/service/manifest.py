@@ -177,6 +177,41 @@ def _service(obj: Mapping[str, Any]) -> Service:
         raise ValueError(f"{ident}: {err}") from None
 
 
+def _primary_family_slices(
+    svc_obj: Mapping[str, Any], slices: list[Mapping[str, Any]], skipped: list[str]
+) -> list[Mapping[str, Any]]:
+    """The slices of the Service's primary IP family; the others are listed as skipped.
+
+    A dual-stack Service has one set of EndpointSlices per ``addressType`` naming the same
+    pods, and kube-proxy runs one proxier per family (``pkg/proxy/metaproxier``), so a
+    connection chooses among one family's endpoints. The family is ``spec.ipFamilies[0]``,
+    else IPv4 when an IPv4 slice exists; a slice without ``addressType`` is kept.
+    """
+    families = _field(svc_obj, "spec.ipFamilies", list, [])
+    present = [sl.get("addressType") for sl in slices if sl.get("addressType")]
+    family = (
+        families[0] if families else ("IPv4" if "IPv4" in present else next(iter(present), None))
+    )
+    kept = []
+    for sl in slices:
+        fam = sl.get("addressType")
+        if family and fam and fam != family:
+            skipped.append(
+                f"{_ident(sl)}: addressType {fam}; the model follows the Service's primary "
+                f"IP family {family} (kube-proxy proxies each family separately)"
+            )
+        else:
+            kept.append(sl)
+    return kept
+
+
+def _same_namespace(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """An EndpointSlice serves the Service of its own namespace (when both name one)."""
+    ns_a = (a.get("metadata") or {}).get("namespace")
+    ns_b = (b.get("metadata") or {}).get("namespace")
+    return not (ns_a and ns_b) or ns_a == ns_b
+
+
 def _pods(
     slices: list[Mapping[str, Any]], skipped: list[str], node_zones: dict[str, str]
 ) -> list[Pod]:
@@ -277,12 +312,13 @@ def from_manifest(manifest: Any, *, service: str | None = None) -> ManifestSpec:
             nodes[node.name] = node
         elif kind == "EndpointSlice":
             labels = _field(obj, "metadata.labels", dict, {})
-            if labels.get("kubernetes.io/service-name") == name:
+            if labels.get("kubernetes.io/service-name") == name and _same_namespace(obj, svc_obj):
                 slices.append(obj)
             else:
                 skipped.append(f"{_ident(obj)}: belongs to another Service")
         elif obj is not svc_obj:
             skipped.append(f"{_ident(obj)}: kind {kind!r} is not used by this model")
+    slices = _primary_family_slices(svc_obj, slices, skipped)
     zones = {n: node.zone for n, node in nodes.items()}
     pods = _pods(slices, skipped, zones)
     for pod in pods:
