@@ -15,6 +15,7 @@ _COMMAND_MODULES = (
     "k8smodel._whatif",
     "k8smodel.netpol.cli",
     "k8smodel.service.cli",
+    "k8smodel.studies.cli",
 )
 
 

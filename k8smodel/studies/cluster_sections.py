@@ -19,3 +19,6 @@ def cluster_sections(inv: Inventory, a: Any) -> list:
 
 #: Builders called per workload: ``builder(inventory, workload_row, assumptions) -> [Section]``.
 SECTION_BUILDERS: list = []
+
+#: Figures of these sections: name -> function(study) -> Figure or None.
+FIGURES: dict = {}

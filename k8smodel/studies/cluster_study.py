@@ -31,7 +31,15 @@ from k8smodel._validate import check_int, check_real
 from k8smodel.cluster import Inventory, read_dump
 from k8smodel.result import Result
 
-__all__ = ["Assumptions", "ClusterStudy", "Section", "cluster_study", "SECTION_BUILDERS"]
+__all__ = [
+    "Assumptions",
+    "ClusterStudy",
+    "NotApplicable",
+    "Section",
+    "StackedResult",
+    "cluster_study",
+    "run_section",
+]
 
 STATUSES = ("ok", "family missing", "failed", "not applicable")
 
@@ -218,6 +226,16 @@ def service_load_kwargs(a: Assumptions, rate: float) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class StackedResult(Result):
+    """Several answers of one family (one per load factor) with their summaries stacked.
+
+    ``parts`` are the family's Results unchanged (their per-pod tables, samples, ...).
+    """
+
+    parts: tuple[Result, ...] = ()
+
+
 def _stack(results: list[Result], factors: tuple[float, ...], extra: dict | None = None) -> Result:
     """The families' summaries one below the other with a ``load_factor`` column."""
     summary = pd.concat(
@@ -225,7 +243,12 @@ def _stack(results: list[Result], factors: tuple[float, ...], extra: dict | None
         ignore_index=True,
     )
     notes = tuple(dict.fromkeys(n for r in results for n in r.notes))
-    return Result(summary=summary, params={"load_factors": factors, **(extra or {})}, notes=notes)
+    return StackedResult(
+        summary=summary,
+        params={"load_factors": factors, **(extra or {})},
+        notes=notes,
+        parts=tuple(results),
+    )
 
 
 def service_sections(inv: Inventory, wl: Any, a: Assumptions) -> list[Section]:
@@ -405,12 +428,3 @@ def cluster_study(
         workloads=workloads,
         inventory=inv,
     )
-
-
-#: Re-exported for the report: which builders run per workload.
-def __getattr__(name: str) -> Any:
-    if name == "SECTION_BUILDERS":
-        from k8smodel.studies import cluster_sections
-
-        return cluster_sections.SECTION_BUILDERS
-    raise AttributeError(name)
