@@ -13,6 +13,7 @@ from k8smodel import __version__
 # ``handler`` (a function of the parsed args). A new family adds its ``k8smodel.<family>.cli``.
 _COMMAND_MODULES = (
     "k8smodel._whatif",
+    "k8smodel.autoscale.cli",
     "k8smodel.netpol.cli",
     "k8smodel.service.cli",
     "k8smodel.studies.cli",

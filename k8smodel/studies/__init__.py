@@ -3,4 +3,6 @@
 * :mod:`k8smodel.studies.service_latency`: per-pod and overall response-time quantiles of a
   Service, from :mod:`k8smodel.service`'s per-pod arrival shares and :mod:`k8smodel.lb`'s
   queueing.
+* :mod:`k8smodel.studies.autoscale_startup`: autoscaling with pod start-up times drawn from
+  :mod:`k8smodel.rollout`'s ``PodTiming``.
 """
