@@ -29,7 +29,7 @@ def add_commands(commands) -> None:
                    help="mean busy fraction of a serving pod today (default 0.4)")
     p.add_argument("--mean-service-s", type=float, default=0.02, help="mean request service time (s)")
     p.add_argument("--window-s", type=float, default=3600.0, help="maintenance window (s)")
-    p.add_argument("--replications", type=int, default=200, help="replications of simulations")
+    p.add_argument("--replications", type=int, default=64, help="replications of simulations")
     p.add_argument("--max-workloads", type=int, default=20, help="largest workloads studied")
     p.add_argument("--seed", type=int, default=20261130)
     p.add_argument("--max-bytes", type=int, default=None, help="largest dump file read (bytes)")

@@ -29,6 +29,8 @@ METHODS = {
     "label_class_boolean_algebra": "k8smodel.netpol.analyze: NetworkPolicy semantics evaluated exactly "
     "over label-equivalence classes",
     "bfs_over_signatures": "k8smodel.netpol.blast_radius: breadth-first search over allowed connections",
+    "simulation": "Monte Carlo simulation (replications in the section's params; _se columns are "
+    "standard errors)",
 }
 
 _CSS = """
@@ -88,6 +90,13 @@ def conclusions(study: Any) -> list[str]:
             r = summ.iloc[0]
             out.append(f"NetworkPolicies allow {r.fraction_pairs_allowed:.0%} of ordered pod pairs; "
                        f"{int(r.pods_ingress_isolated)} of {int(r.pods)} pods are ingress-isolated.")
+        elif s.topic.startswith("autoscaling"):
+            r = summ.iloc[0]
+            out.append(
+                f"{s.workload}: after a {s.topic.split(', ')[-1].rstrip(')')}, p99 is back under "
+                f"{s.result.params['slo_s'] * 1e3:.0f} ms after {r.recovery_s:.0f} s "
+                f"(± {r.recovery_s_se:.0f}); peak {r.peak_replicas:.1f} replicas."
+            )
         elif "headline" in s.result.params:
             out.append(f"{s.workload}: {s.result.params['headline']}")
     return out

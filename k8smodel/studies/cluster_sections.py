@@ -1,15 +1,99 @@
-"""The study's sections for the families whose APIs are changing: storage, rollout, autoscale,
-lb, federation. Each builder is small and returns :class:`~k8smodel.studies.cluster_study.Section`
-objects through ``run_section``, so a family that is missing or fails shows as such.
+"""The study's sections for storage, rollout, autoscaling, balancing and multi-region.
+
+Each builder is one small function calling one family's public API (the API on ``main``
+when it was written); it goes through :func:`~k8smodel.studies.cluster_study.run_section`, so a
+family that is missing, has changed or fails shows as such in the report instead of stopping
+the study.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from k8smodel.cluster import Inventory
+import matplotlib.pyplot as plt
+import numpy as np
 
-__all__ = ["SECTION_BUILDERS", "cluster_sections"]
+from k8smodel.cluster import Inventory
+from k8smodel.plotting import use_style
+
+__all__ = ["FIGURES", "SECTION_BUILDERS", "cluster_sections", "autoscale_section"]
+
+
+def _ns_objects(inv: Inventory, kind: str, namespace: str, name: str | None = None) -> list[dict]:
+    return [
+        o
+        for o in inv.objects_of(kind)
+        if (o["metadata"].get("namespace") or "default") == namespace
+        and (name is None or o["metadata"]["name"] == name)
+    ]
+
+
+def today_rate_per_s(inv: Inventory, wl: Any, a: Any) -> float:
+    """Today's requests per second of a workload: ``utilization_today`` on each ready pod.
+
+    The same rule as the Service section (ready pods, not endpoints, when no Service).
+    """
+    pods = inv.pods
+    ready = int(((pods.namespace == wl.namespace) & (pods.workload == wl.name)
+                 & (pods.workload_kind == wl.kind) & pods.ready).sum()) if len(pods) else 0
+    return a.utilization_today * max(ready, 1) * a.pod_concurrency / a.mean_service_s
+
+
+# --------------------------------------------------------------------------------------------
+# Autoscaling
+
+
+def autoscale_section(inv: Inventory, wl: Any, a: Any) -> list:
+    """The HPA's reaction to a ``step_factor`` step of today's load (``autoscale.simulate``)."""
+    from k8smodel.studies.cluster_study import NotApplicable, run_section
+
+    if not wl.hpa:
+        return []
+    ref = f"{wl.namespace}/{wl.name}"
+
+    def build(autoscale: Any):
+        hpa = _ns_objects(inv, "HorizontalPodAutoscaler", wl.namespace, wl.hpa)
+        spec = autoscale.from_manifest(hpa, name=wl.hpa)
+        if wl.pods < 1:
+            raise NotApplicable("the workload has no pods in the dump")
+        rate = today_rate_per_s(inv, wl, a)
+        trace = autoscale.Trace.step(rate, rate * a.step_factor, at_s=60.0, duration_s=960.0)
+        return autoscale.simulate(
+            spec,
+            trace,
+            capacity_per_s=a.pod_concurrency / a.mean_service_s,
+            pod_concurrency=a.pod_concurrency,
+            startup_s=a.pod_start_s,
+            slo_s=a.slo_s,
+            initial_replicas=int(min(max(wl.pods, spec.min_replicas), spec.max_replicas)),
+            replications=a.replications,
+            rng=a.seed,
+        )
+
+    return [run_section(f"autoscaling ({wl.hpa}, {a.step_factor:g}x step)", ref, "autoscale", build)]
+
+
+def autoscale_figure(study: Any):
+    """Replicas and p99 after a step of load, per autoscaled workload."""
+    sections = [s for s in study.sections if s.status == "ok" and s.topic.startswith("autoscaling")]
+    if not sections:
+        return None
+    use_style()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
+    for s in sections:
+        ts = s.result.timeseries
+        top.plot(ts["time_s"], ts["replicas"], label=s.workload)
+        bottom.plot(ts["time_s"], np.asarray(ts["p99_response_s"]) * 1e3, label=s.workload)
+    top.set_ylabel("replicas (mean)")
+    bottom.set_ylabel("p99 response (ms)")
+    bottom.set_yscale("log")
+    bottom.set_xlabel("time (s); the step comes at 60 s")
+    top.set_title("Autoscaling reaction to a step of load")
+    top.legend()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def cluster_sections(inv: Inventory, a: Any) -> list:
@@ -18,7 +102,7 @@ def cluster_sections(inv: Inventory, a: Any) -> list:
 
 
 #: Builders called per workload: ``builder(inventory, workload_row, assumptions) -> [Section]``.
-SECTION_BUILDERS: list = []
+SECTION_BUILDERS: list = [autoscale_section]
 
 #: Figures of these sections: name -> function(study) -> Figure or None.
-FIGURES: dict = {}
+FIGURES: dict = {"autoscale": autoscale_figure}

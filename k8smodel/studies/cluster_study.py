@@ -64,6 +64,8 @@ class Assumptions:
         Mean time for a pod to become ready after creation (image pull + start + probe).
     step_factor : float
         Size of the load step the autoscaling section applies (3x).
+    slo_s : float
+        Response-time objective of the autoscaling section (p99 back under it = recovered).
     regions : tuple of str
         Regions compared in the multi-region section (first: where the cluster runs).
     replications : int
@@ -81,8 +83,9 @@ class Assumptions:
     window_s: float = 3600.0
     pod_start_s: float = 30.0
     step_factor: float = 3.0
+    slo_s: float = 0.25
     regions: tuple[str, ...] = ("us-east-1", "eu-west-1", "ap-southeast-1")
-    replications: int = 200
+    replications: int = 64
     seed: int = 20261130
 
     def __post_init__(self) -> None:
@@ -96,6 +99,7 @@ class Assumptions:
         check_real(self.window_s, "window_s", minimum=0, lower_open=True)
         check_real(self.pod_start_s, "pod_start_s", minimum=0)
         check_real(self.step_factor, "step_factor", minimum=1)
+        check_real(self.slo_s, "slo_s", minimum=0, lower_open=True)
         check_int(self.replications, "replications", minimum=2)
         check_int(self.seed, "seed", minimum=0)
 
@@ -111,6 +115,7 @@ class Assumptions:
             "window_s": "maintenance window a rollout must fit in (s)",
             "pod_start_s": "mean time from pod creation to ready (s)",
             "step_factor": "load step applied to autoscaled workloads",
+            "slo_s": "response-time objective after the step (s)",
             "regions": "regions of the multi-region comparison (first = today's)",
             "replications": "replications of simulated sections",
             "seed": "seed of every random stream",
