@@ -133,7 +133,7 @@ def _expand(sources: Sequence[Any]) -> list[Any]:
     """Folders become their ``.json``/``.yaml``/``.yml`` files (sorted, recursively)."""
     out: list[Any] = []
     for source in sources:
-        if isinstance(source, str | os.PathLike) and Path(source).is_dir():
+        if _is_folder(source):
             files = sorted(p for p in Path(source).rglob("*") if p.suffix.lower() in _SUFFIXES)
             if not files:
                 raise ManifestError(f"{source}: a folder with no .json, .yaml or .yml file")
@@ -141,6 +141,16 @@ def _expand(sources: Sequence[Any]) -> list[Any]:
         else:
             out.append(source)
     return out
+
+
+def _is_folder(source: Any) -> bool:
+    if isinstance(source, str) and (len(source) > 4096 or source.lstrip()[:1] in ("{", "[")
+                                    or "\n" in source):
+        return False  # YAML or JSON text, not a path
+    try:
+        return isinstance(source, str | os.PathLike) and Path(source).is_dir()
+    except OSError:  # a name the file system refuses is not a folder
+        return False
 
 
 def _read(source: Any, max_bytes: int) -> tuple[str, list[dict]]:
