@@ -2,8 +2,11 @@
 
 `binpacking.to_constant_volume` is worst-fit decreasing implemented with a Python scan
 over all open bins per item (O(n * bins)), so it is run on inputs small enough to finish;
-k8smodel's FFD (segment tree) and WFD (sorted list) run on the same inputs and on 10^5
-volumes. OR-Tools (optional in the issue) is not benchmarked.
+k8smodel's FFD (segment tree) and WFD (heap) run on the same inputs and on 10^5
+volumes. Then the growth of FFD, BFD and WFD from n to 10 n items (n log n predicts a
+ratio near 11-12; the former sorted-list insertion grew as n^1.7, a ratio near 50), and
+the exact method on perfectly packable instances and Falkenauer u120/t60 instances
+generated here. OR-Tools (optional in the issue) is not benchmarked.
 
 Run:  PYTHONPATH=. python benchmarks/bench_storage.py [--quick]
 """
@@ -24,12 +27,15 @@ def volume_sizes_gib(rng, n):
     return np.clip(np.ceil(rng.lognormal(np.log(20), 1.2, n)), 1, 1024).astype(np.int64)
 
 
-def timed(fn, repeat=3):
+def timed(fn, repeat=3, cpu=False):
+    """Best of ``repeat`` runs: wall time, or CPU time of this process with ``cpu`` (the
+    machine is shared, so CPU time is the fairer measure of the work)."""
+    clock = time.process_time if cpu else time.perf_counter
     best, out = np.inf, None
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = clock()
         out = fn()
-        best = min(best, time.perf_counter() - t)
+        best = min(best, clock() - t)
     return best, out
 
 
@@ -40,7 +46,7 @@ def main():
     sizes = volume_sizes_gib(rng, 100_000)
     t_ffd, p = timed(lambda: pack(sizes, cap, method="ffd"))
     t_wfd, pw = timed(lambda: pack(sizes, cap, method="wfd"))
-    lb = lower_bound(sizes, cap)
+    lb = lower_bound(sizes, cap).value
     print(
         f"k8smodel FFD: {p.n_bins} bins in {t_ffd:.3f} s; WFD: {pw.n_bins} bins in {t_wfd:.3f} s; "
         f"L2 lower bound {lb}"
@@ -49,7 +55,7 @@ def main():
     t_cont, pc = timed(lambda: pack(cont, 1.0, method="ffd"))
     print(
         f"k8smodel FFD on 10^5 distinct uniform(0,1) sizes, capacity 1: {pc.n_bins} bins in "
-        f"{t_cont:.3f} s (L2 {lower_bound(cont, 1.0)})"
+        f"{t_cont:.3f} s (L2 {lower_bound(cont, 1.0).value})"
     )
     p39 = pack(sizes, cap, method="ffd", max_items_per_bin=39)
     print(
@@ -83,15 +89,75 @@ def main():
             )
             assert pf.n_bins <= len(bins_bp), "FFD used more bins than binpacking"
 
-    print("\n== exact arc-flow MILP on 120-item uniform instances (sizes 20..100, capacity 150) ==")
-    for seed in range(2 if QUICK else 5):
-        s = np.random.default_rng(seed).integers(20, 101, 120)
-        t, po = timed(lambda s=s: pack(s, 150, method="optimal", time_limit_s=60), 1)
-        ffd = pack(s, 150, method="ffd").n_bins
-        print(
-            f"seed {seed}: optimum {po.n_bins} (proven: {po.optimal}, bound {po.lower_bound}), "
-            f"FFD {ffd}, L2 {lower_bound(s, 150)}, {t:.2f} s"
-        )
+    growth()
+    exact()
+
+
+def growth():
+    """Time at n and 10 n on float uniform(0, 1) sizes: n log n predicts a ratio near 11-12."""
+    print("\n== growth: time(10 n) / time(n), float sizes uniform(0,1), capacity 1 ==")
+    print(f"{'method':>6} {'n':>8} {'CPU s':>8} {'CPU s at 10n':>13} {'ratio':>7}")
+    n = 10_000 if QUICK else 100_000
+    rng = np.random.default_rng(7)
+    small, large = rng.random(n), rng.random(10 * n)
+    for method in ("ffd", "bfd", "wfd"):
+        t1, _ = timed(lambda m=method: pack(small, 1.0, method=m), 3, cpu=True)
+        t10, _ = timed(lambda m=method: pack(large, 1.0, method=m), 1 if not QUICK else 3, cpu=True)
+        print(f"{method:>6} {n:>8} {t1:>8.3f} {t10:>13.3f} {t10 / t1:>7.1f}")
+
+
+def perfectly_packable(rng, bins=40, cap=1000):
+    """``bins`` bins of ``cap``, each cut into 3-4 distinct sizes (the optimum is ``bins``)."""
+    items = []
+    for _ in range(bins):
+        k = int(rng.integers(3, 5))
+        while True:
+            cuts = np.sort(rng.choice(np.arange(1, cap), size=k - 1, replace=False))
+            parts = np.diff(np.concatenate([[0], cuts, [cap]]))
+            if len(set(parts.tolist())) == k:
+                break
+        items += parts.tolist()
+    return rng.permutation(np.array(items, dtype=np.int64)), cap
+
+
+def falkenauer_u(rng, n=120):
+    """Falkenauer (1996) uniform class: n sizes uniform in [20, 100], capacity 150."""
+    return rng.integers(20, 101, n), 150
+
+
+def falkenauer_t(rng, n=60):
+    """Falkenauer (1996) triplets: each bin of 1000 holds exactly three items in (250, 500)."""
+    items = []
+    for _ in range(n // 3):
+        a = int(rng.integers(380, 491))
+        b = int(rng.integers(250, (1000 - a) // 2 + 1))
+        items += [a, b, 1000 - a - b]
+    return rng.permutation(np.array(items, dtype=np.int64)), 1000
+
+
+def exact():
+    """Exact packing (method="optimal") on the classes issue 13 names; target: proven, < 10 s."""
+    print("\n== exact: proven optimal, CPU seconds (target < 10 s each) ==")
+    print(
+        f"{'class':>22} {'seed':>4} {'items':>5} {'bins':>4} {'bound':>5} {'FFD':>4} "
+        f"{'proven':>6} {'CPU s':>6}"
+    )
+    classes = [
+        ("perfectly packable 40", perfectly_packable),
+        ("Falkenauer u120", falkenauer_u),
+        ("Falkenauer t60", falkenauer_t),
+    ]
+    for name, make in classes:
+        for seed in range(2 if QUICK else 5):
+            s, cap = make(np.random.default_rng(seed))
+            t, po = timed(
+                lambda s=s, cap=cap: pack(s, cap, method="optimal", time_limit_s=60), 1, cpu=True
+            )
+            ffd = pack(s, cap, method="ffd").n_bins
+            print(
+                f"{name:>22} {seed:>4} {s.size:>5} {po.n_bins:>4} {po.lower_bound:>5} {ffd:>4} "
+                f"{str(po.optimal):>6} {t:>6.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Quick what-if answers from the command line, one subcommand per model family.
 
 Each subcommand is a thin layer over the public functions (``lb.compare``,
-``rollout.simulate`` and ``rollout.completion_time``, ``storage.pack``,
+``rollout.simulate`` and ``rollout.completion_time``,
 ``federation.evaluate`` and ``federation.place``) and prints a small table.
 """
 
@@ -83,24 +83,6 @@ def _rollout(args) -> None:
     )
 
 
-def _storage(args) -> None:
-    from k8smodel import storage
-
-    sizes = storage.to_bytes(args.sizes)
-    capacity = int(storage.parse_quantity(args.capacity))
-    packing = storage.pack(sizes, capacity, method=args.method, max_items_per_bin=args.max_per_node)
-    bound = storage.lower_bound(sizes, capacity, kind="L2", max_items_per_bin=args.max_per_node)
-    used = sum(sizes)
-    print(
-        f"{len(sizes)} volumes, {storage.format_quantity(used)} in all, nodes of {args.capacity}: "
-        f"{packing.n_bins} nodes by {args.method} (lower bound {bound}), "
-        f"{100 * used / (packing.n_bins * capacity):.1f} % of the capacity used"
-    )
-    for node in range(packing.n_bins):
-        members = [q for q, b in zip(args.sizes, packing.assignment, strict=True) if b == node]
-        print(f"  node {node}: {', '.join(members)}")
-
-
 def _federation(args) -> None:
     from k8smodel import federation as fed
 
@@ -172,13 +154,6 @@ def add_commands(commands) -> None:
     ro.add_argument("--runs", type=int, default=20_000)
     ro.add_argument("--seed", type=int, default=1)
     ro.set_defaults(handler=_rollout)
-
-    sto = commands.add_parser("storage", help="how many nodes a set of volumes needs")
-    sto.add_argument("sizes", nargs="+", help="volume sizes as Kubernetes quantities, e.g. 100Gi")
-    sto.add_argument("--capacity", required=True, help="per-node capacity, e.g. 1Ti")
-    sto.add_argument("--method", default="ffd", help="ffd, bfd, wfd, ff, bf, nf, optimal, ...")
-    sto.add_argument("--max-per-node", type=int, default=None, help="attach limit per node")
-    sto.set_defaults(handler=_storage)
 
     fed = commands.add_parser("federation", help="latency and availability of a set of regions")
     fed.add_argument("regions", nargs="*", help="region names, e.g. us-east-1 eu-west-1")

@@ -8,6 +8,7 @@ syncUnboundClaim (pkg/controller/volume/persistentvolume/pv_controller.go);
 findMatchingVolumes (pkg/scheduler/framework/plugins/volumebinding/binder.go).
 """
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -166,7 +167,7 @@ def test_claims_bind_in_arrival_order_greedily():
     r = bind(claims(("first", 5, {}), ("second", 10, {})), v, rng=0)
     assert bound_to(r, "first") == "ten"
     assert bound_to(r, "second") == "hundred"
-    assert r.summary.wasted_bytes == 5 * GI + 90 * GI
+    assert r.summary.wasted_bytes.iloc[0] == 5 * GI + 90 * GI
 
 
 def test_wffc_sorts_a_pods_claims_by_size():
@@ -400,7 +401,62 @@ def test_plain_claims_follow_online_best_fit(reqs, caps):
             taken[got] = True
             bound, requested, wasted = bound + 1, requested + req, wasted + caps[j] - req
     # totals from the brute-force walk, not from the bindings table
-    s = r.summary
+    s = r.summary.iloc[0]
     assert (s.bound, s.pending) == (bound, len(reqs) - bound)
-    assert (s.requested_bytes, s.wasted_bytes) == (requested, wasted)
+    assert (s.request_bytes, s.wasted_bytes) == (requested, wasted)
     assert s.provisioned_bytes == requested + wasted
+
+
+def reference_controller(reqs, req_modes, caps, vol_modes):
+    """Immediate binding restated from the rule functions: findByClaim claim by claim."""
+    from k8smodel.storage import semantics as sem
+
+    n = len(caps)
+    taken = np.zeros(n, bool)
+    masks = [sem.access_mode_mask(m) for m in vol_modes]
+    out = []
+    for req, modes in zip(reqs, req_modes, strict=True):
+        j, _ = sem.find_by_claim(
+            req, caps, volume_masks=masks, requested_mask=sem.access_mode_mask(modes),
+            bound_to_claim=[False] * n, bound_elsewhere=taken, mode_mismatch=[False] * n,
+            deleting=[False] * n, available=~taken, class_matches=[True] * n,
+        )  # fmt: skip
+        if j >= 0:
+            taken[j] = True
+        out.append(None if j < 0 else (caps[j], masks[j]))
+    return out
+
+
+MODE_SETS = [(RWO,), (RWO, ROX), (RWO, ROX, RWX), (RWX,)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 30), st.sampled_from(MODE_SETS[:2] + [(RWX,)])), max_size=12),
+    st.lists(st.tuples(st.integers(1, 30), st.sampled_from(MODE_SETS)), max_size=12),
+)
+def test_indexed_controller_path_matches_the_rule_functions(claim_rows, volume_rows):
+    # bind answers plain controller claims from a sorted index of free volumes; the
+    # reference calls semantics.find_by_claim over every volume for each claim. Volumes with
+    # the same (capacity, modes) are interchangeable, so compare that pair for each claim (no
+    # two mode sets a claim can use have as many modes here, so set order has no ties).
+    reqs = [r for r, _ in claim_rows]
+    cmodes = [m for _, m in claim_rows]
+    caps = [c for c, _ in volume_rows]
+    vmodes = [m for _, m in volume_rows]
+    from k8smodel.storage import semantics as sem
+
+    claims_df = pd.DataFrame({"request_bytes": reqs, "access_modes": cmodes}, dtype=object)
+    claims_df["request_bytes"] = claims_df["request_bytes"].astype("int64")
+    vols_df = pd.DataFrame({"capacity_bytes": caps, "access_modes": vmodes}, dtype=object)
+    vols_df["capacity_bytes"] = vols_df["capacity_bytes"].astype("int64")
+    r = bind(claims_df, vols_df, mode="Immediate", rng=2)
+    got = dict(zip(r.bindings.claim, r.bindings.volume, strict=True))
+    expected = reference_controller(reqs, cmodes, caps, vmodes)
+    for i, exp in enumerate(expected):
+        name = f"claim-{i}"
+        if exp is None:
+            assert name not in got
+        else:
+            j = int(got[name].split("-")[1])
+            assert (caps[j], sem.access_mode_mask(vmodes[j])) == exp

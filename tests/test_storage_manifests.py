@@ -224,9 +224,14 @@ def test_missing_file():
         ("gce", "n2-standard-8", 127),  # volumeLimitBig
         ("azure", "Standard_D2s_v3", 4),  # maxDataDiskCountMap
         ("azure", "standard_d16s_v5", 32),
-        ("aws", "m5.large", 27 - 1 - 1),  # shared: minus root volume and one ENI
+        # aws-ebs-csi-driver pkg/driver/node.go getVolumesLimit: minus the root volume, and
+        # on a shared limit minus the ENIs beyond the first (issue 12 item 2.3: 26, not 25)
+        ("aws", "m5.large", 27 - 1),  # not in volume_limits_table.go: default 27 shared
+        ("aws", "m5d.large", 26 - 1),  # table: {26, "shared"}
+        ("aws", "m5.metal", 31 - 1),  # table: {31, "shared"}
+        ("aws", "g5.48xlarge", 9 - 1),  # table: {9, "shared"}
         ("aws", "m7i.large", 32 - 1),  # dedicated: minus root volume only
-        ("aws", "m4.large", 39 - 1),
+        ("aws", "m4.large", 39 - 1),  # nonNitroInstanceTypes: 39
     ],
 )
 def test_attach_limits(provider, itype, expected):
@@ -234,8 +239,15 @@ def test_attach_limits(provider, itype, expected):
 
 
 def test_attach_limit_options_and_errors():
-    assert attach_limit("aws", "m5.large", network_interfaces=3, reserved_volumes=2) == 22
+    # 27 - 2 reserved - (3 - 1) ENIs beyond the first
+    assert attach_limit("aws", "m5.large", network_interfaces=3, reserved_volumes=2) == 23
+    assert attach_limit("aws", "m7i.large", network_interfaces=3) == 31  # dedicated: ENIs free
     assert attach_limit("aws", "g5.48xlarge", network_interfaces=20) == 1  # never below 1
+    # azuredisk-csi-driver nodeserver_test.go TestGetMaxDataDiskCount: "NOT_EXISTING" and ""
+    # get defaultAzureVolumeLimit (16)
+    for size in ("NOT_EXISTING", ""):
+        with pytest.warns(UserWarning, match="defaultAzureVolumeLimit"):
+            assert attach_limit("azure", size) == 16
     with pytest.raises(ValueError, match="known: aws, gce, azure"):
         attach_limit("oracle", "x")
     with pytest.raises(ValueError, match="e2-medium"):

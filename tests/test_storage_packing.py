@@ -73,7 +73,9 @@ def test_ffd_guarantee_and_l2_against_brute_force(inst):
     ffd = pack(sizes, cap, method="ffd")
     check_valid(ffd, sizes, cap)
     assert 9 * ffd.n_bins <= 11 * opt + 6  # Dósa 2007, tight
-    assert lower_bound(sizes, cap, kind="L1") <= lower_bound(sizes, cap, kind="L2") <= opt
+    assert (
+        lower_bound(sizes, cap, kind="L1").value <= lower_bound(sizes, cap, kind="L2").value <= opt
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -154,7 +156,7 @@ def test_attach_limit_binds_when_items_are_tiny():
     sizes = np.ones(100, dtype=np.int64)
     p = pack(sizes, 10**6, method="ffd", max_items_per_bin=39)
     assert p.n_bins == 3 and p.optimal  # ceil(100 / 39)
-    assert lower_bound(sizes, 10**6, max_items_per_bin=39) == 3
+    assert lower_bound(sizes, 10**6, max_items_per_bin=39).value == 3
 
 
 def test_time_limit_returns_best_found_and_bound():
@@ -168,9 +170,9 @@ def test_time_limit_returns_best_found_and_bound():
 def test_l2_known_value():
     # three items of 6 and three of 5, C = 10: L1 = ceil(33/10) = 4
     sizes = [6, 6, 6, 5, 5, 5]
-    assert lower_bound(sizes, 10, kind="L1") == 4
+    assert lower_bound(sizes, 10, kind="L1").value == 4
     # by hand, alpha = 5: J1 = {6,6,6}, J2 = {}, J3 = {5,5,5} -> 3 + ceil(15/10) = 5 = OPT
-    assert lower_bound(sizes, 10, kind="L2") == 5 == brute_opt(sizes, 10)
+    assert lower_bound(sizes, 10, kind="L2").value == 5 == brute_opt(sizes, 10)
 
 
 def test_bad_input():
@@ -199,7 +201,7 @@ def test_unit_rounding_keeps_packings_feasible():
     p = pack(sizes, 1024 * gib, method="optimal", unit=gib, time_limit_s=20)
     check_valid(p, sizes, 1024 * gib)
     # with rounding, the reported bound is the one on the true sizes (L2)
-    assert p.lower_bound == lower_bound(sizes, 1024 * gib)
+    assert p.lower_bound == lower_bound(sizes, 1024 * gib).value
     assert p.optimal == (p.n_bins == p.lower_bound)
     assert p.n_bins <= pack(sizes, 1024 * gib, method="ffd").n_bins + 1
 
@@ -263,7 +265,7 @@ def test_float_sizes_behave_as_the_decimals_they_stand_for(inst, method):
     exact = [Fraction(x, den) for x in nums]
     opt = brute_opt(exact, 1)
     floats = [x / den for x in nums]
-    assert lower_bound(floats, 1.0) <= opt  # L2 <= OPT (Martello & Toth 1990)
+    assert lower_bound(floats, 1.0).value <= opt  # L2 <= OPT (Martello & Toth 1990)
     p = pack(floats, 1.0, method=method)
     for members in p.bins.members:  # every bin is feasible in exact arithmetic
         assert sum(exact[i] for i in members) <= 1
@@ -274,7 +276,7 @@ def test_l2_float_rounding_case():
     # 0.70 + 0.03 and 0.66 + 0.34 fill two bins of 1.0 exactly in decimal, and
     # L1 = ceil(1.73) = 2, so the optimum is 2; in floats 1.0 - 0.34 = 0.6599999999999999 < 0.66
     sizes = [0.03, 0.70, 0.34, 0.66]
-    assert lower_bound(sizes, 1.0) == 2
+    assert lower_bound(sizes, 1.0).value == 2
     p = pack(sizes, 1.0, method="ffd")
     assert p.n_bins == 2 and p.optimal
 
@@ -335,7 +337,7 @@ def test_non_finite_size_message_gives_the_index():
 
 
 def test_zero_size_items_still_need_a_bin():
-    assert lower_bound([0, 0, 0], 5) == 1 and lower_bound([0, 0, 0], 5, kind="L1") == 1
+    assert lower_bound([0, 0, 0], 5).value == 1 and lower_bound([0, 0, 0], 5, kind="L1").value == 1
     p = pack([0, 0, 0], 5)
     assert p.n_bins == 1 and p.optimal
 
@@ -352,4 +354,30 @@ def test_zero_size_items_still_need_a_bin():
     ],
 )
 def test_l2_without_int64_overflow(size, n, cap, expected):
-    assert lower_bound(np.full(n, size, dtype=np.int64), cap) == expected
+    assert lower_bound(np.full(n, size, dtype=np.int64), cap).value == expected
+
+
+def _perfectly_packable(rng, bins, cap=1000):
+    """Each of ``bins`` bins cut into 3-4 distinct sizes summing to ``cap`` (by construction
+    the optimum is exactly ``bins``: the sizes sum to bins * cap)."""
+    items = []
+    for _ in range(bins):
+        k = int(rng.integers(3, 5))
+        while True:
+            cuts = np.sort(rng.choice(np.arange(1, cap), size=k - 1, replace=False))
+            parts = np.diff(np.concatenate([[0], cuts, [cap]]))
+            if len(set(parts.tolist())) == k:
+                break
+        items += parts.tolist()
+    return rng.permutation(np.array(items, dtype=np.int64))
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_optimal_proves_perfectly_packable_instances(seed):
+    # issue 13: 40 bins of 1000 each filled exactly by 3-4 distinct sizes; the optimum is 40
+    # by construction, first fit decreasing usually needs one more.
+    sizes = _perfectly_packable(np.random.default_rng(seed), 40)
+    p = pack(sizes, 1000, method="optimal", time_limit_s=60)
+    assert (p.n_bins, p.lower_bound, p.optimal) == (40, 40, True)
+    assert bool(p.summary.exact.iloc[0])
+    check_valid(p, sizes, 1000)

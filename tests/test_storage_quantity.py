@@ -313,3 +313,36 @@ def test_empty_numerators_parse_to_zero_like_go(text):
     # ("strip leading zeros" runs off the end), and "if we stripped all numerator positions,
     # always return 0" covers "." and a bare suffix such as "Gi".
     assert parse_quantity(text) == 0
+
+
+# Canonical forms past the suffix tables. The first rows are transcribed from
+# staging/src/k8s.io/apimachinery/pkg/api/resource/quantity_test.go (TestQuantityAsInt64...,
+# the "canonical" column, kubernetes/apimachinery eed236ce); the rows past E and Ei are the
+# examples of kubernetes/kubernetes pull request #140459, which makes String() fall back to
+# the decimal-exponent form where no suffix exists (before it, "1000E" printed as "1").
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("1000000000000000000", "1E"),
+        ("1.0E", "1E"),
+        ("10000000000000000000", "10E"),
+        ("10000000000000000000000m", "10E"),
+        ("9223372036854775808.1", "9223372036854775808100m"),
+        ("-10000000000000000000.0", "-10E"),
+        ("1000E", "1e21"),
+        ("5000E", "5e21"),
+        ("1000000E", "1e24"),
+    ],
+)
+def test_canonical_past_the_suffix_tables(text, canonical):
+    assert str(parse_quantity(text)) == canonical
+
+
+def test_format_past_e_and_ei_uses_the_exponent_form():
+    # issue 12 item 2.4: apimachinery prints 10^21 in DecimalSI as "1e21", not "1000E"
+    assert format_quantity(10**21, format="DecimalSI") == "1e21"
+    assert format_quantity(10**20, format="DecimalSI") == "100E"
+    # PR #140459's BinarySI regression: 2^70 has no binary suffix and no trailing decimal
+    # zeros, so it prints as the exact integer
+    assert format_quantity(2**70) == "1180591620717411303424"
+    assert format_quantity(3 * 2**60) == "3Ei"

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import k8smodel
+from k8smodel import storage
 from k8smodel.storage import scenarios
 
 GIB = 2**30
@@ -29,9 +30,9 @@ def test_static_pool_maps_to_smallest_tier():
     assert scenarios.static_pool(req, (10, 100, 500), overprovision=2.0).size == 10
 
 
-def test_pool_summary_is_consistent_and_sweepable():
+def test_pool_simulation_is_consistent_and_sweepable():
     df = k8smodel.sweep(
-        scenarios.pool_binding_summary,
+        storage.simulate,
         {"n_claims": 120, "pool": ["fine tiers", "one size (100Gi)"], "overprovision": [1.5]},
         reps=2,
         rng=3,
@@ -45,20 +46,30 @@ def test_pool_summary_is_consistent_and_sweepable():
     # a single 100Gi size wastes more than fine tiers on the same streams
     m = df.groupby("pool").wasted_fraction.mean()
     assert m["one size (100Gi)"] > m["fine tiers"]
+    assert set(df.method) == {"pv_controller_monte_carlo"} and not df.exact.any()
     with pytest.raises(ValueError, match="pool"):
-        scenarios.pool_binding_summary(n_claims=5, pool="nope")
+        storage.simulate(n_claims=5, pool="nope")
 
 
 def test_nodes_needed_orders():
     rng = np.random.default_rng(4)
     units = rng.integers(1, 20, 40)
-    r = scenarios.nodes_needed(units, 50, max_items_per_bin=6, time_limit_s=10)
-    assert r["lower_bound"] <= r["optimal"] <= min(r["nf"], r["ffd"], r["bfd"], r["wfd"])
-    assert r["count_bound"] == 7 and r["l1"] <= r["lower_bound"]
+    r = storage.nodes_needed(
+        units, storage.Node(capacity_bytes=50, attach_limit=6), time_limit_s=10
+    )
+    n = r.summary.set_index("method").n_bins
+    assert n["lower_bound"] <= n["optimal"] <= min(n["nf"], n["ffd"], n["bfd"], n["wfd"])
+    assert n["count_bound"] == 7 and n["l1"] <= n["lower_bound"]
 
 
 def test_scenario_bad_input_is_named():
     with pytest.raises(ValueError, match="tiers_gib must be a non-empty"):
         scenarios.static_pool(np.array([2**30]), ())
-    with pytest.raises(ValueError, match="n_claims must be an int >= 1; got 0"):
-        scenarios.pool_binding_summary(n_claims=0, rng=1)
+    with pytest.raises(ValueError, match="n_claims must be a whole number >= 1; got 0"):
+        storage.simulate(n_claims=0, rng=1)
+    with pytest.raises(TypeError, match="n_claims must be a whole number"):
+        storage.simulate(n_claims=1e3, rng=1)
+    with pytest.raises(ValueError, match="capacity_bytes must be a whole number >= 1"):
+        storage.Node(capacity_bytes=0)
+    with pytest.raises(ValueError, match="overprovision must be a finite number >= 0"):
+        storage.StaticPool(tiers_bytes=(2**30,), overprovision=-1.0)

@@ -54,18 +54,11 @@ def test_rollout_deterministic_is_exact(capsys):
     assert [float(r[1]) for r in rows] == pytest.approx([10.0, 10.0])
 
 
-def test_storage_packs_by_hand_example(capsys):
-    # 700+300 fill one 1000Gi node exactly; 600+400 the other: two nodes, and the bound says 2.
-    assert main(["storage", "700Gi", "600Gi", "400Gi", "300Gi", "--capacity", "1000Gi"]) == 0
-    assert "2 nodes by ffd (lower bound 2)" in capsys.readouterr().out
-
-
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["lb", "bogus"], "policy must be one of"),
         (["federation", "us-east-1", "eu-westt-1"], "did you mean 'eu-west-1'"),
-        (["storage", "10Qi", "--capacity", "1Ti"], "10Qi"),
         (["federation"], "give region names"),
     ],
 )

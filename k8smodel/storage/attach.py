@@ -10,12 +10,20 @@ volume would exceed the count the driver reports in ``CSINode``
   is ``shared`` with network interfaces and NVMe instance stores or
   ``dedicated`` to EBS), and 27 shared for Nitro types not in the table.
   ``getVolumesLimit`` then subtracts reserved attachments (the root volume and
-  other block-device mappings) and, for shared limits, the attached ENIs.
+  other block-device mappings) and, for shared limits, the attached ENIs
+  *beyond the first* (``availableAttachments -= (enis - 1)``): an m5.large
+  (27, shared) with its one ENI reports 27 - 1 - 0 = 26.
 * GCE PD CSI driver: 127 attachable disks, 15 for shared-core types
   (``f1-micro``, ``g1-small``, ``e2-micro``, ``e2-small``, ``e2-medium``);
   both are the documented 128/16 minus the boot disk.
 * Azure Disk CSI driver: the VM size's maximum number of data disks
-  (``maxDataDiskCountMap``); the OS disk is not a data disk.
+  (``maxDataDiskCountMap``, looked up upper-cased); the OS disk is not a data
+  disk. A size not in the map gets ``defaultAzureVolumeLimit`` = 16
+  (``GetMaxDataDiskCount`` in ``pkg/azuredisk/nodeserver.go``).
+
+Checked against the drivers' sources at kubernetes-sigs/aws-ebs-csi-driver
+429e202e, gcp-compute-persistent-disk-csi-driver b560165c and
+azuredisk-csi-driver d983d613 (see ``data/SOURCES.md``).
 
 References
 ----------
@@ -23,7 +31,8 @@ References
   ``volume_limits_table.go``, ``pkg/driver/node.go`` (getVolumesLimit).
 * kubernetes-sigs/gcp-compute-persistent-disk-csi-driver
   ``pkg/gce-pd-csi-driver/node.go`` (GetVolumeLimits).
-* kubernetes-sigs/azuredisk-csi-driver ``pkg/azuredisk/azure_dd_max_disk_count.go``.
+* kubernetes-sigs/azuredisk-csi-driver ``pkg/azuredisk/azure_dd_max_disk_count.go``,
+  ``pkg/azuredisk/nodeserver.go`` (GetMaxDataDiskCount, NodeGetInfo).
 * Kubernetes docs, "Node-specific Volume Limits"
   (https://kubernetes.io/docs/concepts/storage/storage-limits/).
 """
@@ -31,6 +40,7 @@ References
 from __future__ import annotations
 
 import numbers
+import warnings
 from functools import lru_cache
 
 import pandas as pd
@@ -49,6 +59,8 @@ _ALIASES = {
     "azure-disk": "azure",
 }
 _DATA = data_dir() / "storage_attach_limits.csv"
+#: azuredisk-csi-driver pkg/azuredisk/nodeserver.go defaultAzureVolumeLimit.
+AZURE_DEFAULT_LIMIT = 16
 
 
 @lru_cache(maxsize=1)
@@ -92,7 +104,8 @@ def attach_limit(
         AWS only: attachments the driver reserves (root volume plus other
         block-device mappings); default 1, the root volume.
     network_interfaces : int, keyword-only
-        AWS only: ENIs attached, which share a ``shared`` limit. Default 1.
+        AWS only: ENIs attached (the primary one included). On a ``shared`` limit
+        the driver subtracts those beyond the first. Default 1.
 
     Returns
     -------
@@ -103,7 +116,15 @@ def attach_limit(
     Raises
     ------
     ValueError
-        For an unknown provider or instance type; the message lists the known ones.
+        For an unknown provider, or an AWS or GCE type not in the table (the message
+        lists the known ones). An Azure size not in the table gets the driver's
+        default of 16, with a warning, as ``GetMaxDataDiskCount`` does for sizes
+        missing from its map.
+
+    Examples
+    --------
+    >>> attach_limit("aws", "m5.large"), attach_limit("gce", "e2-medium")
+    (26, 15)
     """
     if not isinstance(provider, str):
         raise TypeError(f"provider must be a str; got {provider!r}")
@@ -118,6 +139,15 @@ def attach_limit(
         if p == "azure"
         else rows[rows.instance_type == key]
     )
+    if match.empty and p == "azure":
+        warnings.warn(
+            f"Azure size {instance_type!r} is not in k8smodel's table; using the Azure Disk "
+            f"CSI driver's default of {AZURE_DEFAULT_LIMIT} (defaultAzureVolumeLimit), which "
+            "is what it reports for sizes missing from its own map",
+            UserWarning,
+            stacklevel=2,
+        )
+        return AZURE_DEFAULT_LIMIT
     if match.empty:
         known = ", ".join(rows.instance_type)
         raise ValueError(f"unknown {p} instance type {instance_type!r}; known: {known}")
@@ -131,5 +161,5 @@ def attach_limit(
             raise ValueError(f"{name} must be an int >= 0; got {val!r}")
     limit -= reserved
     if row.attachment_type == "shared":
-        limit -= network_interfaces
+        limit -= max(network_interfaces - 1, 0)  # getVolumesLimit: availableAttachments -= enis - 1
     return max(limit, 1)

@@ -1,381 +1,430 @@
 """How PersistentVolumeClaims bind to PersistentVolumes, and what that wastes.
 
-Reproduces the PV controller (``Immediate`` binding) and the scheduler's
-VolumeBinding plugin (``WaitForFirstConsumer``) on tables of claims and
-volumes, claim by claim in arrival order, plus dynamic provisioning rounded
-to the provider's allocation unit.
+:func:`bind` replays the PV controller (``Immediate`` binding) and the scheduler's
+VolumeBinding plugin (``WaitForFirstConsumer``) over tables of claims and volumes, claim
+by claim in arrival order, with dynamic provisioning rounded to the provider's unit. Each
+rule it applies is a named function of :mod:`k8smodel.storage.semantics`, cited there to
+its kubernetes/kubernetes source; this module only keeps the state between claims (which
+volumes are taken) and writes the tables.
 
-The rules, read off kubernetes/kubernetes:
+The common case (a claim with no selector, no pre-bound volume and no named volume, on
+the controller path) is answered from a per-access-mode-set index of free volumes sorted
+by capacity, with a union-find "next free" pointer, in O(log n) per claim; it returns
+what :func:`~k8smodel.storage.semantics.find_by_claim` returns (the tests check both
+against a brute-force best fit).
 
-* ``FindMatchingVolume`` (``staging/src/k8s.io/component-helpers/storage/
-  volume/pv_helpers.go``): skip volumes whose ``claimRef`` names another
-  claim, whose capacity is below the request, whose ``volumeMode`` differs
-  (unset means ``Filesystem``) or that are being deleted; a volume pre-bound
-  to this claim (``claimRef`` = the claim; its UID too when set) is returned
-  at once; in the controller's delayed-binding path unbound volumes are then
-  skipped; otherwise the volume must be ``Available``, match the claim's label
-  selector and its storage class, and (scheduler path only) offer every
-  requested access mode. Among the rest the smallest capacity wins; equal
-  capacities are met in map order, which is random: here ``rng`` breaks ties.
-* ``findByClaim`` (``pkg/controller/volume/persistentvolume/index.go``): the
-  controller indexes PVs by their exact access-mode set, keeps the sets that
-  contain every requested mode, sorts them by number of modes (fewest first;
-  equal sizes in random order) and returns the first set's match. So a
-  claim for RWO takes the smallest RWO-only PV before any RWO+ROX PV, even a
-  smaller one, and a PV pre-bound to the claim only wins inside its own set.
-* ``syncUnboundClaim`` (``pkg/controller/volume/persistentvolume/
-  pv_controller.go``): a claim with ``spec.volumeName`` waits for that PV and
-  binds it if it is already bound to the claim (no further check), or if it
-  is unbound and satisfies the claim (``checkVolumeSatisfyClaim``: not being
-  deleted, size, class, volume mode, access modes); a
-  claim whose class has ``volumeBindingMode: WaitForFirstConsumer`` is
-  matched with ``delayBinding=true``, so the controller still binds a PV
-  pre-bound to it (``FindMatchingVolume`` returns it before skipping unbound
-  PVs), with or without a pod; anything else is left to the scheduler, and a
-  claim no pod uses stays Pending ("waiting for first consumer to be created
-  before binding", ``emitEventForUnboundDelayBindingClaim``); a claim with no
-  match is dynamically provisioned if its class has a provisioner, else it
-  stays Pending.
-* ``findMatchingVolumes`` (``pkg/scheduler/framework/plugins/volumebinding/
-  binder.go``): one pod's unbound delayed claims are sorted by increasing
-  request and matched one by one over the PVs of their class, excluding PVs
-  already chosen for the pod; claims left over must be provisionable, or the
-  pod cannot be scheduled and none of its delayed claims binds.
-* Provisioning: the size is the request rounded up to the driver's unit;
-  the AWS EBS, GCE PD and Azure Disk CSI drivers allocate whole GiB
-  (``util.RoundUpGiB`` in kubernetes-sigs/aws-ebs-csi-driver,
-  ``common.BytesToGbRoundUp`` in gcp-compute-persistent-disk-csi-driver,
-  ``volumehelper.RoundUpGiB`` in azuredisk-csi-driver). Per-disk-type minimum
-  sizes are not modelled.
-
-Node affinity and topology are not modelled (every node is taken to satisfy
-every PV), nor is capacity tracking of provisioners.
+Node affinity and topology are not modelled (every node is taken to satisfy every PV),
+nor is capacity tracking of provisioners.
 """
 
 from __future__ import annotations
 
-import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from k8smodel._random import as_generator
-from k8smodel.storage.manifests import ACCESS_MODES, VOLUME_MODES, check_selector
-from k8smodel.storage.quantity import to_bytes
+from k8smodel._validate import check_choice, check_int
+from k8smodel.result import Result
+from k8smodel.storage import semantics as sem
+from k8smodel.storage.spec import claims_table, class_table, volumes_table
 
-__all__ = [
-    "BindingResult",
-    "bind",
-    "make_claims",
-    "make_volumes",
-    "PROVISION_UNIT_BYTES",
-    "NO_PROVISIONER",
+__all__ = ["BINDING_MODES", "BindingResult", "bind"]
+
+BINDING_MODES = ("auto", "Immediate", "WaitForFirstConsumer")
+_BINDING_COLUMNS = [
+    "namespace",
+    "claim",
+    "volume",
+    "request_bytes",
+    "capacity_bytes",
+    "wasted_bytes",
+    "how",
+    "path",
 ]
-
-GIB = 1 << 30
-NO_PROVISIONER = "kubernetes.io/no-provisioner"
-#: Allocation unit of known provisioners (the CSI drivers round requests up to whole GiB).
-PROVISION_UNIT_BYTES = {
-    "ebs.csi.aws.com": GIB,
-    "kubernetes.io/aws-ebs": GIB,
-    "pd.csi.storage.gke.io": GIB,
-    "kubernetes.io/gce-pd": GIB,
-    "disk.csi.azure.com": GIB,
-    "kubernetes.io/azure-disk": GIB,
-}
-_MODE_BIT = {m: 1 << i for i, m in enumerate(ACCESS_MODES)}
-_MODES = ("Immediate", "WaitForFirstConsumer", "auto")
-#: PersistentVolume phases (core/v1 PersistentVolumePhase).
-VOLUME_PHASES = ("Pending", "Available", "Bound", "Released", "Failed")
+_PENDING_COLUMNS = ["namespace", "claim", "request_bytes", "reason", "detail"]
 
 
-@dataclass(frozen=True)
-class BindingResult:
-    """The outcome of :func:`bind`.
+@dataclass(frozen=True, kw_only=True, eq=False)
+class BindingResult(Result):
+    """What :func:`bind` returns.
+
+    ``summary`` has one row: ``bound``, ``pending``, ``bound_static``,
+    ``bound_provisioned``, ``request_bytes`` (of bound claims), ``provisioned_bytes``
+    (capacity they hold), ``wasted_bytes``, ``wasted_fraction`` (wasted / provisioned),
+    ``pending_bytes``, ``method`` (``"pv_controller"``) and ``exact`` (True: the rules
+    are replayed, not estimated; ties follow ``rng``).
 
     Attributes
     ----------
     bindings : pandas.DataFrame
-        One row per bound claim, in binding order: ``namespace``, ``claim``,
-        ``volume``, ``requested_bytes``, ``capacity_bytes``, ``wasted_bytes``
-        (capacity minus request), ``how`` (``static``, ``prebound`` or
-        ``provisioned``), ``path`` (``controller`` or ``scheduler``).
+        One row per bound claim, in binding order: ``namespace``, ``claim``, ``volume``,
+        ``request_bytes``, ``capacity_bytes``, ``wasted_bytes``, ``how`` (``static``,
+        ``prebound`` or ``provisioned``), ``path`` (``controller`` or ``scheduler``).
     pending : pandas.DataFrame
-        One row per claim left Pending: ``namespace``, ``claim``,
-        ``requested_bytes``, ``reason`` (a short code: ``no_matching_volume``
-        (no PV fits and the class cannot provision), ``class_not_found``,
-        ``volume_not_found``, ``volume_bound_elsewhere``,
-        ``volume_does_not_satisfy_claim``, ``pod_unschedulable``,
-        ``unbound_immediate_claims``, ``waiting_for_first_consumer`` (a delayed
-        claim no pod uses)) and ``detail`` (a sentence).
+        One row per claim left Pending: ``namespace``, ``claim``, ``request_bytes``,
+        ``reason`` (``no_matching_volume``, ``class_not_found``, ``volume_not_found``,
+        ``volume_bound_elsewhere``, ``volume_does_not_satisfy_claim``,
+        ``pod_unschedulable``, ``unbound_immediate_claims``,
+        ``waiting_for_first_consumer``) and ``detail`` (a sentence).
     volumes : pandas.DataFrame
         The static volumes after binding (``claim_ref_*`` and ``phase`` updated).
     """
 
-    bindings: pd.DataFrame
-    pending: pd.DataFrame
-    volumes: pd.DataFrame
+    bindings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_BINDING_COLUMNS))
+    pending: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_PENDING_COLUMNS))
+    volumes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    @property
-    def summary(self) -> pd.Series:
-        """Totals over the run.
 
-        ``bound``, ``pending``, ``bound_static``, ``bound_provisioned``,
-        ``requested_bytes`` (of bound claims), ``provisioned_bytes`` (capacity
-        they hold), ``wasted_bytes``, ``wasted_fraction`` (wasted / provisioned)
-        and ``pending_bytes``.
-        """
-        b = self.bindings
-        prov = int(b.capacity_bytes.sum()) if len(b) else 0
-        wasted = int(b.wasted_bytes.sum()) if len(b) else 0
-        return pd.Series(
-            {
-                "bound": len(b),
-                "pending": len(self.pending),
-                "bound_static": int((b.how != "provisioned").sum()) if len(b) else 0,
-                "bound_provisioned": int((b.how == "provisioned").sum()) if len(b) else 0,
-                "requested_bytes": int(b.requested_bytes.sum()) if len(b) else 0,
-                "provisioned_bytes": prov,
-                "wasted_bytes": wasted,
-                "wasted_fraction": wasted / prov if prov else float("nan"),
-                "pending_bytes": int(self.pending.requested_bytes.sum())
-                if len(self.pending)
-                else 0,
-            },
-            dtype=object,  # keep counts and bytes as exact ints
+def _summary(bindings: pd.DataFrame, pending: pd.DataFrame) -> pd.DataFrame:
+    b = bindings
+    provisioned = int(b.capacity_bytes.sum()) if len(b) else 0
+    wasted = int(b.wasted_bytes.sum()) if len(b) else 0
+    return pd.DataFrame(
+        {
+            "bound": [len(b)],
+            "pending": [len(pending)],
+            "bound_static": [int((b.how != "provisioned").sum()) if len(b) else 0],
+            "bound_provisioned": [int((b.how == "provisioned").sum()) if len(b) else 0],
+            "request_bytes": [int(b.request_bytes.sum()) if len(b) else 0],
+            "provisioned_bytes": [provisioned],
+            "wasted_bytes": [wasted],
+            "wasted_fraction": [wasted / provisioned if provisioned else float("nan")],
+            "pending_bytes": [int(pending.request_bytes.sum()) if len(pending) else 0],
+            "method": ["pv_controller"],
+            "exact": [True],
+        }
+    )
+
+
+class _FreeIndex:
+    """Free, unbound, Available volumes per (access-mode set, class, volume mode), by size.
+
+    Within a bucket the volumes are sorted by (capacity, random key); ``nxt`` is a
+    union-find pointer to the next free position, so "smallest free capacity >= r" is a
+    binary search plus a near-constant find, and taking a volume is one assignment.
+    """
+
+    def __init__(self, keys: list[tuple], cap: np.ndarray, eligible: np.ndarray, order_key):
+        self.buckets: dict[tuple, tuple[np.ndarray, np.ndarray, list[int]]] = {}
+        self.where: dict[int, tuple[tuple, int]] = {}
+        groups: dict[tuple, list[int]] = {}
+        for j in np.flatnonzero(eligible).tolist():
+            groups.setdefault(keys[j], []).append(j)
+        for key, members in groups.items():
+            m = np.asarray(members, dtype=np.int64)
+            m = m[np.lexsort((order_key[m], cap[m]))]
+            self.buckets[key] = (cap[m], m, list(range(m.size + 1)))
+            for pos, j in enumerate(m.tolist()):
+                self.where[j] = (key, pos)
+
+    @staticmethod
+    def _find(nxt: list[int], p: int) -> int:
+        root = p
+        while nxt[root] != root:
+            root = nxt[root]
+        while nxt[p] != root:
+            nxt[p], p = root, nxt[p]
+        return root
+
+    def smallest_at_least(self, key: tuple, request: int) -> int:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            return -1
+        caps, members, nxt = bucket
+        pos = self._find(nxt, int(np.searchsorted(caps, request, side="left")))
+        return int(members[pos]) if pos < members.size else -1
+
+    def take(self, j: int) -> None:
+        if j in self.where:
+            key, pos = self.where.pop(j)
+            self.buckets[key][2][pos] = pos + 1
+
+
+class _Binder:
+    """The state one :func:`bind` call carries from claim to claim."""
+
+    def __init__(self, c: pd.DataFrame, v: pd.DataFrame, classes, mode, unit, gen):
+        self.c, self.v, self.classes, self.mode, self.unit = c, v, classes, mode, unit
+        n_c, n_v = len(c), len(v)
+        self.tie = gen.random(n_c)
+        self.set_keys = gen.random((n_c, 1 << len(sem.ACCESS_MODES)))
+        self.cap = v["capacity_bytes"].to_numpy(np.int64)
+        self.vmask = np.array([sem.access_mode_mask(m) for m in v["access_modes"]], np.int64)
+        self.vclass = v["storage_class"].to_numpy(object)
+        self.vmode = v["volume_mode"].to_numpy(object)
+        self.available = (v["phase"] == "Available").to_numpy().copy()
+        self.deleting = v["deleting"].to_numpy(bool)
+        self.req = c["request_bytes"].to_numpy(np.int64)
+        self.cmask = np.array([sem.access_mode_mask(m) for m in c["access_modes"]], np.int64)
+        self.ref = self._claim_refs()  # -1 unbound, -2 another claim, else claim index
+        self.vname = v["name"].tolist()
+        self.by_name = {nm: j for j, nm in enumerate(self.vname)}
+        self.index_masks = np.unique(self.vmask) if n_v else self.vmask
+        self._sets: dict[int, list[int]] = {}
+        # claim columns as lists: per-claim DataFrame lookups would dominate the run time
+        self.cns, self.cname, self.cuid = (c[k].tolist() for k in ("namespace", "name", "uid"))
+        self.cclass, self.cmode = c["storage_class"].tolist(), c["volume_mode"].tolist()
+        self.csel, self.cvol = c["selector"].tolist(), c["volume_name"].tolist()
+        self.prebound = {int(i) for i in self.ref[self.ref >= 0]}
+        self.free = _FreeIndex(
+            [
+                (int(m), cl, md)
+                for m, cl, md in zip(self.vmask, self.vclass, self.vmode, strict=True)
+            ],
+            self.cap,
+            (self.ref == -1) & self.available & ~self.deleting,
+            gen.random(n_v),
+        )
+        self.bound = np.zeros(n_c, dtype=bool)
+        self.rows: list[dict] = []
+        self.pending: dict[int, tuple[str, str]] = {}
+
+    def _claim_refs(self) -> np.ndarray:
+        c, v = self.c, self.v
+        key_of = {
+            (ns, nm): i for i, (ns, nm) in enumerate(zip(c["namespace"], c["name"], strict=True))
+        }
+        ref = np.full(len(v), -1, dtype=np.int64)
+        if not any(v["claim_ref_name"].tolist()):
+            return ref
+        cols = ("claim_ref_namespace", "claim_ref_name", "claim_ref_uid")
+        refs = zip(*(v[k].tolist() for k in cols), strict=True)
+        for j, (ns, nm, uid) in enumerate(refs):
+            if nm:
+                i = key_of.get((ns or "default", nm))
+                ok = i is not None and sem.is_volume_bound_to_claim(
+                    (ns, nm, uid), (str(c.at[i, "namespace"]), nm, str(c.at[i, "uid"]))
+                )
+                ref[j] = i if ok and i is not None else -2
+        return ref
+
+    # -- the per-volume checks of FindMatchingVolume for claim i
+    def checks(self, i: int, *, node: bool) -> dict[str, Any]:
+        sel = self.csel[i]
+        return {
+            "bound_to_claim": self.ref == i,
+            "bound_elsewhere": (self.ref != -1) & (self.ref != i),
+            "mode_mismatch": sem.volume_mode_mismatch(self.cmode[i], self.vmode),
+            "deleting": self.deleting,
+            "available": self.available,
+            "class_matches": self.vclass == self.cclass[i],
+            "selector_ok": None
+            if not sel
+            else np.array([sem.selector_matches(sel, lab) for lab in self.v["labels"]], bool),
+            "access_modes_ok": sem.check_access_modes(int(self.cmask[i]), self.vmask)
+            if node
+            else None,
+        }
+
+    def find_by_claim(self, i: int, *, delay: bool) -> tuple[int, bool]:
+        if not delay and i not in self.prebound and not self.csel[i]:
+            return self._find_indexed(i), False
+        return sem.find_by_claim(
+            int(self.req[i]),
+            self.cap,
+            volume_masks=self.vmask,
+            requested_mask=int(self.cmask[i]),
+            tie_keys=self.set_keys[i],
+            delay_binding=delay,
+            tie=float(self.tie[i]),
+            **self.checks(i, node=False),
         )
 
+    def _find_indexed(self, i: int) -> int:
+        cls, vmode = self.cclass[i], self.cmode[i]
+        sets = self._sets.get(int(self.cmask[i]))
+        if sets is None:
+            sets = sem.matching_access_mode_sets(
+                self.index_masks, int(self.cmask[i]), self.set_keys[i]
+            )
+            if len({bin(m).count("1") for m in sets}) == len(sets):  # no ties: same for all
+                self._sets[int(self.cmask[i])] = sets
+        for mask in sets:
+            j = self.free.smallest_at_least((mask, cls, vmode), int(self.req[i]))
+            if j >= 0:
+                return j
+        return -1
 
-def _modes_tuple(value, where) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = (value,)
-    modes = tuple(value)
-    for m in modes:
-        if m not in _MODE_BIT:
-            raise ValueError(f"{where}: unknown access mode {m!r}; allowed: {ACCESS_MODES}")
-    return modes
+    # -- outcomes
+    def do_bind(self, i: int, j: int, how: str, path: str) -> None:
+        self.ref[j], self.available[j], self.bound[i] = i, False, True
+        self.free.take(j)
+        self._record(i, str(self.vname[j]), int(self.cap[j]), how, path)
 
+    def do_provision(self, i: int, path: str) -> None:
+        cls = self.cclass[i]
+        unit = self.unit or sem.PROVISION_UNIT_BYTES.get(self.classes[cls]["provisioner"], 1)
+        self.bound[i] = True
+        name = f"pvc-{self.cns[i]}-{self.cname[i]}"
+        self._record(i, name, sem.provisioned_bytes(int(self.req[i]), unit), "provisioned", path)
 
-def _check_volume_mode(value, where) -> str:
-    if value not in VOLUME_MODES:
-        raise ValueError(f"{where} must be one of {VOLUME_MODES}; got {value!r}")
-    return value
+    def _record(self, i: int, volume: str, capacity: int, how: str, path: str) -> None:
+        req = int(self.req[i])
+        self.rows.append(
+            dict(
+                zip(
+                    _BINDING_COLUMNS,
+                    (self.cns[i], self.cname[i], volume, req, capacity)
+                    + (capacity - req, how, path),
+                    strict=True,
+                )
+            )
+        )
 
+    # -- the controller (syncUnboundClaim)
+    def controller(self, i: int) -> None:
+        if self.cvol[i]:
+            self.named_volume(i)
+            return
+        j, pre = self.find_by_claim(i, delay=False)
+        if j >= 0:
+            self.do_bind(i, j, "prebound" if pre else "static", "controller")
+            return
+        blocker = sem.provisioning_blocker(self.cclass[i], self.classes)
+        if blocker is None:
+            self.do_provision(i, "controller")
+        else:
+            self.pending[i] = blocker
 
-def _per_item(values, n: int, name: str) -> list:
-    out = list(values)
-    if len(out) != n:
-        raise ValueError(f"{name} must have one entry per item ({n}); got {len(out)}")
-    return out
+    def named_volume(self, i: int) -> None:
+        name = self.cvol[i]
+        j = self.by_name.get(name)
+        if j is None:
+            self.pending[i] = (
+                "volume_not_found",
+                f"volume {name!r} requested by the claim not found",
+            )
+        elif self.ref[j] == i:  # IsVolumeBoundToClaim: bind with no satisfy check
+            self.do_bind(i, j, "prebound", "controller")
+        elif self.ref[j] != -1:
+            self.pending[i] = (
+                "volume_bound_elsewhere",
+                f"volume {name!r} is bound to another claim",
+            )
+        else:
+            problems = sem.check_volume_satisfy_claim(
+                deleting=bool(self.deleting[j]),
+                capacity_bytes=int(self.cap[j]),
+                request_bytes=int(self.req[i]),
+                class_matches=self.vclass[j] == self.cclass[i],
+                mode_mismatch=bool(sem.volume_mode_mismatch(self.cmode[i], [self.vmode[j]])[0]),
+                access_modes_ok=bool(
+                    sem.check_access_modes(int(self.cmask[i]), [self.vmask[j]])[0]
+                ),
+            )
+            if problems:
+                self.pending[i] = ("volume_does_not_satisfy_claim", "; ".join(problems))
+            else:
+                self.do_bind(i, j, "prebound", "controller")
 
+    def controller_delayed(self, i: int) -> bool:
+        """The controller's pass over a delayed claim: only a pre-bound volume binds."""
+        j, _ = self.find_by_claim(i, delay=True)
+        if j >= 0:
+            self.do_bind(i, j, "prebound", "controller")
+        return j >= 0
 
-def _sizes(values, name: str) -> np.ndarray:
-    """to_bytes with errors naming ``name`` instead of ``values``."""
-    try:
-        return to_bytes(values)
-    except (ValueError, TypeError) as err:
-        msg = str(err).replace("values[", f"{name}[", 1)
-        raise type(err)(msg) from None
+    # -- the scheduler (findMatchingVolumes, checkVolumeProvisions)
+    def scheduler(self, pod_claims: list[int], immediate_claims: list[int]) -> None:
+        pod_claims = [i for i in pod_claims if not self.controller_delayed(i)]
+        if not pod_claims:
+            return
+        if any(not self.bound[i] for i in immediate_claims):
+            for i in pod_claims:
+                self.pending[i] = ("unbound_immediate_claims", "pod has unbound immediate claims")
+            return
+        order = [pod_claims[k] for k in sem.claims_by_size(self.req[pod_claims])]
+        chosen = np.zeros(len(self.v), dtype=bool)
+        matched, to_provision = [], []
+        for i in order:
+            j, pre = sem.find_matching_volume(
+                int(self.req[i]),
+                self.cap,
+                excluded=chosen,
+                node=True,
+                delay_binding=True,
+                tie=float(self.tie[i]),
+                **self.checks(i, node=True),
+            )
+            if j >= 0:
+                chosen[j] = True
+                matched.append((i, j, pre))
+            elif sem.provisioning_blocker(self.cclass[i], self.classes) is None:
+                to_provision.append(i)
+            else:
+                for k in pod_claims:
+                    self.pending[k] = (
+                        "pod_unschedulable",
+                        "node(s) didn't find available persistent volumes to bind",
+                    )
+                return
+        for i, j, pre in matched:
+            self.do_bind(i, j, "prebound" if pre else "static", "scheduler")
+        for i in to_provision:
+            self.do_provision(i, "scheduler")
 
+    # -- arrival order; a pod's delayed claims are handled when its first claim arrives
+    def run(self) -> None:
+        c = self.c
+        delayed = np.array(
+            [
+                self.mode == "WaitForFirstConsumer"
+                or (self.mode == "auto" and sem.is_delay_binding_mode(cls, self.classes))
+                for cls in c["storage_class"]
+            ],
+            dtype=bool,
+        )
+        pods = c["pod"].to_numpy(object)
+        named = c["volume_name"].to_numpy(object) != ""
+        members: dict[str, list[int]] = {}
+        for i, p in enumerate(pods):
+            if p:
+                members.setdefault(p, []).append(i)
+        seen: set[str] = set()
+        for i in range(len(c)):
+            if not delayed[i] or named[i]:
+                self.controller(i)
+            elif not pods[i]:
+                if not self.controller_delayed(i):  # emitEventForUnboundDelayBindingClaim
+                    self.pending[i] = (
+                        "waiting_for_first_consumer",
+                        "waiting for first consumer to be created before binding",
+                    )
+            elif pods[i] not in seen:
+                seen.add(pods[i])
+                group = members[pods[i]]
+                delayed_members = [m for m in group if delayed[m] and not named[m]]
+                earlier = [m for m in group if m < i and m not in delayed_members]
+                self.scheduler(delayed_members, earlier)
 
-def make_claims(
-    request_bytes,
-    *,
-    storage_class: str = "",
-    access_modes=("ReadWriteOnce",),
-    volume_mode: str = "Filesystem",
-    namespace: str = "default",
-    prefix: str = "claim",
-    pod=None,
-) -> pd.DataFrame:
-    """Build a claims table for :func:`bind` from request sizes.
-
-    Parameters
-    ----------
-    request_bytes : array_like of int or quantity strings
-        One request per claim, in arrival order.
-    storage_class, access_modes, volume_mode, namespace : keyword-only
-        The same for every claim.
-    prefix : str, keyword-only
-        Claims are named ``<prefix>-<i>``.
-    pod : array_like of str, optional, keyword-only
-        The pod that uses each claim (for ``WaitForFirstConsumer``). Default:
-        ``""`` for every claim, meaning no pod uses it, so a delayed claim stays
-        Pending (``waiting_for_first_consumer``) unless a PV is pre-bound to it.
-
-    Returns
-    -------
-    pandas.DataFrame
-        With the claim columns of :class:`storage.Manifests`.
-    """
-    req = _sizes(request_bytes, "request_bytes")
-    n = req.size
-    modes = _modes_tuple(access_modes, "access_modes")
-    _check_volume_mode(volume_mode, "volume_mode")
-    pods = _per_item(pod, n, "pod") if pod is not None else [""] * n
-    return pd.DataFrame(
-        {
-            "namespace": [namespace] * n,
-            "name": [f"{prefix}-{i}" for i in range(n)],
-            "uid": [""] * n,
-            "storage_class": [storage_class] * n,
-            "request_bytes": req,
-            "access_modes": [modes] * n,
-            "volume_mode": [volume_mode] * n,
-            "selector": [None] * n,
-            "volume_name": [""] * n,
-            "pod": pods,
-            "source": ["PersistentVolumeClaim"] * n,
-        }
-    )
-
-
-def make_volumes(
-    capacity_bytes,
-    *,
-    storage_class: str = "",
-    access_modes=("ReadWriteOnce",),
-    volume_mode: str = "Filesystem",
-    prefix: str = "pv",
-    labels=None,
-) -> pd.DataFrame:
-    """Build an Available, unbound volumes table for :func:`bind` from capacities.
-
-    Parameters
-    ----------
-    capacity_bytes : array_like of int or quantity strings
-        One capacity per PersistentVolume.
-    storage_class, access_modes, volume_mode : keyword-only
-        The same for every volume.
-    prefix : str, keyword-only
-        Volumes are named ``<prefix>-<i>``.
-    labels : list of dict, optional, keyword-only
-        Labels per volume.
-
-    Returns
-    -------
-    pandas.DataFrame
-        With the volume columns of :class:`storage.Manifests`.
-    """
-    cap = _sizes(capacity_bytes, "capacity_bytes")
-    n = cap.size
-    modes = _modes_tuple(access_modes, "access_modes")
-    _check_volume_mode(volume_mode, "volume_mode")
-    labs = _per_item(labels, n, "labels") if labels is not None else [{} for _ in range(n)]
-    return pd.DataFrame(
-        {
-            "name": [f"{prefix}-{i}" for i in range(n)],
-            "capacity_bytes": cap,
-            "storage_class": [storage_class] * n,
-            "access_modes": [modes] * n,
-            "volume_mode": [volume_mode] * n,
-            "labels": labs,
-            "claim_ref_namespace": [""] * n,
-            "claim_ref_name": [""] * n,
-            "claim_ref_uid": [""] * n,
-            "phase": ["Available"] * n,
-            "deleting": [False] * n,
-        }
-    )
-
-
-_CLAIM_DEFAULTS = {
-    "namespace": "default",
-    "uid": "",
-    "storage_class": "",
-    "access_modes": ("ReadWriteOnce",),
-    "volume_mode": "Filesystem",
-    "selector": None,
-    "volume_name": "",
-    "pod": "",
-}
-_VOLUME_DEFAULTS = {
-    "storage_class": "",
-    "access_modes": ("ReadWriteOnce",),
-    "volume_mode": "Filesystem",
-    "labels": None,
-    "claim_ref_namespace": "",
-    "claim_ref_name": "",
-    "claim_ref_uid": "",
-    "phase": "Available",
-    "deleting": False,
-}
-
-
-def _normalise(df, name: str, size_col: str, defaults: dict, prefix: str) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}")
-    if size_col not in df.columns:
-        raise ValueError(f"{name} needs a {size_col!r} column; has {list(df.columns)}")
-    out = df.copy().reset_index(drop=True)
-    out[size_col] = (
-        _sizes(out[size_col].tolist(), f"{name}.{size_col}") if len(out) else np.zeros(0, np.int64)
-    )
-    if "name" not in out.columns:
-        out["name"] = [f"{prefix}-{i}" for i in range(len(out))]
-    for col, default in defaults.items():
-        if col not in out.columns:
-            out[col] = [default for _ in range(len(out))]
-        else:  # cells left empty (NaN/None) take the default too
-            out[col] = [
-                default if (x is None or (isinstance(x, float) and x != x)) else x for x in out[col]
-            ]
-    if (out[size_col] < 0).any():
-        i = int(np.flatnonzero(out[size_col].to_numpy() < 0)[0])
-        raise ValueError(f"{name}.{size_col}[{i}] is negative: {out[size_col].iloc[i]}")
-    out["access_modes"] = [
-        _modes_tuple(m, f"{name}[{i}].access_modes") for i, m in enumerate(out["access_modes"])
-    ]
-    out["storage_class"] = [("" if c is None or c != c else str(c)) for c in out["storage_class"]]
-    for i, m in enumerate(out["volume_mode"]):
-        _check_volume_mode(m, f"{name}.volume_mode[{i}]")
-    if "phase" in defaults:
-        for i, ph in enumerate(out["phase"]):
-            if ph not in VOLUME_PHASES:
-                raise ValueError(f"{name}.phase[{i}] must be one of {VOLUME_PHASES}; got {ph!r}")
-    if "selector" in defaults:
-        for i, sel in enumerate(out["selector"]):
-            check_selector(sel or None, f"{name}.selector[{i}]")
-    return out
-
-
-def _selector_matches(selector, labels: dict) -> bool:
-    """``metav1.LabelSelectorAsSelector`` semantics: matchLabels AND every expression."""
-    if not selector:
-        return True
-    labels = labels or {}
-    for k, v in (selector.get("matchLabels") or {}).items():
-        if labels.get(k) != v:
-            return False
-    for e in selector.get("matchExpressions") or []:
-        key, op, values = e["key"], e["operator"], set(e.get("values") or [])
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
-def _class_table(storage_classes) -> dict[str, dict]:
-    if storage_classes is None:
-        return {}
-    if not isinstance(storage_classes, pd.DataFrame):
-        raise TypeError("storage_classes must be a DataFrame (Manifests.storage_classes) or None")
-    for col in ("name", "provisioner"):
-        if col not in storage_classes.columns:
-            raise ValueError(f"storage_classes needs a {col!r} column")
-    table = {}
-    for row in storage_classes.to_dict("records"):
-        table[str(row["name"])] = {
-            "provisioner": str(row["provisioner"]),
-            "volume_binding_mode": row.get("volume_binding_mode") or "Immediate",
-        }
-    return table
+    def result(self, params: dict) -> BindingResult:
+        c, v = self.c, self.v
+        pend = [
+            (c.at[i, "namespace"], c.at[i, "name"], int(self.req[i])) + self.pending[i]
+            for i in sorted(self.pending)
+            if not self.bound[i]
+        ]
+        vout = v.copy()
+        bound = self.ref >= 0
+        if len(v):
+            vout.loc[bound, "claim_ref_namespace"] = c["namespace"].to_numpy()[self.ref[bound]]
+            vout.loc[bound, "claim_ref_name"] = c["name"].to_numpy()[self.ref[bound]]
+            newly = bound & ~self.available & (v["phase"] == "Available").to_numpy()
+            vout.loc[newly, "phase"] = "Bound"
+        bindings = pd.DataFrame(self.rows, columns=_BINDING_COLUMNS)
+        pending = pd.DataFrame(pend, columns=_PENDING_COLUMNS)
+        notes = ("node affinity and topology are not modelled: every node reaches every PV",)
+        return BindingResult(
+            summary=_summary(bindings, pending),
+            params=params,
+            notes=notes,
+            bindings=bindings,
+            pending=pending,
+            volumes=vout,
+        )
 
 
 def bind(
@@ -385,364 +434,76 @@ def bind(
     mode: str = "auto",
     storage_classes: pd.DataFrame | None = None,
     provision_unit_bytes: int | None = None,
-    rng=None,
+    rng: Any = None,
 ) -> BindingResult:
     """Bind claims to volumes as the PV controller and the scheduler do.
 
     Parameters
     ----------
     claims : pandas.DataFrame
-        Claims in arrival order: at least ``request_bytes`` (ints or quantity
-        strings); optional columns as in :class:`storage.Manifests` (missing
-        ones default to namespace ``default``, class ``""``, ``ReadWriteOnce``,
-        ``Filesystem``, no selector, no ``volume_name``, no pod).
+        Claims in arrival order: at least ``request_bytes`` (ints or quantity strings);
+        other columns of :data:`~k8smodel.storage.spec.CLAIM_SCHEMA` take their defaults
+        (namespace ``default``, class ``""``, ``ReadWriteOnce``, ``Filesystem``, no
+        selector, no ``volume_name``, no pod).
     volumes : pandas.DataFrame
-        Existing PersistentVolumes: at least ``capacity_bytes``; optional
-        columns as in :class:`storage.Manifests` (defaults: class ``""``,
-        ``ReadWriteOnce``, ``Filesystem``, no labels, unbound, ``Available``).
+        Existing PersistentVolumes: at least ``capacity_bytes``; other columns of
+        :data:`~k8smodel.storage.spec.VOLUME_SCHEMA` default to class ``""``,
+        ``ReadWriteOnce``, ``Filesystem``, no labels, unbound, ``Available``.
     mode : {"auto", "Immediate", "WaitForFirstConsumer"}, keyword-only
-        ``auto`` takes each claim's binding mode from its StorageClass (a
-        missing class means ``Immediate``, as ``IsDelayBindingMode`` does);
-        the other two force one path for every claim.
+        ``auto`` takes each claim's binding mode from its StorageClass
+        (:func:`~k8smodel.storage.semantics.is_delay_binding_mode`); the other two force
+        one path for every claim.
     storage_classes : pandas.DataFrame, optional, keyword-only
-        ``name``, ``provisioner`` and ``volume_binding_mode`` per class. Without
-        it no claim can be dynamically provisioned.
+        ``name``, ``provisioner`` and ``volume_binding_mode`` per class. Without it no
+        claim can be dynamically provisioned.
     provision_unit_bytes : int, optional, keyword-only
-        Round provisioned sizes up to this unit. Default: the provisioner's
-        unit from :data:`PROVISION_UNIT_BYTES` (whole GiB for EBS, GCE PD and
-        Azure Disk), else 1 byte.
+        Round provisioned sizes up to this unit. Default: the provisioner's unit from
+        :data:`~k8smodel.storage.semantics.PROVISION_UNIT_BYTES` (whole GiB for EBS, GCE
+        PD and Azure Disk), else 1 byte.
     rng : int, Generator, SeedSequence or None, keyword-only
-        Breaks ties the real controller leaves to map iteration order (equal
-        capacities; access-mode sets with as many modes).
+        Breaks ties the real controller leaves to map iteration order (equal capacities;
+        access-mode sets with as many modes).
 
     Returns
     -------
     BindingResult
-        ``bindings``, ``pending``, the updated ``volumes`` and ``summary``.
+        ``summary`` (one row), ``bindings``, ``pending`` and the updated ``volumes``.
 
     Raises
     ------
-    ValueError, TypeError
+    TypeError, ValueError
         On missing columns, negative sizes, unknown access modes or an unknown ``mode``.
 
     Notes
     -----
-    Each claim costs O(number of volumes) in numpy. See the module docstring
-    for the rules and their sources.
+    The rules and their sources are in :mod:`k8smodel.storage.semantics`: a controller
+    claim takes :func:`~k8smodel.storage.semantics.find_by_claim`, a claim naming its
+    volume :func:`~k8smodel.storage.semantics.check_volume_satisfy_claim`, one pod's
+    delayed claims go through the scheduler in
+    :func:`~k8smodel.storage.semantics.claims_by_size` order with
+    :func:`~k8smodel.storage.semantics.find_matching_volume` on the node path, and
+    unmatched claims are provisioned unless
+    :func:`~k8smodel.storage.semantics.provisioning_blocker` says why not.
 
-    References
-    ----------
-    kubernetes/kubernetes: ``staging/src/k8s.io/component-helpers/storage/volume/
-    pv_helpers.go`` (FindMatchingVolume, CheckVolumeModeMismatches,
-    CheckAccessModes, IsVolumeBoundToClaim); ``pkg/controller/volume/
-    persistentvolume/index.go`` (findByClaim, allPossibleMatchingAccessModes);
-    ``pv_controller.go`` (syncUnboundClaim); ``pkg/scheduler/framework/plugins/
-    volumebinding/binder.go`` (findMatchingVolumes, checkVolumeProvisions).
+    Examples
+    --------
+    >>> from k8smodel.storage import make_claims, make_volumes
+    >>> r = bind(make_claims(["8Gi"]), make_volumes(["100Gi", "10Gi", "20Gi"]), rng=0)
+    >>> r.bindings[["claim", "volume", "wasted_bytes"]].values.tolist()
+    [['claim-0', 'pv-1', 2147483648]]
     """
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of {_MODES}; got {mode!r}")
-    if provision_unit_bytes is not None and (
-        isinstance(provision_unit_bytes, bool)
-        or not isinstance(provision_unit_bytes, numbers.Integral)
-        or provision_unit_bytes < 1
-    ):
-        raise ValueError(f"provision_unit_bytes must be an int >= 1; got {provision_unit_bytes!r}")
-    c = _normalise(claims, "claims", "request_bytes", _CLAIM_DEFAULTS, "claim")
-    v = _normalise(volumes, "volumes", "capacity_bytes", _VOLUME_DEFAULTS, "pv")
-    classes = _class_table(storage_classes)
-    gen = as_generator(rng)
-    n_c, n_v = len(c), len(v)
-    tie_u = gen.random(n_c)
-    group_keys = gen.random((n_c, 1 << len(ACCESS_MODES)))
-
-    # ---- volume arrays
-    cap = v["capacity_bytes"].to_numpy(np.int64)
-    vmask = np.array([sum(_MODE_BIT[m] for m in ms) for ms in v["access_modes"]], dtype=np.int64)
-    class_codes: dict[str, int] = {}
-    vclass = np.array([class_codes.setdefault(s, len(class_codes)) for s in v["storage_class"]])
-    vclass = vclass.astype(np.int64) if n_v else np.zeros(0, np.int64)
-    vblock = (v["volume_mode"].fillna("Filesystem") == "Block").to_numpy()
-    available = (v["phase"] == "Available").to_numpy().copy()
-    deleting = v["deleting"].astype(bool).to_numpy()
-    key_of = {(ns, nm): i for i, (ns, nm) in enumerate(zip(c["namespace"], c["name"], strict=True))}
-    ref = np.full(n_v, -1, dtype=np.int64)  # -1 unbound, -2 another claim, else claim index
-    for j, (ns, nm, uid) in enumerate(
-        zip(v["claim_ref_namespace"], v["claim_ref_name"], v["claim_ref_uid"], strict=True)
-    ):
-        if nm:
-            i = key_of.get((ns or "default", nm))
-            ok = i is not None and (not uid or uid == c.at[i, "uid"])
-            ref[j] = i if ok else -2
-    name_to_vol = {nm: j for j, nm in enumerate(v["name"])}
-    groups = np.unique(vmask) if n_v else np.zeros(0, np.int64)
-
-    # ---- claim arrays
-    req = c["request_bytes"].to_numpy(np.int64)
-    cmask = np.array([sum(_MODE_BIT[m] for m in ms) for ms in c["access_modes"]], dtype=np.int64)
-    cclass = np.array([class_codes.get(s, -1) for s in c["storage_class"]], dtype=np.int64)
-    cblock = (c["volume_mode"].fillna("Filesystem") == "Block").to_numpy()
-
-    def delayed(i: int) -> bool:
-        if mode != "auto":
-            return mode == "WaitForFirstConsumer"
-        cls = c.at[i, "storage_class"]
-        return bool(cls) and classes.get(cls, {}).get("volume_binding_mode") == (
-            "WaitForFirstConsumer"
-        )
-
-    def selector_mask(i: int) -> np.ndarray:
-        sel = c.at[i, "selector"]
-        if not sel:
-            return np.ones(n_v, dtype=bool)
-        return np.array([_selector_matches(sel, lab) for lab in v["labels"]], dtype=bool)
-
-    def find_matching(i, subset, *, node: bool, delay: bool, excluded=None):
-        """FindMatchingVolume over ``subset`` (a boolean mask); returns (index, prebound)."""
-        base = subset & ~deleting & (cap >= req[i]) & (vblock == cblock[i])
-        base &= (ref == -1) | (ref == i)
-        if excluded is not None:
-            base &= ~excluded
-        pre = np.flatnonzero(base & (ref == i))
-        if pre.size:
-            return int(pre[int(tie_u[i] * pre.size)]), True
-        if delay and not node:
-            return -1, False
-        cand = base & (ref == -1) & available & (vclass == cclass[i])
-        if c.at[i, "selector"]:
-            cand &= selector_mask(i)
-        if node:
-            cand &= (vmask & cmask[i]) == cmask[i]
-        idx = np.flatnonzero(cand)
-        if idx.size == 0:
-            return -1, False
-        smallest = idx[cap[idx] == cap[idx].min()]
-        return int(smallest[int(tie_u[i] * smallest.size)]), False
-
-    def find_by_claim(i, delay):
-        """index.go findByClaim: access-mode sets with every requested mode, fewest first."""
-        ok = groups[(groups & cmask[i]) == cmask[i]]
-        if ok.size == 0:
-            return -1, False
-        pc = np.array([bin(int(g)).count("1") for g in ok])
-        order = np.lexsort((group_keys[i, ok], pc))
-        for g in ok[order]:
-            j, pre = find_matching(i, vmask == g, node=False, delay=delay)
-            if j >= 0:
-                return j, pre
-        return -1, False
-
-    bindings: list[dict] = []
-    pending: dict[int, tuple[str, str]] = {}
-    bound_claim = np.zeros(n_c, dtype=bool)
-
-    def do_bind(i, j, how, path):
-        ref[j] = i
-        available[j] = False
-        bound_claim[i] = True
-        bindings.append(
-            {
-                "namespace": c.at[i, "namespace"],
-                "claim": c.at[i, "name"],
-                "volume": v.at[j, "name"],
-                "requested_bytes": int(req[i]),
-                "capacity_bytes": int(cap[j]),
-                "wasted_bytes": int(cap[j] - req[i]),
-                "how": how,
-                "path": path,
-            }
-        )
-
-    def provision_unit(cls: str) -> int:
-        """Allocation unit for a claim of class ``cls`` (the class can provision)."""
-        if provision_unit_bytes is not None:
-            return int(provision_unit_bytes)
-        return PROVISION_UNIT_BYTES.get(classes[cls]["provisioner"], 1)
-
-    def no_provision_reason(i) -> tuple[str, str] | None:
-        cls = c.at[i, "storage_class"]
-        if not cls:
-            return (
-                "no_matching_volume",
-                "no persistent volumes available for this claim and no storage class is set",
-            )
-        if cls not in classes:
-            return "class_not_found", f'storageclass.storage.k8s.io "{cls}" not found'
-        if classes[cls]["provisioner"] == NO_PROVISIONER:
-            return (
-                "no_matching_volume",
-                f"no matching volume, and class {cls!r} uses {NO_PROVISIONER}",
-            )
-        return None
-
-    def do_provision(i, path):
-        cls = c.at[i, "storage_class"]
-        unit = provision_unit(cls)
-        size = -(-int(req[i]) // unit) * unit
-        bound_claim[i] = True
-        bindings.append(
-            {
-                "namespace": c.at[i, "namespace"],
-                "claim": c.at[i, "name"],
-                "volume": f"pvc-{c.at[i, 'namespace']}-{c.at[i, 'name']}",
-                "requested_bytes": int(req[i]),
-                "capacity_bytes": size,
-                "wasted_bytes": size - int(req[i]),
-                "how": "provisioned",
-                "path": path,
-            }
-        )
-
-    def controller_named_volume(i):
-        name = c.at[i, "volume_name"]
-        j = name_to_vol.get(name)
-        if j is None:
-            pending[i] = ("volume_not_found", f"volume {name!r} requested by the claim not found")
-            return
-        if ref[j] == i:
-            # IsVolumeBoundToClaim: the PV already names this claim; syncUnboundClaim finishes
-            # the binding without checkVolumeSatisfyClaim.
-            do_bind(i, j, "prebound", "controller")
-            return
-        if ref[j] != -1:
-            pending[i] = ("volume_bound_elsewhere", f"volume {name!r} is bound to another claim")
-            return
-        problems = []
-        if deleting[j]:  # checkVolumeSatisfyClaim checks the DeletionTimestamp first
-            problems.append(f"the volume is marked for deletion {name!r}")
-        if cap[j] < req[i]:
-            problems.append("requested PV is too small")
-        if vclass[j] != cclass[i]:
-            problems.append("storageClassName does not match")
-        if vblock[j] != cblock[i]:
-            problems.append("incompatible volumeMode")
-        if (vmask[j] & cmask[i]) != cmask[i]:
-            problems.append("incompatible accessMode")
-        if problems:
-            pending[i] = ("volume_does_not_satisfy_claim", "; ".join(problems))
-            return
-        do_bind(i, j, "prebound", "controller")
-
-    def controller(i):
-        if c.at[i, "volume_name"]:
-            controller_named_volume(i)
-            return
-        j, pre = find_by_claim(i, delay=False)
-        if j >= 0:
-            do_bind(i, j, "prebound" if pre else "static", "controller")
-            return
-        reason = no_provision_reason(i)
-        if reason is None:
-            do_provision(i, "controller")
-        else:
-            pending[i] = reason
-
-    def controller_delayed(i) -> bool:
-        """Controller pass for a delayed claim (syncUnboundClaim): only a pre-bound PV binds."""
-        j, pre = find_by_claim(i, delay=True)
-        if j >= 0:
-            do_bind(i, j, "prebound", "controller")
-            return True
-        return False
-
-    def scheduler(pod_claims: list[int], immediate_claims: list[int]):
-        # The controller binds pre-bound PVs of delayed claims without waiting for a pod.
-        pod_claims = [i for i in pod_claims if not controller_delayed(i)]
-        if not pod_claims:
-            return
-        unbound_immediate = [i for i in immediate_claims if not bound_claim[i]]
-        if unbound_immediate:
-            for i in pod_claims:
-                pending[i] = ("unbound_immediate_claims", "pod has unbound immediate claims")
-            return
-        order = sorted(pod_claims, key=lambda i: req[i])
-        chosen = np.zeros(n_v, dtype=bool)
-        matched, to_provision, failed = [], [], []
-        for i in order:
-            subset = vclass == cclass[i]
-            j, pre = find_matching(i, subset, node=True, delay=True, excluded=chosen)
-            if j >= 0:
-                chosen[j] = True
-                matched.append((i, j, pre))
-            elif no_provision_reason(i) is None:
-                to_provision.append(i)
-            else:
-                failed.append(i)
-        if failed:
-            for i in pod_claims:
-                pending[i] = (
-                    "pod_unschedulable",
-                    "node(s) didn't find available persistent volumes to bind",
-                )
-            return
-        for i, j, pre in matched:
-            do_bind(i, j, "prebound" if pre else "static", "scheduler")
-        for i in to_provision:
-            do_provision(i, "scheduler")
-
-    # ---- arrival order; a pod's delayed claims are handled when its first claim arrives
-    pods = c["pod"].fillna("").astype(str).to_numpy()
-    delayed_flags = np.array([delayed(i) for i in range(n_c)], dtype=bool)
-    named = c["volume_name"].fillna("").astype(str).to_numpy() != ""
-    pod_members: dict[str, list[int]] = {}
-    for i in range(n_c):
-        if pods[i]:
-            pod_members.setdefault(pods[i], []).append(i)
-    seen_pods = set()
-    for i in range(n_c):
-        if not delayed_flags[i] or named[i]:
-            controller(i)
-            continue
-        if not pods[i]:
-            # No pod uses the claim: only a pre-bound PV binds; otherwise it waits
-            # (pv_controller.go emitEventForUnboundDelayBindingClaim).
-            if not controller_delayed(i):
-                pending[i] = (
-                    "waiting_for_first_consumer",
-                    "waiting for first consumer to be created before binding",
-                )
-            continue
-        if pods[i] in seen_pods:
-            continue
-        seen_pods.add(pods[i])
-        members = pod_members[pods[i]]
-        delayed_members = [m for m in members if delayed_flags[m] and not named[m]]
-        earlier_immediate = [m for m in members if m < i and m not in delayed_members]
-        scheduler(delayed_members, earlier_immediate)
-
-    pend_rows = [
-        {
-            "namespace": c.at[i, "namespace"],
-            "claim": c.at[i, "name"],
-            "requested_bytes": int(req[i]),
-            "reason": pending[i][0],
-            "detail": pending[i][1],
-        }
-        for i in sorted(pending)
-        if not bound_claim[i]
-    ]
-    vout = v.copy()
-    bound_vol = ref >= 0
-    if n_v:
-        vout.loc[bound_vol, "claim_ref_namespace"] = c["namespace"].to_numpy()[ref[bound_vol]]
-        vout.loc[bound_vol, "claim_ref_name"] = c["name"].to_numpy()[ref[bound_vol]]
-        newly = bound_vol & ~available & (v["phase"] == "Available").to_numpy()
-        vout.loc[newly, "phase"] = "Bound"
-    return BindingResult(
-        bindings=pd.DataFrame(
-            bindings,
-            columns=[
-                "namespace",
-                "claim",
-                "volume",
-                "requested_bytes",
-                "capacity_bytes",
-                "wasted_bytes",
-                "how",
-                "path",
-            ],
-        ),
-        pending=pd.DataFrame(
-            pend_rows, columns=["namespace", "claim", "requested_bytes", "reason", "detail"]
-        ),
-        volumes=vout,
+    check_choice(mode, "mode", BINDING_MODES)
+    if provision_unit_bytes is not None:
+        check_int(provision_unit_bytes, "provision_unit_bytes", minimum=1)
+    c, v = claims_table(claims), volumes_table(volumes)
+    binder = _Binder(
+        c, v, class_table(storage_classes), mode, provision_unit_bytes, as_generator(rng)
     )
+    binder.run()
+    params = {
+        "mode": mode,
+        "claims": len(c),
+        "volumes": len(v),
+        "provision_unit_bytes": provision_unit_bytes,
+    }
+    return binder.result(params)

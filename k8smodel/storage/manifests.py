@@ -28,57 +28,27 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
 
 from k8smodel.storage.quantity import parse_quantity
+from k8smodel.storage.semantics import ACCESS_MODES, VOLUME_MODES
+from k8smodel.storage.spec import CLAIM_SCHEMA, CLASS_SCHEMA, VOLUME_SCHEMA
 
 __all__ = ["Manifests", "load_manifests", "default_class_name", "check_selector", "ACCESS_MODES"]
 
-ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
-VOLUME_MODES = ("Filesystem", "Block")
 #: Operators of a metav1.LabelSelector's matchExpressions (LabelSelectorAsSelector).
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 _BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
 _DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 _BETA_DEFAULT_CLASS = "storageclass.beta.kubernetes.io/is-default-class"
 
-VOLUME_COLUMNS = [
-    "name",
-    "capacity_bytes",
-    "storage_class",
-    "access_modes",
-    "volume_mode",
-    "labels",
-    "claim_ref_namespace",
-    "claim_ref_name",
-    "claim_ref_uid",
-    "phase",
-    "deleting",
-]
-CLAIM_COLUMNS = [
-    "namespace",
-    "name",
-    "uid",
-    "storage_class",
-    "request_bytes",
-    "access_modes",
-    "volume_mode",
-    "selector",
-    "volume_name",
-    "pod",
-    "source",
-]
-CLASS_COLUMNS = [
-    "name",
-    "provisioner",
-    "volume_binding_mode",
-    "reclaim_policy",
-    "allow_volume_expansion",
-    "is_default",
-    "created",
-]
+# The column lists are the one schema of spec.py.
+VOLUME_COLUMNS = list(VOLUME_SCHEMA)
+CLAIM_COLUMNS = list(CLAIM_SCHEMA)
+CLASS_COLUMNS = list(CLASS_SCHEMA)
 STS_COLUMNS = [
     "namespace",
     "name",
@@ -140,7 +110,7 @@ def _where(kind, meta) -> str:
 
 
 def _get(obj: dict, path: str, where: str, *, required=False, kind=None, default=None):
-    cur = obj
+    cur: Any = obj
     for part in path.split("."):
         if cur is None:
             break

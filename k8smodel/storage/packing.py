@@ -1,9 +1,10 @@
 """One-dimensional bin packing of volumes, with an optional cap on items per bin.
 
-Heuristics (next-, first-, best- and worst-fit and their decreasing variants),
-an exact arc-flow model solved with :func:`scipy.optimize.milp`, and the
-Martello-Toth lower bounds L1 and L2. A "bin" is a node or a disk of fixed
-capacity; ``max_items_per_bin`` is the node's volume attach limit.
+Heuristics (next-, first-, best- and worst-fit and their decreasing variants) and
+:func:`pack`'s exact method (``storage/_exact.py``: a search for a packing that meets
+the bound, then an arc-flow model solved with :func:`scipy.optimize.milp`); the
+Martello-Toth lower bounds L1 and L2 live in ``storage/bounds.py``. A "bin" is a node
+or a disk of fixed capacity; ``max_items_per_bin`` is the node's volume attach limit.
 
 References
 ----------
@@ -26,7 +27,7 @@ References
 
 from __future__ import annotations
 
-import bisect
+import heapq
 import math
 import numbers
 import time
@@ -37,7 +38,27 @@ from functools import reduce
 import numpy as np
 import pandas as pd
 
-__all__ = ["Packing", "pack", "lower_bound", "METHODS"]
+from k8smodel._validate import check_choice
+from k8smodel.result import Result
+from k8smodel.storage._exact import (
+    MAX_ARCFLOW_CAPACITY,
+    SEARCH_BUDGET_S,
+    _arcflow,
+    _fill_to_bound,
+    _integer_scale,
+    _minimum_bin_slack,
+    _round_to_unit,
+)
+from k8smodel.storage.bounds import (
+    LowerBound,
+    _as_sizes,
+    _bound_value,
+    _check_cap,
+    _fit_tol,
+    lower_bound,
+)
+
+__all__ = ["LowerBound", "Packing", "pack", "lower_bound", "METHODS"]
 
 METHODS = ("nf", "ff", "bf", "wf", "nfd", "ffd", "bfd", "wfd", "optimal")
 _ALIASES = {
@@ -50,266 +71,106 @@ _ALIASES = {
     "best_fit_decreasing": "bfd",
     "worst_fit_decreasing": "wfd",
 }
-# Largest capacity (in units of the gcd of the sizes) the arc-flow graph is built for.
-MAX_ARCFLOW_CAPACITY = 200_000
+# Units per bin when ``unit="auto"`` has to round (sizes lose at most capacity/2000 each).
+AUTO_UNITS_PER_BIN = 2000
 
 
-@dataclass(frozen=True)
-class Packing:
-    """The result of :func:`pack`.
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Packing(Result):
+    """What :func:`pack` returns.
+
+    ``summary`` has one row: ``method`` (the heuristic, or ``"optimal"``), ``exact``
+    (True when ``n_bins`` is that method's exact count: always for a heuristic, and for
+    ``"optimal"`` only when optimality is proven), ``n_bins``, ``lower_bound`` (a proven
+    lower bound: L2, the item-count bound when a cap applies and, for
+    ``method="optimal"``, the MILP's dual bound), ``optimal`` (True when ``n_bins``
+    equals ``lower_bound``: proven optimal), ``items``, ``mean_fill``.
 
     Attributes
     ----------
     assignment : numpy.ndarray of int64
-        Bin index of each item, in input order (0-based; bins are numbered in
-        the order they were opened).
-    n_bins : int
-        Number of bins used.
-    capacity : int or float
-        The bin capacity.
-    method : str
-        The method that produced the packing.
-    lower_bound : int
-        A proven lower bound on the optimum (L2, the item-count bound when a
-        cap applies, and for ``method="optimal"`` the MILP's dual bound).
-    optimal : bool
-        True when ``n_bins`` equals ``lower_bound`` (the packing is proven optimal).
-    solve_time_s : float
-        Wall time spent in :func:`pack`.
-    max_items_per_bin : int or None
-        The cap on items per bin, if any.
+        Bin index of each item, in input order (0-based; bins numbered in the order
+        they were opened).
     sizes : numpy.ndarray
         The item sizes, in input order.
+    bins : pandas.DataFrame
+        One row per bin: ``bin``, ``items``, ``used``, ``free``, ``fill`` (used /
+        capacity), ``members`` (tuple of item indices in input order).
+    solve_time_s : float
+        Wall time spent in :func:`pack` (kept out of ``summary`` so that it stays
+        reproducible).
     """
 
-    assignment: np.ndarray
-    n_bins: int
-    capacity: float
-    method: str
-    lower_bound: int
-    optimal: bool
-    solve_time_s: float
-    max_items_per_bin: int | None
-    sizes: np.ndarray = field(repr=False)
+    assignment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    solve_time_s: float = 0.0
 
     @property
-    def bins(self) -> pd.DataFrame:
-        """One row per bin.
-
-        Columns: ``bin``; ``items`` (count); ``used`` (sum of sizes); ``free``
-        (capacity minus used); ``fill`` (used / capacity); ``members`` (tuple of
-        item indices in input order).
-        """
-        order = np.argsort(self.assignment, kind="stable")
-        counts = np.bincount(self.assignment, minlength=self.n_bins)
-        used = np.bincount(self.assignment, weights=self.sizes, minlength=self.n_bins)
-        if np.issubdtype(self.sizes.dtype, np.integer):
-            used = np.rint(used).astype(np.int64)
-        splits = np.split(order, np.cumsum(counts)[:-1]) if self.n_bins else []
-        return pd.DataFrame(
-            {
-                "bin": np.arange(self.n_bins),
-                "items": counts,
-                "used": used,
-                "free": self.capacity - used,
-                "fill": used / self.capacity,
-                "members": [tuple(int(i) for i in s) for s in splits],
-            }
-        )
+    def n_bins(self) -> int:
+        """Bins used (``summary.n_bins``)."""
+        return int(self.summary["n_bins"].iloc[0])
 
     @property
-    def summary(self) -> dict:
-        """Scalars: ``n_bins``, ``lower_bound``, ``optimal``, ``mean_fill``, ``solve_time_s``."""
-        total = float(np.sum(self.sizes))
-        return {
-            "method": self.method,
-            "n_bins": self.n_bins,
-            "lower_bound": self.lower_bound,
-            "optimal": self.optimal,
-            "mean_fill": total / (self.n_bins * float(self.capacity)) if self.n_bins else np.nan,
-            "solve_time_s": self.solve_time_s,
+    def lower_bound(self) -> int:
+        """The proven lower bound (``summary.lower_bound``)."""
+        return int(self.summary["lower_bound"].iloc[0])
+
+    @property
+    def optimal(self) -> bool:
+        """Whether ``n_bins`` is proven optimal (``summary.optimal``)."""
+        return bool(self.summary["optimal"].iloc[0])
+
+
+def _bins_table(assignment: np.ndarray, sizes: np.ndarray, n_bins: int, capacity) -> pd.DataFrame:
+    order = np.argsort(assignment, kind="stable")
+    counts = np.bincount(assignment, minlength=n_bins)
+    used = np.bincount(assignment, weights=sizes, minlength=n_bins)
+    if np.issubdtype(sizes.dtype, np.integer):
+        used = np.rint(used).astype(np.int64)
+    splits = np.split(order, np.cumsum(counts)[:-1]) if n_bins else []
+    return pd.DataFrame(
+        {
+            "bin": np.arange(n_bins),
+            "items": counts,
+            "used": used,
+            "free": capacity - used,
+            "fill": used / capacity,
+            "members": [tuple(int(i) for i in s) for s in splits],
         }
+    )
 
 
-# ----------------------------------------------------------------------------- validation
-
-
-def _as_sizes(sizes, capacity) -> tuple[np.ndarray, float | int]:
-    arr = np.asarray(sizes)
-    if arr.ndim != 1:
-        raise ValueError(f"sizes must be one-dimensional; got shape {arr.shape}")
-    if arr.dtype == object or arr.dtype.kind not in "iuf":
-        raise TypeError(
-            f"sizes must be numbers (use storage.to_bytes for strings); got {arr.dtype}"
+def _packing(assign, sizes, capacity, method, lb, t0, params, notes=()) -> Packing:
+    n_bins = int(assign.max()) + 1 if assign.size else 0
+    proven = n_bins == lb
+    total = float(np.sum(sizes))
+    summary = pd.DataFrame(
+        {
+            "method": [method],
+            "exact": [proven if method == "optimal" else True],
+            "n_bins": [n_bins],
+            "lower_bound": [int(lb)],
+            "optimal": [proven],
+            "items": [int(sizes.size)],
+            "mean_fill": [total / (n_bins * float(capacity)) if n_bins else float("nan")],
+        }
+    )
+    if method == "optimal" and not proven:
+        notes = (
+            *notes,
+            f"optimality not proven within the time limit: {n_bins} bins found, "
+            f"at least {lb} needed",
         )
-    if isinstance(capacity, bool) or not isinstance(capacity, (numbers.Real, Fraction)):
-        raise TypeError(f"capacity must be a positive number; got {capacity!r}")
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        i = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValueError(f"sizes must be finite; sizes[{i}] = {arr[i]}")
-    if arr.dtype.kind in "iu":
-        arr = arr.astype(np.int64)
-    if arr.size and arr.min() < 0:
-        i = int(np.argmin(arr))
-        raise ValueError(f"sizes must be >= 0; sizes[{i}] = {arr[i]}")
-    if isinstance(capacity, Fraction) and capacity.denominator == 1:
-        capacity = int(capacity)
-    elif isinstance(capacity, (numbers.Integral, np.integer)):
-        capacity = int(capacity)
-    else:
-        capacity = float(capacity)
-        if arr.dtype.kind in "iu":
-            arr = arr.astype(np.float64)
-    if not capacity > 0 or (isinstance(capacity, float) and not math.isfinite(capacity)):
-        raise ValueError(f"capacity must be a positive finite number; got {capacity!r}")
-    if arr.dtype.kind == "f" and isinstance(capacity, int):
-        capacity = float(capacity)
-    if arr.size and arr.max() > capacity:
-        bad = np.flatnonzero(arr > capacity)
-        raise ValueError(
-            f"{bad.size} item(s) do not fit in a bin of capacity {capacity}: "
-            f"sizes[{int(bad[0])}] = {arr[bad[0]]}"
-            + (f" (and {bad.size - 1} more)" if bad.size > 1 else "")
-            + "; remove them or raise the capacity"
-        )
-    return arr, capacity
-
-
-def _check_cap(max_items_per_bin) -> int | None:
-    if max_items_per_bin is None:
-        return None
-    if isinstance(max_items_per_bin, bool) or not isinstance(
-        max_items_per_bin, (numbers.Integral, np.integer)
-    ):
-        raise TypeError(f"max_items_per_bin must be an int >= 1 or None; got {max_items_per_bin!r}")
-    if max_items_per_bin < 1:
-        raise ValueError(f"max_items_per_bin must be >= 1; got {max_items_per_bin}")
-    return int(max_items_per_bin)
-
-
-#: Relative slack of a fit test on float sizes: an item fits when size <= free + FLOAT_RTOL * C.
-FLOAT_RTOL = 1e-12
-
-
-def _fit_tol(w: np.ndarray, cap) -> float | int:
-    """Absolute slack of the fit tests: 0 for exact input, ``FLOAT_RTOL * cap`` for inexact floats.
-
-    Integer sizes, and float sizes that are whole numbers whose total stays below 2**53 (so
-    every sum is exact), compare exactly. Other floats stand for decimals such as 0.66 that
-    binary floating point cannot hold: 1.0 - 0.34 is 0.6599999999999999, so an exact test
-    would call 0.34 + 0.66 over a capacity of 1.0. A relative slack of 1e-12 absorbs such
-    rounding (about 1e-16 per operation) and is far below any real difference in size.
-    """
-    if not np.issubdtype(w.dtype, np.floating):
-        return 0
-    whole = bool(np.all(w == np.floor(w))) and float(cap).is_integer()
-    if whole and float(np.sum(w)) + float(cap) < 2.0**53:
-        return 0
-    return FLOAT_RTOL * float(cap)
-
-
-# ----------------------------------------------------------------------------- lower bounds
-
-
-def lower_bound(sizes, capacity, *, kind: str = "L2", max_items_per_bin: int | None = None) -> int:
-    """A lower bound on the number of bins any packing needs.
-
-    Parameters
-    ----------
-    sizes : array_like of numbers
-        Item sizes, each in ``[0, capacity]``.
-    capacity : number
-        Bin capacity.
-    kind : {"L1", "L2"}, keyword-only
-        ``L1 = ceil(sum / capacity)``; ``L2`` is Martello and Toth's bound,
-        which dominates L1.
-    max_items_per_bin : int, optional, keyword-only
-        If given, the bound is also at least ``ceil(n / max_items_per_bin)``.
-
-    Returns
-    -------
-    int
-
-    Notes
-    -----
-    For ``0 <= a <= C/2`` let ``J1 = {w > C - a}``, ``J2 = {C - a >= w > C/2}``
-    and ``J3 = {C/2 >= w >= a}``. Then
-    ``L(a) = |J1| + |J2| + max(0, ceil((sum(J3) - (|J2| C - sum(J2))) / C))``
-    and ``L2 = max_a L(a)``; it suffices to try ``a = 0`` and every distinct
-    size ``<= C/2`` (Martello & Toth 1990, Theorem 2). Computed here in
-    O(n log n) with sorted prefix sums.
-
-    With float sizes that are not exact (see :func:`pack`), the bound is
-    computed for the capacity ``C (1 + 2e-12)``, a little more than the
-    slack the heuristics allow, so rounding never lifts it above the optimum
-    (for example sizes 0.03, 0.70, 0.34, 0.66 in bins of 1.0 give 2, not 3).
-    Prefer integer sizes (bytes) where exactness matters.
-
-    References
-    ----------
-    Martello, S. & Toth, P. (1990). Discrete Appl. Math. 28(1), 59-70.
-    doi:10.1016/0166-218X(90)90094-S. Also Martello & Toth, *Knapsack Problems*
-    (Wiley 1990), section 8.3.1.
-    """
-    w, cap = _as_sizes(sizes, capacity)
-    cap_items = _check_cap(max_items_per_bin)
-    if kind not in ("L1", "L2"):
-        raise ValueError(f"kind must be 'L1' or 'L2'; got {kind!r}")
-    n = w.size
-    extra = -(-n // cap_items) if cap_items else 0
-    if n == 0:
-        return 0
-    extra = max(extra, 1)  # n > 0 items, even all of size 0, need at least one bin
-    if _fit_tol(w, cap):
-        cap = float(cap) * (1.0 + 2 * FLOAT_RTOL)  # in the bound's favour: see Notes
-    total = _exact_sum(w)
-    l1 = _ceil_div(total, cap)
-    if kind == "L1":
-        return int(max(l1, extra))
-    ws = np.sort(w)  # ascending
-    # prefix sums and |J2| * C could overflow int64: then compute with Python ints (object arrays)
-    big = np.issubdtype(ws.dtype, np.integer) and max(total, n * int(cap)) >= 2**62
-    if big:
-        prefix = np.concatenate([[0], np.cumsum(np.array(ws.tolist(), dtype=object))])
-    else:
-        prefix = np.concatenate([[0], np.cumsum(ws, dtype=ws.dtype)])
-    # alpha candidates: 0 and distinct sizes <= C/2
-    # C/2 exactly: for integers w > C/2 iff w > C // 2 (no float rounding, no 2 * w overflow)
-    half = cap // 2 if np.issubdtype(ws.dtype, np.integer) and isinstance(cap, int) else cap / 2
-    half_mask = ws <= half
-    alphas = np.unique(np.concatenate([[0], ws[half_mask]]))
-    # counts via searchsorted on the ascending sizes
-    n_gt_half = n - np.searchsorted(ws, half, side="right")  # |J1| + |J2|
-    n_gt_c_minus_a = n - np.searchsorted(ws, cap - alphas, side="right")  # |J1|
-    j2_count = n_gt_half - n_gt_c_minus_a
-    if big:
-        j2_count = j2_count.astype(object)
-    # sum of J2: sizes in (C/2, C - a]
-    idx_half = np.searchsorted(ws, half, side="right")
-    idx_c_minus_a = np.searchsorted(ws, cap - alphas, side="right")
-    j2_sum = prefix[idx_c_minus_a] - prefix[idx_half]
-    # sum of J3: sizes in [a, C/2]
-    idx_a = np.searchsorted(ws, alphas, side="left")
-    j3_sum = prefix[idx_half] - prefix[idx_a]
-    residual = j3_sum - (j2_count * cap - j2_sum)
-    if np.issubdtype(ws.dtype, np.integer) and isinstance(cap, int):
-        extra_bins = np.where(residual > 0, -(-residual // cap), 0)
-    else:
-        extra_bins = np.where(residual > 0, np.ceil(residual / cap - 1e-12), 0)
-    l2 = int(np.max(n_gt_half + extra_bins))
-    return int(max(l2, l1, extra))
-
-
-def _exact_sum(w: np.ndarray):
-    if np.issubdtype(w.dtype, np.integer):
-        return sum(w.tolist())  # Python ints: no int64 overflow
-    return float(np.sum(w))
-
-
-def _ceil_div(total, cap) -> int:
-    if isinstance(total, int) and isinstance(cap, int):
-        return -(-total // cap)
-    return int(math.ceil(total / cap - 1e-12))
+    return Packing(
+        summary=summary,
+        params=params,
+        notes=notes,
+        assignment=assign,
+        sizes=sizes,
+        bins=_bins_table(assign, sizes, n_bins, capacity),
+        solve_time_s=time.perf_counter() - t0,
+    )
 
 
 # ----------------------------------------------------------------------------- heuristics
@@ -397,26 +258,27 @@ def _first_fit(w: np.ndarray, order: np.ndarray, cap, k: int | None, tol=0) -> n
 
 
 def _best_or_worst_fit(w, order, cap, k, worst: bool, tol=0) -> np.ndarray:
-    """Best fit (tightest bin) or worst fit (emptiest bin) with a sorted list of open bins.
+    """Best fit (tightest bin) or worst fit (emptiest bin) in O(n log n).
 
-    Ties go to the bin opened first. A bin that reached the item cap leaves the list.
+    Ties go to the bin opened first; a bin that reached the item cap leaves the
+    structure. Worst fit only ever needs the emptiest bin, so a heap keyed by
+    (-free, bin) serves it; best fit needs the smallest free space >= the size, so
+    open bins are kept in a :class:`sortedcontainers.SortedList` of (free, bin)
+    (logarithmic insert and delete, where ``bisect.insort`` into a list is linear).
     """
+    if worst:
+        return _worst_fit(w, order, cap, k, tol)
+    from sortedcontainers import SortedList
+
     assign = np.empty(w.size, dtype=np.int64)
-    keys: list[tuple] = []  # (free, bin) sorted ascending
+    keys = SortedList()  # (free, bin) ascending
     counts: list[int] = []
     sizes = w.tolist()
     n_bins = 0
     for i in order.tolist():
         s = sizes[i]
-        pos = -1
-        if worst:
-            if keys and keys[-1][0] >= s - tol:
-                pos = bisect.bisect_left(keys, (keys[-1][0], -1))
-        else:
-            pos = bisect.bisect_left(keys, (s - tol, -1))
-            if pos >= len(keys):
-                pos = -1
-        if pos < 0:
+        pos = keys.bisect_left((s - tol, -1))
+        if pos >= len(keys):
             b, free = n_bins, cap
             n_bins += 1
             counts.append(0)
@@ -426,7 +288,31 @@ def _best_or_worst_fit(w, order, cap, k, worst: bool, tol=0) -> np.ndarray:
         counts[b] += 1
         free -= s
         if k is None or counts[b] < k:
-            bisect.insort(keys, (free, b))
+            keys.add((free, b))
+    return assign
+
+
+def _worst_fit(w, order, cap, k, tol=0) -> np.ndarray:
+    """Worst fit with a heap of (-free, bin): the emptiest bin, the first opened among ties."""
+    assign = np.empty(w.size, dtype=np.int64)
+    heap: list[tuple] = []
+    counts: list[int] = []
+    sizes = w.tolist()
+    n_bins = 0
+    for i in order.tolist():
+        s = sizes[i]
+        if heap and -heap[0][0] >= s - tol:
+            neg_free, b = heapq.heappop(heap)
+            free = -neg_free
+        else:
+            b, free = n_bins, cap
+            n_bins += 1
+            counts.append(0)
+        assign[i] = b
+        counts[b] += 1
+        free -= s
+        if k is None or counts[b] < k:
+            heapq.heappush(heap, (-free, b))
     return assign
 
 
@@ -440,145 +326,6 @@ def _renumber(assign: np.ndarray, order: np.ndarray) -> np.ndarray:
     remap = np.empty(int(assign.max()) + 1, dtype=np.int64)
     remap[labels] = np.arange(labels.size)
     return remap[assign]
-
-
-# ----------------------------------------------------------------------------- exact: arc flow
-
-
-def _arcflow(w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float, warm_bins: int):
-    """Solve the arc-flow model; return (assignment or None, dual bound, proven)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_matrix
-
-    vals, inv, demand = np.unique(w_int, return_inverse=True, return_counts=True)
-    order_types = np.argsort(-vals, kind="stable")  # decreasing size
-    # Nodes are (load, count) pairs; without a cap, count is always 0.
-    node_id: dict[tuple[int, int], int] = {(0, 0): 0}
-    arcs: list[tuple[int, int, int]] = []  # (tail, head, type) ; type -1 = loss arc
-    reach = {(0, 0)}
-    for t in order_types.tolist():
-        wt, bt = int(vals[t]), int(demand[t])
-        new_nodes = set()
-        # allow up to bt consecutive copies of type t after any node reachable so far
-        starts = sorted(reach)
-        for start in starts:
-            load, cnt = start
-            prev = start
-            for c in range(1, bt + 1):
-                nl, nc = load + c * wt, cnt + (c if k is not None else 0)
-                if nl > cap_int or (k is not None and nc > k):
-                    break
-                head = (nl, nc)
-                arcs.append((prev, head, t))
-                new_nodes.add(head)
-                prev = head
-        reach |= new_nodes
-    for node in sorted(reach):
-        if node not in node_id:
-            node_id[node] = len(node_id)
-    sink = len(node_id)
-    # deduplicate item arcs
-    arc_set = {(node_id[a], node_id[b], t) for a, b, t in arcs}
-    # loss arcs: every non-source node to the sink (a bin may stop at any load)
-    loss = [(node_id[nd], sink, -1) for nd in reach if nd != (0, 0)]
-    all_arcs = sorted(arc_set) + loss
-    n_arcs = len(all_arcs)
-    tails = np.array([a[0] for a in all_arcs], dtype=np.int64)
-    heads = np.array([a[1] for a in all_arcs], dtype=np.int64)
-    types = np.array([a[2] for a in all_arcs], dtype=np.int64)
-    n_nodes = sink + 1
-    # variables: arcs, then z (bins)
-    nv = n_arcs + 1
-    # flow conservation at inner nodes: inflow - outflow = 0; source: outflow = z; sink: inflow = z
-    rows = np.concatenate([heads, tails])
-    cols = np.concatenate([np.arange(n_arcs), np.arange(n_arcs)])
-    data = np.concatenate([np.ones(n_arcs), -np.ones(n_arcs)])
-    rows = np.concatenate([rows, [0, sink]])
-    cols = np.concatenate([cols, [n_arcs, n_arcs]])
-    data = np.concatenate([data, [1.0, -1.0]])
-    a_flow = coo_matrix((data, (rows, cols)), shape=(n_nodes, nv)).tocsr()
-    item_mask = types >= 0
-    a_dem = coo_matrix(
-        (np.ones(int(item_mask.sum())), (types[item_mask], np.flatnonzero(item_mask))),
-        shape=(vals.size, nv),
-    ).tocsr()
-    constraints = [
-        LinearConstraint(a_flow, 0, 0),
-        LinearConstraint(a_dem, demand.astype(float), np.inf),
-    ]
-    c = np.zeros(nv)
-    c[-1] = 1.0
-    upper = np.full(nv, float(warm_bins))
-    res = milp(
-        c,
-        constraints=constraints,
-        integrality=np.ones(nv),
-        bounds=Bounds(np.zeros(nv), upper),
-        # mip_rel_gap=0: HiGHS's default relative gap (1e-4) would stop up to one bin short of
-        # proof on instances with more than 10^4 bins.
-        options={"time_limit": max(float(time_limit_s), 0.01), "disp": False, "mip_rel_gap": 0.0},
-    )
-    dual = getattr(res, "mip_dual_bound", None)
-    dual = float(dual) if dual is not None and np.isfinite(dual) else 0.0
-    if res.x is None:
-        return None, dual, False
-    flow = np.rint(res.x[:n_arcs]).astype(np.int64)
-    n_bins = int(round(res.x[-1]))
-    # decompose the flow into paths, one per bin
-    out: dict[int, list[int]] = {}
-    for a in np.flatnonzero(flow > 0).tolist():
-        out.setdefault(int(tails[a]), []).append(a)
-    pools = [list(np.flatnonzero(inv == t)) for t in range(vals.size)]
-    assign = np.full(w_int.size, -1, dtype=np.int64)
-    for b in range(n_bins):
-        node = 0
-        while node != sink:
-            arcs_here = out.get(node, [])
-            while arcs_here and flow[arcs_here[-1]] == 0:
-                arcs_here.pop()
-            if not arcs_here:
-                break
-            a = arcs_here[-1]
-            flow[a] -= 1
-            t = int(types[a])
-            if t >= 0 and pools[t]:
-                assign[pools[t].pop()] = b
-            node = int(heads[a])
-    if np.any(assign < 0):  # should not happen for a feasible solution
-        return None, dual, False
-    proven = res.status == 0
-    return assign, dual, proven
-
-
-def _integer_scale(w: np.ndarray, cap) -> tuple[np.ndarray, int] | None:
-    """Express sizes and capacity as integers in units of their gcd, if they are integers."""
-    if np.issubdtype(w.dtype, np.floating):
-        if not (np.all(w == np.floor(w)) and float(cap).is_integer()):
-            return None
-        w = w.astype(np.int64)
-        cap = int(cap)
-    positive = w[w > 0]
-    g = reduce(math.gcd, [int(x) for x in np.unique(positive)], int(cap)) if positive.size else 1
-    return (w // g).astype(np.int64), int(cap) // g
-
-
-def _round_to_unit(w: np.ndarray, cap, unit) -> tuple[np.ndarray, int]:
-    """Sizes rounded up and the capacity rounded down to whole multiples of ``unit``, exactly.
-
-    Integer input uses integer division (no float rounding, no loss above 2**53). Float
-    input is converted to exact rationals (every float is one), so a size is never rounded
-    down and the capacity never up: ``w_units * unit >= w`` and ``cap_units * unit <= cap``
-    hold exactly, which keeps a packing of the rounded instance feasible for the true one.
-    """
-    if isinstance(unit, (numbers.Integral, np.integer)) or (
-        isinstance(unit, Fraction) and unit.denominator == 1
-    ):
-        unit = int(unit)
-    if np.issubdtype(w.dtype, np.integer) and isinstance(cap, int) and isinstance(unit, int):
-        return -(-w // unit), cap // unit
-    u = Fraction(unit)
-    w_units = np.array([math.ceil(Fraction(x) / u) for x in w.tolist()], dtype=np.int64)
-    return w_units, math.floor(Fraction(cap) / u)
 
 
 # ----------------------------------------------------------------------------- public
@@ -614,13 +361,15 @@ def pack(
         found (or the best heuristic one if the solver found none better) is
         returned with the proven lower bound, and ``optimal`` tells whether
         they meet.
-    unit : number, optional, keyword-only
+    unit : number or "auto", optional, keyword-only
         For ``method="optimal"`` only: solve with sizes rounded *up* and the
         capacity rounded *down* to whole multiples of ``unit`` (for example
         ``2**30`` for byte sizes), which keeps the graph small. The packing
         found is then feasible for the true sizes, and the lower bound is
         computed on the true sizes, so ``optimal`` stays truthful (the rounded
-        optimum can exceed the true one; then ``optimal`` is False).
+        optimum can exceed the true one; then ``optimal`` is False). ``"auto"``
+        solves exactly when the sizes' common divisor keeps the graph small enough,
+        and otherwise rounds to ``capacity / 2000`` (a note says so).
 
     Returns
     -------
@@ -648,8 +397,9 @@ def pack(
     does in decimal. :func:`lower_bound` is computed with a matching margin.
 
     First fit uses a max-segment tree over bins and places runs of equal
-    integer sizes together, so FFD is O(n log n); best and worst fit keep open
-    bins in a sorted list. Worst-fit decreasing is what the ``binpacking`` package's
+    integer sizes together, so FFD is O(n log n); best fit keeps open bins in a
+    sorted list with logarithmic updates and worst fit in a heap, both
+    O(n log n). Worst-fit decreasing is what the ``binpacking`` package's
     ``to_constant_volume`` does.
 
     The exact method is the arc-flow model of Valério de Carvalho (1999): a
@@ -671,7 +421,14 @@ def pack(
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
     if not isinstance(time_limit_s, numbers.Real) or not time_limit_s > 0:
         raise ValueError(f"time_limit_s must be a positive number; got {time_limit_s!r}")
-    lb = lower_bound(w, cap, kind="L2", max_items_per_bin=k) if w.size else 0
+    lb = _bound_value(w, cap, "L2", k) if w.size else 0
+    params = {
+        "capacity": cap,
+        "method": m,
+        "max_items_per_bin": k,
+        "time_limit_s": time_limit_s,
+        "unit": unit,
+    }
     tol = _fit_tol(w, cap)
 
     def heuristic(name: str) -> np.ndarray:
@@ -690,14 +447,24 @@ def pack(
         return _renumber(a, order)
 
     if m != "optimal":
-        assign = heuristic(m)
-        n_bins = int(assign.max()) + 1 if assign.size else 0
-        return Packing(assign, n_bins, cap, m, lb, n_bins == lb, time.perf_counter() - t0, k, w)
+        return _packing(heuristic(m), w, cap, m, lb, t0, params)
 
+    notes: tuple[str, ...] = ()
+    if isinstance(unit, str):
+        check_choice(unit, "unit", ("auto",))
+        exact_scale = _integer_scale(w, cap)
+        if exact_scale is not None and exact_scale[1] <= MAX_ARCFLOW_CAPACITY:
+            unit = None
+        else:
+            unit = Fraction(cap) / AUTO_UNITS_PER_BIN
+            notes = (
+                f"the exact solver rounded sizes up to multiples of capacity/{AUTO_UNITS_PER_BIN}"
+                " (unit='auto'); optimality is claimed only when the bound is met",
+            )
     if unit is not None:
         if (
             isinstance(unit, bool)
-            or not isinstance(unit, numbers.Real)
+            or not isinstance(unit, numbers.Real | Fraction)
             or not unit > 0
             or not math.isfinite(unit)
         ):
@@ -721,7 +488,7 @@ def pack(
         )
     w_int, cap_int = scaled
     if w_int.size == 0:
-        return Packing(w_int, 0, cap, "optimal", 0, True, time.perf_counter() - t0, k, w)
+        return _packing(w_int, w, cap, "optimal", 0, t0, params)
     if cap_int > MAX_ARCFLOW_CAPACITY:
         raise ValueError(
             f"method='optimal': capacity is {cap_int} units of the sizes' common divisor, "
@@ -735,8 +502,21 @@ def pack(
         key=lambda a: int(a.max()) + 1 if a.size else 0,
     )
     best_bins = int(best.max()) + 1 if best.size else 0
+    if best_bins > lb:
+        # Look for a packing that meets the bound directly: bins filled one by one, largest
+        # item first, with the fullest subsets the remaining slack allows (a depth-first
+        # search). It proves what the MILP finds hard to reach: perfect packings, where every
+        # bin must be filled exactly.
+        budget = min(SEARCH_BUDGET_S, time_limit_s / 4)
+        found = _fill_to_bound(w_int, cap_int, lb, k, deadline=time.perf_counter() + budget)
+        if found is None and k is None:
+            found = _minimum_bin_slack(
+                w_int, cap_int, lb, deadline=time.perf_counter() + budget / 3
+            )
+        if found is not None and int(found.max()) + 1 < best_bins:
+            best, best_bins = _renumber(found, np.arange(w.size)), int(found.max()) + 1
     if best_bins == lb:
-        return Packing(best, best_bins, cap, "optimal", lb, True, time.perf_counter() - t0, k, w)
+        return _packing(best, w, cap, "optimal", lb, t0, params, notes)
     remaining = time_limit_s - (time.perf_counter() - t0)
     assign, dual, _proven = _arcflow(w_int, cap_int, k, remaining, best_bins)
     # The MILP's bounds are bounds for the instance it solved; with unit= that instance has
@@ -750,6 +530,4 @@ def pack(
         if n_bins <= best_bins:
             best, best_bins = assign, n_bins
     # Optimality is claimed only from bounds: best_bins == lb, where lb includes ceil(dual bound).
-    return Packing(
-        best, best_bins, cap, "optimal", lb, best_bins == lb, time.perf_counter() - t0, k, w
-    )
+    return _packing(best, w, cap, "optimal", lb, t0, params, notes)

@@ -38,7 +38,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["Quantity", "parse_quantity", "format_quantity", "to_bytes"]
+__all__ = ["Quantity", "parse_quantity", "format_quantity", "readable_bytes", "to_bytes"]
 
 BINARY_SI = "BinarySI"
 DECIMAL_SI = "DecimalSI"
@@ -87,6 +87,7 @@ class Quantity(Fraction):
     """
 
     __slots__ = ("format",)
+    format: str
 
     def __new__(cls, value=0, format: str = DECIMAL_SI):  # noqa: A002 - mirrors the Go field
         """Create a quantity with an exact ``value`` and a ``format``."""
@@ -96,7 +97,7 @@ class Quantity(Fraction):
         self.format = format
         return self
 
-    def __int__(self) -> int:
+    def __int__(self) -> int:  # type: ignore[override]
         """``int(q)`` is ``q.value``: rounded away from zero, as Go's ``Quantity.Value()``."""
         return self.value
 
@@ -276,13 +277,22 @@ def format_quantity(value, *, format: str = BINARY_SI) -> str:  # noqa: A002
     Notes
     -----
     ``CanonicalizeBytes``: binary SI falls back to decimal SI for |v| < 1024 or
-    a non-integer v. Decimal forms use exponents that are multiples of 3; the
-    decimal SI table stops at ``E`` (10^18), so larger exponents are printed
-    with ``E`` and a longer mantissa (Kubernetes has no suffix for them).
+    a non-integer v. Decimal forms use exponents that are multiples of 3. The
+    suffix tables stop at ``E`` (10^18) and ``Ei`` (2^60); a canonical exponent
+    beyond them has no suffix, and apimachinery then prints the decimal-exponent
+    form (``10**21`` in DecimalSI is ``"1e21"``; ``2**70`` in BinarySI is the
+    exact integer ``"1180591620717411303424"``). Before that fix the suffix
+    lookup's failure was ignored and the exponent was dropped (``"1"``).
 
     References
     ----------
-    kubernetes/kubernetes ``quantity.go`` (CanonicalizeBytes) and ``amount.go``.
+    kubernetes/kubernetes ``staging/src/k8s.io/apimachinery/pkg/api/resource/``
+    ``quantity.go`` (CanonicalizeBytes), ``suffix.go`` (constructBytes: the
+    decimal table ends at E, the binary one at Ei) and ``amount.go``
+    (AsCanonicalBytes, AsCanonicalBase1024Bytes); the fallback to the exponent
+    form for exponents past the tables is kubernetes/kubernetes pull request
+    #140459 ("Fix Quantity.String() dropping the suffix for DecimalSI values
+    above 10^18", merged 2026).
     """
     if format not in _FORMATS:
         raise ValueError(f"format must be one of {_FORMATS}; got {format!r}")
@@ -299,18 +309,18 @@ def format_quantity(value, *, format: str = BINARY_SI) -> str:  # noqa: A002
     if fmt == BINARY_SI and (mag < 1024 or mag.denominator != 1):
         fmt = DECIMAL_SI
     if fmt == BINARY_SI:
-        mantissa, exp10 = int(mag), 0
-        while mantissa % 1024 == 0 and exp10 < 60:
+        mantissa, exp2 = int(mag), 0
+        while mantissa % 1024 == 0:
             mantissa //= 1024
-            exp10 += 10
-        return f"{sign}{mantissa}{_EXP_TO_BINARY_SUFFIX.get(exp10, '')}"
+            exp2 += 10
+        if exp2 in _EXP_TO_BINARY_SUFFIX or exp2 == 0:
+            return f"{sign}{mantissa}{_EXP_TO_BINARY_SUFFIX.get(exp2, '')}"
+        fmt = DECIMAL_EXPONENT  # past Ei: no binary suffix (kubernetes/kubernetes#140459)
     mantissa, exponent = _decimal_canonical(mag)
-    if fmt == DECIMAL_EXPONENT:
-        return f"{sign}{mantissa}" + (f"e{exponent}" if exponent else "")
-    while exponent > 18:
-        mantissa *= 1000
-        exponent -= 3
-    return f"{sign}{mantissa}{_EXP_TO_DECIMAL_SUFFIX[exponent]}"
+    if fmt == DECIMAL_SI and exponent in _EXP_TO_DECIMAL_SUFFIX:
+        return f"{sign}{mantissa}{_EXP_TO_DECIMAL_SUFFIX[exponent]}"
+    # DecimalExponent, and DecimalSI past E (10^18): the decimal-exponent form
+    return f"{sign}{mantissa}" + (f"e{exponent}" if exponent else "")
 
 
 def to_bytes(values: Iterable | str | int) -> np.ndarray:
@@ -335,6 +345,10 @@ def to_bytes(values: Iterable | str | int) -> np.ndarray:
     """
     if isinstance(values, (str, int, Fraction)):
         values = [values]
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        if values.dtype.kind == "u" and values.size and values.max() > _MAX_ALLOWED:
+            raise ValueError("values do not fit in int64")
+        return values.astype(np.int64).ravel()  # whole numbers already: nothing to parse
     out = []
     for i, v in enumerate(values):
         if isinstance(v, str):
@@ -343,7 +357,7 @@ def to_bytes(values: Iterable | str | int) -> np.ndarray:
         elif isinstance(v, (bool, np.bool_)):
             raise TypeError(f"values[{i}] must be a quantity string or a number; got {v!r}")
         elif isinstance(v, (int, np.integer, Fraction)):
-            out.append(_round_away(Fraction(v)))
+            out.append(_round_away(Fraction(int(v)) if isinstance(v, np.integer) else Fraction(v)))
         elif isinstance(v, (float, np.floating)):
             if not float(v).is_integer():
                 raise ValueError(f"values[{i}] = {v!r} is not a whole number of bytes")
@@ -353,3 +367,24 @@ def to_bytes(values: Iterable | str | int) -> np.ndarray:
         if abs(out[-1]) > _MAX_ALLOWED:
             raise ValueError(f"values[{i}] = {v!r} does not fit in int64")
     return np.asarray(out, dtype=np.int64)
+
+
+def readable_bytes(value: int | float) -> str:
+    """A byte count as a person reads it: two significant digits and a binary suffix.
+
+    Unlike :func:`format_quantity` this rounds (``4144843345 * 1024`` bytes is
+    ``"3.9Ti"``, not ``"4144843345Ki"``), so it is for display only.
+
+    Examples
+    --------
+    >>> readable_bytes(4144843345 * 1024), readable_bytes(700 * 2**30), readable_bytes(512)
+    ('3.9Ti', '700Gi', '512')
+    """
+    mag, sign = abs(float(value)), "-" if value < 0 else ""
+    suffixes = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+    k = 0
+    while mag >= 1024 and k < len(suffixes) - 1:
+        mag /= 1024
+        k += 1
+    text = f"{mag:.1f}" if mag < 10 else f"{mag:.0f}"
+    return sign + text.removesuffix(".0") + suffixes[k]
