@@ -101,7 +101,7 @@ def test_storage_tables(inv):
     assert pvcs.loc["restore-scratch", "phase"] == "Pending"
     assert inv.pvs.zones.map(len).tolist() == [1, 1, 1]
     assert inv.storageclasses.iloc[0].volume_binding_mode == "WaitForFirstConsumer"
-    assert set(inv.csinodes.allocatable_counts) == {(25.0,)}
+    assert set(inv.csinodes.allocatable_counts) == {(26.0,)}
 
 
 def test_hpa_defaults(inv):

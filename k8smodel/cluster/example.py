@@ -2,7 +2,7 @@
 
 :func:`example_dump` builds a ``List`` of the objects of a small production cluster: ``zones``
 zones of worker nodes (AWS ``m5.xlarge``: 4 vCPU, 3920m allocatable; CSINode
-``ebs.csi.aws.com`` with 25 attachments = 27 shared slots minus the root volume and one ENI, as
+``ebs.csi.aws.com`` with 26 attachments = 27 shared slots minus the root volume (one ENI), as
 the EBS CSI driver reports them) plus three tainted control-plane nodes; ingress-nginx (a
 ``LoadBalancer`` Service with ``externalTrafficPolicy: Local`` and the controller ConfigMap
 with ``load-balance: ewma``) in front of a web tier (Deployment, ``trafficDistribution:
@@ -62,7 +62,7 @@ def _node(name: str, zone: str, control_plane: bool = False, ready: bool = True)
     }
 
 
-def _csinode(name: str, count: int = 25) -> dict:
+def _csinode(name: str, count: int = 26) -> dict:
     drivers = [{"name": "ebs.csi.aws.com", "nodeID": name, "allocatable": {"count": count}}]
     return {"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": _meta(name), "spec": {"drivers": drivers}}
 

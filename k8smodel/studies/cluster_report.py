@@ -29,6 +29,8 @@ METHODS = {
     "label_class_boolean_algebra": "k8smodel.netpol.analyze: NetworkPolicy semantics evaluated exactly "
     "over label-equivalence classes",
     "bfs_over_signatures": "k8smodel.netpol.blast_radius: breadth-first search over allowed connections",
+    "pv_controller": "k8smodel.storage.bind: the PV controller's and scheduler's binding rules",
+    "optimal": "k8smodel.storage.pack: exact arc-flow bin packing (optimal when the bound meets it)",
     "simulation": "Monte Carlo simulation (replications in the section's params; _se columns are "
     "standard errors)",
 }
@@ -97,6 +99,17 @@ def conclusions(study: Any) -> list[str]:
                 f"{s.result.params['slo_s'] * 1e3:.0f} ms after {r.recovery_s:.0f} s "
                 f"(± {r.recovery_s_se:.0f}); peak {r.peak_replicas:.1f} replicas."
             )
+        elif s.topic == "storage: pending claims":
+            r = summ.iloc[0]
+            reasons = ", ".join(f"{c} ({why})" for c, why in zip(s.result.pending["claim"],
+                                                               s.result.pending["reason"], strict=True))
+            out.append(f"Storage: {int(r.bound)} claim(s) bound, {int(r.pending)} pending"
+                       + (f": {reasons}." if reasons else "."))
+        elif s.topic == "storage: nodes under attach limits":
+            r = summ.iloc[0]
+            out.append(f"The {int(r['items'])} mounted volume(s) and their pods need {int(r.n_bins)} node(s) "
+                       f"(lower bound {int(r.lower_bound)}) under the attach limit "
+                       f"{s.result.params['max_items_per_bin']}.")
         elif "headline" in s.result.params:
             out.append(f"{s.workload}: {s.result.params['headline']}")
     return out

@@ -94,11 +94,83 @@ def autoscale_figure(study: Any):
 
 
 # --------------------------------------------------------------------------------------------
+# Storage
+
+
+def storage_claims(storage: Any, inv: Inventory) -> Any:
+    """The dump's PVs, claims and classes as ``storage.load_manifests`` reads them.
+
+    A StatefulSet's template claim that already exists as a PersistentVolumeClaim is the same
+    claim: the controller creates only missing ones (``pkg/controller/statefulset/
+    stateful_pod_control.go``, ``createMissingPersistentVolumeClaims``), so it is counted once.
+    """
+    m = storage.load_manifests(
+        inv.objects_of("PersistentVolume", "PersistentVolumeClaim", "StorageClass", "StatefulSet")
+    )
+    claims = m.claims
+    existing = set(zip(claims.namespace[claims.source == "PersistentVolumeClaim"],
+                       claims.name[claims.source == "PersistentVolumeClaim"], strict=True))
+    planned = claims.source != "PersistentVolumeClaim"
+    known = np.array([(n, c) in existing for n, c in zip(claims.namespace, claims.name, strict=True)],
+                     dtype=bool)
+    return m, claims[~(planned.to_numpy() & known)].reset_index(drop=True)
+
+
+def storage_binding_section(inv: Inventory, a: Any) -> list:
+    """Which claims bind and which stay Pending, and why (``storage.bind``)."""
+    from k8smodel.studies.cluster_study import NotApplicable, run_section
+
+    def build(storage: Any):
+        m, claims = storage_claims(storage, inv)
+        if claims.empty:
+            raise NotApplicable("the dump holds no PersistentVolumeClaim or claim template")
+        return storage.bind(claims, m.volumes, storage_classes=m.storage_classes, rng=a.seed)
+
+    return [run_section("storage: pending claims", "cluster", "storage", build)]
+
+
+def attach_limit_of(storage: Any, inv: Inventory) -> tuple[int, str]:
+    """The smallest CSINode ``allocatable.count`` of the workers, else the driver's table."""
+    counts = [c for row in inv.csinodes.get("allocatable_counts", []) for c in row if c == c]
+    if counts:
+        return int(min(counts)), "CSINode allocatable.count (smallest)"
+    types = [t for t in inv.nodes.get("instance_type", []) if t]
+    if not types:
+        raise ValueError("no CSINode and no node.kubernetes.io/instance-type label: attach limit unknown")
+    return int(storage.attach_limit("aws", types[0])), f"storage.attach_limit('aws', {types[0]!r})"
+
+
+def attach_packing_section(inv: Inventory, a: Any) -> list:
+    """Nodes needed by the pods that mount volumes: CPU bins capped at the attach limit (``storage.pack``)."""
+    from k8smodel.studies.cluster_study import NotApplicable, run_section
+
+    def build(storage: Any):
+        pods = inv.pods
+        with_claims = pods[pods.claims.map(len) > 0] if len(pods) else pods
+        if with_claims.empty:
+            raise NotApplicable("no pod mounts a PersistentVolumeClaim")
+        workers = inv.nodes[~inv.nodes.control_plane & inv.nodes.cpu_allocatable.notna()]
+        if workers.empty:
+            raise NotApplicable("no worker node with allocatable CPU")
+        # Whole millicores: the unit Kubernetes keeps CPU in, and what the exact solver needs.
+        cpu_m = int(round(float(workers.cpu_allocatable.min()) * 1000))
+        limit, source = attach_limit_of(storage, inv)
+        # One item per mounted claim: a pod's CPU request rides with its first claim.
+        sizes = np.concatenate([[round(r.cpu_request * 1000)] + [0] * (len(r.claims) - 1)
+                                for r in with_claims.itertuples()]).astype(np.int64)
+        res = storage.pack(sizes, cpu_m, method="optimal", max_items_per_bin=limit)
+        notes = (*res.notes, f"items: pods' CPU requests in millicores, one per mounted claim; "
+                 f"capacity {cpu_m}m (smallest worker); attach limit {limit} from {source}")
+        return type(res)(summary=res.summary, params={**res.params, "attach_limit_source": source},
+                         notes=notes, assignment=res.assignment, sizes=res.sizes, bins=res.bins,
+                         solve_time_s=res.solve_time_s)
+
+    return [run_section("storage: nodes under attach limits", "cluster", "storage", build)]
 
 
 def cluster_sections(inv: Inventory, a: Any) -> list:
     """Sections about the whole cluster (storage, multi-region)."""
-    return []
+    return storage_binding_section(inv, a) + attach_packing_section(inv, a)
 
 
 #: Builders called per workload: ``builder(inventory, workload_row, assumptions) -> [Section]``.
