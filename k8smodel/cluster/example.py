@@ -25,7 +25,7 @@ import numpy as np
 from k8smodel._random import as_generator
 from k8smodel._validate import check_int
 
-__all__ = ["example_dump"]
+__all__ = ["example_dump", "example_path"]
 
 _ZONE = "topology.kubernetes.io/zone"
 
@@ -327,3 +327,10 @@ def example_dump(
     b.items.append({"apiVersion": "v1", "kind": "Event", "metadata": _meta("web.17f0a1b2c3d4e5f6", "shop"),
                     "reason": "ScalingReplicaSet", "message": f"Scaled up replica set web-5d9f7c8b6 to {web_replicas}"})
     return {"apiVersion": "v1", "kind": "List", "items": b.items, "metadata": {"resourceVersion": ""}}
+
+
+def example_path():
+    """Path of ``data/cluster_example.json``, the dump :func:`example_dump` writes by default."""
+    from k8smodel._data import data_dir
+
+    return data_dir() / "cluster_example.json"
