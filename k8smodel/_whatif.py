@@ -1,8 +1,8 @@
 """Quick what-if answers from the command line, one subcommand per model family.
 
 Each subcommand is a thin layer over the public functions (``lb.compare``,
-``rollout.simulate`` and ``rollout.completion_time``,
-``federation.evaluate`` and ``federation.place``) and prints a small table.
+``rollout.simulate`` and ``rollout.completion_time``) and prints a small table; the
+other families' subcommands live in their own ``cli`` modules.
 """
 
 from __future__ import annotations
@@ -83,30 +83,6 @@ def _rollout(args) -> None:
     )
 
 
-def _federation(args) -> None:
-    from k8smodel import federation as fed
-
-    users = fed.users()
-    clusters = args.regions
-    if args.place:
-        candidates = fed.regions(provider=args.provider)
-        placement = fed.place(k=args.place, candidates=candidates, users=users, method="optimal")
-        print(
-            f"best {args.place} {args.provider} regions for the default user population: "
-            f"{', '.join(placement.regions)} (mean RTT {placement.mean_rtt_ms:.1f} ms)"
-        )
-        clusters = placement.regions
-    if not clusters:
-        raise ValueError("give region names, or --place K to choose K regions")
-    ev = fed.evaluate(
-        clusters, users=users, routing=args.routing, cluster_availability=args.cluster_availability
-    )
-    _show(
-        ev.summary[
-            ["k", "routing", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "unavailability"]
-            + ["failover_worst_s", "capacity_multiplier"]
-        ]
-    )
 
 
 def add_commands(commands) -> None:
@@ -155,10 +131,3 @@ def add_commands(commands) -> None:
     ro.add_argument("--seed", type=int, default=1)
     ro.set_defaults(handler=_rollout)
 
-    fed = commands.add_parser("federation", help="latency and availability of a set of regions")
-    fed.add_argument("regions", nargs="*", help="region names, e.g. us-east-1 eu-west-1")
-    fed.add_argument("--place", type=int, metavar="K", help="choose the best K regions instead")
-    fed.add_argument("--provider", default="aws", choices=["aws", "gcp", "azure"])
-    fed.add_argument("--routing", default="nearest")
-    fed.add_argument("--cluster-availability", type=float, default=0.999)
-    fed.set_defaults(handler=_federation)

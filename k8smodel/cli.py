@@ -14,6 +14,7 @@ from k8smodel import __version__
 _COMMAND_MODULES = (
     "k8smodel._whatif",
     "k8smodel.autoscale.cli",
+    "k8smodel.federation.cli",
     "k8smodel.netpol.cli",
     "k8smodel.service.cli",
     "k8smodel.storage.cli",

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k8smodel import federation as fed
-from k8smodel.federation.replicas import fnv32
+from k8smodel.federation.semantics import fnv32
 
 # karmada-io/karmada pkg/util/helper/webstermethod_test.go, TestAllocateWebsterSeats: the
 # Wikipedia Sainte-Lague example, seats after each round, in the version of the test that goes
@@ -253,3 +253,73 @@ def test_divide_replicas_kubefed_front_door():
 def test_bad_method():
     with pytest.raises(ValueError, match="method must be one of"):
         fed.divide_replicas(3, weights=[1, 1], method="round-robin")
+
+
+# karmada-io/karmada pkg/util/helper/binding_test.go (at f8fdd02df3760fd9521624f284877fa84e7be6ef),
+# Test_dispenser_AllocateByWeight: (new replicas, initial A/B/C, weights, UID, desired).
+EMPTY_UID = ""
+EVEN_UID = "4858ca61-3ff8-4095-8267-f3d059d8074c"
+ODD_UID = "d43fdeeb-d750-4e2b-bee3-64eb94534f4c"
+KARMADA_DISPENSER = [
+    (6, [1, 2, 3], [1, 2, 3], EMPTY_UID, [2, 4, 6]),  # Scale up 6 replicas
+    (3, [1, 2, 3], [1, 2, 3], EMPTY_UID, [2, 3, 4]),  # Scale up 3 replicas
+    (2, [1, 2, 3], [1, 2, 3], EMPTY_UID, [1, 3, 4]),  # Scale up 2 replicas
+    (1, [0, 0], [2, 1], EMPTY_UID, [1, 0]),  # HA scenario with weight 2:1
+    (2, [0, 0], [2, 1], EMPTY_UID, [1, 1]),
+    (3, [0, 0], [2, 1], EMPTY_UID, [2, 1]),
+    (5, [0, 0, 0], [170, 110, 60], EMPTY_UID, [2, 2, 1]),  # brand new assign 5 replicas
+    (6, [0, 0, 0], [170, 110, 60], EMPTY_UID, [3, 2, 1]),
+    (5, [0, 0], [1, 1], ODD_UID, [2, 3]),  # brand new assign 5 replicas with odd uuid
+    (5, [0, 0], [1, 1], EVEN_UID, [3, 2]),  # ... with even uuid
+]
+
+
+@pytest.mark.parametrize(("seats", "initial", "votes", "uid", "desired"), KARMADA_DISPENSER)
+def test_karmada_dispenser_cases_with_uid(seats, initial, votes, uid, desired):
+    names = ["A", "B", "C"][: len(votes)]
+    got = fed.webster(seats, votes, initial=initial, names=names, uid=uid)
+    assert got.tolist() == desired
+
+
+def test_karmada_uid_tie_order_and_divide_replicas():
+    # tieBreakerByUID: FNV-1a of the UID, odd -> names descending. FNV-1a of "a" is
+    # 0xe40c292c (the FNV reference test vectors, draft-eastlake-fnv, "a" -> 0xe40c292c).
+    assert fed.karmada_tie_order(ODD_UID) == "descending"
+    assert fed.karmada_tie_order(EVEN_UID) == "ascending"
+    assert fed.karmada_tie_order(None) == fed.karmada_tie_order("") == "ascending"
+    from k8smodel.federation.semantics import fnv32a
+
+    assert fnv32a(b"a") == 0xE40C292C and fnv32a(b"") == 0x811C9DC5
+    odd = fed.divide_replicas(5, weights=[1, 1], names=["A", "B"], uid=ODD_UID)
+    assert odd.tolist() == [2, 3]
+    assert fed.divide_replicas(5, weights=[1, 1], names=["A", "B"]).tolist() == [3, 2]
+
+
+def webster_seat_by_seat(seats, votes, initial, rank):
+    # A separate reference: hand out seats one at a time, comparing v/(2s+1) exactly by
+    # cross-multiplication, ties to fewer seats then to the smaller rank.
+    s = list(initial)
+    for _ in range(seats):
+        best = 0
+        for j in range(1, len(votes)):
+            lhs, rhs = votes[j] * (2 * s[best] + 1), votes[best] * (2 * s[j] + 1)
+            if lhs > rhs or (lhs == rhs and (s[j], rank[j]) < (s[best], rank[best])):
+                best = j
+        s[best] += 1
+    return s
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    st.integers(0, 300),
+    st.lists(st.integers(0, 50), min_size=1, max_size=8),
+    st.data(),
+)
+def test_webster_equals_seat_by_seat_reference(seats, votes, data):
+    initial = data.draw(st.lists(st.integers(0, 5), min_size=len(votes), max_size=len(votes)))
+    names = [f"c{i}" for i in range(len(votes))]
+    got = fed.webster(seats, votes, initial=initial, names=names)
+    assert got.tolist() == webster_seat_by_seat(seats, votes, initial, list(range(len(votes))))
+    mirrored = fed.webster(seats, votes, initial=initial, names=names, uid=ODD_UID)
+    rank = list(range(len(votes)))[::-1]
+    assert mirrored.tolist() == webster_seat_by_seat(seats, votes, initial, rank)

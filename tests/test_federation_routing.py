@@ -52,8 +52,8 @@ def test_latency_summary_by_hand():
     shares = fed.route(LAT, routing="nearest")
     s = fed.latency_summary(LAT, shares, [1, 2, 1])
     # Users see 10, 20, 5 ms with weights 1, 2, 1.
-    assert s["mean_ms"] == pytest.approx((10 + 40 + 5) / 4)
-    assert s["p50_ms"] == 10 and s["p99_ms"] == 20
+    assert s["mean_rtt_ms"] == pytest.approx((10 + 40 + 5) / 4)
+    assert s["p50_rtt_ms"] == 10 and s["p99_rtt_ms"] == 20
 
 
 def test_failure_scenarios_count():

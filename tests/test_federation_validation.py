@@ -6,7 +6,7 @@ import pytest
 from scipy.optimize import OptimizeResult
 
 from k8smodel import federation as fed
-from k8smodel.federation import placement
+from k8smodel.federation import solvers
 
 NAN = float("nan")
 
@@ -14,11 +14,11 @@ NAN = float("nan")
 @pytest.mark.parametrize(
     "p, rho, match",
     [
-        (0.9, 1.5, "correlation must be in"),
-        (0.9, 0.0, r"correlation must be in \(0, 1\)"),
-        (0.9, 1.0, r"correlation must be in \(0, 1\)"),
-        (2.0, 0.1, "cluster_availability must be in"),
-        (NAN, 0.1, "cluster_availability must be in"),
+        (0.9, 1.5, "correlation must be a finite number > 0 and < 1"),
+        (0.9, 0.0, "correlation must be a finite number > 0 and < 1"),
+        (0.9, 1.0, "correlation must be a finite number > 0 and < 1"),
+        (2.0, 0.1, "cluster_availability must be a finite number >= 0.0 and <= 1.0"),
+        (NAN, 0.1, "cluster_availability must be a finite number >= 0.0 and <= 1.0"),
     ],
 )
 def test_beta_binomial_parameters_checks(p, rho, match):
@@ -37,13 +37,13 @@ def test_beta_binomial_parameters_by_hand():
 )
 def test_simulate_availability_checks(avail, needed):
     with pytest.raises(ValueError, match="cluster_availability|needed"):
-        fed.simulate_availability(avail, needed=needed, samples=10, rng=1)
+        fed.simulate_availability(avail, needed=needed, replications=10, rng=1)
 
 
 @pytest.mark.parametrize("members", [[0.7], [0, 1.5], ["a"]])
 def test_shock_members_must_be_whole_indices(members):
     with pytest.raises(ValueError, match=r"shocks\[0\] members"):
-        fed.availability_with_shocks([0.9, 0.9], shocks=[(members, 0.1)])
+        fed.availability(cluster_availability=[0.9, 0.9], shocks=[(members, 0.1)])
 
 
 @pytest.mark.parametrize("name", ["bake_s", "rollback_s", "late_detection_s"])
@@ -134,11 +134,12 @@ def test_replica_names_checked():
     "args, match",
     [
         ((3, -1), "failures must be a whole number >= 0"),
-        ((3, 1.5), "failures must be a whole number >= 0"),
         ((0, 1), "n_clusters must be a whole number >= 1"),
     ],
 )
 def test_failure_scenarios_checks(args, match):
+    with pytest.raises(TypeError, match="failures must be a whole number >= 0"):
+        fed.failure_scenarios(3, 1.5)
     with pytest.raises(ValueError, match=match):
         fed.failure_scenarios(*args)
 
@@ -151,7 +152,7 @@ def test_milp_not_proven_optimal_is_not_returned(monkeypatch):
         x[0] = x[2] = 1.0
         return OptimizeResult(x=x, status=1, message="Time limit reached.", success=False)
 
-    monkeypatch.setattr(placement, "milp", stopped)
+    monkeypatch.setattr(solvers, "milp", stopped)
     lat = np.array([[5.0, 1.0], [5.0, 1.0]])
     with pytest.raises(RuntimeError, match="before proving optimality"):
         fed.p_median_milp(lat, [1, 1], 1, time_limit_s=0.001)
@@ -163,8 +164,8 @@ def test_milp_not_proven_optimal_is_not_returned(monkeypatch):
     "call, name",
     [
         (lambda v: fed.availability(clusters=v, cluster_availability=0.9), "clusters"),
-        (lambda v: fed.unavailability(clusters=3, needed=v, cluster_availability=0.9), "needed"),
-        (lambda v: fed.availability_model(clusters=v, cluster_availability=0.9), "clusters"),
+        (lambda v: fed.availability(clusters=3, needed=v, cluster_availability=0.9), "needed"),
+        (lambda v: fed.simulate_availability(0.9, clusters=v, replications=10), "clusters"),
         (lambda v: fed.webster(v, [1, 2]), "seats"),
         (lambda v: fed.karmada_legacy(v, [1, 2]), "replicas"),
         (lambda v: fed.greedy_placement(np.ones((2, 3)), [1, 1], v), "k"),
@@ -172,24 +173,28 @@ def test_milp_not_proven_optimal_is_not_returned(monkeypatch):
         (lambda v: fed.failover_time(failure_threshold=v), "failure_threshold"),
     ],
 )
-@pytest.mark.parametrize("value", [1.5, True, -2, "3"])
-def test_one_whole_number_check_everywhere(call, name, value):
-    with pytest.raises(ValueError, match=f"^{name} must be a whole number >= "):
+@pytest.mark.parametrize(
+    ("value", "error"), [(1.5, TypeError), (True, TypeError), ("3", TypeError), (-2, ValueError)]
+)
+def test_one_whole_number_check_everywhere(call, name, value, error):
+    # The contract: a wrong kind is a TypeError, a bad value a ValueError, both naming it.
+    with pytest.raises(error, match=f"^{name} must be a whole number >= "):
         call(value)
 
 
 def test_numpy_integers_are_whole_numbers():
     three = np.int64(3)
-    assert fed.availability(clusters=three, cluster_availability=0.5) == pytest.approx(7 / 8)
+    got = fed.availability(clusters=three, cluster_availability=0.5, correlation=0)
+    assert got.value("availability") == pytest.approx(7 / 8)
     assert fed.webster(three, [1, 1, 1]).tolist() == [1, 1, 1]
 
 
 def test_k_of_n_functions_share_their_checks():
     bad = {"clusters": 2, "needed": 3, "cluster_availability": 0.9}
-    for f in (fed.availability, fed.unavailability, fed.availability_model):
-        with pytest.raises(ValueError, match=r"needed must be <= clusters \(2\)"):
+    for f in (fed.availability, fed.simulate_availability):
+        with pytest.raises(ValueError, match=r"needed must be a whole number >= 1 and <= 2"):
             f(**bad)
-        with pytest.raises(ValueError, match="correlation must be in"):
+        with pytest.raises(ValueError, match="correlation must be a finite number"):
             f(clusters=2, cluster_availability=0.9, correlation=NAN)
 
 

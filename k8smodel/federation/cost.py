@@ -16,13 +16,16 @@ prices, the 2023 snapshot of REFERENCE.md §4: see ``data/SOURCES.md``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from k8smodel.federation._checks import nonnegative
-from k8smodel.federation.geo import DATA_DIR, _catalog, _name_index, _unknown_region
+from k8smodel._validate import check_real
+from k8smodel.federation.geo import DATA_DIR, catalog_row
+from k8smodel.federation.results import FederationResult
 
 __all__ = [
     "transfer_prices",
@@ -48,16 +51,13 @@ def transfer_prices() -> pd.DataFrame:
     return pd.read_csv(DATA_DIR / "federation_transfer_prices.csv")
 
 
-def _catalog_row(name):
+def _catalog_row(name: Any) -> pd.Series:
     if not isinstance(name, str):
         raise ValueError(
             f"transfer prices need catalog region names; got {name!r} (a point has no price: "
             "pass region names, or leave replication_gb and egress_gb at 0)"
         )
-    idx = _name_index().get(name.lower())
-    if idx is None:
-        raise _unknown_region(name)
-    return _catalog().iloc[idx]
+    return catalog_row(name)
 
 
 def _area(name: str) -> str:
@@ -108,20 +108,20 @@ def transfer_price_usd_per_gb(src: str, dst: str | None = None) -> float:
         src_ok = row.src == s or row.src == f"area:{area}" or row.src == "*"
         dst_ok = row.dst == "*" or row.dst == _region_id(dst)
         if src_ok and dst_ok:
-            return float(row.usd_per_gb)
+            return float(str(row.usd_per_gb))
     raise ValueError(f"no transfer price for {src!r} -> {dst!r}")
 
 
 def monthly_cost(
-    clusters,
+    clusters: Sequence[Any],
     *,
-    traffic_share,
+    traffic_share: Any,
     capacity_multiplier: float = 1.0,
     fixed_usd_per_cluster: float = EKS_CONTROL_PLANE_USD_MONTH,
     capacity_usd: float = 0.0,
     replication_gb: float = 0.0,
     egress_gb: float = 0.0,
-) -> dict[str, float]:
+) -> FederationResult:
     """Monthly cost of running a service on ``clusters``.
 
     Parameters
@@ -133,7 +133,7 @@ def monthly_cost(
     traffic_share : sequence of float
         Fraction of traffic (and of writes) originating at each cluster.
     capacity_multiplier : float, default 1
-        Capacity bought over capacity used (see :func:`k8smodel.federation.availability.headroom`).
+        Capacity bought over capacity used (see :func:`k8smodel.federation.headroom`).
     fixed_usd_per_cluster : float, default 73
         Fixed cost per cluster and month (default: the EKS control plane alone).
     capacity_usd : float, default 0
@@ -145,25 +145,31 @@ def monthly_cost(
 
     Returns
     -------
-    dict
-        ``fixed_usd``, ``capacity_usd``, ``headroom_usd`` (the part of capacity
-        spent on headroom), ``replication_usd``, ``egress_usd``, ``total_usd``.
+    FederationResult
+        One row: ``fixed_usd``, ``capacity_usd``, ``headroom_usd`` (the part of capacity
+        spent on headroom), ``replication_usd``, ``egress_usd``, ``total_usd`` (all per
+        month), ``method`` (``"list_prices"``) and ``exact``.
 
     Notes
     -----
     Replication: each cluster ``i`` sends its writes (``traffic_share[i] *
     replication_gb``) to every other cluster, at the price from ``i``:
     ``sum_i share_i * GB * sum_{j != i} price(i, j)``. Cost grows like ``k - 1``.
+
+    Examples
+    --------
+    >>> monthly_cost(["us-east-1", "eu-west-1"], traffic_share=[0.5, 0.5]).value("total_usd")
+    146.0
     """
     names = list(clusters)
     share = np.asarray(traffic_share, dtype=float)
     if share.shape != (len(names),) or not np.isfinite(share).all() or (share < 0).any():
         raise ValueError("traffic_share must have one finite fraction >= 0 per cluster")
-    capacity_multiplier = nonnegative(capacity_multiplier, "capacity_multiplier")
-    fixed_usd_per_cluster = nonnegative(fixed_usd_per_cluster, "fixed_usd_per_cluster")
-    capacity_usd = nonnegative(capacity_usd, "capacity_usd")
-    replication_gb = nonnegative(replication_gb, "replication_gb")
-    egress_gb = nonnegative(egress_gb, "egress_gb")
+    capacity_multiplier = check_real(capacity_multiplier, "capacity_multiplier", minimum=0.0)
+    fixed_usd_per_cluster = check_real(fixed_usd_per_cluster, "fixed_usd_per_cluster", minimum=0.0)
+    capacity_usd = check_real(capacity_usd, "capacity_usd", minimum=0.0)
+    replication_gb = check_real(replication_gb, "replication_gb", minimum=0.0)
+    egress_gb = check_real(egress_gb, "egress_gb", minimum=0.0)
     replication = egress = 0.0
     if replication_gb > 0:
         price = np.array([[transfer_price_usd_per_gb(a, b) for b in names] for a in names])
@@ -176,11 +182,14 @@ def monthly_cost(
     fixed = fixed_usd_per_cluster * len(names)
     capacity = capacity_usd * capacity_multiplier
     total = fixed + capacity + replication + egress
-    return {
+    row = {
         "fixed_usd": float(fixed),
         "capacity_usd": float(capacity),
         "headroom_usd": float(capacity_usd * (capacity_multiplier - 1)),
         "replication_usd": replication,
         "egress_usd": egress,
         "total_usd": float(total),
+        "method": "list_prices",
+        "exact": True,
     }
+    return FederationResult(summary=pd.DataFrame([row]), params={"clusters": len(names)})

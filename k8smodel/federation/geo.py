@@ -8,7 +8,9 @@ Oregon's, 219 km from Boardman; sa-east-1 121 km from Sao Paulo). Read off
 tal66/cloud-regions (``web/data/awsData.js``, ``gcpData.js``, ``azureData.js``);
 the user population (``data/federation_users.csv``) lists the urban
 agglomerations with at least 4 million inhabitants in 2020 from the UN World
-Urbanization Prospects 2018, file F22. Both are cited in ``data/SOURCES.md``.
+Urbanization Prospects 2018, file F22, and each country's continent and sub-region
+come from the UN M49 standard (``data/federation_countries.csv``). All are cited in
+``data/SOURCES.md``.
 
 Everywhere a location is expected, this module accepts a region name (the id of
 any catalog region, e.g. ``"us-east-1"``, ``"europe-west4"``, ``"westeurope"``,
@@ -22,17 +24,21 @@ import difflib
 import numbers
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from k8smodel._data import data_dir
+from k8smodel._validate import check_int, check_vector, describe
 
 __all__ = [
     "EARTH_RADIUS_KM",
     "DATA_DIR",
     "regions",
     "users",
+    "user_weights",
+    "catalog_row",
     "locate",
     "distance_km",
     "haversine_km",
@@ -64,7 +70,13 @@ def _catalog() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _users() -> pd.DataFrame:
-    return _read_csv("federation_users.csv")
+    people = _read_csv("federation_users.csv")
+    countries = _read_csv("federation_countries.csv")[["country", "continent", "subregion"]]
+    out = people.merge(countries, on="country", how="left", validate="many_to_one")
+    if out.continent.isna().any():  # every country of the UN file is in the M49 table
+        missing = sorted(out.country[out.continent.isna()].unique())
+        raise RuntimeError(f"data/federation_countries.csv lacks {missing}")
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -112,34 +124,123 @@ def regions(provider: str | Sequence[str] | None = None) -> pd.DataFrame:
     return cat[cat.provider.isin(wanted)].reset_index(drop=True)
 
 
-def users(*, top: int | None = None) -> pd.DataFrame:
+def _as_list(value: str | Sequence[str] | None, name: str) -> list[str]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(v, str) for v in items):
+        raise TypeError(f"{name} must be a string or a sequence of strings; got {describe(value)}")
+    return items
+
+
+def users(
+    *,
+    top: int | None = None,
+    continent: str | Sequence[str] | None = None,
+    subregion: str | Sequence[str] | None = None,
+    country: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
     """The default user population: the world's largest urban agglomerations.
 
     Parameters
     ----------
     top : int, optional
-        Keep only the ``top`` most populous agglomerations.
+        Keep only the ``top`` most populous agglomerations (after the filters).
+    continent, subregion, country : str or sequence of str, optional
+        Keep the agglomerations in any of these continents (``"Europe"``,
+        ``"North America"``, ``"South America"``, ``"Asia"``, ``"Africa"``,
+        ``"Oceania"``), UN M49 sub-regions (``"Western Europe"``, ``"Eastern Asia"``,
+        ...) or countries (as the UN spells them: ``"United States of America"``).
+        A row is kept when it matches any value given, so
+        ``users(continent="Europe", country="United States of America")`` is Europe
+        plus the US.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``name``, ``country``, ``lat``, ``lon`` (degrees) and ``weight``
-        (population in 2020, persons), sorted by decreasing population. Every
-        function taking ``users`` reads ``lat``, ``lon`` and ``weight``.
+        Columns ``name``, ``country``, ``continent``, ``subregion``, ``lat``, ``lon``
+        (degrees) and ``weight`` (population in 2020, persons), sorted by decreasing
+        population. Every function taking ``users`` reads ``lat``, ``lon`` and ``weight``.
+
+    Raises
+    ------
+    ValueError
+        A continent, sub-region or country not in the table (the allowed values are listed).
 
     Notes
     -----
     All 113 agglomerations with at least 4 million inhabitants in 2020 in the
-    UN World Urbanization Prospects 2018 (file F22, figures for 2020). Users of a
-    service are not people in general: pass your own table (same columns) when
+    UN World Urbanization Prospects 2018 (file F22, figures for 2020); continents
+    and sub-regions from the UN M49 standard, with the Americas split into North
+    America (Northern and Central America, the Caribbean) and South America. Users
+    of a service are not people in general: pass your own table (same columns) when
     you know where your users are.
+
+    Examples
+    --------
+    >>> eu_us = users(continent="Europe", country="United States of America")
+    >>> len(eu_us), sorted(eu_us.continent.unique())
+    (18, ['Europe', 'North America'])
     """
     df = _users().rename(columns={"population": "weight"})
+    df = df[["name", "country", "continent", "subregion", "lat", "lon", "weight"]]
+    wanted = {
+        column: _as_list(value, column)
+        for column, value in (
+            ("continent", continent),
+            ("subregion", subregion),
+            ("country", country),
+        )
+    }
+    if any(wanted.values()):
+        keep = np.zeros(len(df), dtype=bool)
+        for column, values in wanted.items():
+            known = sorted(df[column].unique())
+            bad = [v for v in values if v not in known]
+            if bad:
+                raise ValueError(f"{column} must be among {known}; got {bad}")
+            keep |= df[column].isin(values).to_numpy()
+        df = df[keep]
     if top is not None:
-        from k8smodel.federation._checks import whole
-
-        df = df.head(whole(top, "top", 1))
+        df = df.head(check_int(top, "top", minimum=1))
     return df.reset_index(drop=True)
+
+
+def user_weights(users: Any) -> np.ndarray:
+    """The ``weight`` column of a user table, checked (the table needs lat, lon, weight).
+
+    Raises
+    ------
+    TypeError
+        ``users`` is not a DataFrame.
+    ValueError
+        A column is missing, or the weights are not finite, >= 0, with a positive sum.
+    """
+    required = ("lat", "lon", "weight")
+    if not isinstance(users, pd.DataFrame):
+        raise TypeError(
+            f"users must be a pandas DataFrame with columns {required}; got {type(users).__name__}"
+        )
+    missing = [c for c in required if c not in users.columns]
+    if missing:
+        raise ValueError(
+            f"users must have columns {required}; missing {missing} "
+            f"(k8smodel.federation.users() shows the layout)"
+        )
+    w = check_vector(users["weight"].to_numpy(dtype=float), "users['weight']", minimum=0.0)
+    if w.sum() <= 0:
+        raise ValueError("users['weight'] must be finite numbers >= 0 with a positive sum")
+    return w
+
+
+def catalog_row(name: str) -> pd.Series:
+    """The catalog row of a region name (id or display name); unknown names suggest matches."""
+    if not isinstance(name, str):
+        raise TypeError(f"a region name must be a string; got {describe(name)}")
+    idx = _name_index().get(name.lower())
+    if idx is None:
+        raise _unknown_region(name)
+    return _catalog().iloc[idx]
 
 
 def _unknown_region(name: str) -> ValueError:
@@ -151,7 +252,7 @@ def _unknown_region(name: str) -> ValueError:
     )
 
 
-def locate(where) -> np.ndarray:
+def locate(where: Any) -> np.ndarray:
     """Coordinates of region names or points.
 
     Parameters
@@ -206,7 +307,7 @@ def _check_coords(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     r"""Great-circle distance by the haversine formula, broadcasting over arrays.
 
     Parameters
@@ -233,7 +334,7 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def distance_km(a, b) -> float | np.ndarray:
+def distance_km(a: Any, b: Any) -> float | np.ndarray:
     """Great-circle distance between locations (region names or ``(lat, lon)`` points).
 
     Parameters

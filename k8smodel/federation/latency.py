@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import lsq_linear
 
+from k8smodel._validate import check_choice, check_real
 from k8smodel.federation.geo import DATA_DIR, distance_km, haversine_km
 
 __all__ = [
@@ -45,7 +47,7 @@ _AZURE_MATRIX = "azure_p50_rtt_2026-07-02.csv"
 _AZURE_COORDS = "azure_region_coords.csv"
 
 
-def fibre_rtt_ms(km) -> np.ndarray | float:
+def fibre_rtt_ms(km: Any) -> Any:
     """The physical lower bound on round-trip time over great-circle distance ``km``.
 
     Parameters
@@ -93,16 +95,12 @@ class RttModel:
     intercept_ms: float
     stretch: float
 
-    def __post_init__(self):
-        if not np.isfinite(self.intercept_ms) or self.intercept_ms < 0:
-            raise ValueError(f"intercept_ms must be finite and >= 0; got {self.intercept_ms!r}")
-        if not np.isfinite(self.stretch) or self.stretch < 1:
-            raise ValueError(
-                f"stretch must be finite and >= 1 (never faster than light in fibre); "
-                f"got {self.stretch!r}"
-            )
+    def __post_init__(self) -> None:
+        check_real(self.intercept_ms, "intercept_ms", minimum=0.0)
+        # stretch >= 1: never faster than light in fibre.
+        check_real(self.stretch, "stretch", minimum=1.0)
 
-    def __call__(self, km) -> np.ndarray | float:
+    def __call__(self, km: Any) -> Any:
         """RTT in ms for great-circle distance ``km``."""
         bound = fibre_rtt_ms(km)
         return self.intercept_ms + self.stretch * bound
@@ -121,7 +119,9 @@ def default_rtt_model() -> RttModel:
     return RttModel(intercept_ms=float(table["intercept_ms"]), stretch=float(table["stretch"]))
 
 
-def rtt_ms(a, b, *, model: RttModel | None = None, measured: pd.DataFrame | None = None):
+def rtt_ms(
+    a: Any, b: Any, *, model: RttModel | None = None, measured: pd.DataFrame | None = None
+) -> Any:
     """Round-trip time between locations, from the distance model or a measured matrix.
 
     Parameters
@@ -180,7 +180,7 @@ def load_azure_p50(folder: str | Path) -> pd.DataFrame:
     folder = Path(folder)
     matrix = pd.read_csv(folder / _AZURE_MATRIX, index_col=0)
     coords = pd.read_csv(folder / _AZURE_COORDS).set_index("display_name")
-    long = matrix.stack(future_stack=True).rename("rtt_ms").reset_index()
+    long = pd.DataFrame(matrix.stack(future_stack=True)).reset_index()
     long.columns = ["source", "destination", "rtt_ms"]
     long = long[(long.source != long.destination) & (long.rtt_ms > 0) & long.rtt_ms.notna()]
     known = long.source.isin(coords.index) & long.destination.isin(coords.index)
@@ -238,8 +238,7 @@ def fit_rtt_model(
     Pairs closer than 50 km (Canberra's two regions) are kept; their RTT is all
     intercept.
     """
-    if loss not in _LOSSES:
-        raise ValueError(f"loss must be one of {_LOSSES}; got {loss!r}")
+    check_choice(loss, "loss", _LOSSES)
     if not {"rtt_ms", "distance_km"} <= set(pairs.columns) or len(pairs) < 3:
         raise ValueError("pairs must have columns 'rtt_ms' and 'distance_km' and >= 3 rows")
     y = pairs.rtt_ms.to_numpy(float)

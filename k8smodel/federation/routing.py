@@ -1,28 +1,23 @@
-"""Routing users to clusters and the latency they see.
+"""The latency users see: the RTT matrix, weighted quantiles, and health scenarios.
 
-Three policies, as a global DNS balancer such as k8gb offers them (``Gslb``
-``spec.strategy.type``: ``geoip``, ``roundRobin``, ``failover``; a cluster is
-healthy when the Service has ready endpoints; default DNS TTL 30 s; REFERENCE.md §4):
-
-* ``"nearest"``: each user goes to the healthy cluster with the lowest RTT
-  (geo-DNS or anycast; with the distance model, the geographically nearest).
-* ``"round_robin"``: DNS hands out every healthy cluster, optionally weighted;
-  each user's requests spread over them in proportion to the weights.
-* ``"failover"``: everything goes to the first healthy cluster in a priority list.
-
-Everything is an array operation over a ``users x clusters`` latency matrix, and
-over any number of health scenarios at once: ``healthy`` may be ``(clusters,)``
-or ``(scenarios, clusters)``.
+The routing *rule* (which cluster a user's traffic goes to) is a semantics rule and lives in
+:func:`k8smodel.federation.semantics.route`; this module measures its outcome. It is kept
+apart from ``theory.py`` because nothing here is a model of failure or a closed form: it is
+the bookkeeping of a latency distribution over a population.
 """
 
 from __future__ import annotations
 
+import itertools
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from k8smodel.federation._checks import nonnegative, weight_vector, whole
+from k8smodel._validate import check_int, check_real
 from k8smodel.federation.geo import locate
 from k8smodel.federation.latency import RttModel, default_rtt_model, rtt_ms
+from k8smodel.federation.semantics import ROUTING_POLICIES, _weights, route
 
 __all__ = [
     "ROUTING_POLICIES",
@@ -33,12 +28,10 @@ __all__ = [
     "failure_scenarios",
 ]
 
-ROUTING_POLICIES = ("nearest", "round_robin", "failover")
-
 
 def latency_matrix(
     users: pd.DataFrame,
-    clusters,
+    clusters: Any,
     *,
     model: RttModel | None = None,
     measured: pd.DataFrame | None = None,
@@ -66,7 +59,7 @@ def latency_matrix(
     numpy.ndarray
         Shape ``(users, clusters)``.
     """
-    access_ms = nonnegative(access_ms, "access_ms")
+    access_ms = check_real(access_ms, "access_ms", minimum=0.0)
     if not isinstance(users, pd.DataFrame):
         raise TypeError(f"users must be a pandas DataFrame; got {type(users).__name__}")
     need = ("name",) if measured is not None else ("lat", "lon")
@@ -83,82 +76,7 @@ def latency_matrix(
     return np.atleast_2d(np.asarray(lat, dtype=float)) + access_ms
 
 
-def _healthy_mask(healthy, n_clusters: int) -> np.ndarray:
-    if healthy is None:
-        return np.ones(n_clusters, dtype=bool)
-    mask = np.asarray(healthy, dtype=bool)
-    if mask.shape[-1] != n_clusters:
-        raise ValueError(f"healthy must have {n_clusters} entries on its last axis")
-    return mask
-
-
-def route(
-    latency_ms: np.ndarray,
-    *,
-    routing: str = "nearest",
-    healthy=None,
-    weights=None,
-    order=None,
-) -> np.ndarray:
-    """Share of each user's traffic sent to each cluster.
-
-    Parameters
-    ----------
-    latency_ms : numpy.ndarray, shape (users, clusters)
-        From :func:`latency_matrix`.
-    routing : {"nearest", "round_robin", "failover"}
-        The policy (see the module notes).
-    healthy : array_like of bool, shape (clusters,) or (scenarios, clusters), optional
-        Which clusters are up (default all).
-    weights : array_like, optional
-        ``round_robin`` weights per cluster (default equal; k8gb's weighted
-        round robin).
-    order : sequence of int, optional
-        ``failover`` priority: cluster indices, most preferred first (default
-        the given cluster order).
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(users, clusters)`` or ``(scenarios, users, clusters)``; each
-        user's row sums to 1, or to 0 when no cluster is healthy.
-    """
-    lat = np.asarray(latency_ms, dtype=float)
-    if lat.ndim != 2:
-        raise ValueError("latency_ms must be a (users, clusters) matrix")
-    if np.isnan(lat).any():
-        raise ValueError("latency_ms must not contain NaN")
-    n_users, n_cl = lat.shape
-    mask = _healthy_mask(healthy, n_cl)
-    scen = mask.reshape(-1, n_cl)
-    if routing == "nearest":
-        masked = np.where(scen[:, None, :], lat[None, :, :], np.inf)
-        pick = masked.argmin(axis=2)
-        out = np.zeros((scen.shape[0], n_users, n_cl))
-        np.put_along_axis(out, pick[..., None], 1.0, axis=2)
-        out *= scen.any(axis=1)[:, None, None]
-    elif routing == "round_robin":
-        w = np.ones(n_cl) if weights is None else weight_vector(weights, "weights", n_cl)
-        eff = scen * w
-        tot = eff.sum(axis=1, keepdims=True)
-        frac = np.divide(eff, tot, out=np.zeros_like(eff), where=tot > 0)
-        out = np.broadcast_to(frac[:, None, :], (scen.shape[0], n_users, n_cl)).copy()
-    elif routing == "failover":
-        prio = np.arange(n_cl) if order is None else np.asarray(order, dtype=int)
-        if sorted(prio.tolist()) != list(range(n_cl)):
-            raise ValueError(f"order must be a permutation of 0..{n_cl - 1}; got {order!r}")
-        ranked = scen[:, prio]
-        first = ranked.argmax(axis=1)
-        frac = np.zeros(scen.shape, dtype=float)
-        frac[np.arange(scen.shape[0]), prio[first]] = 1.0
-        frac *= scen.any(axis=1)[:, None]
-        out = np.broadcast_to(frac[:, None, :], (scen.shape[0], n_users, n_cl)).copy()
-    else:
-        raise ValueError(f"routing must be one of {ROUTING_POLICIES}; got {routing!r}")
-    return out[0] if mask.ndim == 1 else out
-
-
-def weighted_quantile(values, weights, q) -> np.ndarray:
+def weighted_quantile(values: Any, weights: Any, q: Any) -> np.ndarray:
     """Quantiles of a weighted sample (inverse of the weighted empirical CDF).
 
     Parameters
@@ -182,7 +100,7 @@ def weighted_quantile(values, weights, q) -> np.ndarray:
         raise ValueError("values and weights must be non-empty and of the same length")
     if np.isnan(v).any():
         raise ValueError("values must not be NaN")
-    w = weight_vector(w, "weights")
+    w = _weights(w, w.size)
     qs = np.atleast_1d(np.asarray(q, dtype=float))
     if not np.isfinite(qs).all() or ((qs < 0) | (qs > 1)).any():
         raise ValueError(f"q must be in [0, 1]; got {q!r}")
@@ -194,7 +112,9 @@ def weighted_quantile(values, weights, q) -> np.ndarray:
     return v[order][np.minimum(idx, v.size - 1)]
 
 
-def latency_summary(latency_ms: np.ndarray, shares: np.ndarray, user_weight) -> dict[str, float]:
+def latency_summary(
+    latency_ms: np.ndarray, shares: np.ndarray, user_weight: Any
+) -> dict[str, float]:
     """Population-weighted latency users see under a routing (one health scenario).
 
     Parameters
@@ -209,7 +129,7 @@ def latency_summary(latency_ms: np.ndarray, shares: np.ndarray, user_weight) -> 
     Returns
     -------
     dict
-        ``mean_ms``, ``p50_ms``, ``p95_ms``, ``p99_ms`` over served traffic, and
+        ``mean_rtt_ms``, ``p50_rtt_ms``, ``p95_rtt_ms``, ``p99_rtt_ms`` over served traffic, and
         ``unserved_fraction`` (traffic with no healthy cluster).
 
     Notes
@@ -219,7 +139,7 @@ def latency_summary(latency_ms: np.ndarray, shares: np.ndarray, user_weight) -> 
     """
     lat = np.asarray(latency_ms, dtype=float)
     sh = np.asarray(shares, dtype=float)
-    w = weight_vector(user_weight, "user_weight", lat.shape[0])
+    w = _weights(user_weight, lat.shape[0], "user_weight")
     if sh.shape != lat.shape:
         raise ValueError(f"shares must have the shape of latency_ms {lat.shape}; got {sh.shape}")
     mass = (w[:, None] * sh).ravel()
@@ -227,20 +147,20 @@ def latency_summary(latency_ms: np.ndarray, shares: np.ndarray, user_weight) -> 
     if served <= 0:
         nan = float("nan")
         return {
-            "mean_ms": nan,
-            "p50_ms": nan,
-            "p95_ms": nan,
-            "p99_ms": nan,
+            "mean_rtt_ms": nan,
+            "p50_rtt_ms": nan,
+            "p95_rtt_ms": nan,
+            "p99_rtt_ms": nan,
             "unserved_fraction": 1.0,
         }
     vals = lat.ravel()
     keep = mass > 0
     p50, p95, p99 = weighted_quantile(vals[keep], mass[keep], [0.5, 0.95, 0.99])
     return {
-        "mean_ms": float((vals * mass).sum() / served),
-        "p50_ms": float(p50),
-        "p95_ms": float(p95),
-        "p99_ms": float(p99),
+        "mean_rtt_ms": float((vals * mass).sum() / served),
+        "p50_rtt_ms": float(p50),
+        "p95_rtt_ms": float(p95),
+        "p99_rtt_ms": float(p99),
         "unserved_fraction": float(1 - served / w.sum()),
     }
 
@@ -260,10 +180,8 @@ def failure_scenarios(n_clusters: int, failures: int = 1) -> np.ndarray:
     numpy.ndarray of bool
         Shape ``(scenarios, n_clusters)``; row 0 is all healthy.
     """
-    import itertools
-
-    n_clusters = whole(n_clusters, "n_clusters", 1)
-    failures = whole(failures, "failures", 0)
+    n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
+    failures = check_int(failures, "failures", minimum=0)
     rows = [np.ones(n_clusters, dtype=bool)]
     for f in range(1, min(failures, n_clusters) + 1):
         for down in itertools.combinations(range(n_clusters), f):

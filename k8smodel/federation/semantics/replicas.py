@@ -1,15 +1,16 @@
-"""How multi-cluster controllers divide a workload's replicas among member clusters.
+"""How Karmada and KubeFed divide a workload's replicas among member clusters.
 
-Two real controllers are modelled rule for rule:
+Replica division, modelled rule for rule:
 
 * **Karmada** ``PropagationPolicy`` with ``replicaSchedulingType: Divided``:
   ``Weighted`` by static weights or dynamically by each cluster's available
   replicas, and ``Aggregated`` (as few clusters as possible). Since the
   Webster-method migration (karmada-io/karmada issue #6739: PRs #6772, #6793,
   #6837; v1.16 per REFERENCE.md §4) the split is the Webster / Sainte-Laguë
-  highest-averages method of ``pkg/util/helper/webstermethod.go``. The older
-  dispenser (``pkg/util/helper/binding.go``, ``Dispenser.TakeByWeight``) is kept as
-  ``"karmada-legacy"``.
+  highest-averages method of ``pkg/util/helper/webstermethod.go``
+  (``AllocateWebsterSeats``), with exact ties broken by a hash of the binding's UID
+  (``tieBreakerByUID`` in ``pkg/util/helper/binding.go``). The older dispenser
+  (``Dispenser.TakeByWeight``) is kept as ``"karmada-legacy"``.
 * **KubeFed** ``ReplicaSchedulingPreference`` (archived 2023): weights,
   per-cluster min/max, estimated capacity and ``rebalance`` (default false),
   ``pkg/controller/util/planner/planner.go`` (``Planner.Plan``).
@@ -17,14 +18,25 @@ Two real controllers are modelled rule for rule:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from k8smodel.federation._checks import unique_names, whole
+from k8smodel._validate import check_choice, check_int, describe
 
-__all__ = ["webster", "karmada_legacy", "kubefed_plan", "divide_replicas", "fnv32"]
+__all__ = [
+    "divide_replicas",
+    "fnv32",
+    "fnv32a",
+    "karmada_legacy",
+    "karmada_tie_order",
+    "kubefed_plan",
+    "webster",
+]
 
 _METHODS = (
     "karmada-static",
@@ -35,7 +47,18 @@ _METHODS = (
 )
 
 
-def _int_vector(values, name: str, n: int | None = None) -> np.ndarray:
+def _unique_names(names: Sequence[Any], name: str, size: int) -> list[str]:
+    """``names`` as a list of ``size`` distinct strings."""
+    out = [str(x) for x in names]
+    if len(out) != size:
+        raise ValueError(f"{name} must have one entry per cluster ({size}); got {len(out)}")
+    if len(set(out)) != len(out):
+        dup = sorted({x for x in out if out.count(x) > 1})
+        raise ValueError(f"{name} must be distinct; {dup} repeat")
+    return out
+
+
+def _int_vector(values: Any, name: str, n: int | None = None) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
         if arr.ndim == 1 and arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
@@ -49,12 +72,103 @@ def _int_vector(values, name: str, n: int | None = None) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def fnv32a(data: bytes) -> int:
+    """32-bit FNV-1a hash (Go's ``hash/fnv.New32a``), Karmada's UID tie-break hash.
+
+    Parameters
+    ----------
+    data : bytes
+        Input.
+
+    Returns
+    -------
+    int
+        The hash, in ``[0, 2**32)``.
+
+    Notes
+    -----
+    FNV-1a: start at 2166136261; per byte XOR the byte, then multiply by 16777619
+    (mod 2^32) (Fowler, Noll, Vo; IETF draft-eastlake-fnv).
+
+    Examples
+    --------
+    >>> fnv32a(b"a")
+    3826002220
+    """
+    h = 2166136261
+    for byte in data:
+        h ^= byte
+        h = (h * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def karmada_tie_order(uid: str | None) -> str:
+    """Which name order breaks Karmada's exact Webster ties for a binding with this UID.
+
+    Parameters
+    ----------
+    uid : str or None
+        The ResourceBinding's ``metadata.uid``; ``None`` or ``""`` when not known.
+
+    Returns
+    -------
+    str
+        ``"ascending"`` (the lexicographically smaller cluster name wins) or
+        ``"descending"`` (the larger wins).
+
+    Notes
+    -----
+    karmada-io/karmada ``pkg/util/helper/binding.go``, ``tieBreakerByUID``: an empty
+    UID sorts names ascending; otherwise the FNV-1a hash of the UID picks descending
+    when odd and ascending when even. Both first prefer the party with fewer seats.
+    Half of real bindings (random UIDs) therefore get the mirrored split of an exact tie.
+
+    Examples
+    --------
+    >>> karmada_tie_order("d43fdeeb-d750-4e2b-bee3-64eb94534f4c")
+    'descending'
+    """
+    if uid is None or uid == "":
+        return "ascending"
+    if not isinstance(uid, str):
+        raise TypeError(f"uid must be a string (a binding's metadata.uid); got {describe(uid)}")
+    return "descending" if fnv32a(uid.encode()) & 1 else "ascending"
+
+
+def _webster_floor(votes: np.ndarray, held: np.ndarray, seats: int) -> np.ndarray:
+    """Seats every party surely gets: those whose quotient beats a divisor leaving <= ``seats``.
+
+    Party ``i``'s quotients are ``v_i / (2 s + 1)`` for ``s >= held_i``; the count above a
+    divisor ``t`` is ``max(0, ceil((v_i / t - 1) / 2) - held_i)``. Bisection finds a ``t``
+    whose counts sum to at most ``seats``; a relative margin keeps float error on the safe
+    side, so every seat counted here is among the top ``seats`` quotients (the exact loop
+    hands out the rest).
+    """
+    if seats == 0 or votes.max(initial=0) == 0:
+        return np.zeros_like(held)
+    v = votes.astype(float)
+
+    def counts(t: float) -> np.ndarray:
+        x = np.ceil((v / t - 1.0) / 2.0)
+        return np.maximum(x - held, 0.0)
+
+    lo, hi = v.max() / (2.0 * (held.max(initial=0) + seats) + 1.0) / 4.0, v.max()
+    for _ in range(80):  # counts(hi) <= seats always; shrink hi towards the true divisor
+        mid = 0.5 * (lo + hi)
+        if counts(mid).sum() <= seats:
+            hi = mid
+        else:
+            lo = mid
+    return counts(hi * (1 + 1e-9)).astype(np.int64)
+
+
 def webster(
     seats: int,
-    votes: Sequence[int],
+    votes: Any,
     *,
     initial: Sequence[int] | None = None,
     names: Sequence[str] | None = None,
+    uid: str | None = None,
 ) -> np.ndarray:
     """Webster / Sainte-Laguë apportionment as Karmada implements it.
 
@@ -67,8 +181,11 @@ def webster(
     initial : sequence of int, optional
         Seats each party holds already; they count in the divisors.
     names : sequence of str, optional
-        Party names, used only to break exact ties (lexicographically smaller
-        wins); default ``"0", "1", ...`` zero-padded so index order is kept.
+        Party names, used only to break exact ties; default ``"0", "1", ...``
+        zero-padded so index order is kept.
+    uid : str, optional
+        The binding's UID: decides whether exact ties go to the smaller or the larger
+        name (:func:`karmada_tie_order`). Without it, the smaller name wins.
 
     Returns
     -------
@@ -78,13 +195,25 @@ def webster(
     Notes
     -----
     Seats go one at a time to the party with the largest ``votes / (2 s + 1)``
-    (``s`` = seats held). Exact ties go to the party with fewer seats, then to
-    the lexicographically smaller name (``WebsterPriorityQueue.Less`` in
-    karmada-io/karmada ``pkg/util/helper/webstermethod.go``). A party with zero
-    votes has priority 0 and only gets seats when every party has zero votes.
+    (``s`` = seats held). Exact ties go to the party with fewer seats, then by name
+    (``WebsterPriorityQueue.Less`` in karmada-io/karmada
+    ``pkg/util/helper/webstermethod.go``; the UID's hash picks the name order,
+    ``tieBreakerByUID`` in ``pkg/util/helper/binding.go``). A party with zero votes
+    has priority 0 and only gets seats when every party has zero votes.
     Sainte-Laguë (1910); Balinski and Young, *Fair Representation*, 2nd ed., 2001.
+
+    The bulk of the seats is counted at once against a divisor (:func:`_webster_floor`);
+    the last few (at most about one per party) go one at a time through a heap keyed by
+    the exact rational priority, so the result equals the seat-by-seat rule.
+
+    Examples
+    --------
+    >>> webster(5, [1, 1], names=["A", "B"]).tolist()
+    [3, 2]
+    >>> webster(5, [1, 1], names=["A", "B"], uid="d43fdeeb-d750-4e2b-bee3-64eb94534f4c").tolist()
+    [2, 3]
     """
-    n_seats = whole(seats, "seats")
+    n_seats = check_int(seats, "seats", minimum=0)
     v = _int_vector(votes, "votes")
     s = np.zeros_like(v) if initial is None else _int_vector(initial, "initial", v.size).copy()
     if v.size == 0:
@@ -93,25 +222,28 @@ def webster(
     keys = (
         [str(i).zfill(width) for i in range(v.size)]
         if names is None
-        else unique_names(names, "names", v.size)
+        else _unique_names(names, "names", v.size)
     )
     name_rank = np.argsort(np.argsort(np.array(keys, dtype=object)))
-    for _ in range(n_seats):
-        # Exact comparison of v_i/(2s_i+1) via cross-multiplication avoids float ties.
-        best = 0
-        for j in range(1, v.size):
-            lhs = int(v[j]) * (2 * int(s[best]) + 1)
-            rhs = int(v[best]) * (2 * int(s[j]) + 1)
-            if lhs > rhs or (
-                lhs == rhs
-                and (s[j] < s[best] or (s[j] == s[best] and name_rank[j] < name_rank[best]))
-            ):
-                best = j
-        s[best] += 1
+    if karmada_tie_order(uid) == "descending":
+        name_rank = v.size - 1 - name_rank
+    bulk = _webster_floor(v, s, n_seats)
+    s += bulk
+    heap = [
+        (Fraction(-int(v[i]), 2 * int(s[i]) + 1), int(s[i]), int(name_rank[i]), i)
+        for i in range(v.size)
+    ]
+    heapq.heapify(heap)
+    for _ in range(n_seats - int(bulk.sum())):
+        _, held, rank, i = heapq.heappop(heap)
+        s[i] = held + 1
+        heapq.heappush(heap, (Fraction(-int(v[i]), 2 * held + 3), held + 1, rank, i))
     return s
 
 
-def karmada_legacy(replicas: int, weights: Sequence[int], *, names: Sequence[str] | None = None):
+def karmada_legacy(
+    replicas: int, weights: Any, *, names: Sequence[str] | None = None
+) -> np.ndarray:
     """Karmada's dispenser before the Webster migration (``Dispenser.TakeByWeight``).
 
     Parameters
@@ -137,7 +269,7 @@ def karmada_legacy(replicas: int, weights: Sequence[int], *, names: Sequence[str
     and then at random (``ClusterWeightInfoList.Less``); ties here go by name.
     With weights 2:1 and 2 replicas the result is 2:0 (issue #6424).
     """
-    n = whole(replicas, "replicas")
+    n = check_int(replicas, "replicas", minimum=0)
     w = _int_vector(weights, "weights")
     if w.sum() == 0:
         w = np.ones_like(w)
@@ -145,7 +277,7 @@ def karmada_legacy(replicas: int, weights: Sequence[int], *, names: Sequence[str
     keys = (
         [str(i).zfill(width) for i in range(w.size)]
         if names is None
-        else unique_names(names, "names", w.size)
+        else _unique_names(names, "names", w.size)
     )
     order = sorted(range(w.size), key=lambda i: (-int(w[i]), keys[i]))
     out = (w * n) // w.sum()
@@ -229,21 +361,21 @@ def kubefed_plan(
     passes that split the remainder by weight, rounding up, capping at max and
     capacity and retiring full clusters, until nothing changes or nothing remains.
     """
-    remaining = whole(total_replicas, "total_replicas")
+    remaining = check_int(total_replicas, "total_replicas", minimum=0)
     current = dict(current or {})
     capacity = dict(capacity or {})
-    prefs = []
+    prefs: list[tuple[str, int, int, int | None, int]] = []
     plan: dict[str, int] = {}
     overflow: dict[str, int] = {}
     for name in clusters:
-        pref = preferences.get(name, preferences.get("*"))
-        if pref is None:
+        given = preferences.get(name, preferences.get("*"))
+        if given is None:
             plan[name] = 0
             continue
-        weight = whole(pref.get("weight", 0), "weight")
-        lo = whole(pref.get("min_replicas", 0), "min_replicas")
-        hi = pref.get("max_replicas")
-        hi = None if hi is None else whole(hi, "max_replicas")
+        weight = check_int(given.get("weight", 0), "weight", minimum=0)
+        lo = check_int(given.get("min_replicas", 0), "min_replicas", minimum=0)
+        hi = given.get("max_replicas")
+        hi = None if hi is None else check_int(hi, "max_replicas", minimum=0)
         h = fnv32(name.encode() + key.encode())
         prefs.append((name, weight, lo, hi, h))
     prefs.sort(key=lambda p: (-p[1], p[4]))
@@ -275,8 +407,8 @@ def kubefed_plan(
         weight_sum = sum(p[1] for p in prefs)
         kept = []
         distribute = remaining
-        for pref in prefs:
-            name, weight, _, hi, _ = pref
+        for item in prefs:
+            name, weight, _, hi, _ = item
             if weight_sum <= 0:
                 break
             start = plan[name]
@@ -296,7 +428,7 @@ def kubefed_plan(
                 overflow[name] = total - capacity[name]
                 total, full = capacity[name], True
             if not full:
-                kept.append(pref)
+                kept.append(item)
             remaining -= total - start
             plan[name] = total
             if total > start:
@@ -320,6 +452,7 @@ def divide_replicas(
     current: Sequence[int] | None = None,
     rebalance: bool = False,
     key: str = "",
+    uid: str | None = None,
 ) -> pd.Series:
     """Replicas per cluster under a Karmada or KubeFed division rule.
 
@@ -342,6 +475,9 @@ def divide_replicas(
     min_replicas, max_replicas, current, rebalance, key
         KubeFed only: per-cluster minimum and maximum (None = unbounded), running
         replicas, ``spec.rebalance`` and the replica-set key (see :func:`kubefed_plan`).
+    uid : str, optional
+        Karmada only: the ResourceBinding's UID, which decides exact Webster ties
+        (:func:`karmada_tie_order`); without it the smaller cluster name wins.
 
     Returns
     -------
@@ -364,16 +500,15 @@ def divide_replicas(
     function models a fresh schedule; Karmada's scale-up keeps earlier assignments
     and divides only the new replicas.
     """
-    n = whole(replicas, "replicas")
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}; got {method!r}")
+    n = check_int(replicas, "replicas", minimum=0)
+    check_choice(method, "method", _METHODS)
     size = len(weights) if weights is not None else len(available) if available is not None else 0
     if size == 0:
         raise ValueError("pass weights or available (one entry per cluster)")
     names = (
         [f"cluster-{i}" for i in range(size)]
         if names is None
-        else unique_names(names, "names", size)
+        else _unique_names(names, "names", size)
     )
 
     if method in ("karmada-static", "karmada-legacy"):
@@ -385,7 +520,7 @@ def divide_replicas(
         else:
             if w.sum() == 0:
                 w = np.ones_like(w)
-            out = webster(n, w, names=names)
+            out = webster(n, w, names=names, uid=uid)
     elif method in ("karmada-dynamic", "karmada-aggregated"):
         if available is None:
             raise ValueError(f"method {method!r} needs available")
@@ -402,7 +537,7 @@ def divide_replicas(
             keep = order[: int(np.searchsorted(cum, n)) + 1]
             votes = np.zeros_like(avail)
             votes[keep] = avail[keep]
-        out = webster(n, votes, names=names)
+        out = webster(n, votes, names=names, uid=uid)
     else:
         w = _int_vector(weights, "weights", size) if weights is not None else np.ones(size, int)
         lo = np.zeros(size, int) if min_replicas is None else _int_vector(min_replicas, "min", size)

@@ -1,0 +1,31 @@
+"""The real systems' rules, each cited to its source file and tested on its own.
+
+* :mod:`~k8smodel.federation.semantics.replicas` - Karmada's and KubeFed's replica division
+  (``pkg/util/helper/webstermethod.go``, ``binding.go``; ``planner.go``);
+* :mod:`~k8smodel.federation.semantics.routing` - the global balancer's routing rules
+  (k8gb's ``geoip``, ``roundRobin``, ``failover``).
+"""
+
+from k8smodel.federation.semantics.replicas import (
+    divide_replicas,
+    fnv32,
+    fnv32a,
+    karmada_legacy,
+    karmada_tie_order,
+    kubefed_plan,
+    webster,
+)
+from k8smodel.federation.semantics.routing import ROUTING_POLICIES, _weights, route
+
+__all__ = [
+    "ROUTING_POLICIES",
+    "_weights",
+    "divide_replicas",
+    "fnv32",
+    "fnv32a",
+    "karmada_legacy",
+    "karmada_tie_order",
+    "kubefed_plan",
+    "route",
+    "webster",
+]
