@@ -211,3 +211,17 @@ def test_cli_bad_dump_exits_2(tmp_path, capsys):
     bad.write_text('{"kind": "List", "items": [')
     assert _cli("study", str(bad), "--out", str(tmp_path / "r")) == 2
     assert "invalid JSON" in capsys.readouterr().err
+
+
+# -- federation ----------------------------------------------------------------------------------
+
+
+def test_federation_equals_family(study):
+    from k8smodel import federation
+
+    result = _ok(study, "multi-region", "cluster")
+    capacity = 27 * 140.16  # 27 workers in the dump at the assumed m5.xlarge month
+    regions = ["us-east-1", "eu-west-1", "ap-southeast-1"]  # the nodes' region label comes first
+    for k, part in enumerate(result.parts, start=1):
+        _same(part.summary, federation.evaluate(regions[:k], capacity_usd=capacity).summary)
+    assert result.summary["k"].tolist() == [1, 2, 3]

@@ -31,6 +31,8 @@ METHODS = {
     "bfs_over_signatures": "k8smodel.netpol.blast_radius: breadth-first search over allowed connections",
     "pv_controller": "k8smodel.storage.bind: the PV controller's and scheduler's binding rules",
     "optimal": "k8smodel.storage.pack: exact arc-flow bin packing (optimal when the bound meets it)",
+    "beta_binomial": "k8smodel.federation.evaluate: user RTT from the fitted distance model, "
+    "availability with correlated (beta-binomial) cluster failures, list-price costs",
     "simulation": "Monte Carlo simulation (replications in the section's params; _se columns are "
     "standard errors)",
 }
@@ -110,6 +112,11 @@ def conclusions(study: Any) -> list[str]:
             out.append(f"The {int(r['items'])} mounted volume(s) and their pods need {int(r.n_bins)} node(s) "
                        f"(lower bound {int(r.lower_bound)}) under the attach limit "
                        f"{s.result.params['max_items_per_bin']}.")
+        elif s.topic == "multi-region":
+            rows = summ.to_dict("records")
+            out.append("Regions: " + "; ".join(
+                f"{r['clusters']}: p95 RTT {r['p95_rtt_ms']:.0f} ms, unavailability {r['unavailability']:.1e}, "
+                f"${r['total_usd']:,.0f}/month" for r in rows) + ".")
         elif "headline" in s.result.params:
             out.append(f"{s.workload}: {s.result.params['headline']}")
     return out

@@ -12,6 +12,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from k8smodel.cluster import Inventory
 from k8smodel.plotting import use_style
@@ -168,13 +169,72 @@ def attach_packing_section(inv: Inventory, a: Any) -> list:
     return [run_section("storage: nodes under attach limits", "cluster", "storage", build)]
 
 
+# --------------------------------------------------------------------------------------------
+# Multi-region
+
+
+def region_sets(inv: Inventory, a: Any) -> list[list[str]]:
+    """Today's region (the nodes' region label, else the first assumed one), then 2 and 3 regions."""
+    labels = [r for r in inv.nodes.get("region", []) if r]
+    home = max(set(labels), key=labels.count) if labels else a.regions[0]
+    others = [r for r in a.regions if r != home]
+    regions = [home, *others]
+    return [regions[:k] for k in range(1, min(3, len(regions)) + 1)]
+
+
+def federation_section(inv: Inventory, a: Any) -> list:
+    """What 2-3 regions buy in latency and availability, at what cost (``federation.evaluate``)."""
+    from k8smodel.studies.cluster_study import StackedResult, run_section
+
+    def build(federation: Any):
+        workers = int((~inv.nodes.control_plane).sum()) if len(inv.nodes) else 0
+        capacity_usd = workers * a.node_usd_per_month
+        parts = [federation.evaluate(regions, capacity_usd=capacity_usd) for regions in region_sets(inv, a)]
+        summary = pd.concat([p.summary for p in parts], ignore_index=True)
+        notes = tuple(dict.fromkeys(n for p in parts for n in p.notes))
+        return StackedResult(
+            summary=summary,
+            params={"capacity_usd": capacity_usd, "worker_nodes": workers,
+                    "node_usd_per_month": a.node_usd_per_month},
+            notes=(*notes, f"capacity: {workers} worker nodes x ${a.node_usd_per_month:g}/month serve "
+                   "the whole load today; users: the project's default world population"),
+            parts=tuple(parts),
+        )
+
+    return [run_section("multi-region", "cluster", "federation", build)]
+
+
+def federation_figure(study: Any):
+    """Latency, availability and monthly cost of 1, 2 and 3 regions."""
+    sections = [s for s in study.sections if s.status == "ok" and s.topic == "multi-region"]
+    if not sections:
+        return None
+    summ = sections[0].result.summary
+    use_style()
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+    x = summ["k"].to_numpy()
+    axes[0].plot(x, summ["p95_rtt_ms"], "o-", label="p95")
+    axes[0].plot(x, summ["p50_rtt_ms"], "s-", label="p50")
+    axes[0].set_ylabel("user RTT (ms)")
+    axes[0].legend()
+    axes[1].semilogy(x, summ["unavailability"], "o-")
+    axes[1].set_ylabel("unavailability")
+    axes[2].bar(x, summ["total_usd"])
+    axes[2].set_ylabel("USD per month")
+    for ax in axes:
+        ax.set_xlabel("regions")
+        ax.set_xticks(x)
+    fig.suptitle("What more regions buy, and cost")
+    return fig
+
+
 def cluster_sections(inv: Inventory, a: Any) -> list:
     """Sections about the whole cluster (storage, multi-region)."""
-    return storage_binding_section(inv, a) + attach_packing_section(inv, a)
+    return storage_binding_section(inv, a) + attach_packing_section(inv, a) + federation_section(inv, a)
 
 
 #: Builders called per workload: ``builder(inventory, workload_row, assumptions) -> [Section]``.
 SECTION_BUILDERS: list = [autoscale_section]
 
 #: Figures of these sections: name -> function(study) -> Figure or None.
-FIGURES: dict = {"autoscale": autoscale_figure}
+FIGURES: dict = {"autoscale": autoscale_figure, "federation": federation_figure}

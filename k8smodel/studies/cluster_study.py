@@ -68,6 +68,9 @@ class Assumptions:
         Response-time objective of the autoscaling section (p99 back under it = recovered).
     regions : tuple of str
         Regions compared in the multi-region section (first: where the cluster runs).
+    node_usd_per_month : float
+        Price of one worker node per month (AWS m5.xlarge on demand in us-east-1,
+        $0.192/h x 730 h); sets what serving today's load costs in the multi-region section.
     replications : int
         Replications of the simulated sections.
     seed : int
@@ -85,6 +88,7 @@ class Assumptions:
     step_factor: float = 3.0
     slo_s: float = 0.25
     regions: tuple[str, ...] = ("us-east-1", "eu-west-1", "ap-southeast-1")
+    node_usd_per_month: float = 140.16
     replications: int = 64
     seed: int = 20261130
 
@@ -100,6 +104,7 @@ class Assumptions:
         check_real(self.pod_start_s, "pod_start_s", minimum=0)
         check_real(self.step_factor, "step_factor", minimum=1)
         check_real(self.slo_s, "slo_s", minimum=0, lower_open=True)
+        check_real(self.node_usd_per_month, "node_usd_per_month", minimum=0)
         check_int(self.replications, "replications", minimum=2)
         check_int(self.seed, "seed", minimum=0)
 
@@ -117,6 +122,7 @@ class Assumptions:
             "step_factor": "load step applied to autoscaled workloads",
             "slo_s": "response-time objective after the step (s)",
             "regions": "regions of the multi-region comparison (first = today's)",
+            "node_usd_per_month": "price of one worker node per month (USD)",
             "replications": "replications of simulated sections",
             "seed": "seed of every random stream",
         }
