@@ -102,31 +102,26 @@ class Inventory:
         pods = self.pods
         counts = pods.groupby(["namespace", "workload_kind", "workload"]).size() if len(pods) else {}
         out["pods"] = [int(counts.get((r.namespace, r.kind, r.name), 0)) for r in out.itertuples()]
-        out["services"] = [tuple(self._services_of(r.namespace, r.template_labels)) for r in out.itertuples()]
-        hpas = self.hpas
-        out["hpa"] = [
-            next(
-                (h.name for h in hpas.itertuples() if h.namespace == r.namespace and h.target_kind == r.kind and h.target_name == r.name),
-                "",
-            )
+        by_ns: dict[str, list[tuple[str, dict]]] = {}
+        for s in self.services.itertuples():
+            if s.selector:  # a Service without a selector has hand-made endpoints
+                by_ns.setdefault(s.namespace, []).append((s.name, s.selector))
+        out["services"] = [
+            tuple(name for name, sel in by_ns.get(r.namespace, ())
+                  if all(r.template_labels.get(k) == v for k, v in sel.items()))
             for r in out.itertuples()
         ]
-        ing = self.ingresses
+        hpa_of = {(h.namespace, h.target_kind, h.target_name): h.name for h in self.hpas.itertuples()}
+        out["hpa"] = [hpa_of.get((r.namespace, r.kind, r.name), "") for r in out.itertuples()]
+        ingresses: dict[tuple[str, str], list[str]] = {}
+        for i in self.ingresses.itertuples():
+            for backend in i.backends:
+                ingresses.setdefault((i.namespace, backend), []).append(i.name)
         out["ingresses"] = [
-            tuple(i.name for i in ing.itertuples() if i.namespace == r.namespace and set(i.backends) & set(s))
-            for r, s in zip(out.itertuples(), out["services"], strict=True)
+            tuple(dict.fromkeys(n for svc in services for n in ingresses.get((r.namespace, svc), ())))
+            for r, services in zip(out.itertuples(), out["services"], strict=True)
         ]
         return out
-
-    def _services_of(self, namespace: str, labels: Mapping[str, str]) -> list[str]:
-        svc = self.services
-        return [
-            s.name
-            for s in svc.itertuples()
-            if s.namespace == namespace
-            and s.selector
-            and all(labels.get(k) == v for k, v in s.selector.items())
-        ]
 
 
 def _expand(sources: Sequence[Any]) -> list[Any]:

@@ -317,14 +317,16 @@ def netpol_objects(inv: Inventory) -> list[dict]:
     return inv.objects_of("Namespace", "NetworkPolicy", "Deployment", "StatefulSet", "DaemonSet") + bare
 
 
-def netpol_cluster_section(inv: Inventory) -> tuple[Section, Any]:
-    """The cluster's reachability (``analyze``) and its blast radii (every workload)."""
+def netpol_cluster_section(inv: Inventory, workloads: pd.DataFrame) -> tuple[Section, Any]:
+    """The cluster's reachability (``analyze``) and the blast radii of ``workloads``."""
     holder: dict[str, Any] = {}
 
     def build(netpol: Any) -> Result:
         cluster = netpol.from_manifest(netpol_objects(inv))
         holder["analysis"] = analysis = netpol.analyze(cluster)
-        holder["blast"] = netpol.blast_radius(analysis)
+        known = set(analysis.isolation["workload"])
+        refs = [f"{w.namespace}/{w.name}[{w.kind}]" for w in workloads.itertuples()]
+        holder["blast"] = netpol.blast_radius(analysis, [r for r in refs if r in known])
         return analysis
 
     return run_section("reachability", "cluster", "netpol", build), holder
@@ -411,7 +413,7 @@ def cluster_study(
     chosen = ranked.head(max_workloads)
     from k8smodel.studies import cluster_sections as more
 
-    netpol_section, holder = netpol_cluster_section(inv)
+    netpol_section, holder = netpol_cluster_section(inv, chosen)
     sections = [netpol_section] + more.cluster_sections(inv, a)
     for wl in chosen.itertuples():
         sections += _sections_for(inv, wl, a, holder)
