@@ -225,3 +225,36 @@ def test_federation_equals_family(study):
     for k, part in enumerate(result.parts, start=1):
         _same(part.summary, federation.evaluate(regions[:k], capacity_usd=capacity).summary)
     assert result.summary["k"].tolist() == [1, 2, 3]
+
+
+# -- rollout and lb ------------------------------------------------------------------------------
+
+
+def test_rollout_equals_family(study, inv):
+    from scipy import stats
+
+    from k8smodel import rollout
+
+    sections = cs_sections()
+    kw = {sections.count_keyword(rollout.simulate): REPS}
+    shape = 4.0  # CV 0.5
+    timing = rollout.PodTiming(warmup=stats.gamma(shape, scale=30.0 / shape), min_ready_seconds=0.0)
+    spec = rollout.StatefulSet(replicas=3, pod_management="OrderedReady", update_strategy="RollingUpdate",
+                               partition=0, max_unavailable=1)
+    direct = rollout.simulate(spec, "rolling_update", timing, deadline_s=3600.0, quorum=2, rng=SEED, **kw)
+    result = _ok(study, "rollout", "data/postgres")
+    _same(result.summary[direct.summary.columns], direct.summary)
+
+
+def test_lb_equals_family(study):
+    from scipy import stats
+
+    from k8smodel import lb
+
+    result = _ok(study, "balancing (api)", "shop/api")
+    assert result.params["load_balance"] == "round_robin"  # the Ingress annotation wins
+    for factor, part in zip((1.0, 2.0), result.parts, strict=True):
+        direct = lb.simulate("round_robin", pods=4, utilization=0.4 * factor, dispatchers=3,
+                             service=stats.expon(scale=0.02), replications=min(REPS, 16),
+                             requests=50_000, rng=SEED)
+        _same(part.summary[direct.summary.columns], direct.summary)

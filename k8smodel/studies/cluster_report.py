@@ -101,6 +101,17 @@ def conclusions(study: Any) -> list[str]:
                 f"{s.result.params['slo_s'] * 1e3:.0f} ms after {r.recovery_s:.0f} s "
                 f"(± {r.recovery_s_se:.0f}); peak {r.peak_replicas:.1f} replicas."
             )
+        elif s.topic == "rollout":
+            r = summ.iloc[0]
+            out.append(f"{s.workload}: a rolling update takes {r.p50_s / 60:.1f} min (median), "
+                       f"{r.p99_s / 60:.1f} min at p99; P(miss the {r.deadline_s / 60:.0f}-min window) = "
+                       f"{r.p_miss_deadline:.3g}.")
+        elif s.topic.startswith("balancing"):
+            p = s.result.params
+            parts = [f"max share {r.max_share:.0%}, p99 {_fmt_ms(float(r.p99_response))} at {r.load_factor:g}x"
+                     for r in summ.itertuples()] if "p99_response" in summ else []
+            out.append(f"{s.workload} behind Ingress {p['ingress']} ({p['load_balance']}, from the "
+                       f"{p['load_balance_source']}): " + "; ".join(parts) + ".")
         elif s.topic == "storage: pending claims":
             r = summ.iloc[0]
             reasons = ", ".join(f"{c} ({why})" for c, why in zip(s.result.pending["claim"],

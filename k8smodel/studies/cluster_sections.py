@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import inspect
+from dataclasses import dataclass
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from k8smodel.cluster import Inventory
 from k8smodel.plotting import use_style
+from k8smodel.result import Result
 
 __all__ = ["FIGURES", "SECTION_BUILDERS", "cluster_sections", "autoscale_section"]
 
@@ -92,6 +97,160 @@ def autoscale_figure(study: Any):
     top.set_title("Autoscaling reaction to a step of load")
     top.legend()
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Adapting to a family's API version
+
+
+def count_keyword(fn: Any) -> str:
+    """``replications`` (the contract's name) or ``runs`` (older rollout), whichever ``fn`` takes."""
+    params = inspect.signature(fn).parameters
+    return "replications" if "replications" in params else "runs"
+
+
+def as_result(answer: Any, method: str = "simulation", exact: bool = False) -> Result:
+    """A family's answer as a :class:`Result` (older answers lack ``method``/``exact``/notes)."""
+    if isinstance(answer, Result):
+        return answer
+    summary = answer.summary.copy()
+    if "method" not in summary:
+        summary["method"] = method
+    if "exact" not in summary:
+        summary["exact"] = exact
+    return WrappedResult(summary=summary, params=dict(getattr(answer, "params", {}) or {}),
+                         notes=tuple(getattr(answer, "notes", ())), original=answer)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class WrappedResult(Result):
+    """An answer of a family that does not yet return a Result; ``original`` is that answer."""
+
+    original: Any = None
+
+
+# --------------------------------------------------------------------------------------------
+# Rollout
+
+
+def _workload_row(inv: Inventory, wl: Any) -> Any:
+    table = {"Deployment": inv.deployments, "StatefulSet": inv.statefulsets,
+             "DaemonSet": inv.daemonsets}[wl.kind]
+    return table[(table.namespace == wl.namespace) & (table.name == wl.name)].iloc[0]
+
+
+def rollout_spec(rollout: Any, inv: Inventory, wl: Any) -> Any:
+    """The rollout family's spec of a Deployment or StatefulSet from the inventory's row."""
+    from k8smodel.studies.cluster_study import NotApplicable
+
+    row = _workload_row(inv, wl)
+    if wl.kind == "Deployment":
+        if row.strategy != "RollingUpdate":
+            raise NotApplicable(f"strategy {row.strategy}: every pod is replaced at once")
+        return rollout.Deployment(replicas=int(row.replicas), max_surge=row.max_surge,
+                                  max_unavailable=row.max_unavailable)
+    if wl.kind == "StatefulSet":
+        return rollout.StatefulSet(replicas=int(row.replicas), pod_management=row.pod_management_policy,
+                                   update_strategy=row.update_strategy, partition=int(row.partition),
+                                   max_unavailable=row.max_unavailable)
+    if not hasattr(rollout, "DaemonSet"):
+        raise NotApplicable("this version of k8smodel.rollout has no DaemonSet model")
+    return rollout.DaemonSet(nodes=int(wl.pods), max_unavailable=row.max_unavailable,
+                             max_surge=row.max_surge)
+
+
+def rollout_timing(rollout: Any, a: Any, min_ready_s: float) -> Any:
+    """Pod start-up: a gamma law of mean ``pod_start_s`` and CV 0.5 (rollout.model's default shape)."""
+    shape = 1.0 / 0.5**2
+    return rollout.PodTiming(warmup=stats.gamma(shape, scale=a.pod_start_s / shape),
+                             min_ready_seconds=min_ready_s)
+
+
+def rollout_section(inv: Inventory, wl: Any, a: Any) -> list:
+    """Rolling-update time distribution and P(miss the window) (``rollout.simulate``)."""
+    from k8smodel.studies.cluster_study import run_section
+
+    ref = f"{wl.namespace}/{wl.name}"
+
+    def build(rollout: Any):
+        spec = rollout_spec(rollout, inv, wl)
+        timing = rollout_timing(rollout, a, float(_workload_row(inv, wl).min_ready_s))
+        quorum = int(wl.replicas) // 2 + 1 if wl.kind == "StatefulSet" else None
+        kw = {count_keyword(rollout.simulate): a.replications}
+        return as_result(rollout.simulate(spec, "rolling_update", timing, deadline_s=a.window_s,
+                                          quorum=quorum, rng=a.seed, **kw))
+
+    return [run_section("rollout", ref, "rollout", build)]
+
+
+def rollout_figure(study: Any):
+    """Distribution of rolling-update times per workload, against the window."""
+    sections = [s for s in study.sections if s.status == "ok" and s.topic == "rollout"]
+    if not sections:
+        return None
+    use_style()
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for s in sections:
+        samples = getattr(s.result, "samples", None)
+        if samples is None:
+            samples = getattr(getattr(s.result, "original", None), "samples", None)
+        if samples is None:
+            continue
+        x = np.sort(np.asarray(samples, dtype=float)) / 60
+        ax.plot(x, 1 - np.arange(len(x)) / len(x), label=s.workload)
+    window = study.assumptions.set_index("name").loc["window_s", "value"]
+    ax.axvline(float(window) / 60, color="0.3", ls="--", label="window")
+    ax.set_xlabel("rolling update time (min)")
+    ax.set_ylabel("P(longer)")
+    ax.set_title("How long a rolling update takes")
+    ax.legend(fontsize=7)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Balancing by ingress-nginx
+
+#: ingress-nginx ``load-balance`` values -> k8smodel.lb policy names.
+INGRESS_POLICIES = {"round_robin": "round_robin", "ewma": "ingress-nginx-ewma"}
+
+
+def lb_section(inv: Inventory, wl: Any, a: Any) -> list:
+    """Per-pod balance behind each Ingress, with its method, at each load factor (``lb.simulate``)."""
+    from k8smodel.studies.cluster_study import NotApplicable, StackedResult, run_section
+
+    out = []
+    ref = f"{wl.namespace}/{wl.name}"
+    for ingress in wl.ingresses:
+        ing = inv.ingresses[(inv.ingresses.namespace == wl.namespace) & (inv.ingresses.name == ingress)].iloc[0]
+
+        def build(lb: Any, ing: Any = ing):
+            if ing.load_balance not in INGRESS_POLICIES:
+                raise NotApplicable(f"load-balance {ing.load_balance!r} is not modelled")
+            if wl.pods < 1:
+                raise NotApplicable("the workload has no pods in the dump")
+            controllers = inv.pods[inv.pods.workload.str.contains("ingress-nginx")]
+            parts = [
+                as_result(lb.simulate(INGRESS_POLICIES[ing.load_balance], pods=int(wl.pods),
+                                      utilization=min(a.utilization_today * f, 0.99),
+                                      dispatchers=max(len(controllers), 1),
+                                      service=stats.expon(scale=a.mean_service_s),
+                                      replications=min(a.replications, 16), requests=50_000,
+                                      rng=a.seed))
+                for f in a.load_factors
+            ]
+            summary = pd.concat([p.summary.assign(load_factor=f) for p, f in zip(parts, a.load_factors, strict=True)],
+                                ignore_index=True)
+            return StackedResult(summary=summary,
+                                 params={"ingress": ing["name"], "load_balance": ing.load_balance,
+                                         "load_balance_source": ing.load_balance_source,
+                                         "dispatchers": max(len(controllers), 1)},
+                                 notes=(f"ingress-nginx load-balance={ing.load_balance} "
+                                        f"(from the {ing.load_balance_source}); one dispatcher per "
+                                        "controller pod, each with its own state",),
+                                 parts=tuple(parts))
+
+        out.append(run_section(f"balancing ({ingress})", ref, "lb", build))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,7 +393,7 @@ def cluster_sections(inv: Inventory, a: Any) -> list:
 
 
 #: Builders called per workload: ``builder(inventory, workload_row, assumptions) -> [Section]``.
-SECTION_BUILDERS: list = [autoscale_section]
+SECTION_BUILDERS: list = [rollout_section, autoscale_section, lb_section]
 
 #: Figures of these sections: name -> function(study) -> Figure or None.
-FIGURES: dict = {"autoscale": autoscale_figure, "federation": federation_figure}
+FIGURES: dict = {"rollout": rollout_figure, "autoscale": autoscale_figure, "federation": federation_figure}
