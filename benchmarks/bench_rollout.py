@@ -11,7 +11,7 @@ ordinals from the highest down, deletes the pod, waits for termination, starts a
 Ready event and minReadySeconds, and moves on. It runs fewer operations (it is slow); the
 comparison is per-run throughput, and the quantiles of both against the theory.
 
-Usage: python benchmarks/bench_rollout.py [--runs 1000000] [--simpy-runs 2000]
+Usage: python benchmarks/bench_rollout.py [--replications 1000000] [--simpy-replications 2000]
 """
 
 from __future__ import annotations
@@ -74,14 +74,16 @@ def simpy_rolling_update(replicas: int, gen: np.random.Generator) -> float:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=1_000_000)
-    ap.add_argument("--simpy-runs", type=int, default=2000)
+    ap.add_argument("--replications", type=int, default=1_000_000)
+    ap.add_argument("--simpy-replications", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=20261127)
     args = ap.parse_args(argv)
     sts = rollout.StatefulSet(replicas=REPLICAS, pod_management="OrderedReady")
 
     t0 = time.perf_counter()
-    res = rollout.simulate(sts, "rolling_update", TIMING, runs=args.runs, rng=args.seed)
+    res = rollout.simulate(
+        sts, "rolling_update", TIMING, replications=args.replications, rng=args.seed
+    )
     t_ours = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -90,21 +92,23 @@ def main(argv=None):
 
     gen = np.random.default_rng(args.seed + 1)
     t0 = time.perf_counter()
-    peer = np.array([simpy_rolling_update(REPLICAS, gen) for _ in range(args.simpy_runs)])
+    peer = np.array([simpy_rolling_update(REPLICAS, gen) for _ in range(args.simpy_replications)])
     t_peer = time.perf_counter() - t0
 
-    per_ours, per_peer = t_ours / args.runs, t_peer / args.simpy_runs
+    per_ours, per_peer = t_ours / args.replications, t_peer / args.simpy_replications
     print(f"scenario: rolling update, {REPLICAS} replicas, OrderedReady")
     print(
-        f"k8smodel.rollout.simulate : {args.runs:>9,d} runs in {t_ours:8.2f} s "
-        f"({per_ours * 1e6:9.2f} us/run)"
+        f"k8smodel.rollout.simulate : {args.replications:>9,d} replications in "
+        f"{t_ours:8.2f} s "
+        f"({per_ours * 1e6:9.2f} us/replication)"
     )
     print(
-        f"SimPy                     : {args.simpy_runs:>9,d} runs in {t_peer:8.2f} s "
-        f"({per_peer * 1e6:9.2f} us/run)"
+        f"SimPy                     : {args.simpy_replications:>9,d} replications in "
+        f"{t_peer:8.2f} s "
+        f"({per_peer * 1e6:9.2f} us/replication)"
     )
     print(f"completion_time (theory)  : {t_theory:8.2f} s")
-    print(f"per-run speed-up vs SimPy : {per_peer / per_ours:8.1f}x")
+    print(f"per-replication speed-up vs SimPy : {per_peer / per_ours:8.1f}x")
     print()
     print(f"{'quantile':>8} {'theory':>10} {'k8smodel':>10} {'SimPy':>10} {'SimPy tol':>10}")
     ok = True
@@ -112,8 +116,8 @@ def main(argv=None):
     for q in (0.1, 0.5, 0.9, 0.99):
         x = float(theory.ppf(q))
         dens = float(theory.cdf(x + width) - theory.cdf(x - width)) / (2 * width)
-        tol_peer = 4 * math.sqrt(q * (1 - q) / args.simpy_runs) / dens
-        tol_ours = 4 * math.sqrt(q * (1 - q) / args.runs) / dens + 0.1
+        tol_peer = 4 * math.sqrt(q * (1 - q) / args.simpy_replications) / dens
+        tol_ours = 4 * math.sqrt(q * (1 - q) / args.replications) / dens + 0.1
         ours, theirs = np.quantile(res.samples, q), np.quantile(peer, q)
         ok &= abs(ours - x) < tol_ours and abs(theirs - x) < tol_peer
         print(f"{q:>8} {x:10.1f} {ours:10.1f} {theirs:10.1f} {tol_peer:10.1f}")

@@ -42,7 +42,7 @@ class SweepError(RuntimeError):
 class _Task:
     index: int
     point: dict
-    rep: int
+    replication: int
     seed: np.random.SeedSequence
 
 
@@ -80,7 +80,7 @@ def _is_scalar(value) -> bool:
 
 def _check_output(output, task: _Task) -> list[dict]:
     """The model's output as rows: a dict of scalars is one row, a Result or DataFrame its rows."""
-    where = f"point {task.point}, rep {task.rep}"
+    where = f"point {task.point}, replication {task.replication}"
     if isinstance(output, Result):
         output = output.summary
     if isinstance(output, pd.Series):
@@ -118,7 +118,7 @@ def _run_batch(
         except Exception:  # noqa: BLE001 -- any model failure is reported with its point
             message = (
                 f"model {getattr(model, '__name__', model)!s} failed at point {task.point}, "
-                f"rep {task.rep}:\n{traceback.format_exc()}"
+                f"replication {task.replication}:\n{traceback.format_exc()}"
             )
             return results + [(task.index, None, message)]
         results.append((task.index, output, None))
@@ -139,7 +139,7 @@ def sweep(
     model: Callable[..., Mapping],
     grid: Mapping[str, Any] | pd.DataFrame,
     *,
-    reps: int = 1,
+    replications: int = 1,
     rng: RngLike = None,
     executor: Executor | None = None,
     progress: bool = True,
@@ -160,10 +160,10 @@ def sweep(
         A dict of parameter name to list of values (the Cartesian product is
         swept; a scalar value is held fixed), or a DataFrame whose rows are
         the points.
-    reps : int, default 1
-        Replications per point, each with its own seed.
+    replications : int, default 1
+        Independent replications per point, each with its own seed.
     rng : int, numpy.random.Generator, numpy.random.SeedSequence or None
-        Root seed; child ``i`` goes to task ``i`` in (point, rep) order.
+        Root seed; child ``i`` goes to task ``i`` in (point, replication) order.
     executor : concurrent.futures.Executor or None
         ``None`` runs serially in this process; any Executor works, e.g.
         :class:`~concurrent.futures.ProcessPoolExecutor` or a Dask
@@ -177,26 +177,28 @@ def sweep(
     Returns
     -------
     pandas.DataFrame
-        One row per (point, rep, output row) in grid order: the parameter
-        columns, ``rep``, then the model's outputs.
+        One row per (point, replication, output row) in grid order: the parameter
+        columns, ``replication``, then the model's outputs.
 
     Raises
     ------
     ValueError
-        For an empty grid, ``reps < 1`` or an output named like a parameter.
+        For an empty grid, ``replications < 1`` or an output named like a parameter.
     SweepError
         When the model raises or returns something other than a dict of
         scalars; the message names the point and the replication.
     """
-    reps = check_int(reps, "reps", minimum=1)
+    replications = check_int(replications, "replications", minimum=1)
     if not callable(model):
         raise TypeError(f"model must be callable; got {type(model).__name__}")
     points = _grid_points(grid)
-    seeds = spawn_seeds(rng, len(points) * reps)
+    seeds = spawn_seeds(rng, len(points) * replications)
     tasks = [
-        _Task(index=i * reps + r, point=point, rep=r, seed=seeds[i * reps + r])
+        _Task(
+            index=i * replications + r, point=point, replication=r, seed=seeds[i * replications + r]
+        )
         for i, point in enumerate(points)
-        for r in range(reps)
+        for r in range(replications)
     ]
     if batch_size is None:
         batch_size = max(1, math.ceil(len(tasks) / (_worker_count(executor) * _BATCHES_PER_WORKER)))
@@ -233,13 +235,15 @@ def _tidy(tasks: list[_Task], outputs: list[list[dict]]) -> pd.DataFrame:
     for task, output in zip(tasks, outputs, strict=True):
         for row in output:
             clash = {
-                k for k in set(row) & (set(task.point) | {"rep"}) if row[k] != task.point.get(k)
+                k
+                for k in set(row) & (set(task.point) | {"replication"})
+                if row[k] != task.point.get(k)
             }
             if clash:
                 raise ValueError(
                     f"model outputs {sorted(clash)} have the names of parameters; rename them"
                 )
-            rows.append({**row, **task.point, "rep": task.rep})
-    columns = list(tasks[0].point) + ["rep"]
+            rows.append({**row, **task.point, "replication": task.replication})
+    columns = list(tasks[0].point) + ["replication"]
     table = pd.DataFrame(rows)
     return table[columns + [c for c in table.columns if c not in columns]]

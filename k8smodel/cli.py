@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "k8smodel.autoscale.cli",
     "k8smodel.federation.cli",
     "k8smodel.netpol.cli",
+    "k8smodel.rollout.cli",
     "k8smodel.service.cli",
     "k8smodel.storage.cli",
     "k8smodel.studies.cli",

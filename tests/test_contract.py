@@ -121,9 +121,9 @@ def _model_result(pods, rng):
 
 
 def test_sweep_takes_results_and_gives_generators():
-    table = sweep(_model_result, {"pods": [2, 4]}, reps=2, rng=7, progress=False)
-    assert len(table) == 8 and list(table.columns[:2]) == ["pods", "rep"]
-    again = sweep(_model_result, {"pods": [2, 4]}, reps=2, rng=7, progress=False)
+    table = sweep(_model_result, {"pods": [2, 4]}, replications=2, rng=7, progress=False)
+    assert len(table) == 8 and list(table.columns[:2]) == ["pods", "replication"]
+    again = sweep(_model_result, {"pods": [2, 4]}, replications=2, rng=7, progress=False)
     pd.testing.assert_frame_equal(table, again)
     # every (point, rep) has its own stream
-    assert table.groupby(["pods", "rep"])["value"].first().nunique() == 4
+    assert table.groupby(["pods", "replication"])["value"].first().nunique() == 4

@@ -114,7 +114,7 @@ def test_rolling_update_mean_matches_event_replay(policy, gate, k, partition):
         max_unavailable=k,
         max_unavailable_gate=gate,
     )
-    sim = rollout.simulate(sts, "rolling_update", TIMING, runs=runs_sim, rng=4).samples
+    sim = rollout.simulate(sts, "rolling_update", TIMING, replications=runs_sim, rng=4).samples
     se = math.sqrt(ref.var(ddof=1) / runs_ref + sim.var(ddof=1) / runs_sim)
     assert abs(sim.mean() - ref.mean()) < 5 * se, (sim.mean(), ref.mean(), se)
     for q in (0.1, 0.5, 0.9):
@@ -131,7 +131,7 @@ def test_parallel_one_at_a_time_pays_min_ready_at_every_step():
     timing = rollout.PodTiming(warmup=10, termination=3, min_ready_seconds=5)
     sts = rollout.StatefulSet(replicas=8, pod_management="Parallel")
     expected = 8 * (3 + 10 + 5)
-    got = rollout.simulate(sts, "rolling_update", timing, runs=2, rng=0).samples
+    got = rollout.simulate(sts, "rolling_update", timing, replications=2, rng=0).samples
     np.testing.assert_allclose(got, expected)
     ref = replay(8, 0, False, False, 1, [10.0] * 8, [3.0] * 8, 5.0)
     assert ref == pytest.approx(expected)

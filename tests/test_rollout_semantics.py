@@ -123,7 +123,11 @@ def test_update_targets_descend_to_partition():
 def test_partition_touches_only_high_ordinals():
     timing = rollout.PodTiming(warmup=st.gamma(2, scale=5))
     res = rollout.simulate(
-        rollout.StatefulSet(replicas=8, partition=5), "rolling_update", timing, runs=4, rng=0
+        rollout.StatefulSet(replicas=8, partition=5),
+        "rolling_update",
+        timing,
+        replications=4,
+        rng=0,
     )
     assert sorted(set(res.timeline["ordinal"])) == [5, 6, 7]
     first = res.timeline[res.timeline.run == 0]
@@ -135,7 +139,11 @@ def test_partition_touches_only_high_ordinals():
 def test_partition_beyond_replicas_updates_nothing():
     timing = rollout.PodTiming(warmup=5)
     res = rollout.simulate(
-        rollout.StatefulSet(replicas=3, partition=10), "rolling_update", timing, runs=3, rng=0
+        rollout.StatefulSet(replicas=3, partition=10),
+        "rolling_update",
+        timing,
+        replications=3,
+        rng=0,
     )
     assert np.all(res.samples == 0)
     assert res.timeline.empty
@@ -144,7 +152,7 @@ def test_partition_beyond_replicas_updates_nothing():
 def test_on_delete_never_completes():
     sts = rollout.StatefulSet(replicas=3, update_strategy="OnDelete")
     timing = rollout.PodTiming(warmup=5)
-    res = rollout.simulate(sts, "rolling_update", timing, runs=5, deadline_s=60, rng=0)
+    res = rollout.simulate(sts, "rolling_update", timing, replications=5, deadline_s=60, rng=0)
     assert np.all(np.isinf(res.samples))
     assert res.summary.p_miss_deadline[0] == 1.0
     assert rollout.completion_time(sts, "rolling_update", timing).mean() == np.inf
@@ -153,7 +161,7 @@ def test_on_delete_never_completes():
 def test_ordered_batches_delete_together_and_recreate_ascending():
     sts = rollout.StatefulSet(replicas=6, max_unavailable=3, max_unavailable_gate=True)
     timing = rollout.PodTiming(warmup=st.uniform(1, 20), termination=st.uniform(0, 10))
-    tl = rollout.simulate(sts, "rolling_update", timing, runs=1, rng=3).timeline
+    tl = rollout.simulate(sts, "rolling_update", timing, replications=1, rng=3).timeline
     b1 = tl[tl.ordinal >= 3].sort_values("ordinal")
     assert b1["deleted"].nunique() == 1  # the batch 5, 4, 3 goes down together
     assert np.all(np.diff(b1["created"].to_numpy()) > 0)  # recreated 3, then 4, then 5
@@ -167,7 +175,7 @@ def test_parallel_window_keeps_at_most_k_unavailable():
         replicas=10, pod_management="Parallel", max_unavailable=3, max_unavailable_gate=True
     )
     timing = rollout.PodTiming(warmup=st.gamma(2, scale=5), termination=st.uniform(0, 5))
-    res = rollout.simulate(sts, "rolling_update", timing, runs=500, quorum=7, rng=4)
+    res = rollout.simulate(sts, "rolling_update", timing, replications=500, quorum=7, rng=4)
     assert res.min_ready.min() == 7  # 10 - 3, reached at the start
     assert res.summary.p_below_quorum[0] == 0.0
 
@@ -180,7 +188,9 @@ def test_one_at_a_time_never_has_two_down(policy):
         attach=st.lognorm(0.5, scale=15), warmup=st.gamma(2, scale=5), termination=st.uniform(0, 10)
     )
     sts = rollout.StatefulSet(replicas=20, pod_management=policy)
-    res = rollout.simulate(sts, "rolling_update", timing, runs=20_000, quorum=19, rng=20261127)
+    res = rollout.simulate(
+        sts, "rolling_update", timing, replications=20_000, quorum=19, rng=20261127
+    )
     assert res.min_ready.min() == 19
 
 
@@ -188,7 +198,12 @@ def test_deployment_keeps_replicas_minus_unavailable_ready():
     # rolling.go: available pods stay >= replicas - maxUnavailable (here 20 - floor(25 % of 20))
     timing = rollout.PodTiming(warmup=st.gamma(2, scale=5), termination=st.uniform(0, 10))
     res = rollout.simulate(
-        rollout.Deployment(replicas=20), "rolling_update", timing, runs=2000, quorum=15, rng=1
+        rollout.Deployment(replicas=20),
+        "rolling_update",
+        timing,
+        replications=2000,
+        quorum=15,
+        rng=1,
     )
     assert res.min_ready.min() == 15
 
@@ -199,11 +214,13 @@ def test_deployment_keeps_replicas_minus_unavailable_ready():
         rollout.CompletionTime.cdf,
         rollout.CompletionTime.sf,
         rollout.CompletionTime.ppf,
-        rollout.PodTiming.sample_startup,
-        rollout.PodTiming.sample_termination,
-        rollout.PodTiming.startup_upper_s,
-        rollout.PodTiming.startup_pmf,
-        rollout.PodTiming.termination_pmf,
+        rollout.timing.sample_startup,
+        rollout.timing.sample_termination,
+        rollout.timing.startup_upper_s,
+        rollout.timing.startup_pmf,
+        rollout.timing.termination_pmf,
+        rollout.plan_operation,
+        rollout.slow_start_offsets,
     ],
     ids=lambda f: f.__qualname__,
 )

@@ -34,7 +34,7 @@ def test_pool_simulation_is_consistent_and_sweepable():
     df = k8smodel.sweep(
         storage.simulate,
         {"n_claims": 120, "pool": ["fine tiers", "one size (100Gi)"], "overprovision": [1.5]},
-        reps=2,
+        replications=2,
         rng=3,
         progress=False,
     )

@@ -28,10 +28,10 @@ GRID = {"connections": [4, 16], "pods": [2, 8], "replications": 50}
 
 def test_grid_product_and_columns():
     df = k8smodel.sweep(
-        _noisy_model, {"a": [1, 2, 3], "b": [10, 20]}, reps=2, rng=0, progress=False
+        _noisy_model, {"a": [1, 2, 3], "b": [10, 20]}, replications=2, rng=0, progress=False
     )
     assert len(df) == 12
-    assert list(df.columns[:3]) == ["a", "b", "rep"]
+    assert list(df.columns[:3]) == ["a", "b", "replication"]
     assert (df.total == df.a + df.b).all()
     assert df.noise.nunique() == 12  # one independent stream per (point, rep)
 
@@ -43,14 +43,14 @@ def test_dataframe_grid():
 
 
 def test_same_seed_same_result_and_thread_pool_equal():
-    serial = k8smodel.sweep(random_connections_summary, GRID, reps=3, rng=5, progress=False)
-    again = k8smodel.sweep(random_connections_summary, GRID, reps=3, rng=5, progress=False)
+    serial = k8smodel.sweep(random_connections_summary, GRID, replications=3, rng=5, progress=False)
+    again = k8smodel.sweep(random_connections_summary, GRID, replications=3, rng=5, progress=False)
     pd.testing.assert_frame_equal(serial, again)
     with ThreadPoolExecutor(3) as pool:
         threaded = k8smodel.sweep(
             random_connections_summary,
             GRID,
-            reps=3,
+            replications=3,
             rng=5,
             executor=pool,
             progress=False,
@@ -60,10 +60,10 @@ def test_same_seed_same_result_and_thread_pool_equal():
 
 
 def test_process_pool_equals_serial():
-    serial = k8smodel.sweep(random_connections_summary, GRID, reps=2, rng=9, progress=False)
+    serial = k8smodel.sweep(random_connections_summary, GRID, replications=2, rng=9, progress=False)
     with ProcessPoolExecutor(2) as pool:
         parallel = k8smodel.sweep(
-            random_connections_summary, GRID, reps=2, rng=9, executor=pool, progress=False
+            random_connections_summary, GRID, replications=2, rng=9, executor=pool, progress=False
         )
     pd.testing.assert_frame_equal(serial, parallel)
 
@@ -71,7 +71,9 @@ def test_process_pool_equals_serial():
 @pytest.mark.slow
 def test_dask_local_cluster_equals_serial():
     distributed = pytest.importorskip("distributed")
-    serial = k8smodel.sweep(random_connections_summary, GRID, reps=3, rng=21, progress=False)
+    serial = k8smodel.sweep(
+        random_connections_summary, GRID, replications=3, rng=21, progress=False
+    )
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
@@ -81,7 +83,7 @@ def test_dask_local_cluster_equals_serial():
         on_dask = k8smodel.sweep(
             random_connections_summary,
             GRID,
-            reps=3,
+            replications=3,
             rng=21,
             executor=client.get_executor(),
             progress=False,
@@ -94,13 +96,13 @@ def test_empty_grid_is_an_error():
         k8smodel.sweep(_noisy_model, {}, progress=False)
     with pytest.raises(ValueError, match=r"grid\['a'\] is empty"):
         k8smodel.sweep(_noisy_model, {"a": [], "b": [1]}, progress=False)
-    with pytest.raises(ValueError, match="reps"):
-        k8smodel.sweep(_noisy_model, {"a": [1], "b": [1]}, reps=0, progress=False)
+    with pytest.raises(ValueError, match="replications"):
+        k8smodel.sweep(_noisy_model, {"a": [1], "b": [1]}, replications=0, progress=False)
 
 
 def test_failing_model_names_the_point():
     with pytest.raises(
-        k8smodel.SweepError, match=r"(?s)point \{'a': 2\}, rep 0.*ZeroDivisionError"
+        k8smodel.SweepError, match=r"(?s)point \{'a': 2\}, replication 0.*ZeroDivisionError"
     ):
         k8smodel.sweep(_failing_model, {"a": [1, 2, 3]}, rng=0, progress=False)
     with ThreadPoolExecutor(2) as pool, pytest.raises(k8smodel.SweepError, match=r"'a': 2"):

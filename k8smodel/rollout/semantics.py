@@ -14,24 +14,41 @@ Every rule here was read off the Kubernetes source (kubernetes/kubernetes, maste
 * ``staging/src/k8s.io/apimachinery/pkg/util/intstr/intstr.go``: ``GetScaledValueFromIntOrPercent``.
 * ``pkg/controller/deployment/util/deployment_util.go``: ``ResolveFenceposts``.
 * ``pkg/features/kube_features.go``: the ``MaxUnavailableStatefulSet`` gate.
+* ``pkg/kubelet/prober/worker.go`` and ``pkg/kubelet/kubelet.go``: the readiness-probe grid
+  (:func:`probe_delay`) and the CrashLoopBackOff delays (:func:`backoff_delays`).
+
+:func:`plan_operation` turns these rules into the public :class:`OperationPlan` (which pods,
+in which order, how many in flight) that the theory and the simulation share. The DaemonSet
+controller's rules are in :mod:`k8smodel.rollout.semantics_daemonset`.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from k8smodel._validate import check_choice, check_int, check_real
 
 __all__ = [
-    "StatefulSet",
-    "Deployment",
     "scaled_value",
     "statefulset_max_unavailable",
     "deployment_fenceposts",
     "slow_start_batches",
     "max_unavailable_gate_default",
     "update_targets",
+    "percent_value",
+    "int_or_percent_value",
+    "probe_delay",
+    "backoff_delays",
+    "slow_start_offsets",
+    "OperationPlan",
+    "plan_operation",
+    "OPERATIONS",
+    "MODES",
     "POD_MANAGEMENT_POLICIES",
     "UPDATE_STRATEGIES",
     "MAX_BATCH_SIZE",
@@ -45,18 +62,7 @@ MAX_BATCH_SIZE = 500
 _PERCENT = re.compile(r"^\s*(\d+)%\s*$")
 
 
-def _is_int(x) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-
-def _check_api_call_s(value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"api_call_s must be a number of seconds; got {value!r}")
-    if not (0 <= value < math.inf):
-        raise ValueError(f"api_call_s must be a finite number >= 0; got {value!r}")
-
-
-def _percent_value(value) -> int | None:
+def percent_value(value) -> int | None:
     """The number in a ``"<digits>%"`` string (``getPercentValue`` in validation.go), else None."""
     if isinstance(value, str):
         m = _PERCENT.match(value)
@@ -65,9 +71,9 @@ def _percent_value(value) -> int | None:
     return None
 
 
-def _int_or_percent_value(value) -> int:
+def int_or_percent_value(value) -> int:
     """``getIntOrPercentValue`` in ``pkg/apis/apps/validation/validation.go``."""
-    pct = _percent_value(value)
+    pct = percent_value(value)
     return int(value) if pct is None else pct
 
 
@@ -100,9 +106,8 @@ def scaled_value(value: int | str, total: int, *, round_up: bool) -> int:
     ``math.Ceil(float64(v) * float64(total) / 100)`` (or ``math.Floor``) in floating point; this
     function does the same float computation, so it rounds exactly like the Go code.
     """
-    if _is_int(total) is False or total < 0:
-        raise ValueError(f"total must be an int >= 0; got {total!r}")
-    if _is_int(value):
+    check_int(total, "total", minimum=0)
+    if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
             raise ValueError(f"an int-or-percent value must be >= 0; got {value!r}")
         return int(value)
@@ -114,9 +119,7 @@ def scaled_value(value: int | str, total: int, *, round_up: bool) -> int:
             )
         scaled = float(int(m.group(1))) * float(total) / 100.0
         return int(math.ceil(scaled) if round_up else math.floor(scaled))
-    raise ValueError(
-        f"an int-or-percent value must be an int or a string like '25%'; got {value!r}"
-    )
+    raise TypeError(f"an int-or-percent value must be an int or a string like '25%'; got {value!r}")
 
 
 def statefulset_max_unavailable(max_unavailable: int | str | None, replicas: int) -> int:
@@ -198,11 +201,9 @@ def slow_start_batches(count: int, *, initial: int = 1, cap: int = MAX_BATCH_SIZ
     when the whole batch has returned. Before that PR a Parallel StatefulSet issued the create calls
     one by one in a loop, without waiting for readiness (issue kubernetes/kubernetes#117071).
     """
-    if not _is_int(count) or count < 0:
-        raise ValueError(f"count must be an int >= 0; got {count!r}")
-    for name, value in (("initial", initial), ("cap", cap)):
-        if not _is_int(value) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1; got {value!r}")
+    check_int(count, "count", minimum=0)
+    check_int(initial, "initial", minimum=1)
+    check_int(cap, "cap", minimum=1)
     sizes, remaining = [], count
     batch = min(remaining, initial)
     while batch > 0:
@@ -257,165 +258,6 @@ def max_unavailable_gate_default(version: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class StatefulSet:
-    """The parts of a StatefulSet spec that decide how long an operation takes.
-
-    Parameters
-    ----------
-    replicas : int
-        ``spec.replicas``, ``>= 0``. For ``scale_up`` it is the target size; for ``scale_down`` the
-        starting size.
-    pod_management : {"OrderedReady", "Parallel"}
-        ``spec.podManagementPolicy``.
-    update_strategy : {"RollingUpdate", "OnDelete"}
-        ``spec.updateStrategy.type``. With ``OnDelete`` the controller never deletes a pod for an
-        update, so a rolling update never completes on its own.
-    partition : int
-        ``rollingUpdate.partition``: only ordinals ``>= partition`` are updated. A partition larger
-        than ``replicas`` is valid and updates nothing.
-    max_unavailable : int or str or None
-        ``rollingUpdate.maxUnavailable`` (``3`` or ``"20%"``); ``None`` is the default 1. As in
-        API validation (``validateRollingUpdateStatefulSet`` in
-        ``pkg/apis/apps/validation/validation.go``, read at commit 2dd1588c): an int or a
-        ``"<digits>%"`` string whose number is not 0 ("cannot be 0") and, for a percentage, not
-        above 100 ("must not be greater than 100%"). A percentage that resolves to 0 pods (5 % of
-        10) is valid; the controller raises it to 1.
-    max_unavailable_gate : bool, optional
-        Whether the ``MaxUnavailableStatefulSet`` feature gate is on. Default: the default of
-        ``kubernetes_version``. With the gate off, ``max_unavailable`` is ignored (one at a time).
-    kubernetes_version : str
-        Used only for the gate default; ``"1.36"`` by default (gate off). A version without a
-        patch number means that minor's latest patch (``"1.35"``: off, as from 1.35.4); see
-        :func:`max_unavailable_gate_default`.
-    api_call_s : float
-        Duration of one create/delete API call, used for the slow-start batches of Parallel
-        scale operations (batch ``b`` is issued after ``b`` round trips). 0 ignores it.
-
-    Notes
-    -----
-    Semantics from ``pkg/controller/statefulset/stateful_set_control.go`` (see :mod:`.semantics`).
-    """
-
-    replicas: int
-    pod_management: str = "OrderedReady"
-    update_strategy: str = "RollingUpdate"
-    partition: int = 0
-    max_unavailable: int | str | None = None
-    max_unavailable_gate: bool | None = None
-    kubernetes_version: str = "1.36"
-    api_call_s: float = 0.0
-
-    def __post_init__(self):
-        if not _is_int(self.replicas) or self.replicas < 0:
-            raise ValueError(f"replicas must be an int >= 0; got {self.replicas!r}")
-        if self.pod_management not in POD_MANAGEMENT_POLICIES:
-            raise ValueError(
-                f"pod_management must be one of {POD_MANAGEMENT_POLICIES}; "
-                f"got {self.pod_management!r}"
-            )
-        if self.update_strategy not in UPDATE_STRATEGIES:
-            raise ValueError(
-                f"update_strategy must be one of {UPDATE_STRATEGIES}; got {self.update_strategy!r}"
-            )
-        if not _is_int(self.partition) or self.partition < 0:
-            raise ValueError(f"partition must be an int >= 0; got {self.partition!r}")
-        if self.max_unavailable is not None:
-            mu = self.max_unavailable
-            valid = _is_int(mu) or _percent_value(mu) is not None
-            if not valid or _int_or_percent_value(mu) < 1 or (_percent_value(mu) or 0) > 100:
-                raise ValueError(
-                    "max_unavailable must be an int >= 1 or a percentage from '1%' to '100%' "
-                    f"(API validation: cannot be 0, not more than 100%); got {mu!r}"
-                )
-        gate = self.max_unavailable_gate
-        if gate is None:
-            gate = max_unavailable_gate_default(self.kubernetes_version)
-        elif not isinstance(gate, bool):
-            raise TypeError(f"max_unavailable_gate must be a bool or None; got {gate!r}")
-        object.__setattr__(self, "max_unavailable_gate", gate)
-        _check_api_call_s(self.api_call_s)
-
-    @property
-    def effective_max_unavailable(self) -> int:
-        """Pods a rolling update may take down at once (1 when the gate is off)."""
-        if not self.max_unavailable_gate:
-            return 1
-        return statefulset_max_unavailable(self.max_unavailable, self.replicas)
-
-    @property
-    def kind(self) -> str:
-        """``"StatefulSet"``."""
-        return "StatefulSet"
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """The parts of a Deployment spec that decide how long a rollout takes.
-
-    Parameters
-    ----------
-    replicas : int
-        ``spec.replicas``, ``>= 0``.
-    max_surge, max_unavailable : int or str
-        ``spec.strategy.rollingUpdate``; defaults ``"25%"`` each, resolved by
-        :func:`deployment_fenceposts` (surge up, unavailable down). As in API validation
-        (``ValidateRollingUpdateDeployment`` in ``pkg/apis/apps/validation/validation.go``):
-        ints ``>= 0`` or ``"<digits>%"``, ``max_unavailable`` not above 100 %, and not both 0
-        ("may not be 0 when maxSurge is 0"). ``max_surge`` has no upper limit.
-    api_call_s : float
-        Duration of one API call in the ReplicaSet's slow-start batches (scale operations).
-
-    Notes
-    -----
-    The rolling update follows ``pkg/controller/deployment/rolling.go``: the new ReplicaSet may
-    grow while the total stays ``<= replicas + surge``, the old one may shrink while the available
-    pods stay ``>= replicas - unavailable``. So at most ``surge + unavailable`` new pods are
-    starting at any time, and the old pods' termination does not hold the rollout back
-    (terminating pods are not counted in ``spec.replicas`` of the ReplicaSets).
-    """
-
-    replicas: int
-    max_surge: int | str = "25%"
-    max_unavailable: int | str = "25%"
-    api_call_s: float = 0.0
-
-    def __post_init__(self):
-        if not _is_int(self.replicas) or self.replicas < 0:
-            raise ValueError(f"replicas must be an int >= 0; got {self.replicas!r}")
-        for name in ("max_surge", "max_unavailable"):
-            v = getattr(self, name)
-            if not ((_is_int(v) and v >= 0) or _percent_value(v) is not None):
-                raise ValueError(
-                    f"{name} must be an int >= 0 or a percentage string like '25%'; got {v!r}"
-                )
-        if (_percent_value(self.max_unavailable) or 0) > 100:
-            raise ValueError(
-                "max_unavailable must not be greater than 100% (API validation); "
-                f"got {self.max_unavailable!r}"
-            )
-        if (
-            _int_or_percent_value(self.max_surge)
-            == 0
-            == _int_or_percent_value(self.max_unavailable)
-        ):
-            raise ValueError(
-                "max_unavailable may not be 0 when max_surge is 0 (API validation); got "
-                f"max_surge={self.max_surge!r}, max_unavailable={self.max_unavailable!r}"
-            )
-        _check_api_call_s(self.api_call_s)
-
-    @property
-    def fenceposts(self) -> tuple[int, int]:
-        """``(surge, unavailable)`` as resolved by the controller."""
-        return deployment_fenceposts(self.max_surge, self.max_unavailable, self.replicas)
-
-    @property
-    def kind(self) -> str:
-        """``"Deployment"``."""
-        return "Deployment"
-
-
 def update_targets(replicas: int, partition: int) -> list[int]:
     """Ordinals a StatefulSet rolling update replaces, in the order the controller deletes them.
 
@@ -434,7 +276,317 @@ def update_targets(replicas: int, partition: int) -> list[int]:
     ``for target := len(replicas) - 1; target >= updateMin; target--`` in ``updateStatefulSet``
     (``stateful_set_control.go``), where ``updateMin`` is the partition.
     """
-    for name, value in (("replicas", replicas), ("partition", partition)):
-        if not _is_int(value) or value < 0:
-            raise ValueError(f"{name} must be an int >= 0; got {value!r}")
+    check_int(replicas, "replicas", minimum=0)
+    check_int(partition, "partition", minimum=0)
     return list(range(replicas - 1, partition - 1, -1))
+
+
+def slow_start_offsets(count: int, api_call_s: float) -> np.ndarray:
+    """Issue time of each of ``count`` calls made in slow-start batches.
+
+    Parameters
+    ----------
+    count : int
+        Number of create (or delete) calls in one sync.
+    api_call_s : float
+        Duration of one API call; 0 issues every call at time 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``count`` times: batch ``b`` (sizes from :func:`slow_start_batches`) is issued after
+        ``b + 1`` round trips, since ``slowStartBatch`` waits for a whole batch to return.
+    """
+    check_int(count, "count", minimum=0)
+    api = check_real(api_call_s, "api_call_s", minimum=0)
+    if api == 0 or count == 0:
+        return np.zeros(count)
+    sizes = slow_start_batches(count)
+    return np.repeat((np.arange(len(sizes)) + 1.0) * api, sizes)
+
+
+# ---------------------------------------------------------------------------- kubelet rules
+def probe_delay(warmup_s: Any, *, period_s: float, initial_delay_s: float = 0.0) -> Any:
+    """Time from container start until the readiness probe first succeeds.
+
+    Parameters
+    ----------
+    warmup_s : float or ndarray
+        Time from container start until the application would answer the probe.
+    period_s : float
+        ``readinessProbe.periodSeconds`` (default 10 in Kubernetes), ``> 0``.
+    initial_delay_s : float
+        ``readinessProbe.initialDelaySeconds`` (default 0).
+
+    Returns
+    -------
+    float or ndarray
+        ``d + P * ceil(max(W - d, 0) / P)``: the first probe instant ``d + kP >= W``.
+
+    Notes
+    -----
+    Model: the first probe when the container starts (or after ``initialDelaySeconds``), then
+    every ``periodSeconds``; with ``successThreshold`` 1 the first passing probe marks the
+    container Ready. In the kubelet (``pkg/kubelet/prober/worker.go``) a probe worker skips
+    probes until ``time since container start >= initialDelaySeconds`` and otherwise runs on a
+    ticker of ``periodSeconds``; ``prober_manager.go`` (``UpdatePodStatus``) triggers an
+    immediate extra probe when a running container has no successful result yet. So the real
+    ticker is phased to the worker's creation, and status syncs can add probes while the
+    container is unready: this grid is an approximation whose mean extra delay (about half a
+    period) matches a randomly phased ticker. Probe duration (at most ``timeoutSeconds``) and
+    status-sync latency are neglected.
+
+    Examples
+    --------
+    >>> float(probe_delay(10.5, period_s=10))
+    20.0
+    """
+    period = check_real(period_s, "period_s", minimum=0, lower_open=True)
+    delay = check_real(initial_delay_s, "initial_delay_s", minimum=0)
+    w = np.asarray(warmup_s, dtype=float)
+    if np.any(np.isnan(w) | (w < 0)):
+        raise ValueError(f"warmup_s must be times >= 0 seconds (no NaN); got {warmup_s!r}")
+    k = np.ceil(np.maximum(w - delay, 0.0) / period - 1e-12)
+    out = delay + period * np.maximum(k, 0.0)
+    return out[()] if out.ndim == 0 else out
+
+
+def backoff_delays(failures: int, *, initial_s: float = 10.0, cap_s: float = 300.0) -> np.ndarray:
+    """Cumulative CrashLoopBackOff delay after 0, 1, ..., ``failures`` failed attempts.
+
+    Parameters
+    ----------
+    failures : int
+        Largest number of failures to tabulate, ``>= 0``.
+    initial_s, cap_s : float
+        The kubelet back-off starts at 10 s, doubles, and is capped at 300 s.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``B[f] = sum_{i=1..f} min(initial * 2**(i-1), cap)``, length ``failures + 1``.
+
+    Notes
+    -----
+    ``pkg/kubelet/kubelet.go``: ``backOffPeriod = time.Second * 10`` ("the base period for the
+    exponential backoff container restarts") and ``MaxContainerBackOff = 300 * time.Second``;
+    the Pod lifecycle concept page ("Container restarts") describes the doubling. The reset
+    after 10 minutes of running is irrelevant here: the container never runs that long before
+    it fails in this model.
+
+    Examples
+    --------
+    >>> backoff_delays(3).tolist()
+    [0.0, 10.0, 30.0, 70.0]
+    """
+    check_int(failures, "failures", minimum=0)
+    initial = check_real(initial_s, "initial_s", minimum=0, lower_open=True)
+    cap = check_real(cap_s, "cap_s", minimum=0, lower_open=True)
+    i = np.arange(1, failures + 1)
+    steps = np.minimum(initial * 2.0 ** (i - 1), cap)
+    return np.concatenate([[0.0], np.cumsum(steps)])
+
+
+# ---------------------------------------------------------------------------- the operation plan
+OPERATIONS = ("scale_up", "scale_down", "rolling_update")
+#: How the touched pods are processed (see :class:`OperationPlan`).
+MODES = (
+    "ordered",  # scale: one pod at a time (OrderedReady)
+    "parallel",  # scale: all at once, in slow-start batches of API calls
+    "ordered_serial",  # StatefulSet update, one at a time, OrderedReady
+    "parallel_serial",  # StatefulSet update, one at a time, Parallel
+    "ordered_batches",  # OrderedReady, maxUnavailable k > 1: k down, recreated ascending
+    "parallel_window",  # Parallel, maxUnavailable k > 1: a sliding window of k
+    "deployment",  # Deployment: surge + unavailable new pods in flight
+    "daemon_unavailable",  # DaemonSet: a window of maxUnavailable nodes, old pod gone first
+    "daemon_surge",  # DaemonSet: a window of maxSurge nodes, new pod beside the old one
+    "on_delete",  # OnDelete: the controller never deletes a pod itself
+)
+
+
+@dataclass(frozen=True)
+class OperationPlan:
+    """Which pods an operation touches, in the controller's order, and how.
+
+    Shared by :func:`k8smodel.rollout.simulate` and :func:`k8smodel.rollout.completion_time`.
+
+    Attributes
+    ----------
+    kind : {"StatefulSet", "Deployment"}
+    operation : {"scale_up", "scale_down", "rolling_update"}
+    replicas : int
+        ``spec.replicas``.
+    ordinals : tuple of int
+        The pods touched, in the order the controller acts on them (for a Deployment the
+        positions 0..m-1 of the new pods).
+    baseline : int
+        Replicas counted Ready before the operation starts.
+    mode : str
+        One of :data:`MODES`.
+    slots : int or None
+        Pods in flight at once in a rolling update (StatefulSet: the effective maxUnavailable;
+        Deployment: surge + unavailable); None for scale operations.
+    surge, unavailable : int or None
+        A Deployment's resolved maxSurge and maxUnavailable (``unavailable`` is the
+        StatefulSet's effective maxUnavailable in a rolling update).
+    api_call_s : float
+        The spec's API call time (slow-start batches of Parallel scale operations).
+    """
+
+    kind: str
+    operation: str
+    replicas: int
+    ordinals: tuple[int, ...]
+    baseline: int
+    mode: str
+    slots: int | None = None
+    surge: int | None = None
+    unavailable: int | None = None
+    api_call_s: float = 0.0
+
+    @property
+    def touched(self) -> int:
+        """Number of pods the operation creates, deletes or replaces."""
+        return len(self.ordinals)
+
+    def columns(self, pod_management: str) -> dict[str, Any]:
+        """The workload columns every rollout summary starts with."""
+        nan = float("nan")
+        return {
+            "kind": self.kind,
+            "operation": self.operation,
+            "pod_management": pod_management,
+            "replicas": self.replicas,
+            "touched": self.touched,
+            "max_unavailable": nan if self.unavailable is None else self.unavailable,
+            "max_surge": nan if self.surge is None else self.surge,
+            "max_in_flight": nan if self.slots is None else self.slots,
+        }
+
+
+def _replica_bound(value: Any, name: str, default: int, replicas: int) -> int:
+    chosen = default if value is None else value
+    return check_int(chosen, name, minimum=0, maximum=replicas)
+
+
+def plan_operation(
+    spec: Any, operation: str, *, from_replicas: int | None = None, to_replicas: int | None = None
+) -> OperationPlan:
+    """The pods an operation touches, in the controller's order, and how they are processed.
+
+    Parameters
+    ----------
+    spec : StatefulSet or Deployment
+        The workload.
+    operation : {"scale_up", "scale_down", "rolling_update"}
+        ``scale_up`` goes from ``from_replicas`` (default 0) to ``spec.replicas``;
+        ``scale_down`` from ``spec.replicas`` to ``to_replicas`` (default 0);
+        ``rolling_update`` replaces the pods with a new template.
+    from_replicas, to_replicas : int, optional
+        The other end of a scale operation (in ``[0, replicas]``).
+
+    Returns
+    -------
+    OperationPlan
+        The touched ordinals in order, the processing mode and the in-flight limits.
+
+    Notes
+    -----
+    ``stateful_set_control.go``: scale up creates ordinals ascending; scale down deletes the
+    highest ordinal first (``processCondemned``); OrderedReady does one at a time, Parallel
+    all at once in slow-start batches (``runForAll``). A rolling update deletes from the
+    highest ordinal down to the partition (:func:`update_targets`), one at a time with the
+    MaxUnavailableStatefulSet gate off, ``k`` at a time with it on
+    (``updateStatefulSetAfterInvariantEstablished``); ``OnDelete`` never deletes. A
+    Deployment's rolling update keeps ``surge + unavailable`` new pods in flight
+    (``rolling.go``, :func:`deployment_fenceposts`).
+
+    Examples
+    --------
+    >>> from k8smodel.rollout import StatefulSet
+    >>> plan_operation(StatefulSet(replicas=5, partition=3), "rolling_update").ordinals
+    (4, 3)
+    """
+    kind = getattr(spec, "kind", None)
+    if kind not in ("StatefulSet", "Deployment", "DaemonSet"):
+        raise TypeError(
+            "spec must be a rollout.StatefulSet, rollout.Deployment or rollout.DaemonSet; "
+            f"got {type(spec).__name__}"
+        )
+    check_choice(operation, "operation", OPERATIONS)
+    n = spec.replicas
+    if kind == "DaemonSet":
+        return _daemonset_plan(spec, operation, from_replicas, to_replicas)
+    ordered = kind == "StatefulSet" and spec.pod_management == "OrderedReady"
+    common = {"kind": kind, "operation": operation, "replicas": n, "api_call_s": spec.api_call_s}
+    if operation != "rolling_update":
+        mode = "ordered" if ordered else "parallel"
+        if operation == "scale_up":
+            r0 = _replica_bound(from_replicas, "from_replicas", 0, n)
+            return OperationPlan(**common, ordinals=tuple(range(r0, n)), baseline=r0, mode=mode)
+        r1 = _replica_bound(to_replicas, "to_replicas", 0, n)
+        return OperationPlan(
+            **common, ordinals=tuple(range(n - 1, r1 - 1, -1)), baseline=n, mode=mode
+        )
+    if from_replicas is not None or to_replicas is not None:
+        raise ValueError("from_replicas/to_replicas apply to scale_up/scale_down only")
+    if kind == "Deployment":
+        surge, unavailable = spec.fenceposts
+        # ResolveFenceposts never returns (0, 0), so at least one pod is in flight
+        return OperationPlan(
+            **common,
+            ordinals=tuple(range(n)),
+            baseline=n,
+            mode="deployment",
+            slots=surge + unavailable,
+            surge=surge,
+            unavailable=unavailable,
+        )
+    k = spec.effective_max_unavailable
+    if spec.update_strategy == "OnDelete":
+        mode = "on_delete"
+    elif ordered:
+        mode = "ordered_batches" if k > 1 else "ordered_serial"
+    else:
+        mode = "parallel_window" if k > 1 else "parallel_serial"
+    return OperationPlan(
+        **common,
+        ordinals=tuple(update_targets(n, spec.partition)),
+        baseline=n,
+        mode=mode,
+        slots=k,
+        unavailable=k,
+    )
+
+
+def _daemonset_plan(
+    spec: Any, operation: str, from_replicas: Any, to_replicas: Any
+) -> OperationPlan:
+    """A DaemonSet's rolling update: ``pkg/controller/daemon/update.go``, ``rollingUpdate``."""
+    if operation != "rolling_update":
+        raise ValueError(
+            "operation must be 'rolling_update' for a DaemonSet (it has one pod per node and "
+            f"no scale operations); got {operation!r}"
+        )
+    if from_replicas is not None or to_replicas is not None:
+        raise ValueError("from_replicas/to_replicas apply to scale_up/scale_down only")
+    n = spec.nodes
+    surge, unavailable = spec.budgets
+    if spec.update_strategy == "OnDelete":
+        mode, slots = "on_delete", None
+    elif surge > 0:
+        mode, slots = "daemon_surge", surge
+    else:
+        mode, slots = "daemon_unavailable", unavailable
+    return OperationPlan(
+        kind="DaemonSet",
+        operation=operation,
+        replicas=n,
+        ordinals=tuple(range(n)),
+        baseline=n,
+        mode=mode,
+        slots=slots,
+        surge=surge,
+        unavailable=unavailable,
+        api_call_s=spec.api_call_s,
+    )

@@ -1,96 +1,36 @@
 """Vectorized Monte Carlo of StatefulSet and Deployment operations.
 
-Each operation is written as a recursion over the pods the controller touches, evaluated with
-numpy across all runs at once: the Python loop runs over pods (or batches), never over runs.
-All random phase durations are drawn in bulk before the recursion.
+Each operation is a recursion over the pods the controller touches (the public
+:func:`~k8smodel.rollout.plan_operation`, shared with the theory), evaluated with numpy across
+all replications at once: the Python loop runs over pods (or batches), never over
+replications. All random phase durations are drawn in bulk before the recursion.
 """
 
 from __future__ import annotations
 
-import numbers
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from scipy import stats
 
 from k8smodel._random import RngLike, spawn_seeds
-from k8smodel.rollout.semantics import Deployment, StatefulSet, slow_start_batches, update_targets
-from k8smodel.rollout.timing import PodTiming, _check_time
+from k8smodel._validate import check_budget, check_distribution, check_int, check_real
+from k8smodel.result import Result
+from k8smodel.rollout.semantics import OperationPlan, plan_operation, slow_start_offsets
+from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet, check_workload
+from k8smodel.rollout.timing import sample_startup, sample_termination
 
-__all__ = ["simulate", "RolloutResult", "OPERATIONS", "model"]
+__all__ = ["simulate", "RolloutResult"]
 
-OPERATIONS = ("scale_up", "scale_down", "rolling_update")
 _ELEMENTS_PER_CHUNK = 2_000_000
 _TIE_S = 1e-6  # see _min_ready
 _COLUMNS = ("deleted", "terminated", "created", "running", "ready", "available")
-
-
-def _check_spec(spec):
-    if not isinstance(spec, StatefulSet | Deployment):
-        raise TypeError(
-            f"spec must be a rollout.StatefulSet or rollout.Deployment; got {type(spec).__name__}"
-        )
-
-
-def _check_timing(timing):
-    if not isinstance(timing, PodTiming):
-        raise TypeError(f"timing must be a rollout.PodTiming; got {type(timing).__name__}")
-
-
-def _check_operation(operation):
-    if operation not in OPERATIONS:
-        raise ValueError(f"operation must be one of {OPERATIONS}; got {operation!r}")
-
-
-def _plan(spec, operation: str, from_replicas, to_replicas) -> dict:
-    """Which pods the operation touches, in the controller's order, and how."""
-    n = spec.replicas
-    plan = {"kind": spec.kind, "operation": operation, "replicas": n}
-    if operation == "scale_up":
-        r0 = 0 if from_replicas is None else from_replicas
-        if not isinstance(r0, numbers.Integral) or isinstance(r0, bool) or not 0 <= r0 <= n:
-            raise ValueError(f"from_replicas must be an int in [0, replicas={n}]; got {r0!r}")
-        plan.update(ordinals=np.arange(r0, n), baseline=r0, mode=_scale_mode(spec))
-    elif operation == "scale_down":
-        r1 = 0 if to_replicas is None else to_replicas
-        if not isinstance(r1, numbers.Integral) or isinstance(r1, bool) or not 0 <= r1 <= n:
-            raise ValueError(f"to_replicas must be an int in [0, replicas={n}]; got {r1!r}")
-        plan.update(ordinals=np.arange(n - 1, r1 - 1, -1), baseline=n, mode=_scale_mode(spec))
-    else:
-        if from_replicas is not None or to_replicas is not None:
-            raise ValueError("from_replicas/to_replicas apply to scale_up/scale_down only")
-        plan["baseline"] = n
-        if isinstance(spec, Deployment):
-            surge, unavail = spec.fenceposts
-            # ResolveFenceposts never returns (0, 0), so at least one pod is in flight
-            plan.update(ordinals=np.arange(n), mode="deployment", slots=surge + unavail)
-            plan.update(surge=surge, unavailable=unavail)
-        else:
-            plan["ordinals"] = np.asarray(update_targets(n, spec.partition), dtype=int)
-            k = spec.effective_max_unavailable
-            plan["slots"] = k
-            if spec.update_strategy == "OnDelete":
-                plan["mode"] = "on_delete"
-            elif spec.pod_management == "OrderedReady":
-                plan["mode"] = "ordered_batches" if k > 1 else "ordered_serial"
-            else:
-                plan["mode"] = "parallel_window" if k > 1 else "parallel_serial"
-    return plan
-
-
-def _scale_mode(spec) -> str:
-    if isinstance(spec, StatefulSet) and spec.pod_management == "OrderedReady":
-        return "ordered"
-    return "parallel"
-
-
-def _batch_offsets(m: int, api_call_s: float) -> np.ndarray:
-    """Issue time of each call in slow-start batches (batch ``b`` after ``b + 1`` round trips)."""
-    if api_call_s == 0 or m == 0:
-        return np.zeros(m)
-    sizes = slow_start_batches(m)
-    return np.repeat((np.arange(len(sizes)) + 1.0) * api_call_s, sizes)
+#: Fewer replications than this and the tail quantiles are flagged as unreliable.
+_FEW_REPLICATIONS = 200
 
 
 def _shifted_cumsum(x: np.ndarray) -> np.ndarray:
@@ -99,13 +39,16 @@ def _shifted_cumsum(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _chunk(spec, plan, timing: PodTiming, runs: int, gen) -> dict:
+def _chunk(
+    plan: OperationPlan, timing: PodTiming, runs: int, gen: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Simulate ``runs`` operations; per-pod times of shape (runs, m) in the controller's order."""
-    m = len(plan["ordinals"])
-    mode = plan["mode"]
+    m = len(plan.ordinals)
+    mode = plan.mode
+    slots = plan.slots or 1
     nan = np.full((runs, m), np.nan)
-    out = {c: nan.copy() for c in _COLUMNS}
-    op = plan["operation"]
+    out: dict[str, np.ndarray] = {c: nan.copy() for c in _COLUMNS}
+    op = plan.operation
     mrs = float(timing.min_ready_seconds)
     if m == 0:
         out["completion"] = np.zeros(runs)
@@ -113,39 +56,39 @@ def _chunk(spec, plan, timing: PodTiming, runs: int, gen) -> dict:
     if mode == "on_delete":
         out["completion"] = np.full(runs, np.inf)
         return out
-    api = float(getattr(spec, "api_call_s", 0.0))
+    api = plan.api_call_s
 
     if op == "scale_down":
-        d = timing.sample_termination((runs, m), gen)
+        d = sample_termination(timing, (runs, m), gen)
         if mode == "ordered":
             deleted = _shifted_cumsum(d)
         else:
-            deleted = np.broadcast_to(_batch_offsets(m, api), (runs, m)).copy()
-            if isinstance(spec, Deployment):
+            deleted = np.broadcast_to(slow_start_offsets(m, api), (runs, m)).copy()
+            if plan.kind == "Deployment":
                 deleted[:] = 0.0  # a ReplicaSet deletes its excess pods concurrently
         out["deleted"], out["terminated"] = deleted, deleted + d
         out["completion"] = out["terminated"].max(axis=1)
         return out
 
-    running, ready = timing.sample_startup((runs, m), gen)
+    running, ready = sample_startup(timing, (runs, m), gen)
     avail = ready + mrs
 
     if op == "scale_up":
         if mode == "ordered":
             created = _shifted_cumsum(avail)
         else:
-            created = np.broadcast_to(_batch_offsets(m, api), (runs, m)).copy()
+            created = np.broadcast_to(slow_start_offsets(m, api), (runs, m)).copy()
         _fill_new(out, created, running, ready, mrs)
         out["completion"] = out["available"].max(axis=1)
         return out
 
     if mode == "deployment":
-        k = min(plan["slots"], m)
+        k = min(slots, m)
         created, _ = _list_schedule(avail, k)
         _fill_new(out, created, running, ready, mrs)
         # old pods: `unavailable` of them go at once, one more each time a new pod is available
-        d = timing.sample_termination((runs, m), gen)
-        u = plan["unavailable"]
+        d = sample_termination(timing, (runs, m), gen)
+        u = plan.unavailable or 0
         av_sorted = np.sort(out["available"], axis=1)
         deleted = np.zeros((runs, m))
         if m > u:
@@ -154,8 +97,20 @@ def _chunk(spec, plan, timing: PodTiming, runs: int, gen) -> dict:
         out["completion"] = out["available"].max(axis=1)
         return out
 
-    # StatefulSet rolling update
-    d = timing.sample_termination((runs, m), gen)
+    if mode == "daemon_surge":
+        # update.go: a new pod starts beside the old one on up to maxSurge nodes; the node's
+        # old pod is deleted once the new one is available
+        created, _ = _list_schedule(avail, min(slots, m))
+        _fill_new(out, created, running, ready, mrs)
+        d = sample_termination(timing, (runs, m), gen)
+        out["deleted"] = out["available"]
+        out["terminated"] = out["deleted"] + d
+        out["completion"] = out["available"].max(axis=1)
+        return out
+
+    # StatefulSet rolling update, and a DaemonSet's without surge (daemon_unavailable: the
+    # same window as parallel_window, a node busy from deletion until its new pod is available)
+    d = sample_termination(timing, (runs, m), gen)
     if mode in ("ordered_serial", "parallel_serial"):
         # One pod at a time. OrderedReady's sync blocks until the replacement is available
         # (runForAll/processReplica); Parallel's update loop waits on
@@ -163,9 +118,9 @@ def _chunk(spec, plan, timing: PodTiming, runs: int, gen) -> dict:
         deleted = _shifted_cumsum(d + avail)
         created = deleted + d
     elif mode == "ordered_batches":
-        deleted, created = _ordered_batches(d, avail, plan["slots"])
+        deleted, created = _ordered_batches(d, avail, slots)
     else:  # parallel_window: a pod's slot is busy from deletion until its replacement is available
-        deleted, _ = _list_schedule(d + avail, min(plan["slots"], m))
+        deleted, _ = _list_schedule(d + avail, min(slots, m))
         created = deleted + d
     out["deleted"] = deleted
     out["terminated"] = deleted + d
@@ -181,21 +136,40 @@ def _fill_new(out, created, running, ready, mrs):
     out["available"] = out["ready"] + mrs
 
 
-def _list_schedule(durations: np.ndarray, k: int):
+def _list_schedule(durations: np.ndarray, k: int) -> tuple[np.ndarray, None]:
     """Greedy list scheduling of jobs (in column order) on ``k`` slots, across runs.
 
-    Returns the start time of every job and the slot free times at the end.
+    Returns the start time of every job (each job takes the slot that frees first).
     """
+    return _list_schedule_kernel(np.ascontiguousarray(durations, dtype=np.float64), int(k)), None
+
+
+@njit(cache=True)
+def _list_schedule_kernel(durations: np.ndarray, k: int) -> np.ndarray:  # pragma: no cover
+    """Per run, a binary min-heap of slot free times: O(m log k) instead of O(m k)."""
     runs, m = durations.shape
-    free = np.zeros((runs, k))
     start = np.empty((runs, m))
-    rows = np.arange(runs)
-    for j in range(m):
-        slot = np.argmin(free, axis=1)
-        s = free[rows, slot]
-        start[:, j] = s
-        free[rows, slot] = s + durations[:, j]
-    return start, free
+    heap = np.empty(k)
+    for r in range(runs):
+        heap[:] = 0.0
+        for j in range(m):
+            t = heap[0]
+            start[r, j] = t
+            value = t + durations[r, j]
+            i = 0  # replace the root and sift it down
+            while True:
+                left = 2 * i + 1
+                if left >= k:
+                    break
+                child = left
+                if left + 1 < k and heap[left + 1] < heap[left]:
+                    child = left + 1
+                if heap[child] >= value:
+                    break
+                heap[i] = heap[child]
+                i = child
+            heap[i] = value
+    return start
 
 
 def _ordered_batches(d: np.ndarray, avail: np.ndarray, k: int):
@@ -223,43 +197,61 @@ def _ordered_batches(d: np.ndarray, avail: np.ndarray, k: int):
     return deleted, created
 
 
-@dataclass
-class RolloutResult:
-    """What :func:`simulate` returns.
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class RolloutResult(Result):
+    """What :func:`simulate` returns: a :class:`k8smodel.Result` with the raw samples.
 
     Attributes
     ----------
     summary : pandas.DataFrame
-        One row. Columns: ``kind``, ``operation``, ``pod_management``, ``replicas``, ``touched``
-        (pods the operation replaces/creates/deletes), ``max_unavailable`` (effective: 1 with
-        the gate off; for a Deployment the resolved maxUnavailable), ``max_surge`` (Deployment
-        only, resolved; NaN otherwise), ``max_in_flight`` (pods being replaced at once at most:
-        ``max_unavailable`` for a StatefulSet, ``max_surge + max_unavailable`` new pods for a
-        Deployment; NaN for scale operations), ``runs``, ``mean_s``, ``std_s``, ``p50_s``,
-        ``p90_s``, ``p99_s``, ``max_s``, ``deadline_s``, ``p_miss_deadline`` (fraction of runs
-        that took longer than the deadline), ``p_miss_se`` (its standard error), ``quorum`` and
-        ``p_below_quorum`` (fraction of runs in which fewer than ``quorum`` replicas were Ready
-        at some moment; NaN when no quorum was given).
+        One row. Workload columns ``kind``, ``operation``, ``pod_management``, ``replicas``,
+        ``touched`` (pods the operation replaces/creates/deletes), ``max_unavailable``
+        (effective: 1 with the gate off; for a Deployment the resolved maxUnavailable),
+        ``max_surge`` (Deployment only, resolved; NaN otherwise), ``max_in_flight`` (pods
+        being replaced at once at most; NaN for scale operations); then ``replications``,
+        ``mean_s`` and ``mean_s_se``, ``std_s``, ``p50_s``, ``p90_s``, ``p99_s``, ``max_s``,
+        ``mean_pod_gap_s`` (rolling updates of StatefulSets and DaemonSets: the mean time a
+        replaced pod, or a node's daemon, is without a Ready pod, over all replications; 0
+        with surge),
+        ``deadline_s``, ``p_miss_deadline`` (fraction of replications that took longer than the
+        deadline) and ``p_miss_deadline_se``, ``quorum``, ``p_below_quorum`` (fraction of
+        replications in which fewer than ``quorum`` replicas were Ready at some moment; NaN
+        without a quorum) and ``p_below_quorum_se``, ``method`` (``"simulation"``), ``exact``
+        (False) and ``flags``.
     samples : numpy.ndarray
-        Completion time of every run, seconds (``inf`` for ``OnDelete``).
+        Completion time of every replication, seconds (``inf`` for ``OnDelete``).
     timeline : pandas.DataFrame
-        Per pod of the first ``timeline_runs`` runs: ``run``, ``pod`` (a label), ``ordinal``,
-        ``deleted``, ``terminated`` (old pod gone), ``created``, ``running``, ``ready``,
-        ``available`` (seconds from the start; NaN where it does not apply). Rows are in the
-        controller's order. For a Deployment, row ``j`` holds the ``j``-th new pod (``created``
-        to ``available``) and the ``j``-th old pod to go (``deleted``, ``terminated``).
+        Per pod of the first ``timeline_replications`` replications: ``run``, ``pod`` (a
+        label), ``ordinal``, ``deleted``, ``terminated`` (old pod gone), ``created``,
+        ``running``, ``ready``, ``available`` (seconds from the start; NaN where it does not
+        apply). Rows are in the controller's order. For a Deployment, row ``j`` holds the
+        ``j``-th new pod (``created`` to ``available``) and the ``j``-th old pod to go
+        (``deleted``, ``terminated``).
     min_ready : numpy.ndarray or None
-        The least number of Ready replicas seen in each run (only when a quorum was given).
+        The least number of Ready replicas seen in each replication (only with a quorum).
+    ready_events : dict
+        Times at which replicas become Ready (``up``) or stop being Ready (``down``) in the
+        replications kept for :meth:`ready_replicas`, and the ``baseline`` count.
     """
 
-    summary: pd.DataFrame
     samples: np.ndarray
     timeline: pd.DataFrame
     min_ready: np.ndarray | None = None
-    _events: dict = field(default_factory=dict, repr=False)
+    ready_events: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def ready_replicas(self, times_s) -> pd.DataFrame:
-        """Ready replicas over time, across the runs kept for availability curves.
+    def _ready_counts(self, times_s: Any) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(times_s, dtype=float)
+        if t.ndim != 1:
+            raise ValueError(f"times_s must be one-dimensional; got shape {t.shape}")
+        ev = self.ready_events
+        up, down, base = ev["up"] - _TIE_S, ev["down"], ev["baseline"]
+        counts = np.full((up.shape[0], t.size), base, dtype=float)
+        for j, tj in enumerate(t):
+            counts[:, j] += (up <= tj).sum(axis=1) - (down <= tj).sum(axis=1)
+        return t, counts
+
+    def ready_replicas(self, times_s: Any) -> pd.DataFrame:
+        """Ready replicas over time, across the replications kept for availability curves.
 
         Parameters
         ----------
@@ -269,17 +261,10 @@ class RolloutResult:
         Returns
         -------
         pandas.DataFrame
-            Columns ``time_s``, ``mean``, ``p05``, ``p50``, ``p95`` and ``min`` of the number of
-            Ready replicas at that time over the kept runs.
+            Columns ``time_s``, ``mean``, ``p05``, ``p50``, ``p95`` and ``min`` of the number
+            of Ready replicas at that time over the kept replications.
         """
-        t = np.asarray(times_s, dtype=float)
-        if t.ndim != 1:
-            raise ValueError("times_s must be one-dimensional")
-        ev = self._events
-        up, down, base = ev["up"] - _TIE_S, ev["down"], ev["baseline"]
-        counts = np.full((up.shape[0], t.size), base, dtype=float)
-        for j, tj in enumerate(t):
-            counts[:, j] += (up <= tj).sum(axis=1) - (down <= tj).sum(axis=1)
+        t, counts = self._ready_counts(times_s)
         q = np.quantile(counts, [0.05, 0.5, 0.95], axis=0)
         return pd.DataFrame(
             {
@@ -292,10 +277,298 @@ class RolloutResult:
             }
         )
 
+    def risk_over_time(self, times_s: Any) -> pd.DataFrame:
+        """The fraction of replicas (nodes, for a DaemonSet) without a Ready pod, over time.
+
+        Parameters
+        ----------
+        times_s : array_like
+            Times since the start of the rollout, seconds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``time_s``; ``mean_unready_fraction`` and ``p95_unready_fraction`` of the
+            replicas without a Ready pod (for a DaemonSet: nodes without a ready daemon, a log
+            gap or a node without its agent) over the kept replications; ``p_not_done``, the
+            fraction of all replications still running at that time.
+        """
+        t, counts = self._ready_counts(times_s)
+        base = float(self.ready_events["baseline"])
+        frac = np.clip(base - counts, 0.0, None) / max(base, 1.0)
+        return pd.DataFrame(
+            {
+                "time_s": t,
+                "mean_unready_fraction": frac.mean(axis=0),
+                "p95_unready_fraction": np.quantile(frac, 0.95, axis=0),
+                "p_not_done": (self.samples[:, None] > t[None, :]).mean(axis=0),
+            }
+        )
+
+
+def _check_disruptions(
+    plan: OperationPlan, rate_per_h: float, quorum: int | None, duration: Any
+) -> None:
+    if rate_per_h == 0:
+        return
+    if plan.operation != "rolling_update":
+        raise ValueError("disruption_rate_per_h applies to rolling_update only")
+    if quorum is None:
+        raise ValueError("disruption_rate_per_h needs a quorum to report against")
+    if plan.kind == "Deployment":
+        raise ValueError(
+            "disruption_rate_per_h is modelled for StatefulSets only: a Deployment's old and "
+            "new pods are different pods, with no ordinal whose rollout window a disruption "
+            "could be matched to"
+        )
+    check_distribution(duration, "disruption_s")
+
+
+def simulate(
+    spec: StatefulSet | Deployment | DaemonSet,
+    operation: str,
+    timing: PodTiming,
+    *,
+    replications: int = 10_000,
+    deadline_s: float | None = None,
+    from_replicas: int | None = None,
+    to_replicas: int | None = None,
+    quorum: int | None = None,
+    disruption_rate_per_h: float = 0.0,
+    disruption_s: Any = 60.0,
+    timeline_replications: int = 3,
+    availability_replications: int = 1000,
+    rng: RngLike = None,
+) -> RolloutResult:
+    """Simulate a StatefulSet or Deployment operation many times.
+
+    Parameters
+    ----------
+    spec : StatefulSet or Deployment
+        The workload (policy, partition, maxUnavailable, surge...).
+    operation : {"scale_up", "scale_down", "rolling_update"}
+        ``scale_up`` goes from ``from_replicas`` (default 0) to ``spec.replicas``;
+        ``scale_down`` from ``spec.replicas`` to ``to_replicas`` (default 0);
+        ``rolling_update`` replaces the pods with a new template.
+    timing : PodTiming
+        Phase timings of every pod (independent across pods and replications).
+    replications : int
+        Number of simulated operations.
+    deadline_s : float, optional
+        Report the probability that an operation takes longer than this (``inf`` allowed).
+    from_replicas, to_replicas : int, optional
+        The other end of a scale operation.
+    quorum : int, optional
+        Report the probability that fewer than ``quorum`` replicas are Ready at some moment
+        (for a majority of 3 use 2, of 5 use 3).
+    disruption_rate_per_h : float
+        Rolling updates of StatefulSets only: besides the rollout, each replica
+        independently becomes unready at this rate (per hour, while it is Ready and not being
+        replaced) for ``disruption_s`` seconds: crashes, node problems, evictions. 0
+        (default) models the rollout alone.
+    disruption_s : float or frozen distribution
+        Duration of one disruption.
+    timeline_replications : int
+        Replications whose per-pod times go into ``timeline``.
+    availability_replications : int
+        Replications kept for :meth:`RolloutResult.ready_replicas`.
+    rng : int, Generator, SeedSequence or None
+        Randomness (see :func:`k8smodel._random.as_generator`).
+
+    Returns
+    -------
+    RolloutResult
+        ``summary`` (one row, the columns of :func:`~k8smodel.rollout.completion_time` plus
+        standard errors), ``samples``, ``timeline``, ``min_ready``.
+
+    Notes
+    -----
+    Controller rules (``pkg/controller/statefulset/stateful_set_control.go``), through the
+    shared :func:`~k8smodel.rollout.plan_operation`:
+
+    * OrderedReady ``scale_up`` creates ordinal ``i + 1`` only when ``i`` is Running, Ready
+      and Available (``processReplica`` returns early in monotonic mode); ``scale_down``
+      deletes the highest ordinal first and waits for it to terminate (``processCondemned``).
+    * Parallel creates/deletes all at once, in slow-start batches of API calls 1, 2, 4, ...,
+      capped at 500 (``runForAll`` -> ``slowStartBatch``).
+    * ``rolling_update`` deletes from the highest ordinal down to the partition. With the
+      MaxUnavailableStatefulSet gate off (or maxUnavailable 1) one pod at a time, and both
+      policies wait for the replacement to be *available* (Ready for ``minReadySeconds``):
+      the update loop of ``updateStatefulSet`` waits on ``isUnavailable(pod,
+      minReadySeconds)``. With the gate on and k > 1: OrderedReady deletes k at once and
+      recreates them one by one in ascending order; Parallel keeps up to k pods unavailable
+      (``updateStatefulSetAfterInvariantEstablished``): a sliding window, list scheduling on
+      k slots where a slot is busy from deletion until the replacement is available. Older
+      controllers (before the fix of kubernetes/kubernetes issues #112307 and #119234)
+      waited only for ``isHealthy`` (Ready) with Parallel.
+    * ``OnDelete`` never deletes pods itself: the completion time is ``inf``.
+    * Deployment ``rolling_update``: at most ``surge + unavailable`` new pods start at a time
+      (``pkg/controller/deployment/rolling.go``); an old pod is deleted when a new one is
+      available, after the first ``unavailable`` ones.
+
+    Controller reaction times (informer and queue latencies, milliseconds) are neglected.
+
+    Examples
+    --------
+    >>> from k8smodel import rollout
+    >>> res = rollout.simulate(rollout.StatefulSet(replicas=3), "scale_up",
+    ...                        rollout.PodTiming(start=2, warmup=0), replications=10, rng=1)
+    >>> float(res.summary.mean_s[0])  # 3 pods, each Ready 2 s after creation, one by one
+    6.0
+    """
+    check_workload(spec, timing)
+    plan = plan_operation(spec, operation, from_replicas=from_replicas, to_replicas=to_replicas)
+    replications = check_int(replications, "replications", minimum=1)
+    if deadline_s is not None:
+        deadline_s = check_real(deadline_s, "deadline_s", minimum=0, allow_inf=True)
+    if quorum is not None:
+        quorum = check_int(quorum, "quorum", minimum=1)
+    rate_h = check_real(disruption_rate_per_h, "disruption_rate_per_h", minimum=0)
+    keep_t = min(check_int(timeline_replications, "timeline_replications", minimum=0), replications)
+    keep_a = min(
+        check_int(availability_replications, "availability_replications", minimum=1), replications
+    )
+    _check_disruptions(plan, rate_h, quorum, disruption_s)
+    m = plan.touched
+    check_budget(
+        8.0 * (replications * 2 + keep_a * 2 * m + keep_t * m * 8)
+        + 8.0 * 16 * min(_ELEMENTS_PER_CHUNK, replications * max(m, 1)),
+        f"replications={replications} x touched pods={m}",
+        remedy="use fewer replications or fewer availability_replications",
+    )
+    chunk = max(1, min(replications, _ELEMENTS_PER_CHUNK // max(m, 1)))
+    n_chunks = -(-replications // chunk)
+    seeds = spawn_seeds(rng, n_chunks)
+    samples = np.empty(replications)
+    min_ready = np.empty(replications) if quorum is not None else None
+    first: dict[str, np.ndarray] = {}
+    ev_up, ev_down = [], []
+    gaps = np.zeros(2)  # sum of per-pod gaps, number of pods
+    for c in range(n_chunks):
+        lo, hi = c * chunk, min(replications, (c + 1) * chunk)
+        gen = np.random.Generator(np.random.PCG64(seeds[c]))
+        out = _chunk(plan, timing, hi - lo, gen)
+        samples[lo:hi] = out["completion"]
+        gap = out["ready"] - out["deleted"]
+        gaps += (np.nansum(np.clip(gap, 0.0, None)), np.isfinite(gap).sum())
+        up, down = _ready_events(plan, out)
+        if min_ready is not None:
+            extra_up = extra_down = None
+            if rate_h > 0:
+                extra_up, extra_down = _disruptions(plan, out, rate_h / 3600.0, disruption_s, gen)
+            min_ready[lo:hi] = _min_ready(up, down, plan.baseline, extra_up, extra_down)
+        if lo < keep_a:
+            take = min(hi, keep_a) - lo
+            ev_up.append(up[:take])
+            ev_down.append(down[:take])
+        if c == 0:
+            first = {k: v[:keep_t] for k, v in out.items() if k in _COLUMNS}
+    timeline = _timeline(plan, first, keep_t)
+    gap = _mean_gap(plan, gaps)
+    summary, notes = _summary(spec, plan, samples, deadline_s, quorum, min_ready, gap)
+    return RolloutResult(
+        summary=summary,
+        params=_params(spec, timing, plan, replications, deadline_s, quorum, rate_h, disruption_s),
+        notes=notes,
+        samples=samples,
+        timeline=timeline,
+        min_ready=min_ready,
+        ready_events={
+            "up": np.concatenate(ev_up, axis=0),
+            "down": np.concatenate(ev_down, axis=0),
+            "baseline": plan.baseline,
+        },
+    )
+
+
+def _params(spec, timing, plan, replications, deadline_s, quorum, rate_h, disruption_s) -> dict:
+    return {
+        "spec": spec,
+        "operation": plan.operation,
+        "timing": timing,
+        "ordinals": plan.ordinals,
+        "mode": plan.mode,
+        "replications": replications,
+        "deadline_s": deadline_s,
+        "quorum": quorum,
+        "disruption_rate_per_h": rate_h,
+        "disruption_s": disruption_s,
+    }
+
+
+def _timeline(plan: OperationPlan, first: dict[str, np.ndarray], keep: int) -> pd.DataFrame:
+    m = plan.touched
+    run = np.repeat(np.arange(keep), m)
+    ordinal = np.tile(np.asarray(plan.ordinals, dtype=int), keep)
+    if plan.kind == "StatefulSet":
+        labels = [f"pod-{o}" for o in ordinal]
+    elif plan.kind == "DaemonSet":
+        labels = [f"node-{o}" for o in ordinal]
+    else:
+        labels = [f"rs-pod-{j}" for j in np.tile(np.arange(m), keep)]
+    table = pd.DataFrame({"run": run, "pod": labels, "ordinal": ordinal})
+    for c in _COLUMNS:
+        table[c] = first[c][:keep].reshape(-1).astype(float) if keep and m else np.empty(0)
+    return table
+
+
+def _mean_gap(plan: OperationPlan, gaps: np.ndarray) -> float:
+    """Mean time a replaced pod (or a node's daemon) is without a Ready pod, over all pods."""
+    if plan.operation != "rolling_update" or plan.kind == "Deployment" or gaps[1] == 0:
+        return math.nan
+    if plan.mode == "daemon_surge":
+        return 0.0  # the old pod serves until the new one is available
+    return float(gaps[0] / gaps[1])
+
+
+def _summary(spec, plan, samples, deadline_s, quorum, min_ready, gap):
+    n = samples.size
+    finite = bool(np.isfinite(samples).all())
+    q = np.quantile(samples, [0.5, 0.9, 0.99]) if finite else [math.inf] * 3
+    std = float(samples.std(ddof=1)) if finite and n > 1 else math.nan
+    p_miss = math.nan if deadline_s is None else float(np.mean(samples > deadline_s))
+    p_below = math.nan if quorum is None else float(np.mean(min_ready < quorum))
+    flags = []
+    notes = [
+        "controller reaction times (informer and queue latencies) are neglected",
+    ]
+    if n < _FEW_REPLICATIONS:
+        flags.append("few_replications")
+        notes.append(
+            f"only {n} replications: the p99 and small probabilities are rough "
+            f"(use {_FEW_REPLICATIONS} or more)"
+        )
+    if plan.mode == "on_delete":
+        notes.append("OnDelete: the controller never deletes a pod itself, so it never completes")
+    row = plan.columns(getattr(spec, "pod_management", spec.kind))
+    row.update(
+        {
+            "replications": n,
+            "mean_s": float(samples.mean()) if finite else math.inf,
+            "mean_s_se": std / math.sqrt(n) if n > 1 else math.nan,
+            "std_s": std,
+            "p50_s": float(q[0]),
+            "p90_s": float(q[1]),
+            "p99_s": float(q[2]),
+            "max_s": float(samples.max()),
+            "mean_pod_gap_s": gap,
+            "deadline_s": math.nan if deadline_s is None else float(deadline_s),
+            "p_miss_deadline": p_miss,
+            "p_miss_deadline_se": math.sqrt(p_miss * (1 - p_miss) / n),
+            "quorum": math.nan if quorum is None else quorum,
+            "p_below_quorum": p_below,
+            "p_below_quorum_se": math.sqrt(p_below * (1 - p_below) / n),
+            "method": "simulation",
+            "exact": False,
+            "flags": ";".join(flags),
+        }
+    )
+    return pd.DataFrame([row]), tuple(notes)
+
 
 def _ready_events(plan, out) -> tuple[np.ndarray, np.ndarray]:
     """Times at which a replica becomes Ready (+1) or stops being Ready (-1), per run."""
-    op = plan["operation"]
+    op = plan.operation
     runs = out["completion"].shape[0]
     empty = np.full((runs, 0), np.nan)
     if op == "scale_up":
@@ -329,7 +602,7 @@ def _min_ready(up, down, baseline, extra_up=None, extra_down=None) -> np.ndarray
 
 def _disruptions(plan, out, rate_per_s, duration, gen):
     """Independent pod disruptions during a rolling update (see :func:`simulate`)."""
-    n = plan["replicas"]
+    n = plan.replicas
     runs = out["completion"].shape[0]
     horizon = out["completion"]
     finite = horizon[np.isfinite(horizon)]
@@ -337,7 +610,7 @@ def _disruptions(plan, out, rate_per_s, duration, gen):
     kmax = int(stats.poisson.ppf(1 - 1e-9, rate_per_s * tmax)) + 1
     a = np.full((runs, n), np.inf)  # rollout window of each ordinal
     b = np.full((runs, n), np.inf)
-    ords = plan["ordinals"]
+    ords = np.asarray(plan.ordinals, dtype=int)
     if len(ords):
         a[:, ords] = out["deleted"]
         b[:, ords] = out["ready"]
@@ -354,306 +627,3 @@ def _disruptions(plan, out, rate_per_s, duration, gen):
     starts = np.where(keep, starts, np.nan).reshape(runs, -1)
     ends = np.where(keep, ends, np.nan).reshape(runs, -1)
     return ends, starts  # (+1 events, -1 events)
-
-
-def simulate(
-    spec: StatefulSet | Deployment,
-    operation: str,
-    timing: PodTiming,
-    *,
-    runs: int = 10_000,
-    deadline_s: float | None = None,
-    from_replicas: int | None = None,
-    to_replicas: int | None = None,
-    quorum: int | None = None,
-    disruption_rate_per_h: float = 0.0,
-    disruption_s=60.0,
-    timeline_runs: int = 3,
-    availability_runs: int = 1000,
-    rng: RngLike = None,
-) -> RolloutResult:
-    """Simulate a StatefulSet or Deployment operation many times.
-
-    Parameters
-    ----------
-    spec : StatefulSet or Deployment
-        The workload (policy, partition, maxUnavailable, surge...).
-    operation : {"scale_up", "scale_down", "rolling_update"}
-        ``scale_up`` goes from ``from_replicas`` (default 0) to ``spec.replicas``; ``scale_down``
-        from ``spec.replicas`` to ``to_replicas`` (default 0); ``rolling_update`` replaces the
-        pods with a new template.
-    timing : PodTiming
-        Phase timings of every pod (independent across pods and runs).
-    runs : int
-        Number of simulated operations.
-    deadline_s : float, optional
-        Report the probability that an operation takes longer than this.
-    from_replicas, to_replicas : int, optional
-        The other end of a scale operation.
-    quorum : int, optional
-        Report the probability that fewer than ``quorum`` replicas are Ready at some moment
-        (for a majority of 3 use 2, of 5 use 3).
-    disruption_rate_per_h : float
-        Rolling updates only: besides the rollout, each replica independently becomes unready at
-        this rate (per hour, while it is Ready and not being replaced) for ``disruption_s``
-        seconds: crashes, node problems, evictions. 0 (default) models the rollout alone.
-        StatefulSets only (a ValueError for a Deployment).
-    disruption_s : float or frozen distribution
-        Duration of one disruption.
-    timeline_runs : int
-        Runs whose per-pod times go into ``timeline``.
-    availability_runs : int
-        Runs kept for :meth:`RolloutResult.ready_replicas`.
-    rng : int, Generator, SeedSequence or None
-        Randomness (see :func:`k8smodel._random.as_generator`).
-
-    Returns
-    -------
-    RolloutResult
-        ``summary`` (one-row DataFrame), ``samples``, ``timeline``, ``min_ready``.
-
-    Notes
-    -----
-    Controller rules (``pkg/controller/statefulset/stateful_set_control.go``):
-
-    * OrderedReady ``scale_up`` creates ordinal ``i + 1`` only when ``i`` is Running, Ready and
-      Available (``processReplica`` returns early in monotonic mode); ``scale_down`` deletes the
-      highest ordinal first and waits for it to terminate (``processCondemned``).
-    * Parallel creates/deletes all at once, in slow-start batches of API calls 1, 2, 4, ...,
-      capped at 500 (``runForAll`` -> ``slowStartBatch``).
-    * ``rolling_update`` deletes from the highest ordinal down to the partition. With the
-      MaxUnavailableStatefulSet gate off (or maxUnavailable 1) one pod at a time, and both
-      policies wait for the replacement to be *available* (Ready for ``minReadySeconds``): the
-      update loop of ``updateStatefulSet`` waits on ``isUnavailable(pod, minReadySeconds)``.
-      With the gate on and k > 1: OrderedReady deletes k at once and recreates them one by one
-      in ascending order; Parallel keeps up to k pods unavailable (``isUnavailable`` again, in
-      ``updateStatefulSetAfterInvariantEstablished``): a sliding window, list scheduling on k
-      slots where a slot is busy from deletion until the replacement is available. Older
-      controllers (before the fix of kubernetes/kubernetes issues #112307 and #119234) waited
-      only for ``isHealthy`` (Ready) with Parallel, so minReadySeconds was paid once at the end
-      instead of once per step.
-    * ``OnDelete`` never deletes pods itself: the completion time is ``inf``.
-    * Deployment ``rolling_update``: at most ``surge + unavailable`` new pods start at a time
-      (``pkg/controller/deployment/rolling.go``); an old pod is deleted when a new one is
-      available, after the first ``unavailable`` ones.
-
-    Controller reaction times (informer and queue latencies, milliseconds) are neglected.
-    """
-    _check_spec(spec)
-    _check_operation(operation)
-    _check_timing(timing)
-    if not isinstance(runs, numbers.Integral) or isinstance(runs, bool) or runs < 1:
-        raise ValueError(f"runs must be an int >= 1; got {runs!r}")
-    if deadline_s is not None and (
-        isinstance(deadline_s, bool)
-        or not isinstance(deadline_s, numbers.Real)
-        or not deadline_s >= 0  # also rejects NaN
-    ):
-        raise ValueError(
-            f"deadline_s must be a number >= 0 (inf allowed) or None; got {deadline_s!r}"
-        )
-    if quorum is not None and (
-        not isinstance(quorum, numbers.Integral) or isinstance(quorum, bool) or quorum < 1
-    ):
-        raise ValueError(f"quorum must be an int >= 1 or None; got {quorum!r}")
-    if (
-        isinstance(disruption_rate_per_h, bool)
-        or not isinstance(disruption_rate_per_h, numbers.Real)
-        or not 0 <= disruption_rate_per_h < np.inf
-    ):
-        raise ValueError(
-            f"disruption_rate_per_h must be a finite number >= 0; got {disruption_rate_per_h!r}"
-        )
-    for name, value, low in (
-        ("timeline_runs", timeline_runs, 0),
-        ("availability_runs", availability_runs, 1),
-    ):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise TypeError(f"{name} must be an int >= {low}; got {value!r}")
-        if value < low:
-            raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
-    if disruption_rate_per_h > 0:
-        if operation != "rolling_update":
-            raise ValueError("disruption_rate_per_h applies to rolling_update only")
-        if quorum is None:
-            raise ValueError("disruption_rate_per_h needs a quorum to report against")
-        if isinstance(spec, Deployment):
-            raise ValueError(
-                "disruption_rate_per_h is modelled for StatefulSets only: a Deployment's old and "
-                "new pods are different pods, with no ordinal whose rollout window a disruption "
-                "could be matched to"
-            )
-        _check_time("disruption_s", disruption_s)
-    plan = _plan(spec, operation, from_replicas, to_replicas)
-    m = len(plan["ordinals"])
-    chunk = max(1, min(runs, _ELEMENTS_PER_CHUNK // max(m, 1)))
-    n_chunks = -(-runs // chunk)
-    seeds = spawn_seeds(rng, n_chunks)
-    samples = np.empty(runs)
-    min_ready = np.empty(runs) if quorum is not None else None
-    keep_t = min(timeline_runs, runs)
-    keep_a = min(availability_runs, runs)
-    first = None
-    ev_up, ev_down = [], []
-    for c in range(n_chunks):
-        lo, hi = c * chunk, min(runs, (c + 1) * chunk)
-        gen = np.random.Generator(np.random.PCG64(seeds[c]))
-        out = _chunk(spec, plan, timing, hi - lo, gen)
-        samples[lo:hi] = out["completion"]
-        up, down = _ready_events(plan, out)
-        if quorum is not None:
-            extra_up = extra_down = None
-            if disruption_rate_per_h > 0:
-                extra_up, extra_down = _disruptions(
-                    plan, out, disruption_rate_per_h / 3600.0, disruption_s, gen
-                )
-            min_ready[lo:hi] = _min_ready(up, down, plan["baseline"], extra_up, extra_down)
-        if lo < keep_a:
-            take = min(hi, keep_a) - lo
-            ev_up.append(up[:take])
-            ev_down.append(down[:take])
-        if c == 0:
-            first = {k: v[:keep_t] for k, v in out.items() if k in _COLUMNS}
-    timeline = _timeline(plan, first, keep_t)
-    summary = _summary(spec, plan, samples, deadline_s, quorum, min_ready)
-    events = {
-        "up": np.concatenate(ev_up, axis=0),
-        "down": np.concatenate(ev_down, axis=0),
-        "baseline": plan["baseline"],
-    }
-    return RolloutResult(summary, samples, timeline, min_ready, events)
-
-
-def _timeline(plan, first, keep) -> pd.DataFrame:
-    m = len(plan["ordinals"])
-    rows = []
-    for r in range(keep):
-        for j in range(m):
-            ordinal = int(plan["ordinals"][j])
-            label = f"pod-{ordinal}" if plan["kind"] == "StatefulSet" else f"rs-pod-{j}"
-            row = {"run": r, "pod": label, "ordinal": ordinal}
-            row.update({c: float(first[c][r, j]) for c in _COLUMNS})
-            rows.append(row)
-    return pd.DataFrame(rows, columns=["run", "pod", "ordinal", *_COLUMNS])
-
-
-def _summary(spec, plan, samples, deadline_s, quorum, min_ready) -> pd.DataFrame:
-    runs = samples.size
-    finite = np.isfinite(samples)
-    with np.errstate(invalid="ignore"):
-        q = np.quantile(samples, [0.5, 0.9, 0.99]) if finite.all() else [np.inf] * 3
-    p_miss = np.nan if deadline_s is None else float(np.mean(samples > deadline_s))
-    row = {
-        "kind": plan["kind"],
-        "operation": plan["operation"],
-        "pod_management": getattr(spec, "pod_management", "Deployment"),
-        "replicas": spec.replicas,
-        "touched": len(plan["ordinals"]),
-        "max_unavailable": plan.get("unavailable", plan.get("slots", np.nan)),
-        "max_surge": plan.get("surge", np.nan),
-        "max_in_flight": plan.get("slots", np.nan),
-        "runs": runs,
-        "mean_s": float(samples.mean()) if finite.all() else np.inf,
-        "std_s": float(samples.std(ddof=1)) if finite.all() and runs > 1 else np.nan,
-        "p50_s": float(q[0]),
-        "p90_s": float(q[1]),
-        "p99_s": float(q[2]),
-        "max_s": float(samples.max()),
-        "deadline_s": np.nan if deadline_s is None else float(deadline_s),
-        "p_miss_deadline": p_miss,
-        "p_miss_se": np.nan if deadline_s is None else float(np.sqrt(p_miss * (1 - p_miss) / runs)),
-        "quorum": np.nan if quorum is None else quorum,
-        "p_below_quorum": np.nan if quorum is None else float(np.mean(min_ready < quorum)),
-    }
-    return pd.DataFrame([row])
-
-
-def model(
-    *,
-    replicas: int,
-    operation: str = "rolling_update",
-    kind: str = "StatefulSet",
-    pod_management: str = "OrderedReady",
-    partition: int = 0,
-    max_unavailable=None,
-    max_unavailable_gate: bool | None = None,
-    max_surge="25%",
-    startup_mean_s: float = 30.0,
-    startup_cv: float = 0.5,
-    probe_period_s: float = 10.0,
-    min_ready_seconds: float = 0.0,
-    termination_s: float = 5.0,
-    termination_grace_s: float = 30.0,
-    failure_p: float = 0.0,
-    deadline_s: float = 1800.0,
-    quorum: int | None = None,
-    runs: int = 2000,
-    rng: RngLike = None,
-) -> dict:
-    """Scalar summary of one operation, for :func:`k8smodel.sweep`.
-
-    Parameters
-    ----------
-    replicas, operation, kind, pod_management, partition, max_unavailable, max_unavailable_gate
-        The workload (``kind`` is ``"StatefulSet"`` or ``"Deployment"``; for a Deployment
-        ``max_unavailable`` defaults to ``"25%"``).
-    max_surge : int or str
-        Deployment only.
-    startup_mean_s, startup_cv : float
-        Gamma-distributed warm-up (time until the readiness probe would pass) with this mean and
-        coefficient of variation; other phases are 0.
-    probe_period_s, min_ready_seconds, termination_s, termination_grace_s, failure_p
-        See :class:`PodTiming`.
-    deadline_s : float
-        Deadline for ``p_miss_deadline``.
-    quorum : int, optional
-        Quorum for ``p_below_quorum``.
-    runs : int
-        Simulated operations.
-    rng : int, Generator, SeedSequence or None
-        Randomness.
-
-    Returns
-    -------
-    dict
-        ``mean_s``, ``p50_s``, ``p90_s``, ``p99_s``, ``p_miss_deadline`` and (with a quorum)
-        ``p_below_quorum``.
-    """
-    if kind == "StatefulSet":
-        spec = StatefulSet(
-            replicas=replicas,
-            pod_management=pod_management,
-            partition=partition,
-            max_unavailable=max_unavailable,
-            max_unavailable_gate=max_unavailable_gate,
-        )
-    elif kind == "Deployment":
-        spec = Deployment(
-            replicas=replicas,
-            max_surge=max_surge,
-            max_unavailable="25%" if max_unavailable is None else max_unavailable,
-        )
-    else:
-        raise ValueError(f"kind must be 'StatefulSet' or 'Deployment'; got {kind!r}")
-    for name, value in (("startup_mean_s", startup_mean_s), ("startup_cv", startup_cv)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a finite number > 0; got {value!r}")
-        if not 0 < value < np.inf:
-            raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-    shape = 1.0 / startup_cv**2
-    timing = PodTiming(
-        warmup=stats.gamma(shape, scale=startup_mean_s / shape),
-        probe_period_s=probe_period_s,
-        min_ready_seconds=min_ready_seconds,
-        termination=termination_s,
-        termination_grace_s=termination_grace_s,
-        failure_p=failure_p,
-    )
-    res = simulate(
-        spec, operation, timing, runs=runs, deadline_s=deadline_s, quorum=quorum, rng=rng
-    )
-    row = res.summary.iloc[0]
-    keys = ["mean_s", "p50_s", "p90_s", "p99_s", "p_miss_deadline"]
-    if quorum is not None:
-        keys.append("p_below_quorum")
-    return {k: float(row[k]) for k in keys}

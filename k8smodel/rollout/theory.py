@@ -1,9 +1,13 @@
 """Completion-time theory: sums by convolution, maxima by products of CDFs, and their composition.
 
-The per-pod laws come from :meth:`PodTiming.startup_pmf` and :meth:`PodTiming.termination_pmf`
-on a common time grid. An OrderedReady operation is a sum of independent per-pod times (its law
-is a convolution power, computed with the FFT); a Parallel one is a maximum (a product of
-CDFs); maxUnavailable batches compose the two. Deterministic timings have exact closed forms
+The per-pod laws come from :func:`k8smodel.rollout.timing.startup_law` and
+:func:`~k8smodel.rollout.timing.termination_law` on a common time grid, with their point
+masses (a kill at the grace period, probe instants, back-off sums) carried as atoms; which pods are
+touched, in which order and batches, comes from the public
+:func:`~k8smodel.rollout.plan_operation`, the same plan the simulation follows. An
+OrderedReady operation is a sum of independent per-pod times (its law is a convolution power,
+computed with the FFT); a Parallel one is a maximum (a product of CDFs); maxUnavailable
+batches compose the two. Deterministic timings have exact closed forms
 (:func:`deterministic_completion`).
 
 References
@@ -21,61 +25,77 @@ doi:10.1137/0117039, for list scheduling itself.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy import special
 
-from k8smodel.rollout.semantics import Deployment, slow_start_batches
-from k8smodel.rollout.simulate import _check_operation, _check_spec, _check_timing, _plan
-from k8smodel.rollout.timing import PodTiming, _conv, _fft_size, _point
+from k8smodel._validate import check_choice, check_real
+from k8smodel.result import Result
+from k8smodel.rollout.grid import law_cdf, law_ppf, max_of, moments, power, shift
+from k8smodel.rollout.semantics import OperationPlan, plan_operation, slow_start_batches
+from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet, check_workload
+from k8smodel.rollout.timing import (
+    conv,
+    law_conv,
+    startup_law,
+    startup_upper_s,
+    termination_law,
+)
 
 __all__ = ["CompletionTime", "completion_time", "deterministic_completion"]
 
 _MAX_GRID = 1 << 19
+#: Probability mass lost beyond the grid above which a row is flagged.
+_TAIL_FLAG = 1e-6
 
 
-@dataclass(frozen=True)
-class CompletionTime:
-    """The law of an operation's completion time.
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class CompletionTime(Result):
+    """The law of an operation's completion time: a :class:`k8smodel.Result` with cdf/sf/ppf.
 
     Attributes
     ----------
+    summary : pandas.DataFrame
+        One row: the workload columns of :func:`k8smodel.rollout.simulate`, ``mean_s``,
+        ``std_s``, ``p50_s``, ``p90_s``, ``p99_s``, ``deadline_s``, ``p_miss_deadline``,
+        ``tail_mass``, ``method`` (``closed_form``, ``convolution_power``,
+        ``max_product_cdf``, ``max_plus_recursion``, ``batch_synchronous_bound`` or
+        ``renewal_approximation``), ``exact`` (False for the bound and the approximation)
+        and ``flags`` (``upper_bound``, ``approximation``, ``tail_mass``).
     grid_s : ndarray or None
         Grid points (seconds); ``None`` for a point mass.
     pmf : ndarray or None
         Probability of each grid point (the mass of the cell around it).
+    atoms : ndarray or None
+        The part of ``pmf`` that sits exactly on the grid point (a point mass of the true
+        law: a termination at the grace period, a probe instant, a deterministic phase);
+        the CDF jumps there. The rest of a point's mass is spread over its cell.
     value_s : float or None
         The completion time when it is deterministic (a point mass), else ``None``.
-    exact : bool
-        False when the law is a bound (see ``note``).
-    note : str
-        How the law was obtained.
     tail_mass : float
         Probability mass beyond the grid (lost by truncation).
     """
 
-    grid_s: np.ndarray | None
-    pmf: np.ndarray | None
-    value_s: float | None
-    exact: bool
-    note: str
+    grid_s: np.ndarray | None = None
+    pmf: np.ndarray | None = None
+    atoms: np.ndarray | None = None
+    value_s: float | None = None
     tail_mass: float = 0.0
-    _mean: float | None = None
-    _var: float | None = None
+
+    @property
+    def exact(self) -> bool:
+        """False when the law is a bound (see ``notes``)."""
+        return bool(self.summary["exact"].iloc[0])
 
     @property
     def deterministic(self) -> bool:
         """True for a point mass."""
         return self.value_s is not None
 
-    def _cdf_points(self):
-        h = self.grid_s[1] - self.grid_s[0]
-        x = np.concatenate([[self.grid_s[0] - 0.5 * h], self.grid_s + 0.5 * h])
-        y = np.concatenate([[0.0], np.cumsum(self.pmf)])
-        return x, np.minimum(y, 1.0)
-
-    def cdf(self, t_s):
+    def cdf(self, t_s: Any) -> Any:
         """Probability that the operation is done by ``t_s``.
 
         Parameters
@@ -86,17 +106,12 @@ class CompletionTime:
         Returns
         -------
         float or ndarray
-            ``P(completion <= t)``, the shape of ``t_s`` (piecewise linear between grid cells).
+            ``P(completion <= t)``, the shape of ``t_s``: piecewise linear within grid cells,
+            with a jump at each point mass (right-continuous).
         """
-        t = np.asarray(t_s, dtype=float)
-        if self.deterministic:
-            out = (t >= self.value_s).astype(float)
-        else:
-            x, y = self._cdf_points()
-            out = np.interp(t, x, y, left=0.0, right=y[-1])
-        return out[()] if out.ndim == 0 else out
+        return law_cdf(self.grid_s, self.pmf, self.value_s, t_s, self.atoms)
 
-    def sf(self, t_s):
+    def sf(self, t_s: Any) -> Any:
         """Probability of missing a deadline: the survival function.
 
         Parameters
@@ -111,7 +126,7 @@ class CompletionTime:
         """
         return 1.0 - self.cdf(t_s)
 
-    def ppf(self, q):
+    def ppf(self, q: Any) -> Any:
         """Quantile function: the time by which a fraction ``q`` of operations is done.
 
         Parameters
@@ -129,51 +144,37 @@ class CompletionTime:
         ValueError
             If some ``q`` is outside ``[0, 1]`` or NaN.
         """
-        q = np.asarray(q, dtype=float)
-        if np.any(np.isnan(q) | (q < 0) | (q > 1)):
-            raise ValueError(f"q must be probabilities in [0, 1] (no NaN); got {q!r}")
-        if self.deterministic:
-            out = np.full(q.shape, self.value_s)
-        else:
-            x, y = self._cdf_points()
-            i = np.clip(np.searchsorted(y, q, side="left"), 1, y.size - 1)
-            dy = y[i] - y[i - 1]
-            frac = np.where(dy > 0, (q - y[i - 1]) / np.where(dy > 0, dy, 1.0), 1.0)
-            out = x[i - 1] + np.clip(frac, 0.0, 1.0) * (x[i] - x[i - 1])
-        return out[()] if out.ndim == 0 else out
+        return law_ppf(self.grid_s, self.pmf, self.value_s, q, self.atoms)
 
     def mean(self) -> float:
-        """Mean completion time, seconds."""
-        if self.deterministic:
-            return float(self.value_s)
-        if self._mean is not None:
-            return self._mean
-        return float(np.sum(self.grid_s * self.pmf) / np.sum(self.pmf))
+        """Mean completion time, seconds (the summary's ``mean_s``)."""
+        return float(self.summary["mean_s"].iloc[0])
 
     def var(self) -> float:
         """Variance of the completion time, seconds squared."""
-        if self.deterministic:
-            return 0.0
-        if self._var is not None:
-            return self._var
-        p = self.pmf / np.sum(self.pmf)
-        mu = np.sum(self.grid_s * p)
-        return float(np.sum((self.grid_s - mu) ** 2 * p))
+        return float(self.summary["std_s"].iloc[0]) ** 2
 
     def std(self) -> float:
         """Standard deviation, seconds."""
-        return math.sqrt(self.var())
+        return float(self.summary["std_s"].iloc[0])
 
 
 def deterministic_completion(
-    spec, operation: str, timing: PodTiming, *, from_replicas=None, to_replicas=None
+    spec: StatefulSet | Deployment,
+    operation: str,
+    timing: PodTiming,
+    *,
+    from_replicas: int | None = None,
+    to_replicas: int | None = None,
 ) -> float:
     """Exact completion time when every phase is a number (closed forms).
 
     Parameters
     ----------
     spec : StatefulSet or Deployment
+        The workload.
     operation : {"scale_up", "scale_down", "rolling_update"}
+        The operation.
     timing : PodTiming
         Must be deterministic (numbers only, ``failure_p == 0``).
     from_replicas, to_replicas : int, optional
@@ -194,37 +195,39 @@ def deterministic_completion(
           first); Parallel window ``ceil(m/k) (D + A)``;
         * Deployment rolling update ``ceil(m/k) A`` with ``k = surge + unavailable``;
         * ``OnDelete``: ``inf``; nothing to touch: 0.
+
+    Examples
+    --------
+    >>> from k8smodel import rollout
+    >>> timing = rollout.PodTiming(start=2, warmup=8, probe_period_s=5, termination=5)
+    >>> deterministic_completion(rollout.StatefulSet(replicas=3), "rolling_update", timing)
+    51.0
     """
-    _check_spec(spec)
-    _check_operation(operation)
-    _check_timing(timing)
+    check_workload(spec, timing)
+    plan = plan_operation(spec, operation, from_replicas=from_replicas, to_replicas=to_replicas)
     t = timing.deterministic_times()
-    plan = _plan(spec, operation, from_replicas, to_replicas)
-    if len(plan["ordinals"]) == 0:
-        return 0.0
-    return _closed_form(spec, plan, t["available"], t["termination"])
+    return _closed_form(plan, t["available"], t["termination"])
 
 
-def _closed_form(spec, plan, a: float, d: float) -> float:
+def _closed_form(plan: OperationPlan, a: float, d: float) -> float:
     """Completion time of ``plan`` when every pod takes ``a`` to be available and ``d`` to end.
 
     The one per-mode table behind :func:`deterministic_completion` (exact values) and the grid
     length of :func:`completion_time` (with per-pod upper quantiles for ``a`` and ``d``, it
     bounds the operation: every formula is nondecreasing in ``a`` and ``d``).
     """
-    operation, mode = plan["operation"], plan["mode"]
-    m = len(plan["ordinals"])
+    operation, mode, m = plan.operation, plan.mode, plan.touched
     if m == 0:
         return 0.0
-    api = float(spec.api_call_s)
+    api = plan.api_call_s
     last_offset = len(slow_start_batches(m)) * api if api > 0 else 0.0
     if operation == "scale_up":
         return m * a if mode == "ordered" else last_offset + a
     if operation == "scale_down":
         if mode == "ordered":
             return m * d
-        return d if isinstance(spec, Deployment) else last_offset + d
-    nb = -(-m // min(plan.get("slots", 1), m))
+        return d if plan.kind == "Deployment" else last_offset + d
+    nb = -(-m // min(plan.slots or 1, m))
     return {
         "on_delete": math.inf,
         "ordered_serial": m * (d + a),
@@ -232,71 +235,197 @@ def _closed_form(spec, plan, a: float, d: float) -> float:
         "ordered_batches": nb * d + m * a,
         "parallel_window": nb * (d + a),
         "deployment": nb * a,
+        "daemon_unavailable": nb * (d + a),
+        "daemon_surge": nb * a,
     }[mode]
 
 
-def _power(pmf: np.ndarray, k: int, n: int) -> np.ndarray:
-    """``k``-fold convolution power of a pmf by FFT, truncated to ``n`` points."""
-    if k == 0:
-        return _point(0.0, 1.0, n)
+@dataclass(frozen=True)
+class _Law:
+    grid_s: np.ndarray
+    pmf: np.ndarray
+    method: str
+    exact: bool
+    note: str
+    mean: float | None = None
+    var: float | None = None
+
+
+def _window_renewal(job: np.ndarray, m: int, k: int, h: float, n: int) -> np.ndarray:
+    """Approximate law of the makespan of ``m`` iid jobs greedily run on ``k < m`` slots.
+
+    The last job starts at ``T``, the ``(m - k)``-th completion of ``k`` independent renewal
+    processes; by the renewal central limit theorem the count ``N(t)`` is about normal with
+    mean ``k (t / mu + (s^2 - mu^2) / (2 mu^2))`` and variance ``k t s^2 / mu^3`` (Cox,
+    *Renewal Theory*, 1962, §4.5 and §6.3), so ``P(T <= t) = P(N(t) >= m - k)``. At ``T``
+    the other ``k - 1`` slots hold jobs with about the equilibrium residual law
+    ``F_R(x) = (1/mu) int_0^x (1 - F(u)) du``; the makespan is ``T`` plus the maximum of the
+    last job and those residuals, taken independent of ``T``.
+    """
+    mu, var = moments(job, h)
+    cdf = np.minimum(np.cumsum(job[0]), 1.0)
+    residual = np.minimum(np.cumsum(1.0 - cdf) * h / mu, 1.0)
+    tail_cdf = cdf * residual ** (k - 1)
+    tail = np.diff(np.concatenate([[0.0], tail_cdf]))
+    t = np.arange(n) * h
+    mean_n = k * (t / mu + (var - mu**2) / (2 * mu**2))
+    sd_n = np.sqrt(np.maximum(k * t * var / mu**3, 1e-300))
+    p_started = special.ndtr((mean_n - (m - k - 0.5)) / sd_n)
+    p_started[0] = 0.0
+    start = np.diff(np.concatenate([[0.0], np.maximum.accumulate(p_started)]))
+    return np.stack([conv(start, tail, n), np.zeros(n)])  # an approximation: no atoms
+
+
+#: Grid steps that divide a whole second (or ten), so whole-second point masses (probe instants,
+#: grace periods, back-off sums) fall on grid points and stay atoms.
+_NICE_STEPS = (0.01, 0.02, 0.025, 0.05, 0.1, 0.125, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def _nice_step(h: float) -> float:
+    """The smallest of :data:`_NICE_STEPS` at least ``h`` (a multiple of 10 s beyond)."""
+    for step in _NICE_STEPS:
+        if step >= h:
+            return step
+    return 10.0 * float(np.ceil(h / 10.0))
+
+
+def _grid_law(
+    plan: OperationPlan, timing: PodTiming, grid_s: float | None, window: str = "bound"
+) -> _Law:
+    """The completion-time law of ``plan`` on a grid (random timing, something to do)."""
+    m, mode, operation = plan.touched, plan.mode, plan.operation
+    mrs = float(timing.min_ready_seconds)
+    k = min(plan.slots or 1, m)
+    nb = -(-m // k)
+    api = plan.api_call_s
+    sizes = slow_start_batches(m) if api > 0 else [m]
+    offsets = (np.arange(len(sizes)) + 1.0) * api if api > 0 else np.zeros(1)
+    u_a = startup_upper_s(timing) + mrs
+    u_d = float(timing.termination_grace_s)
+    upper = _closed_form(plan, u_a, u_d) * 1.02 + 2.0
+    h = float(grid_s) if grid_s is not None else _nice_step(upper / (_MAX_GRID - 4))
+    n = int(np.ceil(upper / h)) + 4
+    # per-pod laws need only a per-pod grid; pad them to the operation's grid afterwards
+    n_pod = min(n, int(np.ceil((u_a + u_d) * 1.02 / h)) + 8)
+    a_pmf = np.pad(startup_law(timing, h, n_pod)[1], ((0, 0), (0, n - n_pod)))
+    d_pmf = np.pad(termination_law(timing, h, n_pod), ((0, 0), (0, n - n_pod)))
+    grid = np.arange(n) * h
+
+    def from_sum(step: np.ndarray, note: str) -> _Law:
+        mu, v = moments(step, h)
+        return _Law(grid, power(step, m, n), "convolution_power", True, note, m * mu, m * v)
+
+    if operation == "scale_up" and mode == "ordered":
+        return from_sum(a_pmf, "convolution power of the per-pod available time")
+    if operation == "scale_down" and mode == "ordered":
+        return from_sum(d_pmf, "convolution power of the termination time")
+    if operation in ("scale_up", "scale_down"):
+        base = a_pmf if operation == "scale_up" else d_pmf
+        if plan.kind == "Deployment" and operation == "scale_down":
+            pmf = max_of([(base, m)], n)
+        else:
+            shifted = [(shift(base, o, h, n), c) for o, c in zip(offsets, sizes, strict=True)]
+            pmf = max_of(shifted, n)
+        return _Law(grid, pmf, "max_product_cdf", True, "maximum over pods (product of CDFs)")
+    if mode in ("ordered_serial", "parallel_serial"):
+        return from_sum(law_conv(d_pmf, a_pmf, n), "convolution power of termination + available")
+    if mode == "ordered_batches":
+        pmf = _ordered_batches_law(d_pmf, a_pmf, m, k, u_a, u_d, h, n)
+        note = "batches: max-plus recursion within a batch, convolution across batches"
+        return _Law(grid, pmf, "max_plus_recursion", True, note)
+    job = a_pmf if mode in ("deployment", "daemon_surge") else law_conv(d_pmf, a_pmf, n)
     if k == 1:
-        return pmf[:n].copy()
-    size = _fft_size(2 * n)
-    out = np.fft.irfft(np.fft.rfft(pmf, size) ** k, size)[:n]
-    return np.clip(out, 0.0, None)
+        return from_sum(job, "one at a time: convolution power of the per-node job")
+    if window == "renewal" and nb > 1:
+        note = (
+            f"greedy window of {k} over {m} jobs: superposed-renewal normal approximation "
+            "of the last start, plus the last job and k - 1 equilibrium residuals"
+        )
+        return _Law(grid, _window_renewal(job, m, k, h, n), "renewal_approximation", False, note)
+    full, rest = m // k, m % k
+    pmf = power(max_of([(job, k)], n), full, n)
+    if rest:
+        pmf = law_conv(pmf, max_of([(job, rest)], n), n)
+    if nb == 1:
+        return _Law(grid, pmf, "max_product_cdf", True, "maximum of all jobs (one batch)")
+    note = (
+        "batch-synchronous schedule: a stochastic upper bound on the greedy window "
+        f"({nb} batches of {k}); the simulation gives the exact law"
+    )
+    return _Law(grid, pmf, "batch_synchronous_bound", False, note)
 
 
-def _max_of(pmfs_and_counts, n):
-    """Law of the maximum of independent variables: ``prod F_i ** c_i``."""
-    cdf = np.ones(n)
-    for pmf, c in pmfs_and_counts:
-        cdf = cdf * np.minimum(np.cumsum(pmf), 1.0) ** c
-    return np.diff(np.concatenate([[0.0], cdf]))
+def _ordered_batches_law(d_pmf, a_pmf, m, k, u_a, u_d, h, n) -> np.ndarray:
+    """OrderedReady with k > 1: ``E_i = max(E_{i-1}, D_i) + A_i`` in a batch, batches summed."""
 
+    def batch(b: int) -> np.ndarray:
+        # After i recreations the batch has taken at most u_d + i u_a: run the recursion on a
+        # grid that grows with i (shorter FFTs), then pad to the operation's grid.
+        def length(i: int) -> int:
+            return min(n, int(np.ceil((u_d + i * u_a) * 1.02 / h)) + 8)
 
-def _shift(pmf, x, h, n):
-    return _conv(pmf, _point(x, h, n), n) if x else pmf
+        size = length(1)
+        e = law_conv(d_pmf[:, :size], a_pmf[:, :size], size)
+        for i in range(2, b + 1):
+            previous, size = size, length(i)
+            e = np.pad(e, ((0, 0), (0, size - previous)))
+            slowest = max_of([(e, 1), (d_pmf[:, :size], 1)], size)
+            e = law_conv(slowest, a_pmf[:, :size], size)
+        return np.pad(e, ((0, 0), (0, n - size)))
 
-
-def _moments(pmf, h):
-    t = np.arange(pmf.size) * h
-    tot = pmf.sum()
-    mu = float((t * pmf).sum() / tot)
-    return mu, float(((t - mu) ** 2 * pmf).sum() / tot)
+    full, rest = m // k, m % k
+    pmf = power(batch(k), full, n)
+    return law_conv(pmf, batch(rest), n) if rest else pmf
 
 
 def completion_time(
-    spec,
+    spec: StatefulSet | Deployment | DaemonSet,
     operation: str,
     timing: PodTiming,
     *,
+    deadline_s: float | None = None,
     from_replicas: int | None = None,
     to_replicas: int | None = None,
     grid_s: float | None = None,
+    window: str | None = None,
 ) -> CompletionTime:
     """The theoretical law of an operation's completion time.
 
     Parameters
     ----------
     spec : StatefulSet or Deployment
+        The workload.
     operation : {"scale_up", "scale_down", "rolling_update"}
+        The operation.
     timing : PodTiming
+        Phase timings of every pod (independent across pods).
+    deadline_s : float, optional
+        Report ``p_miss_deadline = sf(deadline_s)`` in the summary (``inf`` allowed).
     from_replicas, to_replicas : int, optional
         As in :func:`k8smodel.rollout.simulate`.
     grid_s : float, optional
         Grid step; by default the finest step that keeps the grid at most 2**19 points
         (and not finer than 0.01 s).
+    window : {"bound", "renewal"}, optional
+        How a greedy window of ``k`` slots over ``m > k`` jobs is treated (Parallel with
+        maxUnavailable, Deployment, DaemonSet): ``"bound"``, the batch-synchronous upper
+        bound, or ``"renewal"``, a renewal-theory approximation (``exact=False`` either way).
+        Default: ``"renewal"`` for a DaemonSet (thousands of nodes, where the bound is
+        loose), ``"bound"`` otherwise.
 
     Returns
     -------
     CompletionTime
-        With ``cdf``, ``sf``, ``ppf``, ``mean``, ``var``. A point mass with the closed form of
+        A :class:`k8smodel.Result` whose summary has the columns of
+        :func:`~k8smodel.rollout.simulate` that theory gives, with ``cdf``, ``sf``, ``ppf``,
+        ``mean``, ``var``. A point mass with the closed form of
         :func:`deterministic_completion` when the timing is deterministic.
 
     Notes
     -----
-    Same controller rules as :func:`k8smodel.rollout.simulate`. Per pod: ``S`` (creation to
-    Ready), ``A = S + minReady``, ``D`` (termination). Laws on the grid:
+    Same controller rules as :func:`k8smodel.rollout.simulate` (the shared
+    :func:`~k8smodel.rollout.plan_operation`). Per pod: ``S`` (creation to Ready),
+    ``A = S + minReady``, ``D`` (termination). Laws on the grid:
 
     * OrderedReady scale up: ``A^{*m}``; scale down ``D^{*m}``; one-at-a-time rolling update
       ``(D * A)^{*m}`` (OrderedReady and Parallel: both wait for each replacement to be
@@ -311,102 +440,107 @@ def completion_time(
       exact for ``k = 1`` and ``k >= m``; in between the function returns the law of the
       batch-synchronous schedule (``ceil(m/k)`` batches, each the max of ``k`` jobs), a
       stochastic **upper bound** (``exact=False``): by induction over jobs, a greedy start is
-      never later than the end of the previous batch, because by then all earlier batches are
-      done and fewer than ``k`` jobs of the current batch run.
+      never later than the end of the previous batch, because by then all earlier batches
+      are done and fewer than ``k`` jobs of the current batch run.
+
+    "Exact" means exact for the model up to the grid: continuous laws are discretized on
+    cells of ``grid_s``, so quantiles carry an error of about one grid step.
+
+    Examples
+    --------
+    >>> from k8smodel import rollout
+    >>> law = rollout.completion_time(rollout.StatefulSet(replicas=4), "scale_up",
+    ...                               rollout.PodTiming(start=2, warmup=5, probe_period_s=5))
+    >>> law.mean(), law.summary.method[0]
+    (28.0, 'closed_form')
     """
-    _check_spec(spec)
-    _check_operation(operation)
-    _check_timing(timing)
-    if grid_s is not None and (
-        isinstance(grid_s, bool) or not isinstance(grid_s, numbers.Real) or not 0 < grid_s < np.inf
-    ):
-        raise ValueError(f"grid_s must be a finite number > 0 or None; got {grid_s!r}")
-    plan = _plan(spec, operation, from_replicas, to_replicas)
-    m, mode = len(plan["ordinals"]), plan["mode"]
-    if m == 0 or mode == "on_delete" or timing.deterministic:
-        if m == 0:
-            v = 0.0
-        elif mode == "on_delete":
-            v = math.inf
+    check_workload(spec, timing)
+    plan = plan_operation(spec, operation, from_replicas=from_replicas, to_replicas=to_replicas)
+    if deadline_s is not None:
+        deadline_s = check_real(deadline_s, "deadline_s", minimum=0, allow_inf=True)
+    if grid_s is not None:
+        grid_s = check_real(grid_s, "grid_s", minimum=0, lower_open=True)
+    params = {
+        "spec": spec,
+        "operation": operation,
+        "timing": timing,
+        "ordinals": plan.ordinals,
+        "mode": plan.mode,
+        "deadline_s": deadline_s,
+        "grid_s": grid_s,
+    }
+    pod_management = getattr(spec, "pod_management", spec.kind)
+    if plan.touched == 0 or plan.mode == "on_delete" or timing.deterministic:
+        if plan.touched == 0:
+            value = 0.0
+        elif plan.mode == "on_delete":
+            value = math.inf
         else:
-            v = deterministic_completion(
-                spec, operation, timing, from_replicas=from_replicas, to_replicas=to_replicas
-            )
-        return CompletionTime(None, None, v, True, "closed form (deterministic)")
-
-    mrs = float(timing.min_ready_seconds)
-    k = min(plan.get("slots", 1), m)
-    nb = -(-m // k)
-    api = float(spec.api_call_s)
-    sizes = slow_start_batches(m) if api > 0 else [m]
-    offsets = (np.arange(len(sizes)) + 1.0) * api if api > 0 else np.zeros(1)
-    u_a = timing.startup_upper_s() + mrs
-    u_d = float(timing.termination_grace_s)
-    upper = _closed_form(spec, plan, u_a, u_d)
-    upper = upper * 1.02 + 2.0
-    h = float(grid_s) if grid_s is not None else max(upper / (_MAX_GRID - 4), 0.01)
-    n = int(np.ceil(upper / h)) + 4
-    # per-pod laws need only a per-pod grid; pad them to the operation's grid afterwards
-    n_pod = min(n, int(np.ceil((u_a + u_d) * 1.02 / h)) + 8)
-    a_pmf = np.pad(timing.startup_pmf(h, n_pod)[1], (0, n - n_pod))
-    d_pmf = np.pad(timing.termination_pmf(h, n_pod), (0, n - n_pod))
-    exact, note = True, ""
-    mean = var = None
-
-    def from_sum(step):
-        nonlocal mean, var
-        mu, v = _moments(step, h)
-        mean, var = m * mu, m * v
-        return _power(step, m, n)
-
-    if operation == "scale_up" and mode == "ordered":
-        pmf, note = from_sum(a_pmf), "convolution power of the per-pod available time"
-    elif operation == "scale_down" and mode == "ordered":
-        pmf, note = from_sum(d_pmf), "convolution power of the termination"
-    elif operation in ("scale_up", "scale_down"):
-        base = a_pmf if operation == "scale_up" else d_pmf
-        if isinstance(spec, Deployment) and operation == "scale_down":
-            pmf = _max_of([(base, m)], n)
-        else:
-            pmf = _max_of(
-                [(_shift(base, o, h, n), c) for o, c in zip(offsets, sizes, strict=True)], n
-            )
-        note = "maximum over pods (product of CDFs)"
-    elif mode in ("ordered_serial", "parallel_serial"):
-        pmf = from_sum(_conv(d_pmf, a_pmf, n))
-        note = "convolution power of termination + available time"
-    elif mode == "ordered_batches":
-
-        def batch(b):
-            # After i recreations the batch has taken at most u_d + i u_a: run the recursion on
-            # a grid that grows with i (shorter FFTs), then pad to the operation's grid.
-            def length(i):
-                return min(n, int(np.ceil((u_d + i * u_a) * 1.02 / h)) + 8)
-
-            L = length(1)
-            e = _conv(d_pmf[:L], a_pmf[:L], L)
-            for i in range(2, b + 1):
-                L_prev, L = L, length(i)
-                e = np.pad(e, (0, L - L_prev))
-                e = _conv(_max_of([(e, 1), (d_pmf[:L], 1)], L), a_pmf[:L], L)
-            return np.pad(e, (0, n - L))
-
-        full, rest = m // k, m % k
-        pmf = _power(batch(k), full, n)
-        if rest:
-            pmf = _conv(pmf, batch(rest), n)
-        note = "batches: max-plus recursion within a batch, convolution across batches"
-    else:
-        job = a_pmf if mode == "deployment" else _conv(d_pmf, a_pmf, n)
-        full, rest = m // k, m % k
-        pmf = _power(_max_of([(job, k)], n), full, n)
-        if rest:
-            pmf = _conv(pmf, _max_of([(job, rest)], n), n)
-        exact = nb == 1
-        note = (
-            "maximum of all jobs (exact: one batch)"
-            if exact
-            else "batch-synchronous schedule: a stochastic upper bound on the greedy window"
+            t = timing.deterministic_times()
+            value = _closed_form(plan, t["available"], t["termination"])
+        row = plan.columns(pod_management)
+        row.update(_point_row(value, deadline_s))
+        note = "closed form: every phase is a number (or nothing is touched, or OnDelete)"
+        return CompletionTime(
+            summary=pd.DataFrame([row]), params=params, notes=(note,), value_s=value
         )
-    tail = max(0.0, 1.0 - float(pmf.sum()))
-    return CompletionTime(np.arange(n) * h, pmf, None, exact, note, tail, mean, var)
+    if window is None:
+        window = "renewal" if plan.kind == "DaemonSet" else "bound"
+    check_choice(window, "window", ("bound", "renewal"))
+    law = _grid_law(plan, timing, grid_s, window)
+    total, atoms = law.pmf[0], law.pmf[1]
+    tail = max(0.0, 1.0 - float(total.sum()))
+    mean, var = law.mean, law.var
+    if mean is None or var is None:
+        mean, var = moments(law.pmf, law.grid_s[1] - law.grid_s[0])
+    q = law_ppf(law.grid_s, total, None, [0.5, 0.9, 0.99], atoms)
+    flags = []
+    if not law.exact:
+        flags.append("upper_bound" if law.method == "batch_synchronous_bound" else "approximation")
+    notes = [law.note, f"grid step {law.grid_s[1] - law.grid_s[0]:.4g} s"]
+    if tail > _TAIL_FLAG:
+        flags.append("tail_mass")
+        notes.append(f"{tail:.2g} of the probability lies beyond the grid and is left out")
+    row = plan.columns(pod_management)
+    row.update(
+        {
+            "mean_s": mean,
+            "std_s": math.sqrt(var),
+            "p50_s": float(q[0]),
+            "p90_s": float(q[1]),
+            "p99_s": float(q[2]),
+            "deadline_s": math.nan if deadline_s is None else deadline_s,
+            "p_miss_deadline": math.nan
+            if deadline_s is None
+            else float(1.0 - law_cdf(law.grid_s, total, None, deadline_s, atoms)),
+            "tail_mass": tail,
+            "method": law.method,
+            "exact": law.exact,
+            "flags": ";".join(flags),
+        }
+    )
+    return CompletionTime(
+        summary=pd.DataFrame([row]),
+        params=params,
+        notes=tuple(notes),
+        grid_s=law.grid_s,
+        pmf=total,
+        atoms=atoms,
+        tail_mass=tail,
+    )
+
+
+def _point_row(value: float, deadline_s: float | None) -> dict[str, Any]:
+    return {
+        "mean_s": value,
+        "std_s": 0.0,
+        "p50_s": value,
+        "p90_s": value,
+        "p99_s": value,
+        "deadline_s": math.nan if deadline_s is None else deadline_s,
+        "p_miss_deadline": math.nan if deadline_s is None else float(value > deadline_s),
+        "tail_mass": 0.0,
+        "method": "closed_form",
+        "exact": True,
+        "flags": "",
+    }
