@@ -231,19 +231,21 @@ def test_federation_equals_family(study):
 
 
 def test_rollout_equals_family(study, inv):
-    from scipy import stats
-
     from k8smodel import rollout
 
-    sections = cs_sections()
-    kw = {sections.count_keyword(rollout.simulate): REPS}
-    shape = 4.0  # CV 0.5
-    timing = rollout.PodTiming(warmup=stats.gamma(shape, scale=30.0 / shape), min_ready_seconds=0.0)
-    spec = rollout.StatefulSet(replicas=3, pod_management="OrderedReady", update_strategy="RollingUpdate",
-                               partition=0, max_unavailable=1)
-    direct = rollout.simulate(spec, "rolling_update", timing, deadline_s=3600.0, quorum=2, rng=SEED, **kw)
+    sts = [o for o in inv.objects_of("StatefulSet") if o["metadata"]["name"] == "postgres"][0]
+    w = rollout.from_manifest(sts, warmup_mean_s=27.0)  # pod_start_s 30 = 1 + 2 + 27
+    direct = rollout.simulate(w.spec, "rolling_update", w.timing, deadline_s=3600.0, quorum=2,
+                              replications=REPS, rng=SEED)
     result = _ok(study, "rollout", "data/postgres")
-    _same(result.summary[direct.summary.columns], direct.summary)
+    _same(result.summary, direct.summary)
+    np.testing.assert_array_equal(result.samples, direct.samples)
+
+
+def test_daemonset_rollout_counts_the_dump_nodes(study):
+    result = _ok(study, "rollout", "logging/fluent-bit")
+    # 27 untainted workers; the 3 control-plane nodes' NoSchedule taint is not tolerated.
+    assert int(result.summary["replicas"].iloc[0]) == 27
 
 
 def test_lb_equals_family(study):

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -103,12 +102,6 @@ def autoscale_figure(study: Any):
 # Adapting to a family's API version
 
 
-def count_keyword(fn: Any) -> str:
-    """``replications`` (the contract's name) or ``runs`` (older rollout), whichever ``fn`` takes."""
-    params = inspect.signature(fn).parameters
-    return "replications" if "replications" in params else "runs"
-
-
 def as_result(answer: Any, method: str = "simulation", exact: bool = False) -> Result:
     """A family's answer as a :class:`Result` (older answers lack ``method``/``exact``/notes)."""
     if isinstance(answer, Result):
@@ -133,37 +126,19 @@ class WrappedResult(Result):
 # Rollout
 
 
-def _workload_row(inv: Inventory, wl: Any) -> Any:
-    table = {"Deployment": inv.deployments, "StatefulSet": inv.statefulsets,
-             "DaemonSet": inv.daemonsets}[wl.kind]
-    return table[(table.namespace == wl.namespace) & (table.name == wl.name)].iloc[0]
+def _controller_object(inv: Inventory, wl: Any) -> dict:
+    return _ns_objects(inv, wl.kind, wl.namespace, wl.name)[0]
 
 
-def rollout_spec(rollout: Any, inv: Inventory, wl: Any) -> Any:
-    """The rollout family's spec of a Deployment or StatefulSet from the inventory's row."""
-    from k8smodel.studies.cluster_study import NotApplicable
+def rollout_workload(rollout: Any, inv: Inventory, wl: Any, a: Any) -> Any:
+    """``rollout.from_manifest`` of the workload's object.
 
-    row = _workload_row(inv, wl)
-    if wl.kind == "Deployment":
-        if row.strategy != "RollingUpdate":
-            raise NotApplicable(f"strategy {row.strategy}: every pod is replaced at once")
-        return rollout.Deployment(replicas=int(row.replicas), max_surge=row.max_surge,
-                                  max_unavailable=row.max_unavailable)
-    if wl.kind == "StatefulSet":
-        return rollout.StatefulSet(replicas=int(row.replicas), pod_management=row.pod_management_policy,
-                                   update_strategy=row.update_strategy, partition=int(row.partition),
-                                   max_unavailable=row.max_unavailable)
-    if not hasattr(rollout, "DaemonSet"):
-        raise NotApplicable("this version of k8smodel.rollout has no DaemonSet model")
-    return rollout.DaemonSet(nodes=int(wl.pods), max_unavailable=row.max_unavailable,
-                             max_surge=row.max_surge)
-
-
-def rollout_timing(rollout: Any, a: Any, min_ready_s: float) -> Any:
-    """Pod start-up: a gamma law of mean ``pod_start_s`` and CV 0.5 (rollout.model's default shape)."""
-    shape = 1.0 / 0.5**2
-    return rollout.PodTiming(warmup=stats.gamma(shape, scale=a.pod_start_s / shape),
-                             min_ready_seconds=min_ready_s)
+    Start-up: 1 s to schedule and 2 s to start (the family's defaults) plus a gamma warm-up
+    making the mean ``pod_start_s``; a DaemonSet's nodes are the dump's Node objects.
+    """
+    nodes = inv.objects_of("Node") if wl.kind == "DaemonSet" else None
+    return rollout.from_manifest(_controller_object(inv, wl), nodes=nodes,
+                                 warmup_mean_s=max(a.pod_start_s - 3.0, 0.0))
 
 
 def rollout_section(inv: Inventory, wl: Any, a: Any) -> list:
@@ -173,12 +148,11 @@ def rollout_section(inv: Inventory, wl: Any, a: Any) -> list:
     ref = f"{wl.namespace}/{wl.name}"
 
     def build(rollout: Any):
-        spec = rollout_spec(rollout, inv, wl)
-        timing = rollout_timing(rollout, a, float(_workload_row(inv, wl).min_ready_s))
+        w = rollout_workload(rollout, inv, wl, a)
         quorum = int(wl.replicas) // 2 + 1 if wl.kind == "StatefulSet" else None
-        kw = {count_keyword(rollout.simulate): a.replications}
-        return as_result(rollout.simulate(spec, "rolling_update", timing, deadline_s=a.window_s,
-                                          quorum=quorum, rng=a.seed, **kw))
+        res = rollout.simulate(w.spec, "rolling_update", w.timing, deadline_s=a.window_s,
+                               quorum=quorum, replications=a.replications, rng=a.seed)
+        return replace(res, notes=(*res.notes, *w.assumed))
 
     return [run_section("rollout", ref, "rollout", build)]
 
@@ -192,8 +166,6 @@ def rollout_figure(study: Any):
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for s in sections:
         samples = getattr(s.result, "samples", None)
-        if samples is None:
-            samples = getattr(getattr(s.result, "original", None), "samples", None)
         if samples is None:
             continue
         x = np.sort(np.asarray(samples, dtype=float)) / 60
