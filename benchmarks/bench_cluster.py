@@ -50,27 +50,37 @@ def run(path: Path, label: str, out: Path, replications: int) -> None:
     total_wall = read_wall + study_wall + report_wall
     total_cpu = read_cpu + study_cpu + report_cpu
     ok = (study.summary.status == "ok").sum()
-    print(f"\n{label}: {size / 2**20:.1f} MiB, {nodes:,} nodes, {pods:,} pods, "
-          f"{len(study.sections)} sections ({ok} ok)")
+    print(
+        f"\n{label}: {size / 2**20:.1f} MiB, {nodes:,} nodes, {pods:,} pods, "
+        f"{len(study.sections)} sections ({ok} ok)"
+    )
     print(f"  json.loads (floor)   {floor_wall:7.2f} s wall {floor_cpu:7.2f} s CPU")
-    print(f"  read_dump            {read_wall:7.2f} s wall {read_cpu:7.2f} s CPU "
-          f"({read_cpu / max(floor_cpu, 1e-9):.1f}x the floor)")
+    print(
+        f"  read_dump            {read_wall:7.2f} s wall {read_cpu:7.2f} s CPU "
+        f"({read_cpu / max(floor_cpu, 1e-9):.1f}x the floor)"
+    )
     print(f"  cluster_study        {study_wall:7.2f} s wall {study_cpu:7.2f} s CPU")
     print(f"  HTML report          {report_wall:7.2f} s wall {report_cpu:7.2f} s CPU")
-    print(f"  total                {total_wall:7.2f} s wall {total_cpu:7.2f} s CPU; "
-          f"peak RSS so far {peak_rss_gib():.2f} GiB")
+    print(
+        f"  total                {total_wall:7.2f} s wall {total_cpu:7.2f} s CPU; "
+        f"peak RSS so far {peak_rss_gib():.2f} GiB"
+    )
     for s in study.sections:
         if s.status in ("failed", "family missing"):
             print(f"  ! {s.topic} / {s.workload}: {s.status}: {s.message}")
 
 
 def main() -> int:
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times vary with it)")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times vary with it)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         run(example_path(), "example", out, replications=64)
         if "--big" in sys.argv:
-            wall, cpu, dump = timed(lambda: example_dump(workers_per_zone=1666, filler_deployments=4500))
+            wall, cpu, dump = timed(
+                lambda: example_dump(workers_per_zone=1666, filler_deployments=4500)
+            )
             big = out / "big.json"
             big.write_text(json.dumps(dump))
             del dump

@@ -1,4 +1,4 @@
-"""k8smodel.cluster: reading dumps into an inventory; malformed dumps give errors or listed skips."""
+"""k8smodel.cluster: dumps into an inventory; malformed dumps give errors or listed skips."""
 
 from __future__ import annotations
 
@@ -28,8 +28,14 @@ def _list(*items):
 
 
 def _node(name, zone="a", cpu="4"):
-    return {"kind": "Node", "metadata": {"name": name, "labels": {"topology.kubernetes.io/zone": zone}},
-            "status": {"allocatable": {"cpu": cpu}, "conditions": [{"type": "Ready", "status": "True"}]}}
+    return {
+        "kind": "Node",
+        "metadata": {"name": name, "labels": {"topology.kubernetes.io/zone": zone}},
+        "status": {
+            "allocatable": {"cpu": cpu},
+            "conditions": [{"type": "Ready", "status": "True"}],
+        },
+    }
 
 
 # -- quantities: values from the apimachinery grammar (suffix tables in quantity.go) ----------
@@ -37,14 +43,22 @@ def _node(name, zone="a", cpu="4"):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("10Gi", 10 * 2**30), ("100Mi", 100 * 2**20), ("1.5k", 1500.0), ("1e3", 1000.0), ("2", 2.0),
-     ("500M", 5e8)],
+    [
+        ("10Gi", 10 * 2**30),
+        ("100Mi", 100 * 2**20),
+        ("1.5k", 1500.0),
+        ("1e3", 1000.0),
+        ("2", 2.0),
+        ("500M", 5e8),
+    ],
 )
 def test_bytes(text, expected):
     assert parse_bytes(text, "x") == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [("3500m", 3.5), ("250m", 0.25), ("4", 4.0), (2, 2.0)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("3500m", 3.5), ("250m", 0.25), ("4", 4.0), (2, 2.0)]
+)
 def test_cpu(text, expected):
     assert parse_cpu(text, "x") == pytest.approx(expected)
 
@@ -65,7 +79,11 @@ def test_every_object_is_kept_or_listed(dump, inv):
 def test_nodes_table(dump, inv):
     nodes = inv.nodes
     assert len(nodes) == 30
-    assert nodes.groupby("zone").size().to_dict() == {"us-east-1a": 10, "us-east-1b": 10, "us-east-1c": 10}
+    assert nodes.groupby("zone").size().to_dict() == {
+        "us-east-1a": 10,
+        "us-east-1b": 10,
+        "us-east-1c": 10,
+    }
     assert set(nodes.cpu_allocatable) == {3.92}  # "3920m"
     cp = nodes[nodes.control_plane]
     assert len(cp) == 3
@@ -76,23 +94,40 @@ def test_workloads_link_pods_services_hpa_ingress(inv):
     wl = inv.workloads().set_index(["namespace", "name"])
     web = wl.loc[("shop", "web")]
     assert (web.kind, web.pods, web.services, web.hpa, web.ingresses) == (
-        "Deployment", 6, ("web",), "web", ("web",))
+        "Deployment",
+        6,
+        ("web",),
+        "web",
+        ("web",),
+    )
     assert wl.loc[("data", "postgres")].pods == 3
     assert wl.loc[("logging", "fluent-bit")].pods == 27  # one per worker
 
 
 def test_balancing_method_annotation_over_configmap(inv):
     ing = inv.ingresses.set_index("name")
-    assert (ing.loc["web", "load_balance"], ing.loc["web", "load_balance_source"]) == ("ewma", "configmap")
+    assert (ing.loc["web", "load_balance"], ing.loc["web", "load_balance_source"]) == (
+        "ewma",
+        "configmap",
+    )
     assert (ing.loc["api", "load_balance"], ing.loc["api", "load_balance_source"]) == (
-        "round_robin", "annotation")
+        "round_robin",
+        "annotation",
+    )
 
 
 def test_balancing_default_without_configmap(dump):
-    items = [o for o in dump["items"] if not (o["kind"] == "ConfigMap" and "ingress-nginx" in o["metadata"]["name"])]
+    items = [
+        o
+        for o in dump["items"]
+        if not (o["kind"] == "ConfigMap" and "ingress-nginx" in o["metadata"]["name"])
+    ]
     ing = read_dump(_list(*items)).ingresses.set_index("name")
     # ingress-nginx's default load-balance is round_robin (REFERENCE.md, ingress-nginx row).
-    assert (ing.loc["web", "load_balance"], ing.loc["web", "load_balance_source"]) == ("round_robin", "default")
+    assert (ing.loc["web", "load_balance"], ing.loc["web", "load_balance_source"]) == (
+        "round_robin",
+        "default",
+    )
 
 
 def test_storage_tables(inv):
@@ -144,17 +179,30 @@ def test_duplicate_key_is_an_error():
 
 
 def test_unknown_kind_and_missing_name_are_listed():
-    inv = read_dump(_list(_node("n1"), {"kind": "Widget", "metadata": {"name": "w"}},
-                          {"kind": "Node", "metadata": {}}, {"kind": "Pod"}))
+    inv = read_dump(
+        _list(
+            _node("n1"),
+            {"kind": "Widget", "metadata": {"name": "w"}},
+            {"kind": "Node", "metadata": {}},
+            {"kind": "Pod"},
+        )
+    )
     reasons = inv.skipped.reason.tolist()
-    assert reasons == ["kind 'Widget' is not read by the cluster inventory", "metadata.name is missing",
-                       "metadata is missing or not a mapping"]
+    assert reasons == [
+        "kind 'Widget' is not read by the cluster inventory",
+        "metadata.name is missing",
+        "metadata is missing or not a mapping",
+    ]
     assert inv.nodes.name.tolist() == ["n1"]
 
 
 def test_missing_and_malformed_fields_are_listed_with_the_field():
     pvc = {"kind": "PersistentVolumeClaim", "metadata": {"name": "c", "namespace": "x"}, "spec": {}}
-    dep = {"kind": "Deployment", "metadata": {"name": "d", "namespace": "x"}, "spec": {"replicas": "three"}}
+    dep = {
+        "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": "x"},
+        "spec": {"replicas": "three"},
+    }
     node = _node("n2", cpu="lots")
     hpa = {"kind": "HorizontalPodAutoscaler", "metadata": {"name": "h"}, "spec": {"maxReplicas": 3}}
     skipped = read_dump(_list(pvc, dep, node, hpa)).skipped.set_index("name").reason

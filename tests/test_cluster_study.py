@@ -1,4 +1,4 @@
-"""k8smodel.studies.cluster_study: each section equals its family called directly on the same specs."""
+"""k8smodel.studies.cluster_study: each section equals its family called on the same specs."""
 
 from __future__ import annotations
 
@@ -53,11 +53,15 @@ def test_service_traffic_equals_family(study, inv):
     spec = service.from_manifest(cs.service_objects(inv, "shop", "api"), service="api")
     a = Assumptions()
     for factor, part in zip((1.0, 2.0), result.parts, strict=True):
-        direct = service.theory(spec.service, spec.layout, **cs.service_load_kwargs(a, 0.4 * 4 / 0.02 * factor))
+        direct = service.theory(
+            spec.service, spec.layout, **cs.service_load_kwargs(a, 0.4 * 4 / 0.02 * factor)
+        )
         _same(part.summary, direct.summary)
         _same(part.per_pod, direct.per_pod)
-    _same(result.summary.drop(columns="load_factor"),
-          pd.concat([p.summary for p in result.parts], ignore_index=True))
+    _same(
+        result.summary.drop(columns="load_factor"),
+        pd.concat([p.summary for p in result.parts], ignore_index=True),
+    )
 
 
 def test_latency_equals_service_latency(study):
@@ -111,14 +115,19 @@ def test_storage_binding_equals_family(study, inv):
     result = _ok(study, "storage: pending claims", "cluster")
     _same(result.summary, direct.summary)
     # The dump: three claims pre-bound to their PVs, one WaitForFirstConsumer claim without a pod.
-    assert (int(result.summary.bound.iloc[0]), result.pending.claim.tolist()) == (3, ["restore-scratch"])
+    assert (int(result.summary.bound.iloc[0]), result.pending.claim.tolist()) == (
+        3,
+        ["restore-scratch"],
+    )
 
 
 def test_attach_packing_equals_family(study):
     from k8smodel import storage
 
     result = _ok(study, "storage: nodes under attach limits", "cluster")
-    direct = storage.pack(np.array([1000, 1000, 1000]), 3920, method="optimal", max_items_per_bin=26)
+    direct = storage.pack(
+        np.array([1000, 1000, 1000]), 3920, method="optimal", max_items_per_bin=26
+    )
     _same(result.summary, direct.summary)
     assert int(result.summary.n_bins.iloc[0]) == 1  # ceil(3 x 1000m / 3920m) = 1, 3 <= 26 volumes
 
@@ -132,9 +141,15 @@ def test_autoscale_equals_family(study, inv):
     spec = autoscale.from_manifest(hpa, name="web")
     rate = 0.4 * 6 / 0.02
     direct = autoscale.simulate(
-        spec, autoscale.Trace.step(rate, 3 * rate, at_s=60.0, duration_s=960.0),
-        capacity_per_s=50.0, pod_concurrency=1, startup_s=30.0, slo_s=0.25,
-        initial_replicas=6, replications=REPS, rng=SEED,
+        spec,
+        autoscale.Trace.step(rate, 3 * rate, at_s=60.0, duration_s=960.0),
+        capacity_per_s=50.0,
+        pod_concurrency=1,
+        startup_s=30.0,
+        slo_s=0.25,
+        initial_replicas=6,
+        replications=REPS,
+        rng=SEED,
     )
     result = _ok(study, "autoscaling (web, 3x step)", "shop/web")
     _same(result.summary, direct.summary)
@@ -195,14 +210,44 @@ def _cli(*args):
 def test_cli_html_and_json(tmp_path, capsys):
     dump = tmp_path / "dump.json"
     dump.write_text(json.dumps(example_dump()))
-    assert _cli("study", str(dump), "--out", str(tmp_path / "r"), "--replications", "4", "--max-workloads", "2") == 0
+    assert (
+        _cli(
+            "study",
+            str(dump),
+            "--out",
+            str(tmp_path / "r"),
+            "--replications",
+            "4",
+            "--max-workloads",
+            "2",
+        )
+        == 0
+    )
     page = (tmp_path / "r" / "report.html").read_text()
     assert "<img" in page and "data:image/png;base64," in page
     assert "Assumed values" in page and "utilization_today" in page and "layered_dispatch" in page
-    assert _cli("study", str(dump), "--out", str(tmp_path / "j"), "--format", "json",
-                "--replications", "4", "--max-workloads", "2") == 0
+    assert (
+        _cli(
+            "study",
+            str(dump),
+            "--out",
+            str(tmp_path / "j"),
+            "--format",
+            "json",
+            "--replications",
+            "4",
+            "--max-workloads",
+            "2",
+        )
+        == 0
+    )
     data = json.loads((tmp_path / "j" / "study.json").read_text())
-    assert {s["status"] for s in data["sections"]} <= {"ok", "not applicable", "family missing", "failed"}
+    assert {s["status"] for s in data["sections"]} <= {
+        "ok",
+        "not applicable",
+        "family missing",
+        "failed",
+    }
     assert data["inventory"]["skipped"]
 
 
@@ -235,8 +280,9 @@ def test_rollout_equals_family(study, inv):
 
     sts = [o for o in inv.objects_of("StatefulSet") if o["metadata"]["name"] == "postgres"][0]
     w = rollout.from_manifest(sts, warmup_mean_s=27.0)  # pod_start_s 30 = 1 + 2 + 27
-    direct = rollout.simulate(w.spec, "rolling_update", w.timing, deadline_s=3600.0, quorum=2,
-                              replications=REPS, rng=SEED)
+    direct = rollout.simulate(
+        w.spec, "rolling_update", w.timing, deadline_s=3600.0, quorum=2, replications=REPS, rng=SEED
+    )
     result = _ok(study, "rollout", "data/postgres")
     _same(result.summary, direct.summary)
     np.testing.assert_array_equal(result.samples, direct.samples)
@@ -256,7 +302,14 @@ def test_lb_equals_family(study):
     result = _ok(study, "balancing (api)", "shop/api")
     assert result.params["load_balance"] == "round_robin"  # the Ingress annotation wins
     for factor, part in zip((1.0, 2.0), result.parts, strict=True):
-        direct = lb.simulate("round_robin", pods=4, utilization=0.4 * factor, dispatchers=3,
-                             service=stats.expon(scale=0.02), replications=min(REPS, 16),
-                             requests=50_000, rng=SEED)
+        direct = lb.simulate(
+            "round_robin",
+            pods=4,
+            utilization=0.4 * factor,
+            dispatchers=3,
+            service=stats.expon(scale=0.02),
+            replications=min(REPS, 16),
+            requests=50_000,
+            rng=SEED,
+        )
         _same(part.summary[direct.summary.columns], direct.summary)

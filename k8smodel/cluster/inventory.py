@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,35 +93,62 @@ class Inventory:
         for kind in _WORKLOAD_KINDS:
             table = self.tables[ROWS[kind][0]]
             if len(table):
-                frames.append(table.assign(kind=kind)[["namespace", "name", "kind", "template_labels", "cpu_request"]].assign(
-                    replicas=table["replicas"] if "replicas" in table else table["desired"]
-                ))
+                frames.append(
+                    table.assign(kind=kind)[
+                        ["namespace", "name", "kind", "template_labels", "cpu_request"]
+                    ].assign(
+                        replicas=table["replicas"] if "replicas" in table else table["desired"]
+                    )
+                )
         if not frames:
-            return pd.DataFrame(columns=["namespace", "name", "kind", "replicas", "pods", "services", "hpa", "ingresses"])
+            return pd.DataFrame(
+                columns=[
+                    "namespace",
+                    "name",
+                    "kind",
+                    "replicas",
+                    "pods",
+                    "services",
+                    "hpa",
+                    "ingresses",
+                ]
+            )
         out = pd.concat(frames, ignore_index=True)
         pods = self.pods
-        counts = pods.groupby(["namespace", "workload_kind", "workload"]).size() if len(pods) else {}
-        out["pods"] = [int(counts.get((r.namespace, r.kind, r.name), 0)) for r in out.itertuples()]
+        counts: Any = (
+            pods.groupby(["namespace", "workload_kind", "workload"]).size() if len(pods) else {}
+        )
+        out["pods"] = [int(counts.get((r.namespace, r.kind, r.name), 0)) for r in rows(out)]
         by_ns: dict[str, list[tuple[str, dict]]] = {}
-        for s in self.services.itertuples():
+        for s in rows(self.services):
             if s.selector:  # a Service without a selector has hand-made endpoints
                 by_ns.setdefault(s.namespace, []).append((s.name, s.selector))
         out["services"] = [
-            tuple(name for name, sel in by_ns.get(r.namespace, ())
-                  if all(r.template_labels.get(k) == v for k, v in sel.items()))
-            for r in out.itertuples()
+            tuple(
+                name
+                for name, sel in by_ns.get(r.namespace, ())
+                if all(r.template_labels.get(k) == v for k, v in sel.items())
+            )
+            for r in rows(out)
         ]
-        hpa_of = {(h.namespace, h.target_kind, h.target_name): h.name for h in self.hpas.itertuples()}
-        out["hpa"] = [hpa_of.get((r.namespace, r.kind, r.name), "") for r in out.itertuples()]
+        hpa_of = {(h.namespace, h.target_kind, h.target_name): h.name for h in rows(self.hpas)}
+        out["hpa"] = [hpa_of.get((r.namespace, r.kind, r.name), "") for r in rows(out)]
         ingresses: dict[tuple[str, str], list[str]] = {}
-        for i in self.ingresses.itertuples():
+        for i in rows(self.ingresses):
             for backend in i.backends:
                 ingresses.setdefault((i.namespace, backend), []).append(i.name)
         out["ingresses"] = [
-            tuple(dict.fromkeys(n for svc in services for n in ingresses.get((r.namespace, svc), ())))
-            for r, services in zip(out.itertuples(), out["services"], strict=True)
+            tuple(
+                dict.fromkeys(n for svc in services for n in ingresses.get((r.namespace, svc), ()))
+            )
+            for r, services in zip(rows(out), out["services"], strict=True)
         ]
         return out
+
+
+def rows(table: pd.DataFrame) -> Iterator[Any]:
+    """The rows of ``table`` as named tuples (typed loosely: columns vary by kind)."""
+    return iter(table.itertuples())
 
 
 def _expand(sources: Sequence[Any]) -> list[Any]:
@@ -139,8 +166,9 @@ def _expand(sources: Sequence[Any]) -> list[Any]:
 
 
 def _is_folder(source: Any) -> bool:
-    if isinstance(source, str) and (len(source) > 4096 or source.lstrip()[:1] in ("{", "[")
-                                    or "\n" in source):
+    if isinstance(source, str) and (
+        len(source) > 4096 or source.lstrip()[:1] in ("{", "[") or "\n" in source
+    ):
         return False  # YAML or JSON text, not a path
     try:
         return isinstance(source, str | os.PathLike) and Path(source).is_dir()
@@ -152,7 +180,11 @@ def _read(source: Any, max_bytes: int) -> tuple[str, list[dict]]:
     """``(name, objects)`` of one source, through the hardened loader."""
     if isinstance(source, Mapping):  # already parsed: still through the loader's checks
         return "<object>", load_objects(json.dumps(source), max_bytes=max_bytes)
-    name = str(source) if isinstance(source, str | os.PathLike) and len(str(source)) < 256 else "<text>"
+    name = (
+        str(source)
+        if isinstance(source, str | os.PathLike) and len(str(source)) < 256
+        else "<text>"
+    )
     return name, load_objects(source, max_bytes=max_bytes)
 
 
@@ -231,7 +263,8 @@ def read_dump(
                     problem = (
                         "duplicate of an identical object read earlier"
                         if same
-                        else "another object of this kind and name was read earlier; the first is kept"
+                        else "another object of this kind and name was read earlier; "
+                        "the first is kept"
                     )
             if problem is None:
                 try:
@@ -242,7 +275,11 @@ def read_dump(
                 where = f"{kind} {namespace + '/' if namespace else ''}{obj_name}"
                 if strict:
                     raise ManifestError(f"{name}: {where}: {problem}")
-                skipped.append(dict(zip(_SKIP_COLUMNS, (name, kind, namespace, obj_name, problem), strict=True)))
+                skipped.append(
+                    dict(
+                        zip(_SKIP_COLUMNS, (name, kind, namespace, obj_name, problem), strict=True)
+                    )
+                )
                 continue
             seen[key] = obj
             rows[kind].append({"namespace": namespace, "name": obj_name, **row})
@@ -278,10 +315,10 @@ def _link_pods(tables: dict[str, pd.DataFrame]) -> None:
     """
     pods = tables["pods"]
     rs = tables["replicasets"]
-    rs_owner = {(r.namespace, r.name): r.deployment for r in rs.itertuples()} if len(rs) else {}
+    rs_owner = {(r.namespace, r.name): r.deployment for r in rows(rs)} if len(rs) else {}
     deployments = set(zip(tables["deployments"].namespace, tables["deployments"].name, strict=True))
     kinds, names = [], []
-    for p in pods.itertuples():
+    for p in rows(pods):
         kind, name = p.owner_kind, p.owner_name
         if kind == "ReplicaSet":
             owner = rs_owner.get((p.namespace, name)) or name.rsplit("-", 1)[0]

@@ -128,7 +128,9 @@ def row_node(obj: Mapping) -> dict:
         "region": _first_label(labels, REGION_LABELS),
         "instance_type": labels.get("node.kubernetes.io/instance-type", ""),
         "cpu_allocatable": _quantity(
-            parse_cpu, get(obj, "status.allocatable.cpu", (str, int, float)), "status.allocatable.cpu"
+            parse_cpu,
+            get(obj, "status.allocatable.cpu", (str, int, float)),
+            "status.allocatable.cpu",
         ),
         "memory_allocatable_bytes": _quantity(
             parse_bytes,
@@ -206,7 +208,9 @@ def row_ingress(obj: Mapping) -> dict:
         if not isinstance(rule, Mapping):
             raise Skip(f"spec.rules[{i}] must be an object")
         for path in get(rule, "http.paths", list, []):
-            backends.append(_backend_service(path.get("backend") if isinstance(path, Mapping) else None))
+            backends.append(
+                _backend_service(path.get("backend") if isinstance(path, Mapping) else None)
+            )
     ingress_class = get(obj, "spec.ingressClassName", str, "") or str(
         annotations.get("kubernetes.io/ingress.class", "")
     )
@@ -222,9 +226,9 @@ def row_configmap(obj: Mapping) -> dict:
     name = str(get(obj, "metadata.name", str, ""))
     labels = _labels(obj)
     data = get(obj, "data", dict, {})
-    is_nginx = (
-        labels.get("app.kubernetes.io/name") == "ingress-nginx"
-        or name in ("ingress-nginx-controller", "nginx-configuration")
+    is_nginx = labels.get("app.kubernetes.io/name") == "ingress-nginx" or name in (
+        "ingress-nginx-controller",
+        "nginx-configuration",
     )
     if not is_nginx:
         raise Skip("ConfigMap not used: only the ingress-nginx controller's ConfigMap is read")
@@ -241,7 +245,9 @@ def row_deployment(obj: Mapping) -> dict:
         "replicas": _replicas(obj),
         "strategy": get(obj, "spec.strategy.type", str, "RollingUpdate"),
         "max_surge": _int_or_percent(obj, "spec.strategy.rollingUpdate.maxSurge", "25%"),
-        "max_unavailable": _int_or_percent(obj, "spec.strategy.rollingUpdate.maxUnavailable", "25%"),
+        "max_unavailable": _int_or_percent(
+            obj, "spec.strategy.rollingUpdate.maxUnavailable", "25%"
+        ),
         "min_ready_s": float(get(obj, "spec.minReadySeconds", int, 0)),
         "progress_deadline_s": float(get(obj, "spec.progressDeadlineSeconds", int, 600)),
         "template_labels": labels,
@@ -263,7 +269,9 @@ def _claim_templates(obj: Mapping) -> list[dict]:
             {
                 "name": str(get(t, "metadata.name", str, "")),
                 "storage_class": get(t, "spec.storageClassName", str, None),
-                "request_bytes": _quantity(parse_bytes, size, f"{where}.spec.resources.requests.storage"),
+                "request_bytes": _quantity(
+                    parse_bytes, size, f"{where}.spec.resources.requests.storage"
+                ),
             }
         )
     return out
@@ -278,7 +286,9 @@ def row_statefulset(obj: Mapping) -> dict:
         "pod_management_policy": get(obj, "spec.podManagementPolicy", str, "OrderedReady"),
         "update_strategy": get(obj, "spec.updateStrategy.type", str, "RollingUpdate"),
         "partition": int(get(obj, "spec.updateStrategy.rollingUpdate.partition", int, 0)),
-        "max_unavailable": _int_or_percent(obj, "spec.updateStrategy.rollingUpdate.maxUnavailable", 1),
+        "max_unavailable": _int_or_percent(
+            obj, "spec.updateStrategy.rollingUpdate.maxUnavailable", 1
+        ),
         "min_ready_s": float(get(obj, "spec.minReadySeconds", int, 0)),
         "claim_templates": tuple(t["name"] for t in templates),
         "claim_storage_classes": tuple(t["storage_class"] or "" for t in templates),
@@ -292,7 +302,9 @@ def row_statefulset(obj: Mapping) -> dict:
 def row_daemonset(obj: Mapping) -> dict:
     labels, cpu = _template(obj)
     return {
-        "max_unavailable": _int_or_percent(obj, "spec.updateStrategy.rollingUpdate.maxUnavailable", 1),
+        "max_unavailable": _int_or_percent(
+            obj, "spec.updateStrategy.rollingUpdate.maxUnavailable", 1
+        ),
         "max_surge": _int_or_percent(obj, "spec.updateStrategy.rollingUpdate.maxSurge", 0),
         "desired": int(get(obj, "status.desiredNumberScheduled", int, 0)),
         "min_ready_s": float(get(obj, "spec.minReadySeconds", int, 0)),
@@ -310,7 +322,9 @@ def _hpa_cpu_target(obj: Mapping) -> float:
             if get(m, "resource.name", str, "") == "cpu":
                 value = get(m, "resource.target.averageUtilization", int, None)
                 if value is None:
-                    raise Skip(f"spec.metrics[{i}]: only a CPU averageUtilization target is modelled")
+                    raise Skip(
+                        f"spec.metrics[{i}]: only a CPU averageUtilization target is modelled"
+                    )
                 return float(value)
     return float("nan")
 
@@ -324,7 +338,9 @@ def row_hpa(obj: Mapping) -> dict:
         raise Skip("spec.maxReplicas is missing")
     min_replicas = int(get(obj, "spec.minReplicas", int, 1))  # default 1 (autoscaling/v2)
     if not 1 <= min_replicas <= max_replicas:
-        raise Skip(f"spec.minReplicas must be in [1, maxReplicas={max_replicas}]; got {min_replicas}")
+        raise Skip(
+            f"spec.minReplicas must be in [1, maxReplicas={max_replicas}]; got {min_replicas}"
+        )
     return {
         "target_kind": str(target.get("kind", "")),
         "target_name": str(target.get("name", "")),
@@ -417,7 +433,9 @@ def row_networkpolicy(obj: Mapping) -> dict:
     if selector is None:
         raise Skip("spec.podSelector is missing (an empty {} selects every pod)")
     return {
-        "pod_selector": ",".join(f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()),
+        "pod_selector": ",".join(
+            f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()
+        ),
         "policy_types": tuple(get(obj, "spec.policyTypes", list, [])),
         "ingress_rules": len(get(obj, "spec.ingress", list, [])),
         "egress_rules": len(get(obj, "spec.egress", list, [])),

@@ -20,14 +20,28 @@ __all__ = ["add_commands"]
 
 def add_commands(commands) -> None:
     """Register ``study`` on an argparse subparsers object."""
-    p = commands.add_parser("study", help="one report of every model on your cluster dump",
-                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("dump", nargs="+", metavar="DUMP", help="kubectl JSON/YAML dump file(s) or folder")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for report.html or study.json")
+    p = commands.add_parser(
+        "study",
+        help="one report of every model on your cluster dump",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "dump", nargs="+", metavar="DUMP", help="kubectl JSON/YAML dump file(s) or folder"
+    )
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for report.html or study.json"
+    )
     p.add_argument("--format", choices=("html", "json"), default="html")
-    p.add_argument("--utilization", type=float, default=0.4,
-                   help="mean busy fraction of a serving pod today (default 0.4)")
-    p.add_argument("--mean-service-s", type=float, default=0.02, help="mean request service time (s)")
+    p.add_argument(
+        "--utilization",
+        type=float,
+        default=0.4,
+        help="mean busy fraction of a serving pod today (default 0.4)",
+    )
+    p.add_argument(
+        "--mean-service-s", type=float, default=0.02, help="mean request service time (s)"
+    )
     p.add_argument("--window-s", type=float, default=3600.0, help="maintenance window (s)")
     p.add_argument("--replications", type=int, default=64, help="replications of simulations")
     p.add_argument("--max-workloads", type=int, default=20, help="largest workloads studied")

@@ -32,7 +32,9 @@ def shares_figure(study: Any, max_panels: int = 4):
         pods = s.result.parts[0].per_pod
         zones = sorted(pods["zone"].unique())
         colors = {z: f"C{i}" for i, z in enumerate(zones)}
-        ax.bar(np.arange(len(pods)), pods["share_requests"], color=[colors[z] for z in pods["zone"]])
+        ax.bar(
+            np.arange(len(pods)), pods["share_requests"], color=[colors[z] for z in pods["zone"]]
+        )
         ax.axhline(1 / max(len(pods), 1), color="0.3", lw=1, ls="--", label="equal share")
         ax.set_title(f"{s.workload}\n{s.result.params['service']}", fontsize=9)
         ax.set_xlabel("pod")
@@ -67,10 +69,18 @@ def latency_figure(study: Any):
         for bar, v in zip(bars, values, strict=True):
             if not math.isfinite(v):
                 bar.set_hatch("//")
-                ax.annotate("overloaded", (bar.get_x() + bar.get_width() / 2, top), ha="center",
-                            va="bottom", fontsize=7, rotation=90)
+                ax.annotate(
+                    "overloaded",
+                    (bar.get_x() + bar.get_width() / 2, top),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                    rotation=90,
+                )
     ax.set_xticks(np.arange(len(sections)) + width * (len(factors) - 1) / 2)
-    ax.set_xticklabels([f"{s.workload}\n{s.result.params['service']}" for s in sections], fontsize=7)
+    ax.set_xticklabels(
+        [f"{s.workload}\n{s.result.params['service']}" for s in sections], fontsize=7
+    )
     ax.set_ylabel("p99 response (ms)")
     ax.set_title("p99 response time, M/M/c per pod")
     ax.legend()

@@ -8,9 +8,8 @@ the study.
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, replace
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from k8smodel.cluster import Inventory
+from k8smodel.cluster.inventory import rows
 from k8smodel.plotting import use_style
 from k8smodel.result import Result
 
@@ -39,8 +39,18 @@ def today_rate_per_s(inv: Inventory, wl: Any, a: Any) -> float:
     The same rule as the Service section (ready pods, not endpoints, when no Service).
     """
     pods = inv.pods
-    ready = int(((pods.namespace == wl.namespace) & (pods.workload == wl.name)
-                 & (pods.workload_kind == wl.kind) & pods.ready).sum()) if len(pods) else 0
+    ready = (
+        int(
+            (
+                (pods.namespace == wl.namespace)
+                & (pods.workload == wl.name)
+                & (pods.workload_kind == wl.kind)
+                & pods.ready
+            ).sum()
+        )
+        if len(pods)
+        else 0
+    )
     return a.utilization_today * max(ready, 1) * a.pod_concurrency / a.mean_service_s
 
 
@@ -75,7 +85,9 @@ def autoscale_section(inv: Inventory, wl: Any, a: Any) -> list:
             rng=a.seed,
         )
 
-    return [run_section(f"autoscaling ({wl.hpa}, {a.step_factor:g}x step)", ref, "autoscale", build)]
+    return [
+        run_section(f"autoscaling ({wl.hpa}, {a.step_factor:g}x step)", ref, "autoscale", build)
+    ]
 
 
 def autoscale_figure(study: Any):
@@ -111,8 +123,12 @@ def as_result(answer: Any, method: str = "simulation", exact: bool = False) -> R
         summary["method"] = method
     if "exact" not in summary:
         summary["exact"] = exact
-    return WrappedResult(summary=summary, params=dict(getattr(answer, "params", {}) or {}),
-                         notes=tuple(getattr(answer, "notes", ())), original=answer)
+    return WrappedResult(
+        summary=summary,
+        params=dict(getattr(answer, "params", {}) or {}),
+        notes=tuple(getattr(answer, "notes", ())),
+        original=answer,
+    )
 
 
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
@@ -137,8 +153,9 @@ def rollout_workload(rollout: Any, inv: Inventory, wl: Any, a: Any) -> Any:
     making the mean ``pod_start_s``; a DaemonSet's nodes are the dump's Node objects.
     """
     nodes = inv.objects_of("Node") if wl.kind == "DaemonSet" else None
-    return rollout.from_manifest(_controller_object(inv, wl), nodes=nodes,
-                                 warmup_mean_s=max(a.pod_start_s - 3.0, 0.0))
+    return rollout.from_manifest(
+        _controller_object(inv, wl), nodes=nodes, warmup_mean_s=max(a.pod_start_s - 3.0, 0.0)
+    )
 
 
 def rollout_section(inv: Inventory, wl: Any, a: Any) -> list:
@@ -150,8 +167,15 @@ def rollout_section(inv: Inventory, wl: Any, a: Any) -> list:
     def build(rollout: Any):
         w = rollout_workload(rollout, inv, wl, a)
         quorum = int(wl.replicas) // 2 + 1 if wl.kind == "StatefulSet" else None
-        res = rollout.simulate(w.spec, "rolling_update", w.timing, deadline_s=a.window_s,
-                               quorum=quorum, replications=a.replications, rng=a.seed)
+        res = rollout.simulate(
+            w.spec,
+            "rolling_update",
+            w.timing,
+            deadline_s=a.window_s,
+            quorum=quorum,
+            replications=a.replications,
+            rng=a.seed,
+        )
         return replace(res, notes=(*res.notes, *w.assumed))
 
     return [run_section("rollout", ref, "rollout", build)]
@@ -187,13 +211,15 @@ INGRESS_POLICIES = {"round_robin": "round_robin", "ewma": "ingress-nginx-ewma"}
 
 
 def lb_section(inv: Inventory, wl: Any, a: Any) -> list:
-    """Per-pod balance behind each Ingress, with its method, at each load factor (``lb.simulate``)."""
+    """Per-pod balance behind each Ingress with its method, per load factor (``lb.simulate``)."""
     from k8smodel.studies.cluster_study import NotApplicable, StackedResult, run_section
 
     out = []
     ref = f"{wl.namespace}/{wl.name}"
     for ingress in wl.ingresses:
-        ing = inv.ingresses[(inv.ingresses.namespace == wl.namespace) & (inv.ingresses.name == ingress)].iloc[0]
+        ing = inv.ingresses[
+            (inv.ingresses.namespace == wl.namespace) & (inv.ingresses.name == ingress)
+        ].iloc[0]
 
         def build(lb: Any, ing: Any = ing):
             if ing.load_balance not in INGRESS_POLICIES:
@@ -202,24 +228,42 @@ def lb_section(inv: Inventory, wl: Any, a: Any) -> list:
                 raise NotApplicable("the workload has no pods in the dump")
             controllers = inv.pods[inv.pods.workload.str.contains("ingress-nginx")]
             parts = [
-                as_result(lb.simulate(INGRESS_POLICIES[ing.load_balance], pods=int(wl.pods),
-                                      utilization=min(a.utilization_today * f, 0.99),
-                                      dispatchers=max(len(controllers), 1),
-                                      service=stats.expon(scale=a.mean_service_s),
-                                      replications=min(a.replications, 16), requests=50_000,
-                                      rng=a.seed))
+                as_result(
+                    lb.simulate(
+                        INGRESS_POLICIES[ing.load_balance],
+                        pods=int(wl.pods),
+                        utilization=min(a.utilization_today * f, 0.99),
+                        dispatchers=max(len(controllers), 1),
+                        service=stats.expon(scale=a.mean_service_s),
+                        replications=min(a.replications, 16),
+                        requests=50_000,
+                        rng=a.seed,
+                    )
+                )
                 for f in a.load_factors
             ]
-            summary = pd.concat([p.summary.assign(load_factor=f) for p, f in zip(parts, a.load_factors, strict=True)],
-                                ignore_index=True)
-            return StackedResult(summary=summary,
-                                 params={"ingress": ing["name"], "load_balance": ing.load_balance,
-                                         "load_balance_source": ing.load_balance_source,
-                                         "dispatchers": max(len(controllers), 1)},
-                                 notes=(f"ingress-nginx load-balance={ing.load_balance} "
-                                        f"(from the {ing.load_balance_source}); one dispatcher per "
-                                        "controller pod, each with its own state",),
-                                 parts=tuple(parts))
+            summary = pd.concat(
+                [
+                    p.summary.assign(load_factor=f)
+                    for p, f in zip(parts, a.load_factors, strict=True)
+                ],
+                ignore_index=True,
+            )
+            return StackedResult(
+                summary=summary,
+                params={
+                    "ingress": ing["name"],
+                    "load_balance": ing.load_balance,
+                    "load_balance_source": ing.load_balance_source,
+                    "dispatchers": max(len(controllers), 1),
+                },
+                notes=(
+                    f"ingress-nginx load-balance={ing.load_balance} "
+                    f"(from the {ing.load_balance_source}); one dispatcher per "
+                    "controller pod, each with its own state",
+                ),
+                parts=tuple(parts),
+            )
 
         out.append(run_section(f"balancing ({ingress})", ref, "lb", build))
     return out
@@ -240,11 +284,17 @@ def storage_claims(storage: Any, inv: Inventory) -> Any:
         inv.objects_of("PersistentVolume", "PersistentVolumeClaim", "StorageClass", "StatefulSet")
     )
     claims = m.claims
-    existing = set(zip(claims.namespace[claims.source == "PersistentVolumeClaim"],
-                       claims.name[claims.source == "PersistentVolumeClaim"], strict=True))
+    existing = set(
+        zip(
+            claims.namespace[claims.source == "PersistentVolumeClaim"],
+            claims.name[claims.source == "PersistentVolumeClaim"],
+            strict=True,
+        )
+    )
     planned = claims.source != "PersistentVolumeClaim"
-    known = np.array([(n, c) in existing for n, c in zip(claims.namespace, claims.name, strict=True)],
-                     dtype=bool)
+    known = np.array(
+        [(n, c) in existing for n, c in zip(claims.namespace, claims.name, strict=True)], dtype=bool
+    )
     return m, claims[~(planned.to_numpy() & known)].reset_index(drop=True)
 
 
@@ -268,12 +318,17 @@ def attach_limit_of(storage: Any, inv: Inventory) -> tuple[int, str]:
         return int(min(counts)), "CSINode allocatable.count (smallest)"
     types = [t for t in inv.nodes.get("instance_type", []) if t]
     if not types:
-        raise ValueError("no CSINode and no node.kubernetes.io/instance-type label: attach limit unknown")
+        raise ValueError(
+            "no CSINode and no node.kubernetes.io/instance-type label: attach limit unknown"
+        )
     return int(storage.attach_limit("aws", types[0])), f"storage.attach_limit('aws', {types[0]!r})"
 
 
 def attach_packing_section(inv: Inventory, a: Any) -> list:
-    """Nodes needed by the pods that mount volumes: CPU bins capped at the attach limit (``storage.pack``)."""
+    """Nodes needed by the pods that mount volumes (``storage.pack``).
+
+    Bins are node CPU, capped at the attach limit in volumes.
+    """
     from k8smodel.studies.cluster_study import NotApplicable, run_section
 
     def build(storage: Any):
@@ -288,14 +343,24 @@ def attach_packing_section(inv: Inventory, a: Any) -> list:
         cpu_m = int(round(float(workers.cpu_allocatable.min()) * 1000))
         limit, source = attach_limit_of(storage, inv)
         # One item per mounted claim: a pod's CPU request rides with its first claim.
-        sizes = np.concatenate([[round(r.cpu_request * 1000)] + [0] * (len(r.claims) - 1)
-                                for r in with_claims.itertuples()]).astype(np.int64)
+        sizes = np.concatenate(
+            [[round(r.cpu_request * 1000)] + [0] * (len(r.claims) - 1) for r in rows(with_claims)]
+        ).astype(np.int64)
         res = storage.pack(sizes, cpu_m, method="optimal", max_items_per_bin=limit)
-        notes = (*res.notes, f"items: pods' CPU requests in millicores, one per mounted claim; "
-                 f"capacity {cpu_m}m (smallest worker); attach limit {limit} from {source}")
-        return type(res)(summary=res.summary, params={**res.params, "attach_limit_source": source},
-                         notes=notes, assignment=res.assignment, sizes=res.sizes, bins=res.bins,
-                         solve_time_s=res.solve_time_s)
+        notes = (
+            *res.notes,
+            f"items: pods' CPU requests in millicores, one per mounted claim; "
+            f"capacity {cpu_m}m (smallest worker); attach limit {limit} from {source}",
+        )
+        return type(res)(
+            summary=res.summary,
+            params={**res.params, "attach_limit_source": source},
+            notes=notes,
+            assignment=res.assignment,
+            sizes=res.sizes,
+            bins=res.bins,
+            solve_time_s=res.solve_time_s,
+        )
 
     return [run_section("storage: nodes under attach limits", "cluster", "storage", build)]
 
@@ -305,7 +370,7 @@ def attach_packing_section(inv: Inventory, a: Any) -> list:
 
 
 def region_sets(inv: Inventory, a: Any) -> list[list[str]]:
-    """Today's region (the nodes' region label, else the first assumed one), then 2 and 3 regions."""
+    """Today's region (the nodes' region label, else the first assumed), then 2 and 3 regions."""
     labels = [r for r in inv.nodes.get("region", []) if r]
     home = max(set(labels), key=labels.count) if labels else a.regions[0]
     others = [r for r in a.regions if r != home]
@@ -320,15 +385,24 @@ def federation_section(inv: Inventory, a: Any) -> list:
     def build(federation: Any):
         workers = int((~inv.nodes.control_plane).sum()) if len(inv.nodes) else 0
         capacity_usd = workers * a.node_usd_per_month
-        parts = [federation.evaluate(regions, capacity_usd=capacity_usd) for regions in region_sets(inv, a)]
+        parts = [
+            federation.evaluate(regions, capacity_usd=capacity_usd)
+            for regions in region_sets(inv, a)
+        ]
         summary = pd.concat([p.summary for p in parts], ignore_index=True)
         notes = tuple(dict.fromkeys(n for p in parts for n in p.notes))
         return StackedResult(
             summary=summary,
-            params={"capacity_usd": capacity_usd, "worker_nodes": workers,
-                    "node_usd_per_month": a.node_usd_per_month},
-            notes=(*notes, f"capacity: {workers} worker nodes x ${a.node_usd_per_month:g}/month serve "
-                   "the whole load today; users: the project's default world population"),
+            params={
+                "capacity_usd": capacity_usd,
+                "worker_nodes": workers,
+                "node_usd_per_month": a.node_usd_per_month,
+            },
+            notes=(
+                *notes,
+                f"capacity: {workers} worker nodes x ${a.node_usd_per_month:g}/month serve "
+                "the whole load today; users: the project's default world population",
+            ),
             parts=tuple(parts),
         )
 
@@ -361,11 +435,19 @@ def federation_figure(study: Any):
 
 def cluster_sections(inv: Inventory, a: Any) -> list:
     """Sections about the whole cluster (storage, multi-region)."""
-    return storage_binding_section(inv, a) + attach_packing_section(inv, a) + federation_section(inv, a)
+    return (
+        storage_binding_section(inv, a)
+        + attach_packing_section(inv, a)
+        + federation_section(inv, a)
+    )
 
 
 #: Builders called per workload: ``builder(inventory, workload_row, assumptions) -> [Section]``.
 SECTION_BUILDERS: list = [rollout_section, autoscale_section, lb_section]
 
 #: Figures of these sections: name -> function(study) -> Figure or None.
-FIGURES: dict = {"rollout": rollout_figure, "autoscale": autoscale_figure, "federation": federation_figure}
+FIGURES: dict = {
+    "rollout": rollout_figure,
+    "autoscale": autoscale_figure,
+    "federation": federation_figure,
+}

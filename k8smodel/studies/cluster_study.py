@@ -21,7 +21,7 @@ family. Every assumed value (the dump holds no traffic, timings or prices) is in
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,6 +29,7 @@ import pandas as pd
 
 from k8smodel._validate import check_int, check_real
 from k8smodel.cluster import Inventory, read_dump
+from k8smodel.cluster.inventory import rows
 from k8smodel.result import Result
 
 __all__ = [
@@ -185,15 +186,21 @@ def run_section(
     try:
         module = importlib.import_module(f"k8smodel.{family}")
     except ImportError as err:
-        return Section(topic, workload, "family missing", message=f"k8smodel.{family}: {err}", family=family)
+        return Section(
+            topic, workload, "family missing", message=f"k8smodel.{family}: {err}", family=family
+        )
     try:
         result = build(module)
     except NotApplicable as why:
         return Section(topic, workload, "not applicable", message=str(why), family=family)
     except AttributeError as err:  # an API that is not (yet) on this version of the family
-        return Section(topic, workload, "family missing", message=f"{type(err).__name__}: {err}", family=family)
+        return Section(
+            topic, workload, "family missing", message=f"{type(err).__name__}: {err}", family=family
+        )
     except Exception as err:  # noqa: BLE001 - one family's failure must not stop the study
-        return Section(topic, workload, "failed", message=f"{type(err).__name__}: {err}", family=family)
+        return Section(
+            topic, workload, "failed", message=f"{type(err).__name__}: {err}", family=family
+        )
     if result is None:
         return Section(topic, workload, "not applicable", family=family)
     return Section(topic, workload, "ok", result=result, family=family)
@@ -208,7 +215,8 @@ class NotApplicable(Exception):  # noqa: N818 - a status, not an error
 
 
 def service_objects(inv: Inventory, namespace: str, service: str) -> list[dict]:
-    """Nodes, the Service and its namespace's EndpointSlices: what ``service.from_manifest`` reads."""
+    """Nodes, the Service and its namespace's EndpointSlices, for ``service.from_manifest``."""
+
     def in_ns(o: Mapping) -> bool:
         return (o.get("metadata") or {}).get("namespace", "default") == namespace
 
@@ -216,7 +224,8 @@ def service_objects(inv: Inventory, namespace: str, service: str) -> list[dict]:
     slices = [
         o
         for o in inv.objects_of("EndpointSlice")
-        if in_ns(o) and (o["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service
+        if in_ns(o)
+        and (o["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service
     ]
     return inv.objects_of("Node") + svc + slices
 
@@ -247,7 +256,9 @@ class StackedResult(Result):
     parts: tuple[Result, ...] = ()
 
 
-def _stack(results: list[Result], factors: tuple[float, ...], extra: dict | None = None) -> Result:
+def _stack(
+    results: Sequence[Result], factors: tuple[float, ...], extra: dict | None = None
+) -> Result:
     """The families' summaries one below the other with a ``load_factor`` column."""
     summary = pd.concat(
         [r.summary.assign(load_factor=f) for r, f in zip(results, factors, strict=True)],
@@ -262,6 +273,35 @@ def _stack(results: list[Result], factors: tuple[float, ...], extra: dict | None
     )
 
 
+def _traffic_and_latency(inv: Inventory, wl: Any, a: Assumptions, name: str) -> list[Section]:
+    """The Service's exact shares at each load factor, then the latency they give."""
+    ref = f"{wl.namespace}/{wl.name}"
+    answers: list[Result] = []
+
+    def traffic(service: Any) -> Result:
+        spec = service.from_manifest(service_objects(inv, wl.namespace, name), service=name)
+        rate = service_rate_per_s(spec, a)
+        for f in a.load_factors:
+            answers.append(
+                service.theory(spec.service, spec.layout, **service_load_kwargs(a, rate * f))
+            )
+        extra = {"service": name, "request_rate_per_s_today": rate}
+        return _stack(answers, a.load_factors, extra)
+
+    def latency(studies: Any) -> Result:
+        if not answers:
+            raise NotApplicable("no traffic answer to build on")
+        from k8smodel.studies.service_latency import service_latency
+
+        parts = [service_latency(t) for t in answers]
+        return _stack(parts, a.load_factors, {"service": name})
+
+    return [
+        run_section(f"service traffic ({name})", ref, "service", traffic),
+        run_section(f"latency ({name})", ref, "studies", latency),
+    ]
+
+
 def service_sections(inv: Inventory, wl: Any, a: Assumptions) -> list[Section]:
     """Traffic and latency of each non-headless Service selecting the workload."""
     out = []
@@ -274,32 +314,17 @@ def service_sections(inv: Inventory, wl: Any, a: Assumptions) -> list[Section]:
             if (o.get("metadata") or {}).get("namespace") == wl.namespace
         )
         if headless or svc.empty:
-            out.append(Section("service traffic", ref, "not applicable",
-                               message=f"Service {name} is headless: clients reach pods directly",
-                               family="service"))
+            out.append(
+                Section(
+                    "service traffic",
+                    ref,
+                    "not applicable",
+                    message=f"Service {name} is headless: clients reach pods directly",
+                    family="service",
+                )
+            )
             continue
-        answers: dict[str, list[Result]] = {"traffic": [], "latency": []}
-
-        def traffic(service: Any, name: str = name) -> Result:
-            spec = service.from_manifest(service_objects(inv, wl.namespace, name), service=name)
-            rate = service_rate_per_s(spec, a)
-            for f in a.load_factors:
-                ans = service.theory(spec.service, spec.layout, **service_load_kwargs(a, rate * f))
-                answers["traffic"].append(ans)
-            return _stack(answers["traffic"], a.load_factors,
-                          {"service": name, "request_rate_per_s_today": rate})
-
-        out.append(run_section(f"service traffic ({name})", ref, "service", traffic))
-
-        def latency(studies: Any) -> Result:
-            if not answers["traffic"]:
-                raise NotApplicable("no traffic answer to build on")
-            from k8smodel.studies.service_latency import service_latency
-
-            return _stack([service_latency(t) for t in answers["traffic"]], a.load_factors,
-                          {"service": name})
-
-        out.append(run_section(f"latency ({name})", ref, "studies", latency))
+        out += _traffic_and_latency(inv, wl, a, name)
     return out
 
 
@@ -309,12 +334,16 @@ def service_sections(inv: Inventory, wl: Any, a: Assumptions) -> list[Section]:
 
 def netpol_objects(inv: Inventory) -> list[dict]:
     """Namespaces, NetworkPolicies, the controllers and the pods no controller owns."""
-    owned = {(p.namespace, p.name) for p in inv.pods.itertuples() if p.workload_kind}
+    owned = {(p.namespace, p.name) for p in rows(inv.pods) if p.workload_kind}
     bare = [
-        o for o in inv.objects_of("Pod")
+        o
+        for o in inv.objects_of("Pod")
         if ((o["metadata"].get("namespace") or "default"), o["metadata"]["name"]) not in owned
     ]
-    return inv.objects_of("Namespace", "NetworkPolicy", "Deployment", "StatefulSet", "DaemonSet") + bare
+    return (
+        inv.objects_of("Namespace", "NetworkPolicy", "Deployment", "StatefulSet", "DaemonSet")
+        + bare
+    )
 
 
 def netpol_cluster_section(inv: Inventory, workloads: pd.DataFrame) -> tuple[Section, Any]:
@@ -325,7 +354,7 @@ def netpol_cluster_section(inv: Inventory, workloads: pd.DataFrame) -> tuple[Sec
         cluster = netpol.from_manifest(netpol_objects(inv))
         holder["analysis"] = analysis = netpol.analyze(cluster)
         known = set(analysis.isolation["workload"])
-        refs = [f"{w.namespace}/{w.name}[{w.kind}]" for w in workloads.itertuples()]
+        refs = [f"{w.namespace}/{w.name}[{w.kind}]" for w in rows(workloads)]
         holder["blast"] = netpol.blast_radius(analysis, [r for r in refs if r in known])
         return analysis
 
@@ -405,36 +434,61 @@ def cluster_study(
     >>> st.section("exposure", "shop/web").status
     'ok'
     """
-    inv = dump if isinstance(dump, Inventory) else read_dump(*(dump if isinstance(dump, list | tuple) else [dump]))
+    inv = (
+        dump
+        if isinstance(dump, Inventory)
+        else read_dump(*(dump if isinstance(dump, list | tuple) else [dump]))
+    )
     a = replace(assumptions or Assumptions(), **overrides)
     max_workloads = check_int(max_workloads, "max_workloads", minimum=1)
     workloads = inv.workloads()
-    ranked = workloads.sort_values(["pods", "namespace", "name"], ascending=[False, True, True], kind="stable")
+    ranked = workloads.sort_values(
+        ["pods", "namespace", "name"], ascending=[False, True, True], kind="stable"
+    )
     chosen = ranked.head(max_workloads)
     from k8smodel.studies import cluster_sections as more
 
     netpol_section, holder = netpol_cluster_section(inv, chosen)
     sections = [netpol_section] + more.cluster_sections(inv, a)
-    for wl in chosen.itertuples():
+    for wl in rows(chosen):
         sections += _sections_for(inv, wl, a, holder)
-    rows = []
+    table = []
     for s in sections:
         method, exact = _headline(s)
-        rows.append({"topic": s.topic, "workload": s.workload, "family": s.family, "status": s.status,
-                     "method": method, "exact": exact, "message": s.message})
+        table.append(
+            {
+                "topic": s.topic,
+                "workload": s.workload,
+                "family": s.family,
+                "status": s.status,
+                "method": method,
+                "exact": exact,
+                "message": s.message,
+            }
+        )
     notes = [f"{len(inv.skipped)} object(s) of the dump were not used; see inventory.skipped"]
     left = len(workloads) - len(chosen)
     if left:
-        notes.append(f"{left} smaller workload(s) not studied (max_workloads={max_workloads}): "
-                     + ", ".join(f"{r.namespace}/{r.name}" for r in ranked.iloc[max_workloads:max_workloads + 10].itertuples())
-                     + (" ..." if left > 10 else ""))
+        notes.append(
+            f"{left} smaller workload(s) not studied (max_workloads={max_workloads}): "
+            + ", ".join(
+                f"{r.namespace}/{r.name}"
+                for r in ranked.iloc[max_workloads : max_workloads + 10].itertuples()
+            )
+            + (" ..." if left > 10 else "")
+        )
     for s in sections:
         if s.status in ("family missing", "failed"):
             notes.append(f"{s.topic} / {s.workload}: {s.status}: {s.message}")
     return ClusterStudy(
-        summary=pd.DataFrame(rows, columns=["topic", "workload", "family", "status", "method", "exact", "message"]),
-        params={"assumptions": a.table().set_index("name")["value"].to_dict(), "max_workloads": max_workloads,
-                "sources": list(inv.sources)},
+        summary=pd.DataFrame(
+            table, columns=["topic", "workload", "family", "status", "method", "exact", "message"]
+        ),
+        params={
+            "assumptions": a.table().set_index("name")["value"].to_dict(),
+            "max_workloads": max_workloads,
+            "sources": list(inv.sources),
+        },
         notes=tuple(notes),
         sections=tuple(sections),
         assumptions=a.table(),
