@@ -6,10 +6,11 @@ BIN    := $(VENV)/bin
 OUT    ?= build
 PYTEST_ARGS ?=
 
-.PHONY: help reproduce reproduce-quick test test-fast lint bench validate clean install-test install-notebooks install-bench
+.PHONY: help reproduce reproduce-quick docs test test-fast lint bench validate clean install-test install-notebooks install-bench install-docs
 
 help:
-	@echo "make reproduce   set up .venv, execute every notebook, write pages and figures to $(OUT)/"
+	@echo "make reproduce   set up .venv, execute every notebook, build the site into $(OUT)/site/"
+	@echo "make docs        rebuild $(OUT)/site/ from the executed notebooks without running them"
 	@echo "make test        set up .venv, run lint, unit tests and every notebook in quick mode"
 	@echo "make test-fast   the same without tests marked slow"
 	@echo "make lint        ruff check, ruff format --check and mypy over the package"
@@ -28,9 +29,15 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 install-test: $(VENV)/.installed-test
 install-notebooks: $(VENV)/.installed-notebooks
 install-bench: $(VENV)/.installed-bench
+install-docs: $(VENV)/.installed-docs
 
+# The README's figure is the one this run made.
 reproduce: $(VENV)/.installed-notebooks
 	$(BIN)/k8smodel reproduce --out $(OUT)
+	cp $(OUT)/figures/00_quickstart/quickstart_jain.png docs/quickstart_jain.png
+
+docs: $(VENV)/.installed-docs
+	$(BIN)/k8smodel reproduce --site-only --out $(OUT)
 
 reproduce-quick: $(VENV)/.installed-notebooks
 	$(BIN)/k8smodel reproduce --quick --out $(OUT)

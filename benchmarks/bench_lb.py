@@ -1,16 +1,16 @@
-"""k8smodel.lb against ciw (least connections) and against the random-number floor.
+"""k8smodel.lb against the random-number floor, and least connections against ciw and SimPy.
 
-1. The same least-connections M/M/1 model (4 pods, utilization 0.8, exponential
-   service of mean 1) in k8smodel and in ciw (PyPI), one after the other in this
-   process: events per second (an arrival and a departure per request), their
-   ratio and both mean response times, beside the exact mean from the
-   join-the-shortest-queue Markov chain. ciw routes with
-   ``ciw.routing.LoadBalancing`` (fewest customers present, queued or in
-   service, ties to the first pod), which is least connections.
-   Target: k8smodel >= 100x ciw's events per second, means within 3 %.
-2. ``random`` and ``round_robin``: simulated requests per second against the
-   cost of just drawing two standard exponentials per request (the floor).
-   Target: within 3x of the floor.
+1. One table: policy x pods x replications -> simulated requests per second and the ratio to
+   the floor, the cost of drawing two standard exponentials per request with numpy (arrival
+   and service) for the same number of requests. Each cell times the floor and the model
+   alternately, ``--repeat`` times, and reports the median ratio and its range.
+   Targets (issue 13): every policy within 10x of the floor, random and round robin within 3x.
+2. The same least-connections model (4 pods, M/M/1, utilization 0.8, one replication, ties
+   to the first pod) in k8smodel, ciw (``ciw.routing.LoadBalancing``) and SimPy (a process
+   per request and a ``simpy.Resource`` per pod), alternating the three and repeating:
+   requests per second (median, range) and the mean response beside the exact
+   join-the-shortest-queue value (``lb.jsq_mean_response``). ciw and SimPy are in the
+   ``bench`` extra.
 
 Run: python benchmarks/bench_lb.py [--quick]
 """
@@ -19,130 +19,188 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import time
 
 import numpy as np
 
 from k8smodel import lb
-from k8smodel.lb import simulation as sim
 
-PODS, RHO = 4, 0.8
-
-
-def best_of(fn, repeat):
-    times = []
-    out = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+POLICIES = ["random", "round_robin", "least_connections", "power_of_two", "ewma"]
+RHO = 0.8
 
 
-def run_ciw(max_time, warmup_time, seed):
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def floor_fn(reps, n, seed=0):
+    gen = np.random.default_rng(seed)
+
+    def floor():
+        gen.standard_exponential((reps, n))
+        gen.standard_exponential((reps, n))
+
+    return floor
+
+
+def table(quick, repeat):
+    total = 300_000 if quick else 1_000_000
+    pods_list = [4, 64, 1024]
+    reps_list = [1, 16] if quick else [1, 16, 256]
+    for policy in POLICIES:  # compile (numba caches to disk) outside the timings
+        lb.simulate(policy, pods=4, utilization=RHO, requests=200, replications=2, rng=0)
+    print(
+        f"== requests per second against the floor ({total:,d} requests per cell, utilization "
+        f"{RHO}; x floor = median time / median floor time over {repeat} alternating runs, "
+        "[range of the paired ratios]) =="
+    )
+    print(f"{'policy':18s} {'pods':>5s} {'reps':>5s} {'requests/s':>12s} {'x floor':>8s} "
+          f"{'range':>13s}")  # fmt: skip
+    for policy in POLICIES:
+        for pods in pods_list:
+            for reps in reps_list:
+                n = total // reps
+                floor = floor_fn(reps, n)
+                ratios, rates, floors, models = [], [], [], []
+                for i in range(repeat):
+                    order = [0, 1] if i % 2 == 0 else [1, 0]
+                    times = [0.0, 0.0]
+                    for side in order:
+                        if side == 0:
+                            times[0], _ = _timed(floor)
+                        else:
+                            times[1], _ = _timed(
+                                lambda p=policy, k=pods, r=reps, m=n, s=i: lb.simulate(
+                                    p, pods=k, utilization=RHO, requests=m, replications=r, rng=s
+                                )
+                            )
+                    ratios.append(times[1] / times[0])
+                    rates.append(reps * n / times[1])
+                    floors.append(times[0])
+                    models.append(times[1])
+                ratio = statistics.median(models) / statistics.median(floors)
+                print(
+                    f"{policy:18s} {pods:5d} {reps:5d} {statistics.median(rates):12,.0f} "
+                    f"{ratio:8.1f} [{min(ratios):5.1f}, {max(ratios):5.1f}]"
+                )
+
+
+def run_ciw(pods, requests, seed):
     import ciw
 
-    lam = RHO * PODS
+    lam = RHO * pods
     network = ciw.create_network(
-        arrival_distributions=[ciw.dists.Exponential(lam)] + [None] * PODS,
+        arrival_distributions=[ciw.dists.Exponential(lam)] + [None] * pods,
         service_distributions=[ciw.dists.Deterministic(0.0)]
-        + [ciw.dists.Exponential(1.0) for _ in range(PODS)],
-        number_of_servers=[float("inf")] + [1] * PODS,
+        + [ciw.dists.Exponential(1.0) for _ in range(pods)],
+        number_of_servers=[float("inf")] + [1] * pods,
         routing=ciw.routing.NetworkRouting(
             routers=[
-                ciw.routing.LoadBalancing(destinations=list(range(2, PODS + 2)), tie_break="order")
+                ciw.routing.LoadBalancing(destinations=list(range(2, pods + 2)), tie_break="order")
             ]
-            + [ciw.routing.Leave() for _ in range(PODS)]
+            + [ciw.routing.Leave() for _ in range(pods)]
         ),
     )
     ciw.seed(seed)
     sim = ciw.Simulation(network)
-    t0 = time.perf_counter()
-    sim.simulate_until_max_time(max_time)
-    elapsed = time.perf_counter() - t0
+    sim.simulate_until_max_time(requests / lam)
     records = [r for r in sim.get_all_records() if r.node > 1]
-    resp = np.array(
-        [r.waiting_time + r.service_time for r in records if r.arrival_date > warmup_time]
-    )
-    # batch means over 20 consecutive batches for a standard error despite autocorrelation
-    batches = np.array_split(resp, 20)
-    se = np.std([b.mean() for b in batches], ddof=1) / math.sqrt(len(batches))
-    return elapsed, len(records), float(resp.mean()), float(se)
+    resp = np.array([r.waiting_time + r.service_time for r in records])
+    return len(records), float(resp[len(resp) // 10 :].mean())
 
 
-def bench_least_connections(quick):
-    print("== least connections, M/M/1 pods: k8smodel vs ciw ==")
-    max_time = 4_000 if quick else 40_000
-    ciw_s, ciw_requests, ciw_mean, ciw_se = run_ciw(max_time, 0.1 * max_time, seed=1)
-    ciw_eps = 2 * ciw_requests / ciw_s
+def run_simpy(pods, requests, seed):
+    import simpy
+
+    rng = np.random.default_rng(seed)
+    inter = rng.standard_exponential(requests) / (RHO * pods)
+    work = rng.standard_exponential(requests)
+    env = simpy.Environment()
+    servers = [simpy.Resource(env, capacity=1) for _ in range(pods)]
+    present = [0] * pods
+    resp = np.empty(requests)
+
+    def request(i):
+        t0 = env.now
+        p = min(range(pods), key=lambda q: (present[q], q))  # fewest present, first on ties
+        present[p] += 1
+        with servers[p].request() as slot:
+            yield slot
+            yield env.timeout(work[i])
+        present[p] -= 1
+        resp[i] = env.now - t0
+
+    def source():
+        for i in range(requests):
+            yield env.timeout(inter[i])
+            env.process(request(i))
+
+    env.process(source())
+    env.run()
+    return requests, float(resp[requests // 10 :].mean())
+
+
+def _mean_text(values):
+    finite = [v for v in values if math.isfinite(v)]
+    return f"{statistics.fmean(finite):.4f}" if finite else "-"
+
+
+def peers(quick, repeat):
+    pods = 4
+    requests = 20_000 if quick else 200_000
     print(
-        f"ciw       : {ciw_requests:>10,d} requests in {ciw_s:7.2f} s"
-        f" -> {ciw_eps:>12,.0f} events/s; mean response {ciw_mean:.4f} +- {ciw_se:.4f}"
+        f"\n== least connections, {pods} M/M/1 pods at {RHO}, one run of {requests:,d} "
+        f"requests: k8smodel, ciw, SimPy (alternating, median of {repeat} [range]) =="
     )
-
-    reps, n = (256, 5_000) if quick else (1024, 10_000)
-    k8_s, res = best_of(
-        lambda: lb.simulate(
-            "least_connections", pods=PODS, utilization=RHO, requests=n, replications=reps, rng=1
-        ),
-        1 if quick else 2,
-    )
-    row = res.summary.iloc[0]
-    k8_eps = 2 * n * reps / k8_s
-    print(f"k8smodel  : {n * reps:>10,d} requests in {k8_s:7.2f} s -> {k8_eps:>12,.0f} events/s;"
-          f" mean response {row.mean_response:.4f} +- {row.mean_response_se:.4f}")  # fmt: skip
-    diff = abs(row.mean_response - ciw_mean) / ciw_mean
-    print(f"ratio (k8smodel / ciw events per second): {k8_eps / ciw_eps:,.0f}x (target >= 100x)")
-    exact = lb.jsq_mean_response(PODS, RHO, max_states=40_000)
-    print(f"exact mean (join-the-shortest-queue Markov chain, lb.jsq_mean_response): {exact:.4f}")
-    z = abs(row.mean_response - ciw_mean) / math.hypot(ciw_se, row.mean_response_se)
-    print(f"means differ by {100 * diff:.2f} % (target < 3 %); difference / combined SE = {z:.1f}")
-
-
-def bench_static(quick):
-    print("\n== random and round robin against the random-number floor ==")
-    reps, n = (8, 100_000) if quick else (16, 200_000)
-    pods = 8
-    gen = np.random.default_rng(0)
-    chunk = max(1, (1 << 18) // n)
-
-    def floor():
-        for r0 in range(0, reps, chunk):
-            rc = min(chunk, reps - r0)
-            gen.standard_exponential((rc, n))
-            gen.standard_exponential((rc, n))
-
-    floor_s, _ = best_of(floor, 5)
-    print(f"floor (two exponentials per request, {reps * n:,d} requests): {floor_s * 1e3:7.1f} ms"
-          f" -> {reps * n / floor_s:>13,.0f} requests/s")  # fmt: skip
-    for policy in ("random", "round_robin"):
-        sim_s, res = best_of(
-            lambda p=policy: lb.simulate(
-                p, pods=pods, utilization=RHO, requests=n, replications=reps, rng=2
+    floor = floor_fn(1, requests)
+    sides = {
+        "floor": lambda s: (floor(), (requests, math.nan))[1],
+        "k8smodel": lambda s: (
+            requests,
+            float(
+                lb.simulate(
+                    "least_connections",
+                    pods=pods,
+                    utilization=RHO,
+                    requests=requests,
+                    replications=1,
+                    rng=s,
+                ).summary.mean_response_s[0]
             ),
-            3,
+        ),  # fmt: skip
+        "ciw": lambda s: run_ciw(pods, requests, s),
+        "simpy": lambda s: run_simpy(pods, requests, s),
+    }
+    rates = {k: [] for k in sides}
+    means = {k: [] for k in sides}
+    names = list(sides)
+    for i in range(repeat):
+        for name in names[i % len(names) :] + names[: i % len(names)]:  # rotate the order
+            elapsed, (done, mean) = _timed(lambda f=sides[name], s=i + 1: f(s))
+            rates[name].append(done / elapsed)
+            means[name].append(mean)
+    floor_rate = statistics.median(rates["floor"])
+    exact = lb.jsq_mean_response(pods, RHO, max_states=40_000)
+    print(f"{'':10s} {'requests/s':>12s} {'range':>25s} {'x floor':>8s} {'mean response':>14s}")
+    for name in names:
+        r = rates[name]
+        print(
+            f"{name:10s} {statistics.median(r):12,.0f} [{min(r):11,.0f}, {max(r):11,.0f}] "
+            f"{floor_rate / statistics.median(r):8.1f} {_mean_text(means[name]):>14s}"
         )
-        row = res.summary.iloc[0]
-        th = lb.theory(policy, pods=pods, utilization=RHO).iloc[0]
-        print(f"{policy:12s}: {sim_s * 1e3:7.1f} ms -> {reps * n / sim_s:>13,.0f} requests/s;"
-              f" {sim_s / floor_s:4.1f}x the floor (target <= 3x);"
-              f" mean {row.mean_response:.4f} +- {row.mean_response_se:.4f} vs theory"
-              f" {th.mean_response:.4f} ({th.model})")  # fmt: skip
-    # where the time goes: the exact pooled quantiles alone (one in-place partition)
-    resp = np.random.default_rng(3).exponential(size=int(0.9 * reps * n))
-    copy_s, _ = best_of(lambda: resp.copy(), 3)
-    q_s, _ = best_of(lambda: sim._quantiles_inplace(resp.copy(), (0.5, 0.95, 0.99)), 3)
-    q_s = max(q_s - copy_s, 0.0)
-    print(f"of which the exact pooled quantiles (p50, p95, p99) cost about {q_s * 1e3:.1f} ms"
-          f" ({q_s / floor_s:.1f}x the floor)")  # fmt: skip
+    print(f"exact mean (join-the-shortest-queue chain, lb.jsq_mean_response): {exact:.4f}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs")
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs per cell")
     args = parser.parse_args()
-    bench_least_connections(args.quick)
-    bench_static(args.quick)
+    table(args.quick, args.repeat)
+    peers(args.quick, args.repeat)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,10 @@ def _root_seed_sequence(rng: RngLike) -> np.random.SeedSequence:
         return rng
     if isinstance(rng, np.random.Generator):
         # Spawning (rather than drawing) leaves the caller's stream untouched.
-        return rng.bit_generator.seed_seq.spawn(1)[0]
+        seed_seq = rng.bit_generator.seed_seq
+        if not isinstance(seed_seq, np.random.SeedSequence):
+            raise TypeError("rng must be a Generator seeded by a numpy SeedSequence")
+        return seed_seq.spawn(1)[0]
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         if rng < 0:
             raise ValueError(f"rng must be {_ALLOWED}; got the negative integer {rng}")

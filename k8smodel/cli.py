@@ -12,9 +12,9 @@ from k8smodel import __version__
 # Modules that register subcommands: each has ``add_commands(commands)``, whose parsers set
 # ``handler`` (a function of the parsed args). A new family adds its ``k8smodel.<family>.cli``.
 _COMMAND_MODULES = (
-    "k8smodel._whatif",
     "k8smodel.autoscale.cli",
     "k8smodel.federation.cli",
+    "k8smodel.lb.cli",
     "k8smodel.netpol.cli",
     "k8smodel.rollout.cli",
     "k8smodel.service.cli",
@@ -36,9 +36,19 @@ def _parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="quick mode (K8SMODEL_QUICK=1): small runs"
     )
     rep.add_argument("--only", metavar="NAME", help="only notebooks whose name contains NAME")
-    rep.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output folder")
     rep.add_argument(
-        "--notebooks", metavar="DIR", type=Path, default=Path("notebooks"), help="notebook folder"
+        "--out", metavar="DIR", type=Path, help="output folder (default: build/ in the checkout)"
+    )
+    rep.add_argument(
+        "--notebooks",
+        metavar="DIR",
+        type=Path,
+        help="notebook folder (default: notebooks/ of the checkout holding the working directory)",
+    )
+    rep.add_argument(
+        "--site-only",
+        action="store_true",
+        help="rebuild the site from the notebooks already executed into --out (make docs)",
     )
     val = commands.add_parser(
         "validate",
@@ -59,15 +69,29 @@ def _validate(args) -> int:
 
 
 def _reproduce(args) -> int:
-    from k8smodel._notebooks import reproduce
+    from k8smodel._notebooks import build_site_logged, find_checkout, reproduce
 
-    if not args.notebooks.is_dir():
+    checkout = find_checkout()
+    notebooks = args.notebooks or (checkout / "notebooks" if checkout else None)
+    if notebooks is None:
         print(
-            f"k8smodel reproduce: notebook folder {args.notebooks} does not exist", file=sys.stderr
+            "k8smodel reproduce: no k8smodel checkout holds this folder "
+            f"({Path.cwd()}); run it inside a checkout, or pass --notebooks DIR "
+            "(the folder of NN_*.ipynb notebooks, e.g. path/to/k8smodel/notebooks)",
+            file=sys.stderr,
         )
         return 2
+    if not notebooks.is_dir():
+        print(
+            f"k8smodel reproduce: --notebooks must be a folder of notebooks; got {notebooks}",
+            file=sys.stderr,
+        )
+        return 2
+    out = args.out or (checkout / "build" if checkout else Path("build"))
     try:
-        failed = reproduce(args.notebooks, args.out, quick=args.quick, only=args.only)
+        if args.site_only:
+            return 0 if build_site_logged(notebooks, out, {}) else 1
+        failed = reproduce(notebooks, out, quick=args.quick, only=args.only)
     except ValueError as exc:
         print(f"k8smodel reproduce: {exc}", file=sys.stderr)
         return 2

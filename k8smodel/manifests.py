@@ -67,7 +67,7 @@ class ManifestError(ValueError):
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _StrictLoader(_BaseLoader):
     """Safe loader: duplicate keys refused, timestamps left as strings."""
 
     yaml_implicit_resolvers = {

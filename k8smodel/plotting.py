@@ -41,10 +41,13 @@ def figures_dir() -> Path:
     return Path(os.environ.get(FIGURES_ENV) or "figures")
 
 
-def savefig(
-    fig: mpl.figure.Figure, name: str, *, formats: Sequence[str] = ("svg", "png")
-) -> list[Path]:
+def savefig(fig: mpl.figure.Figure, name: str, *, formats: Sequence[str] = ("svg", "png")) -> None:
     """Write ``fig`` as ``<figures_dir>/<name>.<format>`` for each format.
+
+    It returns nothing, so a notebook cell ending with it prints nothing: the
+    figure itself is shown inline by the notebook (matplotlib's inline backend
+    shows every figure a cell made), and the saved files are what
+    ``make reproduce`` collects under ``build/figures/<notebook>/``.
 
     Parameters
     ----------
@@ -56,10 +59,30 @@ def savefig(
     formats : sequence of str, default ("svg", "png")
         Any of ``svg``, ``png``, ``pdf``.
 
-    Returns
-    -------
-    list of pathlib.Path
-        The files written.
+    Raises
+    ------
+    ValueError
+        For a name that is not a plain file stem or an unknown format.
+
+    Notes
+    -----
+    The files carry no date or software stamp (``metadata``), and SVG element
+    ids come from a fixed hash salt (the house style's ``svg.hashsalt``), so
+    the same figure gives the same bytes on every run.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> from k8smodel import plotting
+    >>> folder = tempfile.mkdtemp()
+    >>> os.environ[plotting.FIGURES_ENV] = folder
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 1])
+    >>> plotting.savefig(fig, "diagonal")
+    >>> sorted(os.listdir(folder))
+    ['diagonal.png', 'diagonal.svg']
+    >>> plt.close(fig); del os.environ[plotting.FIGURES_ENV]
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(
@@ -70,10 +93,6 @@ def savefig(
         raise ValueError(f"formats must be among {sorted(_STABLE_METADATA)}; got {list(formats)!r}")
     folder = figures_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
     for fmt in formats:
-        path = folder / f"{name}.{fmt}"
         with mpl.rc_context({"svg.hashsalt": "k8smodel"}):
-            fig.savefig(path, format=fmt, metadata=_STABLE_METADATA[fmt])
-        paths.append(path)
-    return paths
+            fig.savefig(folder / f"{name}.{fmt}", format=fmt, metadata=_STABLE_METADATA[fmt])

@@ -31,7 +31,7 @@ def test_version():
 
 
 @pytest.mark.notebook
-def test_reproduce_writes_pages_figures_and_index(tmp_path):
+def test_reproduce_writes_notebooks_and_figures(tmp_path, capsys):
     books = tmp_path / "nb"
     books.mkdir()
     _notebook(
@@ -42,12 +42,16 @@ def test_reproduce_writes_pages_figures_and_index(tmp_path):
     )
     out = tmp_path / "build"
     assert main(["reproduce", "--quick", "--notebooks", str(books), "--out", str(out)]) == 0
-    assert (out / "html" / "01_ok.html").exists()
     assert (out / "figures" / "01_ok" / "line.svg").exists()
-    index = (out / "index.html").read_text()
-    assert "html/01_ok.html" in index and "figures/01_ok/line.svg" in index
     executed = json.loads((out / "notebooks" / "01_ok.ipynb").read_text())
     assert executed["cells"][0]["execution_count"] == 1
+    # The figure cell shows the figure and nothing else (savefig returns None).
+    shown = executed["cells"][1]["outputs"]
+    assert [sorted(o["data"]) for o in shown] == [["image/png", "text/plain"]]
+    log = capsys.readouterr().out
+    assert "[1/1] 01_ok: running (quick mode)" in log and "[1/1] 01_ok: done in" in log
+    # No docs/ beside this folder: the site is skipped with a reason, not a crash.
+    assert "site: not built: no docs/conf.py" in log
 
 
 @pytest.mark.notebook
@@ -56,24 +60,53 @@ def test_reproduce_names_failing_notebook_and_cell(tmp_path, capsys):
     books.mkdir()
     _notebook(books / "02_bad.ipynb", "x = 1", "raise RuntimeError('deliberate failure')")
     _notebook(books / "03_good.ipynb", "y = 2")
+    (books / "04_broken.ipynb").write_text("{ not a notebook", encoding="utf-8")
     status = main(["reproduce", "--notebooks", str(books), "--out", str(tmp_path / "b")])
     captured = capsys.readouterr()
     assert status == 1
     assert "notebook 02_bad.ipynb failed at cell 2" in captured.out
     assert "deliberate failure" in captured.out
-    assert (tmp_path / "b" / "html" / "03_good.html").exists()  # the others still run
+    assert "04_broken.ipynb is not a readable notebook" in captured.out
+    assert "2 notebook(s) failed" in captured.err
+    assert (tmp_path / "b" / "notebooks" / "03_good.ipynb").exists()  # the others still run
 
 
-def test_reproduce_only_matching_nothing(tmp_path, capsys):
+def test_reproduce_when_every_notebook_fails(tmp_path, capsys):
+    books = tmp_path / "nb"
+    books.mkdir()
+    (books / "01_broken.ipynb").write_text("[]", encoding="utf-8")
+    status = main(["reproduce", "--notebooks", str(books), "--out", str(tmp_path / "b")])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "01_broken.ipynb is not a readable notebook" in captured.out
+    assert "notebooks: 0 ran, 1 failed" in captured.out
+
+
+def test_reproduce_only_matching_nothing_lists_names(tmp_path, capsys):
     books = tmp_path / "nb"
     books.mkdir()
     _notebook(books / "01_a.ipynb", "pass")
+    _notebook(books / "02_b.ipynb", "pass")
     assert (
         main(["reproduce", "--only", "zzz", "--notebooks", str(books), "--out", str(tmp_path)]) == 2
     )
-    assert "matches no notebook" in capsys.readouterr().err
+    assert "Valid names: 01_a, 02_b" in capsys.readouterr().err
+
+
+def test_reproduce_finds_the_checkout_from_a_subfolder(monkeypatch, capsys):
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root / "k8smodel" / "lb")
+    # An unknown name stops before anything runs, and lists the checkout's notebooks.
+    assert main(["reproduce", "--only", "zzz"]) == 2
+    assert "00_quickstart" in capsys.readouterr().err
+
+
+def test_reproduce_outside_a_checkout_says_what_to_pass(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["reproduce"]) == 2
+    assert "pass --notebooks DIR" in capsys.readouterr().err
 
 
 def test_reproduce_missing_folder(tmp_path, capsys):
     assert main(["reproduce", "--notebooks", str(tmp_path / "nope")]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    assert "--notebooks must be a folder" in capsys.readouterr().err

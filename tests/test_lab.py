@@ -362,8 +362,13 @@ def test_compare_with_model_scales_the_lb_prediction():
     # M/M/1 time in system is exponential: p95 = -ln(0.05) x 40 ms = 119.8 ms. The tolerance
     # is four standard errors of a pooled p95 of 16 x 40,000 requests, from the spread of the
     # p95 of independent single runs of that model (one replication each), times 20 ms.
-    p95s = [lb.simulate("random", pods=4, utilization=0.5, requests=40_000, replications=1,
-                        rng=seed).summary.p95_response[0] * 20.0 for seed in range(8)]  # fmt: skip
+    p95s = [
+        lb.simulate(
+            "random", pods=4, utilization=0.5, requests=40_000, replications=1, rng=seed
+        ).summary.p95_response_s[0]
+        * 20.0
+        for seed in range(8)
+    ]
     se_p95 = np.std(p95s, ddof=1) / math.sqrt(reps)
     assert abs(row.predicted_p95_ms + np.log(0.05) * 40.0) < 4 * se_p95
     # lb.theory's M/M/1 closed form, scaled the same way.

@@ -10,13 +10,13 @@ from nginx_reference import nginx_least_conn_loop
 from scipy import stats
 
 from k8smodel import lb
-from k8smodel.lb import simulation as sim
+from k8smodel.lb import kernels
 
 
 def _close(result, expected, n_se=4.0, rel_bias=0.0):
     row = result.summary.iloc[0]
-    tol = n_se * row.mean_response_se + rel_bias * expected
-    assert abs(row.mean_response - expected) < tol, (row.mean_response, expected, tol)
+    tol = n_se * row.mean_response_s_se + rel_bias * expected
+    assert abs(row.mean_response_s - expected) < tol, (row.mean_response_s, expected, tol)
 
 
 # --- the API a user writes --------------------------------------------------------------------
@@ -25,7 +25,7 @@ def _close(result, expected, n_se=4.0, rel_bias=0.0):
 def test_summary_and_per_pod_columns():
     res = lb.simulate("least_connections", pods=4, utilization=0.8, requests=5_000,
                       replications=3, rng=1)  # fmt: skip
-    for col in ("mean_response", "p50_response", "p95_response", "p99_response",
+    for col in ("mean_response_s", "p50_response_s", "p95_response_s", "p99_response_s",
                 "jain_requests", "max_share", "cov_utilization", "stable"):  # fmt: skip
         assert col in res.summary.columns
     assert len(res.summary) == 1
@@ -42,17 +42,17 @@ def test_same_seed_same_result():
 
 def test_compare_is_tidy():
     df = lb.compare(["random", "round_robin"], pods=[2, 4], utilization=[0.5, 0.7],
-                    requests=2_000, replications=2, rng=1)  # fmt: skip
+                    requests=2_000, replications=2, rng=1).summary  # fmt: skip
     assert len(df) == 8
     assert set(df.policy) == {"random", "round_robin"}
-    assert {"theory_mean_response", "floor_mean_response"} <= set(df.columns)
+    assert {"theory_mean_response_s", "floor_mean_response_s"} <= set(df.columns)
 
 
-def test_simulate_summary_is_sweepable():
+def test_simulate_is_sweepable():
     import k8smodel
 
     df = k8smodel.sweep(
-        lb.simulate_summary,
+        lb.simulate,
         {
             "policy": ["random"],
             "pods": [2],
@@ -63,7 +63,7 @@ def test_simulate_summary_is_sweepable():
         rng=3,
         progress=False,
     )
-    assert len(df) == 1 and np.isfinite(df.mean_response[0])
+    assert len(df) == 1 and np.isfinite(df.mean_response_s[0])
 
 
 # --- against independent references -----------------------------------------------------------
@@ -75,8 +75,12 @@ def test_random_matches_mm1():
     _close(res, 1 / 0.3)
     # the time in system is exponential: P(T > p95) = 0.05 -> p95 = ln(20) / 0.3. The
     # tolerance comes from the spread of the p95 of independent runs (one replication each).
-    p95s = [lb.simulate("iptables", pods=4, utilization=0.7, requests=100_000, replications=1,
-                        rng=seed).summary.p95_response[0] for seed in range(110, 118)]  # fmt: skip
+    p95s = [
+        lb.simulate(
+            "iptables", pods=4, utilization=0.7, requests=100_000, replications=1, rng=seed
+        ).summary.p95_response_s[0]
+        for seed in range(110, 118)
+    ]
     se = np.std(p95s, ddof=1) / math.sqrt(len(p95s))
     assert abs(np.mean(p95s) - math.log(20) / 0.3) < 4 * se
 
@@ -110,13 +114,13 @@ def test_event_loop_multithreaded_pod_matches_erlang_c(policy):
     _close(res, expected)
 
 
-def test_time_unit_scales_reported_times():
+def test_service_law_in_seconds_scales_reported_times():
+    # Scaling the exponential law by 0.02 s scales every time of the same sample path.
     kw = dict(pods=3, utilization=0.6, requests=5_000, replications=2, rng=30)
     plain = lb.simulate("random", **kw).summary.iloc[0]
-    in_s = lb.simulate("random", time_unit_s=0.02, **kw).summary.iloc[0]
-    for col in ("mean_response", "p99_response", "mean_wait"):
+    in_s = lb.simulate("random", service=stats.expon(scale=0.02), **kw).summary.iloc[0]
+    for col in ("mean_response_s", "p99_response_s", "mean_wait_s"):
         assert in_s[col] == pytest.approx(0.02 * plain[col])
-    assert in_s.time_unit == "s"
 
 
 def test_deterministic_service_matches_md1():
@@ -158,8 +162,8 @@ def test_least_connections_many_pods_between_floor_and_two_choices():
     res = lb.simulate("least_connections", pods=100, utilization=0.9, requests=60_000,
                       replications=4, rng=17)  # fmt: skip
     row = res.summary.iloc[0]
-    floor = lb.theory("pooled", pods=100, utilization=0.9).mean_response[0]
-    assert floor - 4 * row.mean_response_se < row.mean_response < 2.6141
+    floor = lb.theory("pooled", pods=100, utilization=0.9).summary.mean_response_s[0]
+    assert floor - 4 * row.mean_response_s_se < row.mean_response_s < 2.6141
 
 
 def test_random_shares_are_one_over_n_in_expectation():
@@ -204,19 +208,19 @@ def test_per_worker_least_connections_is_worse_than_shared():
     kw = dict(pods=4, utilization=0.9, requests=40_000, replications=4, dispatchers=8)
     own = lb.simulate("least_connections", shared_state=False, rng=22, **kw).summary.iloc[0]
     shared = lb.simulate("least_connections", shared_state=True, rng=22, **kw).summary.iloc[0]
-    assert shared.mean_response + 4 * shared.mean_response_se < own.mean_response
+    assert shared.mean_response_s + 4 * shared.mean_response_s_se < own.mean_response_s
 
 
 def test_slow_pod_random_is_unstable():
     res = lb.simulate("random", pods=4, speeds=[1, 1, 1, 0.2], utilization=0.8, requests=2_000,
                       replications=2, rng=23)  # fmt: skip
     row = res.summary.iloc[0]
-    assert not row.stable and math.isinf(row.mean_response)
+    assert not row.stable and math.isinf(row.mean_response_s)
     slow = res.per_pod[res.per_pod.pod == 3]
-    assert np.isinf(slow.mean_response).all()
+    assert np.isinf(slow.mean_response_s).all()
     lc = lb.simulate("least_connections", pods=4, speeds=[1, 1, 1, 0.2], utilization=0.8,
                      requests=20_000, replications=2, rng=23).summary.iloc[0]  # fmt: skip
-    assert lc.stable and math.isfinite(lc.mean_response)
+    assert lc.stable and math.isfinite(lc.mean_response_s)
 
 
 def test_long_lived_connections_leave_pods_idle():
@@ -258,34 +262,44 @@ def test_fifo_kernels_match_event_loop(c):
     work = gen.exponential(1.0, (reps, n))
     pods = gen.integers(n_pods, size=(reps, n))
     if c == 1:
-        dep = sim._fifo_single(pods, arrival, work)
+        dep = kernels.fifo_single(pods, arrival, work)
     else:
-        dep = sim._fifo_multi(pods, arrival, work, n_pods, c)
+        dep = kernels.fifo_multi(pods, arrival, work, n_pods, c)
     for r in range(reps):
         np.testing.assert_allclose(dep[r], _lindley_loop(pods[r], arrival[r], work[r], n_pods, c))
 
 
+def _requests(res):
+    """Arrival, service time, pod and departure per (replication, request) from keep_requests."""
+    reqs = res.requests
+    reps = int(reqs.replication.max()) + 1
+    return {col: reqs[col].to_numpy().reshape(reps, -1) for col in
+            ("arrival_s", "service_s", "pod", "departure_s")}  # fmt: skip
+
+
 @pytest.mark.parametrize("weights", [[1, 1, 1, 1], [2, 1, 3]])
 def test_least_connections_loop_matches_nginx_c_logic(weights):
-    gen = np.random.default_rng(8)
-    reps, n = 3, 600
-    n_pods = len(weights)
-    arrival = np.cumsum(gen.exponential(1 / (0.85 * n_pods), (reps, n)), axis=1)
-    base = gen.exponential(1.0, (reps, n))
-    pod, dep, _ = sim._dynamic(
-        "least_connections", gen, arrival, base, None, n_pods=n_pods, k=1, c=1,
-        spd=np.ones(n_pods), w=np.asarray(weights, float), d=2, distinct=False, shared=True,
-        conn=None, tau=1.0,
-    )  # fmt: skip
-    for r in range(reps):
-        ref_pod, ref_dep = nginx_least_conn_loop(arrival[r], base[r], weights)
-        np.testing.assert_array_equal(pod[r], ref_pod)
-        np.testing.assert_allclose(dep[r], ref_dep)
+    res = lb.simulate(
+        "least_connections",
+        pods=len(weights),
+        weights=weights,
+        utilization=0.85,
+        requests=600,
+        replications=3,
+        warmup=0.0,
+        keep_requests=True,
+        rng=8,
+    )
+    r = _requests(res)
+    for rep in range(3):
+        ref_pod, ref_dep = nginx_least_conn_loop(r["arrival_s"][rep], r["service_s"][rep], weights)
+        np.testing.assert_array_equal(r["pod"][rep], ref_pod)
+        np.testing.assert_allclose(r["departure_s"][rep], ref_dep)
 
 
 def test_distinct_draws_are_uniform_pairs():
     gen = np.random.default_rng(9)
-    draws = sim._distinct_draws(gen, (60_000,), 4, 2)
+    draws = kernels.distinct_draws(gen, (60_000,), 4, 2)
     assert (draws[:, 0] != draws[:, 1]).all()
     pairs = np.bincount(draws[:, 0] * 4 + draws[:, 1], minlength=16).reshape(4, 4)
     off = pairs[~np.eye(4, dtype=bool)]
@@ -316,7 +330,7 @@ def test_invariants(policy, pods, rho, dispatchers, concurrency, per_conn, seed)
     assert 1 / pods - 1e-12 <= row.max_share <= 1 + 1e-12
     sums = res.per_pod.groupby("replication").share.sum()
     np.testing.assert_allclose(sums, 1.0)
-    assert row.mean_response >= row.mean_wait >= 0
+    assert row.mean_response_s >= row.mean_wait_s >= 0
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -359,7 +373,7 @@ def test_persistent_connections_overload_by_realized_placement():
     res = lb.simulate("random", pods=4, utilization=0.6, requests=2_000, replications=3,
                       requests_per_connection=math.inf, connections=2, rng=26)  # fmt: skip
     row = res.summary.iloc[0]
-    assert not row.stable and row.p_unstable == 1.0 and math.isinf(row.mean_response)
+    assert not row.stable and row.p_unstable == 1.0 and math.isinf(row.mean_response_s)
     # least connections puts 4 connections on 4 different pods: 0.6 each, stable
     res = lb.simulate("least_connections", pods=4, utilization=0.6, requests=2_000,
                       replications=3, requests_per_connection=math.inf, connections=4,
@@ -384,7 +398,7 @@ def test_nginx_random_two_weighted_ties_go_to_second_draw():
 def test_inplace_quantiles_equal_numpy(values):
     arr = np.array(values)
     expected = np.quantile(arr, [0.5, 0.95, 0.99])
-    np.testing.assert_allclose(sim._quantiles_inplace(arr.copy(), (0.5, 0.95, 0.99)), expected,
+    np.testing.assert_allclose(kernels.quantiles_inplace(arr.copy(), (0.5, 0.95, 0.99)), expected,
                                rtol=1e-12, atol=1e-9)  # fmt: skip
 
 
@@ -394,7 +408,226 @@ def test_fast_path_keeps_every_request_in_its_sums(policy):
     # request missing from (or doubled in) the per-pod sums would move the means off 1
     res = lb.simulate(policy, pods=3, utilization=1e-9, service=1.0, requests=3_000,
                       replications=2, warmup=0.0, rng=31)  # fmt: skip
-    assert res.summary.mean_response[0] == pytest.approx(1.0, abs=1e-12)
-    np.testing.assert_allclose(res.per_pod.mean_response, 1.0, atol=1e-12)
+    assert res.summary.mean_response_s[0] == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(res.per_pod.mean_response_s, 1.0, atol=1e-12)
     counts = res.per_pod.pivot(index="replication", columns="pod", values="requests")
     assert (counts.sum(axis=1) == 3_000).all()
+
+
+# --- 2. fast random path with empty pods --------------------------------------------------------
+
+
+def test_random_with_more_pods_than_requests_per_pod():
+    res = lb.simulate("random", pods=64, utilization=0.5, requests=100, replications=4, rng=3)
+    row = res.summary.iloc[0]
+    assert math.isfinite(row.mean_response_s) and math.isfinite(row.cov_utilization)
+    empty = res.per_pod[res.per_pod.requests == 0]
+    assert len(empty) > 0 and (empty.utilization == 0.0).all()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fast_random_sums_every_kept_request_with_empty_pods(seed):
+    # 40 pods, 30 requests: most pods are empty, and a pod followed only by empty ones is the
+    # case the old clamp dropped. Deterministic service 1 at a negligible load: every response
+    # is exactly 1, so each pod's response sum must equal its count.
+    res = lb.simulate("random", pods=40, utilization=1e-9, service=1.0, requests=30,
+                      replications=3, warmup=0.0, rng=seed)  # fmt: skip
+    pp = res.per_pod
+    busy = pp[pp.requests > 0]
+    np.testing.assert_allclose(busy.mean_response_s, 1.0, atol=1e-12)
+    assert (pp.groupby("replication").requests.sum() == 30).all()
+
+
+# --- 3. warm-up by count keeps the kept counts multinomial -------------------------------------
+
+
+def test_random_kept_counts_are_multinomial_after_warmup():
+    n, big_n, reps = 2, 2_000, 4_000
+    res = lb.simulate("random", pods=n, utilization=0.5, requests=big_n, replications=reps,
+                      rng=4)  # fmt: skip
+    kept = big_n - int(0.1 * big_n)
+    counts = res.per_pod[res.per_pod.pod == 0].requests.to_numpy()
+    assert (res.per_pod.groupby("replication").requests.sum() == kept).all()
+    var_expected = kept * 0.5 * 0.5  # Binomial(kept, 1/2)
+    # Standard error of a sample variance of near-normal data: sigma^2 sqrt(2 / (R - 1)).
+    se = var_expected * math.sqrt(2 / (reps - 1))
+    assert abs(counts.var(ddof=1) - var_expected) < 4 * se
+    # Jain's index of two counts (k, M - k), its expectation summed over Binomial(M, 1/2).
+    k = np.arange(kept + 1)
+    jain = kept**2 / (2.0 * (k**2 + (kept - k) ** 2))
+    expected_jain = float(np.dot(stats.binom.pmf(k, kept, 0.5), jain))
+    sim_jain = kept**2 / (2.0 * (counts**2 + (kept - counts) ** 2))
+    se_j = sim_jain.std(ddof=1) / math.sqrt(reps)
+    assert abs(res.summary.jain_requests[0] - expected_jain) < 4 * se_j
+
+
+def test_round_robin_warmup_drops_the_first_requests_of_the_merged_stream():
+    # 3 pods, 999 requests (333 rounds), warm-up 0.1: the first 99 of the stream are dropped,
+    # 33 per pod, leaving 300 each whatever the cursor's start.
+    res = lb.simulate("round_robin", pods=3, utilization=0.5, requests=999, replications=3,
+                      rng=5)  # fmt: skip
+    assert (res.per_pod.requests == 300).all()
+
+
+# --- 5. nginx's integer comparison of conns over weight -----------------------------------------
+
+
+def _float_disagreements(weights):
+    """Observer counting pod pairs whose tie differs between integer and float compares."""
+    seen = [0]
+
+    def observe(conns):
+        n_pods = len(weights)
+        for i in range(n_pods):
+            for j in range(n_pods):
+                exact = conns[i] * weights[j] == conns[j] * weights[i]
+                if exact != (conns[i] * (1 / weights[i]) == conns[j] * (1 / weights[j])):
+                    seen[0] += 1
+
+    return observe, seen
+
+
+def test_weighted_least_connections_ties_compare_integers_like_nginx():
+    # weights 5 and 15: 3 conns on the first and 9 on the second are a tie for nginx
+    # (3 * 15 == 9 * 5) but 3 * (1/5) != 9 * (1/15) in floating point.
+    weights = [5, 15]
+    res = lb.simulate(
+        "least_connections",
+        pods=2,
+        weights=weights,
+        utilization=0.97,
+        requests=3_000,
+        replications=2,
+        warmup=0.0,
+        keep_requests=True,
+        rng=6,
+    )
+    r = _requests(res)
+    observe, differs = _float_disagreements(weights)
+    for rep in range(2):
+        ref, _ = nginx_least_conn_loop(r["arrival_s"][rep], r["service_s"][rep], weights, observe)
+        np.testing.assert_array_equal(r["pod"][rep], ref)
+    assert differs[0] > 0  # the run does reach the states where floats would break the tie
+
+
+# --- 4, 9. input that used to be accepted silently ----------------------------------------------
+
+
+def test_simulate_rejects_options_of_the_wrong_type():
+    for kwargs in ({"shared_state": "no"}, {"distinct": 1}):
+        with pytest.raises(TypeError, match=next(iter(kwargs))):
+            lb.simulate("power_of_two", pods=2, utilization=0.5, requests=100, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("policy", "kwargs", "match"),
+    [
+        ("random", {"choices": 2}, "choices"),
+        ("round_robin", {"distinct": True}, "distinct"),
+        ("random", {"shared_state": True}, "shared_state"),
+        ("round_robin", {"shared_state": True}, "shared_state"),
+        ("random", {"connections": 8}, "connections"),
+        ("least_connections", {"draw_weights": [1, 2]}, "draw_weights"),
+        ("envoy-least-request", {"weights": [1, 2]}, "weights"),
+        ("least_connections", {"weights": [1.5, 1]}, "weights"),
+        ("power_of_two", {"weights": [1.5, 1]}, "weights"),
+    ],
+)
+def test_simulate_rejects_unused_or_malformed_options(policy, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lb.simulate(policy, pods=2, utilization=0.5, requests=100, **kwargs)
+
+
+def test_theory_least_connections_ignores_no_weights():
+    row = lb.theory("least_connections", pods=2, weights=[3, 1], utilization=0.5).summary.iloc[0]
+    assert math.isnan(row.mean_response_s)
+    assert lb.theory("least_connections", pods=2, utilization=0.5).summary.mean_response_s[0] == (
+        pytest.approx(lb.jsq_mean_response(2, 0.5))
+    )
+
+
+def test_compare_rejects_no_policies():
+    with pytest.raises(ValueError, match="policies"):
+        lb.compare([], pods=2, utilization=0.5)
+
+
+def test_gi_m1_sigma_rejects_bad_rate():
+    with pytest.raises(ValueError, match="mu"):
+        lb.gi_m1_sigma(lambda s: 1 / (1 + s), -1.0)
+
+
+# --- 10. independent references for ewma and the JSQ chain -------------------------------------
+
+
+def _ewma_lua_loop(arrival, work, candidates, tau):
+    """ingress-nginx balancer/ewma.lua for one worker, one request at a time.
+
+    decay_ewma: w = exp(-max(now - last, 0) / DECAY_TIME), ewma = ewma w + rtt (1 - w);
+    score() reads it with rtt = 0 and no update; after_balance() updates it with the
+    response time when the response completes. Of the two picked endpoints the second wins
+    only with a strictly lower score.
+    """
+    n_pods = int(candidates.max()) + 1
+    ewma, last, free = [0.0] * n_pods, [0.0] * n_pods, [0.0] * n_pods
+    done = []  # heap of (completion time, pod, response time)
+    chosen = []
+    for t, x, (first, second) in zip(arrival, work, candidates, strict=True):
+        while done and done[0][0] <= t:
+            t_done, q, rtt = heapq.heappop(done)
+            w = math.exp(-max(t_done - last[q], 0.0) / tau)
+            ewma[q] = ewma[q] * w + rtt * (1.0 - w)
+            last[q] = t_done
+
+        def score(q, now=t):
+            return ewma[q] * math.exp(-max(now - last[q], 0.0) / tau)
+
+        p = second if score(second) < score(first) else first
+        dep = max(t, free[p]) + x
+        free[p] = dep
+        heapq.heappush(done, (dep, p, dep - t))
+        chosen.append(p)
+    return np.array(chosen)
+
+
+@pytest.mark.parametrize("dispatchers", [1, 3])
+def test_ewma_choices_follow_ewma_lua(dispatchers):
+    # Requests of 5 s against ewma.lua's 10 s decay (times in seconds). The scores are in
+    # ngx.shared dictionaries (ingress-nginx HEAD), so 3 workers read one table: the
+    # reference keeps one table whatever the worker.
+    n_pods, reps, n, tau = 3, 2, 800, 10.0
+    res = lb.simulate("ewma", pods=n_pods, utilization=0.8, service=stats.expon(scale=5.0),
+                      dispatchers=dispatchers, requests=n, replications=reps, warmup=0.0,
+                      keep_requests=True, rng=11)  # fmt: skip
+    r = _requests(res)
+    # The candidate pairs: simulate draws the service times, the arrivals, the dispatchers
+    # (when several), then the pairs.
+    gen = np.random.default_rng(11)
+    gen.standard_exponential((reps, n))
+    gen.standard_exponential((reps, n))
+    if dispatchers > 1:
+        gen.integers(dispatchers, size=(reps, n))
+    cand = kernels.distinct_draws(gen, (n, reps), n_pods, 2)
+    for rep in range(reps):
+        ref = _ewma_lua_loop(r["arrival_s"][rep], r["service_s"][rep], cand[:, rep], tau)
+        np.testing.assert_array_equal(r["pod"][rep], ref)
+    # both outcomes of the comparison occur, so the scores really decide
+    second_won = (r["pod"] == cand[:, :, 1].T).mean()
+    assert 0.1 < second_won < 0.9
+
+
+def test_ewma_per_worker_alias_keeps_one_table_per_worker():
+    kw = dict(pods=4, utilization=0.8, dispatchers=4, requests=3_000, replications=2, rng=12)
+    per_worker = lb.simulate("ingress-nginx-ewma-per-worker", **kw)
+    assert per_worker.params["shared_state"] is False
+    pd.testing.assert_frame_equal(
+        per_worker.summary, lb.simulate("ewma", shared_state=False, **kw).summary
+    )
+    assert lb.simulate("ingress-nginx-ewma", **kw).params["shared_state"] is True
+
+
+@pytest.mark.parametrize(
+    "spelling", ["envoy-least-request", "Envoy_Least_Request", "ENVOY-LEAST_REQUEST"]
+)
+def test_envoy_least_request_refuses_weights_under_every_spelling(spelling):
+    with pytest.raises(ValueError, match="weights"):
+        lb.simulate(spelling, pods=2, weights=[2, 1], utilization=0.5, requests=100)

@@ -12,16 +12,37 @@ def _figure():
     return fig
 
 
-def test_savefig_writes_into_env_folder_byte_stable(tmp_path, monkeypatch):
+def test_savefig_returns_none_and_writes_byte_stable_files(tmp_path, monkeypatch):
     monkeypatch.setenv(plotting.FIGURES_ENV, str(tmp_path / "a"))
-    fig = _figure()
-    first = plotting.savefig(fig, "demo", formats=("svg", "png", "pdf"))
-    assert [p.name for p in first] == ["demo.svg", "demo.png", "demo.pdf"]
+    # None, so a notebook cell ending with savefig prints no list of paths.
+    assert plotting.savefig(_figure(), "demo", formats=("svg", "png", "pdf")) is None
     monkeypatch.setenv(plotting.FIGURES_ENV, str(tmp_path / "b"))
-    second = plotting.savefig(_figure(), "demo", formats=("svg", "png", "pdf"))
-    for a, b in zip(first, second, strict=True):
-        assert a.read_bytes() == b.read_bytes(), a.name
-    assert b"Date" not in first[0].read_bytes()
+    plotting.savefig(_figure(), "demo", formats=("svg", "png", "pdf"))
+    names = ["demo.svg", "demo.png", "demo.pdf"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(names)
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert b"Date" not in (tmp_path / "a" / "demo.svg").read_bytes()
+    assert b"CreationDate" not in (tmp_path / "a" / "demo.pdf").read_bytes()
+    plt.close("all")
+
+
+def test_default_formats_are_svg_and_png(tmp_path, monkeypatch):
+    monkeypatch.setenv(plotting.FIGURES_ENV, str(tmp_path))
+    plotting.savefig(_figure(), "demo")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.png", "demo.svg"]
+    plt.close("all")
+
+
+def test_saved_png_has_the_shown_size(tmp_path, monkeypatch):
+    # The style saves at the figure's own dpi, as the notebook's inline backend shows it:
+    # 7 x 4.2 inches at 150 dpi is 1050 x 630 pixels before the tight box trims the margins.
+    monkeypatch.setenv(plotting.FIGURES_ENV, str(tmp_path))
+    fig = _figure()
+    plotting.savefig(fig, "demo", formats=("png",))
+    height, width = plt.imread(tmp_path / "demo.png").shape[:2]
+    assert fig.dpi == 150
+    assert 900 < width <= 1050 + 20 and 500 < height <= 630 + 20
     plt.close("all")
 
 

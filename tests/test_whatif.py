@@ -28,8 +28,6 @@ def test_lb_table_has_theory_next_to_simulation(capsys):
     assert "M/M/1 per pod" in out and "E_2/M/1 per pod" in out
 
 
-
-
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -47,7 +47,7 @@ from k8smodel.lab.harness import (
     run_validation,
     summarize_requests,
 )
-from k8smodel.lab.ring import haproxy_full_hash, haproxy_ring_shares
+from k8smodel.lb.semantics import haproxy_full_hash, haproxy_ring_shares
 
 __all__ = [
     "Backends",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -15,8 +16,8 @@ from k8smodel.lab.harness import run_validation
 __all__ = ["validate", "validation_record", "measured_part", "QUICK", "FULL"]
 
 #: Settings of a quick run (about a minute) and of the full run behind data/lab_validation.csv.
-QUICK = {"utilizations": (0.7,), "requests": 400, "calibration_requests": 100}
-FULL = {"utilizations": (0.5, 0.8), "requests": 3000, "calibration_requests": 300}
+QUICK: dict[str, Any] = {"utilizations": (0.7,), "requests": 400, "calibration_requests": 100}
+FULL: dict[str, Any] = {"utilizations": (0.5, 0.8), "requests": 3000, "calibration_requests": 300}
 
 
 def validation_record(measured: pd.DataFrame, comparison: pd.DataFrame | None) -> pd.DataFrame:

@@ -78,10 +78,15 @@ async def _one(port: int, timeout_s: float, row: dict) -> None:
         if not status_line.startswith(b"HTTP/1.") or b" 200 " not in status_line or pod is None:
             row["status"] = "error"
             return
+        micros = [_header(head, key) for key in (b"x-sojourn-us", b"x-wait-us", b"x-service-us")]
+        sojourn, wait, service = (int(v) if v is not None else -1 for v in micros)
+        if min(sojourn, wait, service) < 0:  # a pod always sends all three
+            row["status"] = "error"
+            return
         row["pod"] = int(pod)
-        row["sojourn_s"] = int(_header(head, b"x-sojourn-us")) / 1e6
-        row["wait_s"] = int(_header(head, b"x-wait-us")) / 1e6
-        row["service_s"] = int(_header(head, b"x-service-us")) / 1e6
+        row["sojourn_s"] = sojourn / 1e6
+        row["wait_s"] = wait / 1e6
+        row["service_s"] = service / 1e6
         row["status"] = "ok"
     except TimeoutError:
         row["status"] = "timeout"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import RngLike, spawn_seeds
-from k8smodel.lab.ring import haproxy_ring_shares
+from k8smodel.lb.semantics import haproxy_ring_shares
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -183,7 +183,8 @@ def predict(
     -------
     dict
         ``model`` (description), ``mean_response``, ``mean_response_se``, ``p95_response``
-        (multiples of the mean service time), ``jain`` (mean over the short runs),
+        (multiples of the mean service time: the simulation's default law has
+        mean 1 s), ``jain`` (mean over the short runs),
         ``jain_lo``, ``jain_hi`` (their 2.5 % and 97.5 % quantiles), ``max_share`` (mean),
         ``shares`` (mean share per pod).
     """
@@ -207,13 +208,13 @@ def predict(
     jains = metrics.jain(table)
     return {
         "model": description,
-        "mean_response": float(row["mean_response"]),
-        "mean_response_se": float(row.get("mean_response_se", 0.0)),
-        "p95_response": float(row["p95_response"]),
-        "jain": float(jains.mean()),
+        "mean_response": float(row["mean_response_s"]),
+        "mean_response_se": float(row["mean_response_s_se"]),
+        "p95_response": float(row["p95_response_s"]),
+        "jain": float(np.mean(jains)),
         "jain_lo": float(np.quantile(jains, 0.025)),
         "jain_hi": float(np.quantile(jains, 0.975)),
-        "max_share": float(metrics.max_share(table).mean()),
+        "max_share": float(np.mean(metrics.max_share(table))),
         "shares": table.mean(axis=0),
     }
 
@@ -248,9 +249,8 @@ def exact_theory(balancer: str, policy: str, *, pods: int, utilization: float, w
     name, options, _ = model_spec(balancer, policy, pods=pods, workers=workers, zone=zone)
     if name not in ("random", "round_robin") or options.get("dispatchers", 1) != 1:
         return "", np.nan, np.nan
-    table = _lb().theory(name, pods=pods, utilization=utilization)
-    row = table.iloc[0]
-    return str(row["model"]), float(row["mean_response"]), float(row["p95_response"])
+    row = _lb().theory(name, pods=pods, utilization=utilization).summary.iloc[0]
+    return str(row["method"]), float(row["mean_response_s"]), float(row["p95_response_s"])
 
 
 def verdict(row) -> tuple[bool, str]:
@@ -453,7 +453,7 @@ def plot_comparison(comparison: pd.DataFrame, *, ax=None):
 
     markers = {"nginx": "o", "haproxy": "s"}
     cases = list(dict.fromkeys(comparison["case"]))
-    palette = colormaps["tab20"].colors
+    palette = colormaps["tab20"](np.linspace(0, 1, 20))
     for i, case in enumerate(cases):
         g = comparison[comparison["case"] == case]
         color = palette[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20]

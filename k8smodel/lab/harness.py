@@ -9,6 +9,7 @@ import platform
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,9 +110,7 @@ def _batch_se(x: np.ndarray, batches: int = 10) -> float:
     return float(means.std(ddof=1) / np.sqrt(batches))
 
 
-def summarize_requests(
-    requests: pd.DataFrame, *, pods: int, warmup: float = 0.1
-) -> dict[str, float]:
+def summarize_requests(requests: pd.DataFrame, *, pods: int, warmup: float = 0.1) -> dict[str, Any]:
     """Measured figures of one run from :func:`~k8smodel.lab.client.run_client`'s rows.
 
     Shares and Jain's index count every answered request; latency figures drop the first
@@ -362,14 +361,18 @@ def run_validation(
     if not utilizations:
         raise ValueError("utilizations must hold at least one load in (0, 1); got none")
     for u in utilizations:
-        if isinstance(u, bool) or not isinstance(u, numbers.Real) or not 0 < u < 1:
+        if isinstance(u, bool) or not isinstance(u, numbers.Real) or not 0 < float(u) < 1:
             raise ValueError(f"utilizations must lie in (0, 1); got {u!r}")
     for key, value, minimum in (
         ("pods", pods, 1),
         ("requests", requests, 1),
         ("calibration_requests", calibration_requests, 1),
     ):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral)
+            or int(value) < minimum
+        ):
             raise ValueError(f"{key} must be a whole number >= {minimum}; got {value!r}")
     if isinstance(mean_service_s, bool) or not (
         isinstance(mean_service_s, numbers.Real) and 0 < mean_service_s < float("inf")

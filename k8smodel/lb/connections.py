@@ -9,9 +9,10 @@ nftables mode, REFERENCE.md §1) places whole connections, not requests. With
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from k8smodel._random import RngLike, as_generator
-from k8smodel.lb._inputs import check_int
+from k8smodel._validate import check_budget, check_int
 
 __all__ = [
     "place_random",
@@ -51,9 +52,9 @@ def place_random(
     kubernetes/kubernetes ``pkg/proxy/iptables/proxier.go``). The counts are then
     multinomial, which is drawn directly.
     """
-    n_conn = check_int(connections, "connections", 0)
-    n_pods = check_int(pods, "pods", 1)
-    reps = check_int(replications, "replications", 1)
+    n_conn = check_int(connections, "connections", minimum=0)
+    n_pods = check_int(pods, "pods", minimum=1)
+    reps = check_int(replications, "replications", minimum=1)
     gen = as_generator(rng)
     return gen.multinomial(n_conn, np.full(n_pods, 1.0 / n_pods), size=reps)
 
@@ -79,8 +80,8 @@ def expected_idle_pods(connections: int, pods: int) -> float:
     M. Mitzenmacher, E. Upfal, *Probability and Computing*, 2nd ed., Cambridge
     University Press, 2017, §5.2 (balls into bins).
     """
-    n_conn = check_int(connections, "connections", 0)
-    n_pods = check_int(pods, "pods", 1)
+    n_conn = check_int(connections, "connections", minimum=0)
+    n_pods = check_int(pods, "pods", minimum=1)
     return n_pods * (1.0 - 1.0 / n_pods) ** n_conn
 
 
@@ -115,8 +116,8 @@ def approx_expected_jain(connections: int, pods: int) -> float:
     N. L. Johnson, S. Kotz, N. Balakrishnan, *Discrete Multivariate
     Distributions*, Wiley, 1997, ch. 35.
     """
-    n_conn = check_int(connections, "connections", 1)
-    n_pods = check_int(pods, "pods", 1)
+    n_conn = check_int(connections, "connections", minimum=1)
+    n_pods = check_int(pods, "pods", minimum=1)
     return n_conn / (n_conn + n_pods - 1)
 
 
@@ -147,13 +148,13 @@ def random_connections_summary(
     idle = (counts == 0).sum(axis=1)
     reps = counts.shape[0]
     return {
-        "jain_mean": float(jain.mean()),
-        "jain_se": float(jain.std(ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan"),
+        "jain_mean": float(np.mean(jain)),
+        "jain_se": float(np.std(jain, ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan"),
         "jain_approx": approx_expected_jain(connections, pods),
         "idle_mean": float(idle.mean()),
         "idle_se": float(idle.std(ddof=1) / np.sqrt(reps)) if reps > 1 else float("nan"),
         "idle_expected": expected_idle_pods(connections, pods),
-        "max_share_mean": float(metrics.max_share(counts).mean()),
+        "max_share_mean": float(np.mean(metrics.max_share(counts))),
     }
 
 
@@ -201,20 +202,31 @@ def place_d_choice(
     Y. Azar, A. Z. Broder, A. R. Karlin, E. Upfal, "Balanced Allocations",
     SIAM J. Comput. 29(1), 1999, doi:10.1137/S0097539795288490, Theorem 1.1.
     """
-    n_conn = check_int(connections, "connections", 0)
-    n_pods = check_int(pods, "pods", 1)
-    d = check_int(choices, "choices", 1)
-    reps = check_int(replications, "replications", 1)
+    n_conn = check_int(connections, "connections", minimum=0)
+    n_pods = check_int(pods, "pods", minimum=1)
+    d = check_int(choices, "choices", minimum=1)
+    reps = check_int(replications, "replications", minimum=1)
     gen = as_generator(rng)
     if d == 1:
         return place_random(n_conn, n_pods, replications=reps, rng=gen)
+    check_budget(8.0 * n_conn * reps * d, f"connections={n_conn} x replications={reps} x d={d}")
     draws = gen.integers(n_pods, size=(n_conn, reps, d))
+    return _greedy_d_choice(draws, n_pods)
+
+
+@njit(cache=True)
+def _greedy_d_choice(draws: np.ndarray, n_pods: int) -> np.ndarray:  # pragma: no cover
+    """Sequential placement on the drawn candidates: the least loaded, the first on ties."""
+    n_conn, reps, d = draws.shape
     loads = np.zeros((reps, n_pods), dtype=np.int64)
-    rows = np.arange(reps)
-    for j in range(n_conn):
-        cand = draws[j]
-        best = cand[rows, np.argmin(np.take_along_axis(loads, cand, axis=1), axis=1)]
-        loads[rows, best] += 1
+    for r in range(reps):
+        for j in range(n_conn):
+            best = draws[j, r, 0]
+            for i in range(1, d):
+                p = draws[j, r, i]
+                if loads[r, p] < loads[r, best]:
+                    best = p
+            loads[r, best] += 1
     return loads
 
 
@@ -243,8 +255,8 @@ def max_load_order(pods: int, choices: int = 1) -> float:
     Azar, Broder, Karlin, Upfal, SIAM J. Comput. 29(1), 1999,
     doi:10.1137/S0097539795288490 (``d`` choices).
     """
-    n = check_int(pods, "pods", 3)
-    d = check_int(choices, "choices", 1)
+    n = check_int(pods, "pods", minimum=3)
+    d = check_int(choices, "choices", minimum=1)
     if d == 1:
         return float(np.log(n) / np.log(np.log(n)))
     return float(np.log(np.log(n)) / np.log(d))

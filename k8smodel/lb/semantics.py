@@ -1,12 +1,16 @@
-"""HAProxy's consistent-hash ring, which ``balance random`` draws from."""
+"""Balancer rules shared by several policies: nginx's smooth weighted round robin, HAProxy's ring.
+
+Each function is a small pure transcription of the cited upstream function; the
+policies in :mod:`k8smodel.lb.policies` build on them.
+"""
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-__all__ = ["haproxy_full_hash", "haproxy_ring_shares"]
+from k8smodel._validate import check_int
+
+__all__ = ["haproxy_full_hash", "haproxy_ring_shares", "smooth_wrr_sequence"]
 
 _MASK = np.uint64(0xFFFFFFFF)
 
@@ -87,8 +91,7 @@ def haproxy_ring_shares(servers: int, *, weights=None, spread: bool = True) -> n
     ``include/haproxy/tools.h`` (``full_hash``); D. Karger et al., "Consistent
     Hashing and Random Trees", STOC 1997, doi:10.1145/258533.258660.
     """
-    if not isinstance(servers, numbers.Integral) or servers < 1:
-        raise ValueError(f"servers must be an integer >= 1; got {servers!r}")
+    servers = check_int(servers, "servers", minimum=1)
     w = np.ones(servers, dtype=int) if weights is None else np.asarray(weights)
     if w.shape != (servers,) or (w < 1).any() or (w != np.round(w)).any():
         raise ValueError(f"weights must be {servers} positive integers; got {weights!r}")
@@ -102,3 +105,41 @@ def haproxy_ring_shares(servers: int, *, weights=None, spread: bool = True) -> n
     gap_before = np.roll(gap_after, 1)
     owned = (gap_after + gap_before) / 2.0
     return np.bincount(owner, weights=owned, minlength=servers) / 2.0**32
+
+
+def smooth_wrr_sequence(weights) -> np.ndarray:
+    """One period of nginx's smooth weighted round robin over integer ``weights``.
+
+    Parameters
+    ----------
+    weights : sequence of int
+        Positive whole weights.
+
+    Returns
+    -------
+    numpy.ndarray
+        Pod indices, length ``sum(weights)``; pod ``i`` appears ``weights[i]`` times.
+
+    Notes
+    -----
+    nginx ``src/http/ngx_http_upstream_round_robin.c``, ``ngx_http_upstream_get_peer``:
+    every pick adds each peer's weight to its ``current_weight``, takes the
+    peer with the largest ``current_weight`` (the first on ties) and subtracts
+    the total weight from it. With equal weights this is plain round robin
+    ``0, 1, ..., n-1``.
+
+    Examples
+    --------
+    >>> smooth_wrr_sequence([5, 1, 1]).tolist()
+    [0, 0, 1, 0, 2, 0, 0]
+    """
+    w = np.asarray(weights, dtype=np.int64)
+    total = int(w.sum())
+    current = np.zeros(len(w), dtype=np.int64)
+    seq = np.empty(total, dtype=np.int64)
+    for i in range(total):  # one period of at most sum(weights) picks, not a loop over requests
+        current += w
+        best = int(np.argmax(current))
+        current[best] -= total
+        seq[i] = best
+    return seq
