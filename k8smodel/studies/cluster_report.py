@@ -130,11 +130,11 @@ def conclusions(study: Any) -> list[str]:
             p = s.result.params
             parts = (
                 [
-                    f"max share {r.max_share:.0%}, p99 {_fmt_ms(float(r.p99_response))} "
+                    f"max share {r.max_share:.0%}, p99 {_fmt_ms(float(r.p99_response_s))} "
                     f"at {r.load_factor:g}x"
                     for r in rows(summ)
                 ]
-                if "p99_response" in summ
+                if "p99_response_s" in summ
                 else []
             )
             out.append(
