@@ -8,7 +8,7 @@ the study.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -19,7 +19,6 @@ from scipy import stats
 from k8smodel.cluster import Inventory
 from k8smodel.cluster.inventory import rows
 from k8smodel.plotting import use_style
-from k8smodel.result import Result
 
 __all__ = ["FIGURES", "SECTION_BUILDERS", "cluster_sections", "autoscale_section"]
 
@@ -111,34 +110,6 @@ def autoscale_figure(study: Any):
 
 
 # --------------------------------------------------------------------------------------------
-# Adapting to a family's API version
-
-
-def as_result(answer: Any, method: str = "simulation", exact: bool = False) -> Result:
-    """A family's answer as a :class:`Result` (older answers lack ``method``/``exact``/notes)."""
-    if isinstance(answer, Result):
-        return answer
-    summary = answer.summary.copy()
-    if "method" not in summary:
-        summary["method"] = method
-    if "exact" not in summary:
-        summary["exact"] = exact
-    return WrappedResult(
-        summary=summary,
-        params=dict(getattr(answer, "params", {}) or {}),
-        notes=tuple(getattr(answer, "notes", ())),
-        original=answer,
-    )
-
-
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
-class WrappedResult(Result):
-    """An answer of a family that does not yet return a Result; ``original`` is that answer."""
-
-    original: Any = None
-
-
-# --------------------------------------------------------------------------------------------
 # Rollout
 
 
@@ -226,28 +197,33 @@ def lb_section(inv: Inventory, wl: Any, a: Any) -> list:
                 raise NotApplicable(f"load-balance {ing.load_balance!r} is not modelled")
             if wl.pods < 1:
                 raise NotApplicable("the workload has no pods in the dump")
+            # The controller's pods: each nginx keeps its own balancer state.
             controllers = inv.pods[inv.pods.workload.str.contains("ingress-nginx")]
+            factors = tuple(f for f in a.load_factors if a.utilization_today * f < 1)
             parts = [
-                as_result(
-                    lb.simulate(
-                        INGRESS_POLICIES[ing.load_balance],
-                        pods=int(wl.pods),
-                        utilization=min(a.utilization_today * f, 0.99),
-                        dispatchers=max(len(controllers), 1),
-                        service=stats.expon(scale=a.mean_service_s),
-                        replications=min(a.replications, 16),
-                        requests=50_000,
-                        rng=a.seed,
-                    )
+                lb.simulate(
+                    INGRESS_POLICIES[ing.load_balance],
+                    pods=int(wl.pods),
+                    utilization=a.utilization_today * f,
+                    dispatchers=max(len(controllers), 1),
+                    service=stats.expon(scale=a.mean_service_s),
+                    replications=min(a.replications, 16),
+                    requests=50_000,
+                    rng=a.seed,
                 )
-                for f in a.load_factors
+                for f in factors
             ]
+            if not parts:
+                raise NotApplicable("every load factor offers the pods their capacity or more")
             summary = pd.concat(
-                [
-                    p.summary.assign(load_factor=f)
-                    for p, f in zip(parts, a.load_factors, strict=True)
-                ],
+                [p.summary.assign(load_factor=f) for p, f in zip(parts, factors, strict=True)],
                 ignore_index=True,
+            )
+            skipped = [f for f in a.load_factors if f not in factors]
+            extra = (
+                (f"load factors {skipped} offer the pods their capacity or more: not simulated",)
+                if skipped
+                else ()
             )
             return StackedResult(
                 summary=summary,
@@ -261,6 +237,7 @@ def lb_section(inv: Inventory, wl: Any, a: Any) -> list:
                     f"ingress-nginx load-balance={ing.load_balance} "
                     f"(from the {ing.load_balance_source}); one dispatcher per "
                     "controller pod, each with its own state",
+                    *extra,
                 ),
                 parts=tuple(parts),
             )
