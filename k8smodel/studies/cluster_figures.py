@@ -27,20 +27,27 @@ def shares_figure(study: Any, max_panels: int = 4):
     if not sections:
         return None
     use_style()
-    fig, axes = plt.subplots(1, len(sections), figsize=(3.2 * len(sections), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(sections), figsize=(3.2 * len(sections), 3.6), squeeze=False)
+    zones = sorted({z for s in sections for z in s.result.parts[0].per_pod["zone"]})
+    colors = {z: f"C{i}" for i, z in enumerate(zones)}  # one colour per zone in every panel
     for ax, s in zip(axes[0], sections, strict=True):
         pods = s.result.parts[0].per_pod
-        zones = sorted(pods["zone"].unique())
-        colors = {z: f"C{i}" for i, z in enumerate(zones)}
-        ax.bar(
-            np.arange(len(pods)), pods["share_requests"], color=[colors[z] for z in pods["zone"]]
-        )
-        ax.axhline(1 / max(len(pods), 1), color="0.3", lw=1, ls="--", label="equal share")
+        shares = pods["share_requests"].to_numpy()
+        ax.bar(np.arange(len(pods)), shares, color=[colors[z] for z in pods["zone"]])
+        ax.axhline(1 / max(len(pods), 1), color="0.3", lw=1, ls="--")
+        ax.set_ylim(0, 1.15 * max(float(shares.max(initial=0)), 1 / max(len(pods), 1)))
         ax.set_title(f"{s.workload}\n{s.result.params['service']}", fontsize=9)
         ax.set_xlabel("pod")
         ax.set_xticks([])
-        handles = [plt.Rectangle((0, 0), 1, 1, color=colors[z]) for z in zones]
-        ax.legend(handles, zones, fontsize=7, loc="upper right")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[z]) for z in zones]
+    handles.append(plt.Line2D([], [], color="0.3", lw=1, ls="--"))
+    fig.legend(
+        handles,
+        [*zones, "equal share"],
+        loc="lower center",
+        ncol=len(zones) + 1,
+        bbox_to_anchor=(0.5, -0.08),
+    )
     axes[0][0].set_ylabel("share of requests")
     fig.suptitle("Where each Service's requests go (today's load)")
     return fig
