@@ -313,3 +313,47 @@ def test_lb_equals_family(study):
             rng=SEED,
         )
         _same(part.summary[direct.summary.columns], direct.summary)
+
+
+# -- a sparse or odd dump still gives a report ------------------------------------------------------
+
+
+def test_sparse_dump_gives_statuses_not_crashes(tmp_path):
+    node = {
+        "kind": "Node",
+        "metadata": {"name": "n1", "labels": {"topology.kubernetes.io/zone": "a"}},
+        "status": {"allocatable": {"cpu": "2"}},
+    }
+    svc = {
+        "kind": "Service",
+        "metadata": {"name": "lonely", "namespace": "x"},
+        "spec": {"selector": {"app": "lonely"}},
+    }
+    dep = {
+        "kind": "Deployment",
+        "metadata": {"name": "lonely", "namespace": "x"},
+        "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "lonely"}}}},
+    }
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "lonely", "namespace": "x"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "lonely"}, "maxReplicas": 4},
+    }
+    st = cluster_study(
+        read_dump({"kind": "List", "items": [node, svc, dep, hpa]}), replications=REPS
+    )
+    assert set(st.summary.status) <= {"ok", "not applicable", "failed", "family missing"}
+    # No pods and no claims: the storage sections say so instead of inventing numbers.
+    assert st.section("storage: pending claims", "cluster").status == "not applicable"
+    assert st.section("autoscaling (lonely, 3x step)", "x/lonely").status == "not applicable"
+    # A Deployment without containers: the rollout family's own error, naming object and field.
+    rollout = st.section("rollout", "x/lonely")
+    assert rollout.status == "failed"
+    assert "Deployment x/lonely: spec.template.spec.containers" in rollout.message
+    page = cs_report().write_html(st, tmp_path)
+    assert page.read_text().count("<h2>") >= 5
+
+
+def cs_report():
+    return importlib.import_module("k8smodel.studies.cluster_report")
