@@ -315,7 +315,7 @@ def test_lb_equals_family(study):
         _same(part.summary[direct.summary.columns], direct.summary)
 
 
-# -- a sparse or odd dump still gives a report ------------------------------------------------------
+# -- a sparse or odd dump still gives a report --------------------------------------------
 
 
 def test_sparse_dump_gives_statuses_not_crashes(tmp_path):
