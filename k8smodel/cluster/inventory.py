@@ -333,8 +333,10 @@ def _link_pods(tables: dict[str, pd.DataFrame]) -> None:
 def _resolve_balancing(tables: dict[str, pd.DataFrame]) -> None:
     """Each Ingress's balancing method: its annotation, else the ConfigMap, else the default.
 
-    ingress-nginx reads ``nginx.ingress.kubernetes.io/load-balance`` per Ingress over the
-    controller ConfigMap's ``load-balance`` (``internal/ingress/annotations/loadbalancing``).
+    ingress-nginx reads ``nginx.ingress.kubernetes.io/load-balance`` per Ingress
+    (``internal/ingress/annotations/loadbalancing/main.go``, ``Parse``); an Ingress without it
+    takes the controller ConfigMap's ``load-balance``, and with neither the Lua balancer uses
+    ``round_robin`` (``rootfs/etc/nginx/lua/balancer.lua``, ``DEFAULT_LB_ALG``).
     """
     ing = tables["ingresses"]
     configs = tables["ingress_nginx_configmaps"]

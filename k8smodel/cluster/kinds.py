@@ -18,8 +18,10 @@ __all__ = ["CLUSTER_SCOPED", "ROWS", "Skip", "ZONE_LABELS", "INGRESS_NGINX_DEFAU
 #: Zone labels, the GA one first (``k8s.io/api/core/v1/well_known_labels.go``).
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
-#: ingress-nginx's ``load-balance`` default (``internal/ingress/controller/config/config.go``,
-#: ``NewDefault``: ``LoadBalanceAlgorithm: "round_robin"`` when unset).
+#: ingress-nginx's balancing when neither the annotation nor the ConfigMap sets ``load-balance``:
+#: the Lua balancer's ``DEFAULT_LB_ALG`` (``rootfs/etc/nginx/lua/balancer.lua``,
+#: ``get_implementation``: ``backend["load-balance"] or DEFAULT_LB_ALG``); the controller's
+#: ``NewDefault`` (``internal/ingress/controller/config/config.go``) leaves the key empty.
 INGRESS_NGINX_DEFAULT_BALANCE = "round_robin"
 LB_ANNOTATION = "nginx.ingress.kubernetes.io/load-balance"
 CLUSTER_SCOPED = {"Node", "PersistentVolume", "StorageClass", "CSINode", "Namespace"}
@@ -78,7 +80,7 @@ def _int_or_percent(obj: Mapping, path: str, default: int | str) -> int | str:
 
 
 def _replicas(obj: Mapping, path: str = "spec.replicas") -> int:
-    value = get(obj, path, int, 1)  # apps/v1 defaults replicas to 1 (SetDefaults_Deployment)
+    value = get(obj, path, int, 1)  # apps/v1 defaults replicas to 1 (pkg/apis/apps/v1/defaults.go)
     if value < 0:
         raise Skip(f"{path} must be >= 0; got {value}")
     return int(value)
@@ -240,7 +242,7 @@ def row_configmap(obj: Mapping) -> dict:
 
 def row_deployment(obj: Mapping) -> dict:
     labels, cpu = _template(obj)
-    # RollingUpdate with 25% / 25% is the default (apps/v1 SetDefaults_Deployment).
+    # RollingUpdate with 25% / 25% is the default (pkg/apis/apps/v1/defaults.go, SetDefaults_Deployment).
     return {
         "replicas": _replicas(obj),
         "strategy": get(obj, "spec.strategy.type", str, "RollingUpdate"),
@@ -282,7 +284,7 @@ def row_statefulset(obj: Mapping) -> dict:
     templates = _claim_templates(obj)
     return {
         "replicas": _replicas(obj),
-        # OrderedReady and RollingUpdate(partition 0) are the defaults (SetDefaults_StatefulSet).
+        # OrderedReady and RollingUpdate(partition 0) are the defaults (apps/v1 defaults.go).
         "pod_management_policy": get(obj, "spec.podManagementPolicy", str, "OrderedReady"),
         "update_strategy": get(obj, "spec.updateStrategy.type", str, "RollingUpdate"),
         "partition": int(get(obj, "spec.updateStrategy.rollingUpdate.partition", int, 0)),
@@ -347,7 +349,7 @@ def row_hpa(obj: Mapping) -> dict:
         "min_replicas": min_replicas,
         "max_replicas": int(max_replicas),
         "target_cpu_utilization": _hpa_cpu_target(obj),
-        # Stabilization defaults: 0 s up, 300 s down (autoscaling/v2 SetDefaults_HPA...Behavior).
+        # Stabilization defaults: 0 s up, 300 s down (pkg/apis/autoscaling/v2/defaults.go).
         "scale_up_stabilization_s": float(
             get(obj, "spec.behavior.scaleUp.stabilizationWindowSeconds", int, 0)
         ),

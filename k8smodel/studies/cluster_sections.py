@@ -254,8 +254,9 @@ def storage_claims(storage: Any, inv: Inventory) -> Any:
     """The dump's PVs, claims and classes as ``storage.load_manifests`` reads them.
 
     A StatefulSet's template claim that already exists as a PersistentVolumeClaim is the same
-    claim: the controller creates only missing ones (``pkg/controller/statefulset/
-    stateful_pod_control.go``, ``createMissingPersistentVolumeClaims``), so it is counted once.
+    claim: the controller creates a claim only when getting it returns NotFound
+    (``pkg/controller/statefulset/stateful_pod_control.go``, ``createPersistentVolumeClaims``),
+    so it is counted once.
     """
     m = storage.load_manifests(
         inv.objects_of("PersistentVolume", "PersistentVolumeClaim", "StorageClass", "StatefulSet")
