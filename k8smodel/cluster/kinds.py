@@ -242,7 +242,7 @@ def row_configmap(obj: Mapping) -> dict:
 
 def row_deployment(obj: Mapping) -> dict:
     labels, cpu = _template(obj)
-    # RollingUpdate with 25% / 25% is the default (pkg/apis/apps/v1/defaults.go, SetDefaults_Deployment).
+    # RollingUpdate with 25% / 25% is the default (pkg/apis/apps/v1/defaults.go).
     return {
         "replicas": _replicas(obj),
         "strategy": get(obj, "spec.strategy.type", str, "RollingUpdate"),
