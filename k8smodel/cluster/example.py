@@ -14,6 +14,9 @@ ConfigMaps and Events every real dump carries (which the inventory lists as skip
 
 ``filler_deployments`` adds Deployments of ``filler_pods`` pods each (with a Service each), to
 make the 5,000-node, 50,000-pod dump of ``benchmarks/bench_cluster.py``.
+
+The module is a little over 600 lines because the objects are written out field by field, as
+kubectl prints them; split across modules they would hide the one dump they make.
 """
 
 from __future__ import annotations
