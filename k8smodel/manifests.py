@@ -75,16 +75,16 @@ class _StrictLoader(_BaseLoader):
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
             # Compare scalar keys by their resolved tag and text (no second construction).
             if isinstance(key_node, yaml.ScalarNode):
-                key = (key_node.tag, key_node.value)
+                key: tuple[str, Any] = (key_node.tag, key_node.value)
             else:
-                key = repr(self.construct_object(key_node, deep=True))
+                key = ("complex", repr(self.construct_object(key_node, deep=True)))
             if key in seen:
-                shown = key[1] if isinstance(key, tuple) else key
+                shown = key[1]
                 line = key_node.start_mark.line + 1
                 raise ManifestError(
                     f"duplicate key {shown!r} at line {line} (first at line {seen[key]}); "

@@ -164,10 +164,20 @@ def test_jsq_between_pooled_floor_and_round_robin():
         )
 
 
-def test_jsq_refuses_large_chains():
+def test_large_jsq_falls_back_to_a_labelled_finite_n_value():
+    # The small exact chain refuses 16 pods; theory() then gives the matrix-geometric value
+    # (issue 12: NaN was the defect), marked inexact and never below the pooled M/M/16 floor.
     assert math.isnan(lb.jsq_mean_response(16, 0.9))
     row = lb.theory("least_connections", pods=16, utilization=0.9).summary.iloc[0]
-    assert math.isnan(row.mean_response_s) and row.stable
+    offered, servers = 16 * 0.9, 16
+    b = 1.0  # Erlang B by recursion, then C: the pooled floor, computed here independently
+    for k in range(1, servers + 1):
+        b = offered * b / (k + offered * b)
+    c = servers * b / (servers - offered * (1 - b))
+    floor = 1 + c / (servers * (1 - 0.9))
+    assert row.stable and not row.exact
+    assert floor <= row.mean_response_s < 1.0 / (1 - 0.9)  # below random's M/M/1 ceiling
+    assert "n=16" in row.method
 
 
 # --- 6-8. closed forms at the edges ----------------------------------------------------------

@@ -14,6 +14,7 @@ Monte Carlo counterparts are in :mod:`k8smodel.federation.simulate`.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -91,7 +92,12 @@ def _k_of_n(n: int, k: int, p: float, rho: float) -> tuple[float, float, float]:
     law = _count_law(n, p, rho)
     if law is None:  # all clusters fail together
         return p, 1 - p, 1 - p
-    return float(law.sf(k - 1)), float(law.cdf(k - 1)), float(law.pmf(0))
+    if isinstance(law.dist, type(stats.binom)):
+        # (1 - p)^n directly: scipy's binomial pmf overflows for subnormal p
+        none = math.exp(n * math.log1p(-p)) if p < 1 else 0.0
+    else:
+        none = float(law.pmf(0))
+    return float(law.sf(k - 1)), float(law.cdf(k - 1)), none
 
 
 def _check_shocks(shocks: Sequence[Shock], n: int) -> list[tuple[np.ndarray, float]]:

@@ -109,8 +109,8 @@ def validate(*, quick: bool = False, out: Path | None = None, seed: int = 202611
         os.environ.setdefault(plotting.FIGURES_ENV, "build/figures/lab")
         plotting.use_style()
         fig = plot_comparison(comparison)
-        for path in plotting.savefig(fig, "lab_validation"):
-            print(f"wrote {path}")
+        plotting.savefig(fig, "lab_validation")
+        print(f"wrote {plotting.figures_dir() / 'lab_validation'}.svg and .png")
         for _, row in comparison.iterrows():
             print(f"{row['case']:<28} rho={row['utilization']:.2f}  {row['verdict']}")
     return 0

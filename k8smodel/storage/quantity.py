@@ -15,10 +15,10 @@ off that source:
   multiple of 10^-9 ("if you want some resources, you should get some").
   Binary-SI values are capped at 2^63 - 1.
 * The quantity remembers its format (the suffix family). A binary-SI value
-  with 0 < |v| < 1 switches to decimal SI at parse time.
+  with 0 < ``|v|`` < 1 switches to decimal SI at parse time.
 * Canonical form (``CanonicalizeBytes``): binary SI is printed with the
   largest power of 1024 that leaves an integer mantissa, unless
-  |v| < 1024 or v is not an integer, in which case it is printed as decimal
+  ``|v|`` < 1024 or v is not an integer, in which case it is printed as decimal
   SI. Decimal SI and decimal exponent use the largest exponent that is a
   multiple of 3 and leaves an integer mantissa (``1.5`` -> ``1500m``).
 
@@ -276,7 +276,7 @@ def format_quantity(value, *, format: str = BINARY_SI) -> str:  # noqa: A002
 
     Notes
     -----
-    ``CanonicalizeBytes``: binary SI falls back to decimal SI for |v| < 1024 or
+    ``CanonicalizeBytes``: binary SI falls back to decimal SI for ``|v|`` < 1024 or
     a non-integer v. Decimal forms use exponents that are multiples of 3. The
     suffix tables stop at ``E`` (10^18) and ``Ei`` (2^60); a canonical exponent
     beyond them has no suffix, and apimachinery then prints the decimal-exponent

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from k8smodel.lb import _compiled
+from k8smodel.lb.finite_n import cached_finite_n_mean_response, finite_n_method
 from k8smodel.lb.policies._base import Policy
 from k8smodel.lb.queueing import TheoryContext, jsq_mean_response, theory_row
 
@@ -87,18 +88,31 @@ class LeastConnectionsPolicy(Policy):
         return choice
 
     def theory_row(self, ctx: TheoryContext) -> dict[str, Any]:
-        """Join the shortest queue: the exact Markov chain for small ``n`` (mean only).
+        """Join the shortest queue at finite ``n`` (mean only).
 
-        Needs one dispatcher, identical exponential single-thread pods and equal
-        weights (:func:`k8smodel.lb.queueing.jsq_mean_response`); else none.
+        The exact sorted-state chain where it is small
+        (:func:`k8smodel.lb.queueing.jsq_mean_response`), else the matrix-geometric chain
+        of :mod:`k8smodel.lb.finite_n` (exact when its truncation converged), else the
+        pooled M/M/n floor labelled as a lower bound. Needs one dispatcher, identical
+        exponential single-thread pods and equal weights; else none.
         """
         n, svc = ctx.pods, ctx.service
-        mean = float("nan")
-        if (svc.exponential and ctx.equal_speeds and ctx.equal_weights and ctx.concurrency == 1
-                and ctx.dispatchers == 1 and ctx.utilization < 1):  # fmt: skip
-            mean = jsq_mean_response(n, ctx.utilization) * svc.mean_s / ctx.speeds[0]
+        if not (svc.exponential and ctx.equal_speeds and ctx.equal_weights
+                and ctx.concurrency == 1 and ctx.dispatchers == 1):  # fmt: skip
+            why = (
+                "unequal weights"
+                if not ctx.equal_weights
+                else ("needs one dispatcher and identical exponential single-thread pods")
+            )
+            return theory_row(f"none (JSQ: {why})", False, ctx.utilization < 1)
+        if ctx.utilization >= 1:
+            return theory_row("unstable (utilization >= 1)", True, False)
+        unit = svc.mean_s / ctx.speeds[0]
+        mean = jsq_mean_response(n, ctx.utilization)
         if np.isfinite(mean):
-            return theory_row(f"JSQ Markov chain, n={n} (exact)", True, True, mean=mean,
-                              wait=mean - svc.mean_s / ctx.speeds[0])  # fmt: skip
-        why = "unequal weights" if not ctx.equal_weights else "too many pods for the exact chain"
-        return theory_row(f"none (JSQ: {why})", False, ctx.utilization < 1)
+            return theory_row(f"JSQ Markov chain, n={n} (exact)", True, True,
+                              mean=mean * unit, wait=(mean - 1) * unit)  # fmt: skip
+        answer = cached_finite_n_mean_response(n, ctx.utilization, None, True)
+        return theory_row(finite_n_method(answer, n, unit), answer.exact, True,
+                          mean=answer.mean_response * unit,
+                          wait=(answer.mean_response - 1) * unit)  # fmt: skip

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import special
 
 from k8smodel.lb import _compiled
+from k8smodel.lb.finite_n import cached_finite_n_mean_response, finite_n_method
 from k8smodel.lb.kernels import distinct_draws, weighted_draws
 from k8smodel.lb.policies._base import Policy
 from k8smodel.lb.queueing import TheoryContext, supermarket_tails, theory_row
@@ -119,7 +120,11 @@ class PowerOfTwoPolicy(Policy):
         return cj[rr, cs.argmin(axis=1)]
 
     def theory_row(self, ctx: TheoryContext) -> dict[str, Any]:
-        r"""The supermarket mean field (``n -> infinity``; Mitzenmacher 2001), an approximation.
+        r"""Best of d at finite ``n`` (:mod:`k8smodel.lb.finite_n`), never below the pooled floor.
+
+        The mean comes from the exact chain or the corrected mean field; the supermarket
+        mean field (``n -> infinity``; Mitzenmacher 2001) gives the percentiles where it
+        agrees, and the whole row when several dispatchers sample independently.
 
         An arrival that finds ``k`` requests spends an Erlang(k+1) time, which gives
         the percentiles. With replacement, pod ``i`` receives at least
@@ -141,13 +146,24 @@ class PowerOfTwoPolicy(Policy):
         join = supermarket_tails(rho, d) ** d  # P(arrival finds >= k), k = 0, 1, ...
         p_k = join - np.append(join[1:], 0.0)
         ks = np.arange(len(p_k))
-        mean = float(join.sum()) / mu[0]
+        field_mean = float(join.sum()) / mu[0]
 
         def sf(t: float) -> float:  # P(Erlang(k+1, mu) > t) = P(Poisson(mu t) <= k)
             return float(np.dot(p_k, special.pdtr(ks, mu[0] * t)))
 
         from k8smodel.lb.queueing import quantiles
 
-        return theory_row(f"supermarket mean field (d={d}, n->inf)", False, True, mean=mean,
-                          q=quantiles(sf, mean), p_wait=float(join[1]),
-                          wait=mean - 1.0 / mu[0])  # fmt: skip
+        if ctx.dispatchers > 1 or (d > ctx.pods and ctx.distinct):
+            return theory_row(f"supermarket mean field (d={d}, n->inf)", False, True,
+                              mean=field_mean, q=quantiles(sf, field_mean),
+                              p_wait=float(join[1]), wait=field_mean - 1.0 / mu[0])  # fmt: skip
+        # Finite n: the mean from the chain or the corrected mean field; the mean field's
+        # percentiles are kept only where its mean agrees with the finite-n one within 2 %.
+        answer = cached_finite_n_mean_response(ctx.pods, rho, d, ctx.distinct)
+        unit = 1.0 / mu[0]
+        mean = answer.mean_response * unit
+        close = abs(mean - field_mean) <= 0.02 * mean
+        return theory_row(finite_n_method(answer, ctx.pods, unit), answer.exact, True,
+                          mean=mean, q=quantiles(sf, field_mean) if close else None,
+                          p_wait=float(join[1]) if close else float("nan"),
+                          wait=mean - unit)  # fmt: skip
