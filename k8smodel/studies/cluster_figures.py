@@ -39,7 +39,7 @@ def shares_figure(study: Any, max_panels: int = 4):
         ax.set_title(f"{s.workload}\n{s.result.params['service']}", fontsize=9)
         ax.set_xlabel("pod")
         ax.set_xticks([])
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[z]) for z in zones]
+    handles: list[Any] = [plt.Rectangle((0, 0), 1, 1, color=colors[z]) for z in zones]
     handles.append(plt.Line2D([], [], color="0.3", lw=1, ls="--"))
     fig.legend(
         handles,
