@@ -5,7 +5,7 @@ nodes,pods,svc,endpointslices,ingress,deploy,rs,sts,ds,hpa,pvc,pv,sc,csinodes,ne
 -A -o json`` prints for a small 3-zone, 30-node production cluster. For the benchmark's
 5,000-node, 50,000-pod dump:
 
-    python scripts/make_cluster_example.py --workers-per-zone 1666 --filler-deployments 4900 \
+    python scripts/make_cluster_example.py --workers-per-zone 1666 --filler-deployments 4500 \
         --out build/cluster_big.json
 """
 
