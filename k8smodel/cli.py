@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "k8smodel.rollout.cli",
     "k8smodel.service.cli",
     "k8smodel.storage.cli",
+    "k8smodel.studies.cli",
 )
 
 
