@@ -64,6 +64,18 @@ def test_committed_without_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
 
 
+def _same_picture(a: np.ndarray, b: np.ndarray) -> bool:
+    """Same size and pixels, allowing anti-aliasing drift of a few levels on a few pixels.
+
+    Agg can render an edge one level (1/255) differently between the saved file and the inline
+    display of the same figure (seen on stacked bars); a different figure differs far more.
+    """
+    if a.shape != b.shape:
+        return False
+    diff = np.abs(a.astype(float) - b.astype(float))
+    return bool(diff.max() <= 3 / 255 and (diff > 0).mean() < 1e-3)
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_in_quick_mode(path, tmp_path):
@@ -74,7 +86,7 @@ def test_notebook_runs_in_quick_mode(path, tmp_path):
     shown = images_shown(nb)
     for saved in sorted((tmp_path / "figures" / path.stem).glob("*.png")):
         pixels = mpimg.imread(saved)
-        assert any(np.array_equal(pixels, s) for s in shown), (
+        assert any(_same_picture(pixels, s) for s in shown), (
             f"{path.name}: figure {saved.name} is saved but not shown as saved "
             "(a cell must show the figure it saves, unchanged after savefig)"
         )
