@@ -137,6 +137,15 @@ def _grow(a):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _grow_heap(ht, hk, hr):  # pragma: no cover - compiled
+    """The heap's arrays at twice their capacity (in-flight requests are few; n is a bound)."""
+    m = ht.shape[0]
+    ht2, hk2, hr2 = np.empty(2 * m), np.empty(2 * m, dtype=np.int64), np.empty(2 * m)
+    ht2[:m], hk2[:m], hr2[:m] = ht, hk, hr
+    return ht2, hk2, hr2
+
+
+@njit(cache=True)
 def _best_of_d(counts, scale, cand, off, distinct):  # pragma: no cover - compiled
     d = cand.shape[0]
     choice = cand[0]
@@ -153,22 +162,36 @@ def _best_of_d(counts, scale, cand, off, distinct):  # pragma: no cover - compil
 @njit(cache=True)
 def event_loop(
     rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weighted, cand, distinct,
-    conn_id, opener, pool, count_requests, learns, tau,
+    conn_id, opener, pool, count_requests, learns, tau, first, keep,
 ):  # fmt: skip  # pragma: no cover - compiled
-    """Pod and departure of every request, ``(replications, requests)`` each."""
+    """Per-pod sums of the requests after the warm-up, their responses, and optionally each request.
+
+    Returns ``(counts, busy, resp_sum, wait_sum, placed, kept, pod_out, dep_out)``:
+    per ``(replication, pod)`` the requests from index ``first`` on, their work, their
+    response times and their waits (each summed in request order, as
+    :func:`numpy.bincount` sums them), the connections opened on each pod (all
+    requests), every kept response time (replication after replication), and with
+    ``keep`` the pod and departure of every request ``(replications, requests)``.
+    """
     reps, n = arrival.shape
     n_state = views * n_pods
-    pod_out = np.empty((reps, n), dtype=np.int64)
-    dep_out = np.empty((reps, n))
+    pod_out = np.empty((reps, n) if keep else (1, 1), dtype=np.int64)
+    dep_out = np.empty((reps, n) if keep else (1, 1))
+    n_kept = n - first
+    cnt_out = np.zeros((reps, n_pods), dtype=np.int64)
+    busy_out = np.zeros((reps, n_pods))
+    resp_out = np.zeros((reps, n_pods))
+    wait_out = np.zeros((reps, n_pods))
+    placed = np.zeros((reps, n_pods), dtype=np.int64)
+    kept = np.empty(reps * n_kept)
     counts = np.zeros(n_state, dtype=np.int64)
     cw = np.zeros(n_state)
     ewma = np.zeros(n_state)
     last = np.zeros(n_state)
     free = np.zeros((n_pods, c))
     track = count_requests or learns
-    ht = np.empty(n if track else 1)
-    hk = np.empty(n if track else 1, dtype=np.int64)
-    hr = np.empty(n if track else 1)
+    cap = min(n, 1024) if track else 1
+    ht, hk, hr = np.empty(cap), np.empty(cap, dtype=np.int64), np.empty(cap)
     by_conn = conn_id.shape[0] > 0
     n_ids = 1
     if by_conn:
@@ -276,6 +299,7 @@ def event_loop(
                         if sb < sa:
                             p = q
                 if by_conn:
+                    placed[r, p] += 1
                     conn_pod[cid] = p
                     conn_key[cid] = off + p
                     if tree:
@@ -293,8 +317,16 @@ def event_loop(
                     i = k
             dep = max(t, free[p, i]) + x
             free[p, i] = dep
-            pod_out[r, j] = p
-            dep_out[r, j] = dep
+            if keep:
+                pod_out[r, j] = p
+                dep_out[r, j] = dep
+            if j >= first:
+                resp = dep - t
+                cnt_out[r, p] += 1
+                busy_out[r, p] += x
+                resp_out[r, p] += resp
+                wait_out[r, p] += max(resp - x, 0.0)
+                kept[r * n_kept + j - first] = resp
             if track:
                 if count_requests and tree:
                     if counts[off + p] + 2 >= acc.shape[1]:
@@ -302,5 +334,7 @@ def event_loop(
                     _tree_move(win, counts, cw, acc, nlev, leaves, off // n_pods, off, p, 1)
                 elif count_requests:
                     counts[off + p] += 1
+                if size == ht.shape[0]:
+                    ht, hk, hr = _grow_heap(ht, hk, hr)
                 size = _heap_push(ht, hk, hr, size, dep, off + p, dep - t)
-    return pod_out, dep_out
+    return cnt_out, busy_out, resp_out, wait_out, placed, kept, pod_out, dep_out

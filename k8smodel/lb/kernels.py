@@ -34,12 +34,14 @@ if TYPE_CHECKING:
 __all__ = [
     "Agg",
     "FastSegments",
+    "LoopOut",
     "LoopState",
     "aggregate",
     "connection_slots",
     "distinct_draws",
     "fifo_multi",
     "fifo_single",
+    "materialized",
     "quantiles_inplace",
     "rank_within",
     "run_event_loop",
@@ -163,16 +165,21 @@ class Agg:
 
 
 def aggregate(pod, resp, work, horizon, n_pods: int) -> Agg:
-    """Sums over requests given in (replication, request) arrays, all kept."""
+    """Sums over requests given in (replication, request) arrays, all kept.
+
+    Each sum runs in request order per ``(replication, pod)`` (:func:`numpy.bincount`),
+    the order in which the compiled loop accumulates them, so both give the same bits.
+    """
     reps = pod.shape[0]
     size = reps * n_pods
     flat = (pod + n_pods * np.arange(reps)[:, None]).ravel()
+    wait = np.bincount(flat, weights=np.maximum(resp - work, 0.0).ravel(), minlength=size)
     return Agg(
         counts=np.bincount(flat, minlength=size).reshape(reps, n_pods),
         busy=np.bincount(flat, weights=work.ravel(), minlength=size).reshape(reps, n_pods),
         resp_sum=np.bincount(flat, weights=resp.ravel(), minlength=size).reshape(reps, n_pods),
         horizon=np.broadcast_to(np.asarray(horizon, float)[:, None], (reps, n_pods)),
-        wait_sum=float(np.maximum(resp - work, 0.0).sum()),
+        wait_sum=float(wait.sum()),
         kept_responses=resp.ravel(),
     )
 
@@ -378,11 +385,16 @@ def run_event_loop(
     base: np.ndarray,
     disp: np.ndarray | None,
     conn: tuple[np.ndarray, np.ndarray, int] | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Step once over arrivals for a state-dependent policy (numpy across replications).
+    first: int = 0,
+    keep: bool = True,
+) -> LoopOut:
+    """Step once over arrivals for a state-dependent policy.
 
-    Returns the pod, departure time and work (service time on that pod) of every
-    request, shape ``(reps, n)``.
+    Requests from index ``first`` on are summed (:class:`Agg`; the observation
+    window is left to the caller); with ``keep`` the pod, departure time and work
+    of every request are returned too. A policy with a compiled rule runs in
+    :mod:`k8smodel.lb._compiled`, which sums as it goes and holds no per-request
+    array unless ``keep``; any other steps with numpy across replications.
     """
     reps, n = arrival.shape
     n_pods, c, spd = spec.pods, spec.concurrency, spec.speeds
@@ -398,7 +410,9 @@ def run_event_loop(
 
     candidates = policy.draw_candidates(gen, spec, n, reps)
     if policy.compiled_rule is not None:
-        return _compiled_loop(policy, spec, arrival, base, disp, conn, candidates, views, scale_w)
+        return _compiled_loop(
+            policy, spec, arrival, base, disp, conn, candidates, views, scale_w, first, keep
+        )
 
     arr_t = np.ascontiguousarray(arrival.T)
     base_t = np.ascontiguousarray(base.T)
@@ -480,7 +494,35 @@ def run_event_loop(
             _add_pending(state, vb + p * reps, dep, dep - t, count_requests)
 
     pod = pod_t.T
-    return pod, np.ascontiguousarray(dep_t.T), base / spd[pod]
+    dep = np.ascontiguousarray(dep_t.T)
+    return materialized(pod, arrival, dep, base / spd[pod], n_pods, conn, first, keep)
+
+
+@dataclass
+class LoopOut:
+    """What a run of the queues gives: sums, connections placed, optionally every request.
+
+    ``agg.horizon`` is left at zero for the caller; ``placed`` counts the connections
+    opened on each pod ``(reps, pods)`` (None without connections); ``requests`` is
+    ``(pod, departure, work)`` of every request, or None.
+    """
+
+    agg: Agg
+    placed: np.ndarray | None
+    requests: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+
+
+def materialized(pod, arrival, dep, work, n_pods: int, conn, first: int, keep: bool) -> LoopOut:
+    """:class:`LoopOut` from per-request arrays (the paths that build them)."""
+    reps = pod.shape[0]
+    placed = None
+    if conn is not None:
+        rows, cols = np.nonzero(conn[1])
+        placed = np.zeros((reps, n_pods), dtype=np.int64)
+        np.add.at(placed, (rows, pod[rows, cols]), 1)
+    resp = dep[:, first:] - arrival[:, first:]
+    agg = aggregate(pod[:, first:], resp, work[:, first:], np.zeros(reps), n_pods)
+    return LoopOut(agg=agg, placed=placed, requests=(pod, dep, work) if keep else None)
 
 
 def _compiled_loop(
@@ -493,7 +535,9 @@ def _compiled_loop(
     candidates: np.ndarray | None,
     views: int,
     scale_w: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    first: int,
+    keep: bool,
+) -> LoopOut:
     """The compiled event loop on the same draws (see :mod:`k8smodel.lb._compiled`)."""
     from k8smodel.lb import _compiled
     from k8smodel.lb.policies.ewma import EWMA_DECAY_S
@@ -501,7 +545,7 @@ def _compiled_loop(
     n_pods = spec.pods
     no_int2 = np.zeros((0, 0), dtype=np.int64)
     conn_id, opener, pool = conn if conn is not None else (no_int2, no_int2.astype(bool), 1)
-    pod, dep = _compiled.event_loop(
+    counts, busy, resp, wait, placed, kept, pod, dep = _compiled.event_loop(
         policy.compiled_rule,
         np.ascontiguousarray(arrival),
         np.ascontiguousarray(base),
@@ -521,8 +565,14 @@ def _compiled_loop(
         policy.counts_in_flight and conn is None,
         policy.learns_responses,
         EWMA_DECAY_S,
+        int(first),
+        bool(keep),
     )
-    return pod, dep, base / spec.speeds[pod]
+    reps = arrival.shape[0]
+    agg = Agg(counts=counts, busy=busy, resp_sum=resp, horizon=np.zeros((reps, n_pods)),
+              wait_sum=float(wait.ravel().sum()), kept_responses=kept)  # fmt: skip
+    per_request = (pod, dep, base / spec.speeds[pod]) if keep else None
+    return LoopOut(agg=agg, placed=placed if conn is not None else None, requests=per_request)
 
 
 def _add_pending(

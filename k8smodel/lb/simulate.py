@@ -221,12 +221,13 @@ def simulate_spec(
     if not isinstance(keep_requests, bool):
         raise TypeError(f"keep_requests must be True or False; got {keep_requests!r}")
     fast = not rule.state_dependent and rule.fast_ok(spec, n_req) and not keep_requests
-    conn, kept_requests = None, None
+    conn, kept_requests, placed = None, None, None
     if fast:
         agg = kernels.static_fast(rule, gen, spec, n_req, reps, warmup)
     else:
         base = spec.service.draw(gen, shape)
-        arrival = np.cumsum(gen.standard_exponential(shape), axis=1)
+        arrival = gen.standard_exponential(shape)
+        np.cumsum(arrival, axis=1, out=arrival)  # in place: the same sums
         arrival /= rate
         disp = gen.integers(k, size=shape) if k > 1 else None
         if spec.by_connection:
@@ -234,8 +235,11 @@ def simulate_spec(
                 gen, reps, n_req, spec.requests_per_connection, pool
             )
             conn = (conn_id, opener, pool)
+        first = int(warmup * n_req)
         if rule.state_dependent:
-            pod, dep, work = kernels.run_event_loop(rule, gen, spec, arrival, base, disp, conn)
+            out = kernels.run_event_loop(
+                rule, gen, spec, arrival, base, disp, conn, first=first, keep=keep_requests
+            )
         else:
             pod = rule.assign(gen, spec, shape, disp, conn)
             work = base / spec.speeds[pod]
@@ -243,20 +247,19 @@ def simulate_spec(
                 dep = kernels.fifo_single(pod, arrival, work)
             else:
                 dep = kernels.fifo_multi(pod, arrival, work, spec.pods, spec.concurrency)
-        if keep_requests:
+            out = kernels.materialized(
+                pod, arrival, dep, work, spec.pods, conn, first, keep_requests
+            )
+        agg, placed = out.agg, out.placed
+        window = arrival[:, -1] - arrival[:, first]
+        agg.horizon = np.broadcast_to(window[:, None], agg.counts.shape)
+        if out.requests is not None:
+            pod, dep, work = out.requests
             kept_requests = pd.DataFrame({
                 "replication": np.repeat(np.arange(reps), n_req), "arrival_s": arrival.ravel(),
                 "pod": pod.ravel(), "service_s": work.ravel(), "departure_s": dep.ravel(),
             })  # fmt: skip
-        first = int(warmup * n_req)
-        agg = kernels.aggregate(
-            pod[:, first:],
-            dep[:, first:] - arrival[:, first:],
-            work[:, first:],
-            arrival[:, -1] - arrival[:, first],
-            spec.pods,
-        )
-    overloaded = _overloaded(spec, reps, conn, None if fast else pod)
+    overloaded = _overloaded(spec, reps, conn, placed)
     res = _summarize(spec, n_req, warmup, agg, overloaded)
     if kept_requests is None:
         return res
@@ -264,8 +267,11 @@ def simulate_spec(
                     per_pod=res.per_pod, requests=kept_requests)  # fmt: skip
 
 
-def _overloaded(spec: LbSpec, reps: int, conn, pod) -> np.ndarray:
-    """Which pods are offered at least their capacity, per replication ``(reps, pods)``."""
+def _overloaded(spec: LbSpec, reps: int, conn, placed) -> np.ndarray:
+    """Which pods are offered at least their capacity, per replication ``(reps, pods)``.
+
+    ``placed`` counts the connections opened on each pod ``(reps, pods)``.
+    """
     rule = spec.balancer.rule
     if rule.state_dependent:
         over = rule.forced_overload(spec)
@@ -275,9 +281,6 @@ def _overloaded(spec: LbSpec, reps: int, conn, pod) -> np.ndarray:
     if conn is not None and math.isinf(spec.requests_per_connection):
         # Persistent connections: each carries 1/connections of the traffic for the whole
         # run, so the realized placement (not its expectation) decides the load of a pod.
-        rows, cols = np.nonzero(conn[1])
-        placed = np.zeros((reps, spec.pods))
-        np.add.at(placed, (rows, pod[rows, cols]), 1.0)
         rate, pool = spec.arrival_rate_per_s, spec.connections
         assert rate is not None and pool is not None  # resolved by LbSpec
         result = rate * placed / pool >= spec.capacity_per_s
