@@ -32,13 +32,18 @@ if TYPE_CHECKING:
     from k8smodel.lb.spec import LbSpec
 
 __all__ = [
+    "BLOCK_REQUESTS",
     "Agg",
+    "Block",
     "FastSegments",
     "LoopOut",
     "LoopState",
     "aggregate",
+    "block_length",
+    "concatenate_blocks",
     "connection_slots",
     "distinct_draws",
+    "draw_blocks",
     "fifo_multi",
     "fifo_single",
     "materialized",
@@ -46,6 +51,7 @@ __all__ = [
     "rank_within",
     "run_event_loop",
     "static_fast",
+    "stream_compiled",
     "weighted_draws",
 ]
 
@@ -296,16 +302,26 @@ def static_fast(policy: Policy, gen, spec: LbSpec, n_req: int, reps: int, warmup
 
 
 def connection_slots(
-    gen: np.random.Generator, reps: int, n: int, per_conn: float, pool: int
+    gen: np.random.Generator,
+    reps: int,
+    n: int,
+    per_conn: float,
+    pool: int,
+    seen: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which connection carries each request, and whether it opens that connection.
 
     Returns ``(conn_id, opener)``: ``conn_id = slot + pool * generation`` (the slot in the
     client's pool and how many connections that slot has used before), and ``opener`` True
-    for a connection's first request (where the policy decides).
+    for a connection's first request (where the policy decides). ``seen`` counts the
+    requests each slot carried in earlier blocks of the run, and is updated.
     """
     slot = gen.integers(pool, size=(reps, n))
     rank = rank_within(slot, pool)
+    if seen is not None:  # requests on each slot in earlier blocks (updated in place)
+        rank += np.take_along_axis(seen, slot, axis=1)
+        seen += np.bincount((slot + pool * np.arange(reps)[:, None]).ravel(),
+                            minlength=reps * pool).reshape(reps, pool)  # fmt: skip
     if math.isinf(per_conn):
         gen_idx = np.zeros((reps, n), dtype=np.int64)
         opener = rank == 0
@@ -379,7 +395,7 @@ def _integer_weight_scale(w: np.ndarray, n: int) -> np.ndarray | None:
 
 def run_event_loop(
     policy: Policy,
-    gen: np.random.Generator,
+    candidates: np.ndarray | None,
     spec: LbSpec,
     arrival: np.ndarray,
     base: np.ndarray,
@@ -408,7 +424,6 @@ def run_event_loop(
     uniform_speed = bool(np.all(spd == 1.0))
     scale_w = _integer_weight_scale(spec.weights, n)
 
-    candidates = policy.draw_candidates(gen, spec, n, reps)
     if policy.compiled_rule is not None:
         return _compiled_loop(
             policy, spec, arrival, base, disp, conn, candidates, views, scale_w, first, keep
@@ -539,16 +554,36 @@ def _compiled_loop(
     keep: bool,
 ) -> LoopOut:
     """The compiled event loop on the same draws (see :mod:`k8smodel.lb._compiled`)."""
+    block = Block(base=base, arrival=arrival, disp=disp, conn=conn, candidates=candidates)
+    state, pod, dep = _compiled_block(policy, spec, block, views, scale_w, first, keep, None, 0,
+                                      arrival.shape[1])  # fmt: skip
+    agg = _state_agg(state)
+    per_request = (pod, dep, base / spec.speeds[pod]) if keep else None
+    return LoopOut(agg=agg, placed=state.placed if conn is not None else None,
+                   requests=per_request)  # fmt: skip
+
+
+def _state_agg(state) -> Agg:
+    """:class:`Agg` from the compiled loop's sums (the window is the caller's)."""
+    return Agg(counts=state.cnt, busy=state.busy, resp_sum=state.resp,
+               horizon=np.zeros(state.cnt.shape), wait_sum=float(state.wait.ravel().sum()),
+               kept_responses=state.kept)  # fmt: skip
+
+
+def _compiled_block(policy, spec, block, views, scale_w, first, keep, state, j0, n_total):
+    """One block of requests through :func:`k8smodel.lb._compiled.event_loop`."""
     from k8smodel.lb import _compiled
     from k8smodel.lb.policies.ewma import EWMA_DECAY_S
 
     n_pods = spec.pods
     no_int2 = np.zeros((0, 0), dtype=np.int64)
+    conn = block.conn
     conn_id, opener, pool = conn if conn is not None else (no_int2, no_int2.astype(bool), 1)
-    counts, busy, resp, wait, placed, kept, pod, dep = _compiled.event_loop(
+    disp, candidates = block.disp, block.candidates
+    return _compiled.event_loop(
         policy.compiled_rule,
-        np.ascontiguousarray(arrival),
-        np.ascontiguousarray(base),
+        np.ascontiguousarray(block.arrival),
+        np.ascontiguousarray(block.base),
         np.ascontiguousarray(disp) if disp is not None else np.zeros((1, 1), dtype=np.int64),
         views,
         n_pods,
@@ -567,12 +602,114 @@ def _compiled_loop(
         EWMA_DECAY_S,
         int(first),
         bool(keep),
+        state,
+        j0,
+        n_total,
     )
-    reps = arrival.shape[0]
-    agg = Agg(counts=counts, busy=busy, resp_sum=resp, horizon=np.zeros((reps, n_pods)),
-              wait_sum=float(wait.ravel().sum()), kept_responses=kept)  # fmt: skip
-    per_request = (pod, dep, base / spec.speeds[pod]) if keep else None
-    return LoopOut(agg=agg, placed=placed if conn is not None else None, requests=per_request)
+
+
+#: Requests (over all replications) drawn and queued at once by :func:`draw_blocks`.
+BLOCK_REQUESTS = 1 << 17
+
+
+@dataclass
+class Block:
+    """The draws of requests ``j0 .. j0 + b`` of every replication (see :func:`draw_blocks`)."""
+
+    base: np.ndarray  # (reps, b) service times on a speed-1 pod
+    arrival: np.ndarray  # (reps, b) arrival times
+    disp: np.ndarray | None  # (reps, b) dispatcher, when several
+    conn: tuple[np.ndarray, np.ndarray, int] | None  # connection ids, openers, pool
+    candidates: np.ndarray | None  # (b, reps, d) the policy's draws
+
+
+def block_length(reps: int, n: int, block_requests: int | None = None) -> int:
+    """Requests per replication in one block: ``BLOCK_REQUESTS // reps``, at least 1."""
+    total = BLOCK_REQUESTS if block_requests is None else block_requests
+    return max(1, min(n, total // reps))
+
+
+def draw_blocks(policy, gen, spec, reps: int, n: int, block_requests: int | None = None):
+    """The draws of a state-dependent run, block after block of requests.
+
+    Each block of ``b`` requests per replication (:func:`block_length`) draws, in this
+    order: service times ``(reps, b)``, interarrival times ``(reps, b)``, dispatchers
+    ``(reps, b)`` (when several), connection slots ``(reps, b)`` (when requests share
+    connections) and the policy's candidates ``(b, reps, d)``. A run of at most one
+    block therefore draws exactly as one call over the whole run. Arrival times
+    continue the running sum of the gaps before the division by the rate, and
+    connection ranks continue each slot's count, so a block's values do not depend on
+    how the run was cut. Yields :class:`Block`.
+    """
+    b = block_length(reps, n, block_requests)
+    rate, pool = spec.arrival_rate_per_s, spec.connections
+    k = spec.balancer.dispatchers
+    carry = np.zeros(reps)
+    seen = np.zeros((reps, pool), dtype=np.int64) if spec.by_connection else None
+    for j0 in range(0, n, b):
+        m = min(b, n - j0)
+        shape = (reps, m)
+        base = spec.service.draw(gen, shape)
+        arrival = gen.standard_exponential(shape)
+        arrival[:, 0] += carry
+        np.cumsum(arrival, axis=1, out=arrival)
+        carry = arrival[:, -1].copy()
+        arrival /= rate
+        disp = gen.integers(k, size=shape) if k > 1 else None
+        conn = None
+        if seen is not None:
+            conn_id, opener = connection_slots(gen, reps, m, spec.requests_per_connection,
+                                               pool, seen)  # fmt: skip
+            conn = (conn_id, opener, pool)
+        yield Block(base=base, arrival=arrival, disp=disp, conn=conn,
+                    candidates=policy.draw_candidates(gen, spec, m, reps))  # fmt: skip
+
+
+def concatenate_blocks(blocks) -> Block:
+    """One :class:`Block` holding every request of ``blocks``."""
+    blocks = list(blocks)
+    if len(blocks) == 1:
+        return blocks[0]
+    first = blocks[0]
+
+    def cat(name: str, axis: int = 1):
+        parts = [getattr(bl, name) for bl in blocks]
+        return None if parts[0] is None else np.concatenate(parts, axis=axis)
+
+    conn = None
+    if first.conn is not None:
+        conn = (np.concatenate([bl.conn[0] for bl in blocks], axis=1),
+                np.concatenate([bl.conn[1] for bl in blocks], axis=1), first.conn[2])  # fmt: skip
+    return Block(base=cat("base"), arrival=cat("arrival"), disp=cat("disp"), conn=conn,
+                 candidates=cat("candidates", axis=0))  # fmt: skip
+
+
+def stream_compiled(
+    policy, gen, spec, reps: int, n: int, first: int, block_requests: int | None = None
+) -> tuple[Agg, np.ndarray | None]:
+    """A compiled policy's run block by block: memory bounded by a block and the kept responses.
+
+    Returns the sums (window filled in: the time between request ``first`` and the
+    last arrival) and the connections placed per pod (None without connections).
+    The same bits as one call over the concatenated blocks.
+    """
+    k = spec.balancer.dispatchers
+    views = k if (k > 1 and not spec.balancer.shared_state) else 1
+    scale_w = _integer_weight_scale(spec.weights, n)
+    state, j0 = None, 0
+    t_first = np.zeros(reps)
+    for block in draw_blocks(policy, gen, spec, reps, n, block_requests):
+        m = block.arrival.shape[1]
+        if j0 <= first < j0 + m:
+            t_first = block.arrival[:, first - j0].copy()
+        state, _, _ = _compiled_block(policy, spec, block, views, scale_w, first, False, state,
+                                      j0, n)  # fmt: skip
+        t_last = block.arrival[:, -1]
+        j0 += m
+    assert state is not None  # n >= 1 request: at least one block
+    agg = _state_agg(state)
+    agg.horizon = np.broadcast_to((t_last - t_first)[:, None], agg.counts.shape)
+    return agg, state.placed if spec.by_connection else None
 
 
 def _add_pending(
