@@ -95,20 +95,25 @@ def _least_connections(counts, cw, scale, w, off, n_pods, weighted):  # pragma: 
 @njit(cache=True)
 def _better(lvl, key, a, b):  # pragma: no cover - compiled
     """Whether tree entry ``a`` beats ``b``: lower count, then larger weight, then lower pod."""
-    if lvl[a] != lvl[b]:
-        return lvl[a] < lvl[b]
-    if key[a] != key[b]:
-        return key[a] > key[b]
-    return a < b
+    la, lb, ka, kb = lvl[a], lvl[b], key[a], key[b]
+    # Without branches: the outcome is data-dependent, so a mispredicted jump costs more.
+    return (la < lb) | ((la == lb) & ((ka > kb) | ((ka == kb) & (a < b))))
 
 
 @njit(cache=True)
-def _tree_set(win, lvl, key, leaves, base, p):  # pragma: no cover - compiled
-    """Re-decide the winners on the path from pod ``p``'s leaf to the root of one view."""
+def _tree_set(win, lvl, key, leaves, base, p, q):  # pragma: no cover - compiled
+    """Re-decide the winners on the path from pod ``p``'s leaf (entry ``q``) to the root.
+
+    A node whose winner stays the same entry, other than ``q``, keeps its value, so
+    nothing above it changes: the walk stops there.
+    """
     node = (leaves + p) >> 1
     while node >= 1:
         a, b = win[base + 2 * node], win[base + 2 * node + 1]
-        win[base + node] = a if _better(lvl, key, a, b) else b
+        new = a if _better(lvl, key, a, b) else b
+        if new == win[base + node] and new != q:
+            return
+        win[base + node] = new
         node >>= 1
 
 
@@ -126,7 +131,7 @@ def _tree_move(win, lvl, key, acc, nlev, leaves, v, off, p, delta):  # pragma: n
     lvl[q] = old + delta
     key[q] = cw - acc[v, old + delta]
     nlev[v, old + delta] += 1
-    _tree_set(win, lvl, key, leaves, v * 2 * leaves, p)
+    _tree_set(win, lvl, key, leaves, v * 2 * leaves, p, q)
 
 
 @njit(cache=True)
