@@ -95,9 +95,11 @@ def _least_connections(counts, cw, scale, w, off, n_pods, weighted):  # pragma: 
 @njit(cache=True)
 def _better(lvl, key, a, b):  # pragma: no cover - compiled
     """Whether tree entry ``a`` beats ``b``: lower count, then larger weight, then lower pod."""
-    la, lb, ka, kb = lvl[a], lvl[b], key[a], key[b]
-    # Without branches: the outcome is data-dependent, so a mispredicted jump costs more.
-    return (la < lb) | ((la == lb) & ((ka > kb) | ((ka == kb) & (a < b))))
+    if lvl[a] != lvl[b]:
+        return lvl[a] < lvl[b]
+    if key[a] != key[b]:
+        return key[a] > key[b]
+    return a < b
 
 
 @njit(cache=True)
