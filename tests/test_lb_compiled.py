@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from k8smodel import lb
-from k8smodel.lb import kernels
+from k8smodel.lb import blocks, kernels
 
 
 def _best_of_d_reference(arrival, work, cand, disp, n_pods, weights, distinct, c, views):
@@ -122,7 +122,7 @@ def test_streamed_blocks_equal_one_call_over_the_same_draws(policy, kw, monkeypa
     # every queue): the streamed run carries the queues, heaps, trees and connections
     # from block to block and sums as it goes; keep_requests runs the same draws in one
     # call and sums the request arrays with numpy. Both must give the same bits.
-    monkeypatch.setattr(kernels, "BLOCK_REQUESTS", 301)
+    monkeypatch.setattr(blocks, "BLOCK_REQUESTS", 301)
     run = {"pods": 4, "utilization": 0.85, "requests": 2_000, "replications": 3, "rng": 7, **kw}
     streamed = lb.simulate(policy, **run)
     whole = lb.simulate(policy, keep_requests=True, **run)
@@ -152,7 +152,7 @@ def test_one_block_draws_in_the_documented_order():
     # each for the whole run: the draw_blocks layout reduces to one call.
     gen = np.random.default_rng(3)
     spec = lb.LbSpec(lb.Balancer("power_of_two", distinct=True), pods=5, utilization=0.5)
-    (block,) = kernels.draw_blocks(spec.balancer.rule, gen, spec, 2, 50)
+    (block,) = blocks.draw_blocks(spec.balancer.rule, gen, spec, 2, 50)
     ref = np.random.default_rng(3)
     np.testing.assert_array_equal(block.base, ref.standard_exponential((2, 50)))
     arrival = np.cumsum(ref.standard_exponential((2, 50)), axis=1) / spec.arrival_rate_per_s

@@ -20,7 +20,7 @@ import pandas as pd
 from k8smodel import metrics
 from k8smodel._random import RngLike, as_generator, spawn_seeds
 from k8smodel._validate import check_budget
-from k8smodel.lb import kernels
+from k8smodel.lb import blocks, kernels
 from k8smodel.lb.spec import Balancer, LbSpec, check_run
 from k8smodel.lb.theory import theory as _theory
 from k8smodel.result import Result
@@ -228,10 +228,10 @@ def simulate_spec(
     if fast:
         agg = kernels.static_fast(rule, gen, spec, n_req, reps, warmup)
     elif streamed:
-        agg, placed = kernels.stream_compiled(rule, gen, spec, reps, n_req, first)
+        agg, placed = blocks.stream_compiled(rule, gen, spec, reps, n_req, first)
     else:
         if rule.state_dependent:
-            blk = kernels.concatenate_blocks(kernels.draw_blocks(rule, gen, spec, reps, n_req))
+            blk = blocks.concatenate_blocks(blocks.draw_blocks(rule, gen, spec, reps, n_req))
             base, arrival, conn = blk.base, blk.arrival, blk.conn
             out = kernels.run_event_loop(rule, blk.candidates, spec, arrival, base, blk.disp,
                                          conn, first=first, keep=keep_requests)  # fmt: skip
