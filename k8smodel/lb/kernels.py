@@ -15,7 +15,8 @@ it for its candidates, its pick and what to do with finished requests.
 * Multi-threaded pods: the Kiefer-Wolfowitz workload vector, stepping once per
   request position across all pods and replications together.
 * State-dependent policies: one step per arrival, numpy across replications
-  and pods at each step.
+  and pods at each step, or the compiled loop (:mod:`k8smodel.lb._compiled`, run in
+  blocks by :mod:`k8smodel.lb.blocks`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
 """Monte Carlo of a Service's pods behind a balancing policy: :func:`simulate` and :func:`compare`.
 
-All randomness is drawn in bulk before any queueing is done; static policies
+Randomness is drawn in bulk with numpy before any queueing is done; static policies
 (``random``, ``round_robin``) are solved by the vectorized Lindley recursion,
-state-dependent ones step once over the arrivals (:mod:`k8smodel.lb.kernels`).
+state-dependent ones step once over the arrivals (:mod:`k8smodel.lb.kernels`); the
+compiled ones (least connections, power of d, ewma) draw and queue block after block
+of requests and sum as they go (:mod:`k8smodel.lb.blocks`), so a long run holds one
+block of draws and its kept response times (8 bytes a request) rather than every
+request.
 Times are in seconds (the service law's unit; the default exponential law has
 mean 1 s, so a time in seconds is also a time in mean service times).
 """
@@ -27,8 +31,8 @@ from k8smodel.result import Result
 
 __all__ = ["LbResult", "compare", "simulate", "simulate_spec"]
 
-#: Bytes per simulated request held at once by the event loop (arrival, work, pod, departure,
-#: draws, the transposed copies): the budget estimate.
+#: Bytes per simulated request held at once when every request is materialized (arrival, work,
+#: pod, departure, draws, the transposed copies): the budget estimate of those paths.
 _BYTES_PER_REQUEST = 96
 
 
@@ -153,7 +157,8 @@ def simulate(
     keep_requests : bool, default False
         Also return every request (:attr:`LbResult.requests`). Static policies
         then take the general path rather than the sort-free one, which draws
-        its randomness in another order (other numbers for the same seed).
+        its randomness in another order (other numbers for the same seed);
+        state-dependent ones give the same numbers either way.
 
     Returns
     -------
