@@ -158,3 +158,16 @@ def test_one_block_draws_in_the_documented_order():
     arrival = np.cumsum(ref.standard_exponential((2, 50)), axis=1) / spec.arrival_rate_per_s
     np.testing.assert_array_equal(block.arrival, arrival)
     np.testing.assert_array_equal(block.candidates, kernels.distinct_draws(ref, (50, 2), 5, 2))
+
+
+def test_sliced_calls_on_kept_draws_equal_one_call(monkeypatch):
+    # keep_requests runs the loop over the drawn arrays in slices; slices of 250 requests
+    # (83 per replication, so the in-flight heap and tree levels are re-sized between
+    # calls) give every request the same pod and departure as one call.
+    run = {"pods": 3, "utilization": 0.97, "requests": 3_000, "replications": 3, "rng": 5,
+           "keep_requests": True}  # fmt: skip
+    whole = lb.simulate("least_connections", **run)
+    monkeypatch.setattr(blocks, "SLICE_REQUESTS", 250)
+    sliced = lb.simulate("least_connections", **run)
+    pd.testing.assert_frame_equal(whole.requests, sliced.requests)
+    pd.testing.assert_frame_equal(whole.summary, sliced.summary)

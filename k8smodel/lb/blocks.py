@@ -20,8 +20,12 @@ if TYPE_CHECKING:
     from k8smodel.lb.policies import Policy
     from k8smodel.lb.spec import LbSpec
 
+#: Requests (over all replications) per call of the compiled loop on materialized draws.
+SLICE_REQUESTS = 1 << 18
+
 __all__ = [
     "BLOCK_REQUESTS",
+    "SLICE_REQUESTS",
     "Block",
     "block_length",
     "compiled_loop",
@@ -44,12 +48,35 @@ def compiled_loop(
     first: int,
     keep: bool,
 ) -> LoopOut:
-    """The compiled event loop on the same draws (see :mod:`k8smodel.lb._compiled`)."""
-    block = Block(base=base, arrival=arrival, disp=disp, conn=conn, candidates=candidates)
-    state, pod, dep = _compiled_block(policy, spec, block, views, scale_w, first, keep, None, 0,
-                                      arrival.shape[1])  # fmt: skip
+    """The compiled event loop over draws already made, every request at once.
+
+    The loop is called on slices of ``SLICE_REQUESTS`` requests (over all
+    replications), independent of :data:`BLOCK_REQUESTS`, so the heap and the tree's
+    levels it sizes before each call stay bounded by a slice.
+    """
+    reps, n = arrival.shape
+    b = max(1, min(n, SLICE_REQUESTS // reps))
+    pod = np.empty((reps, n), dtype=np.int64) if keep else None
+    dep = np.empty((reps, n)) if keep else None
+    state = None
+    for j0 in range(0, n, b):
+        cut = slice(j0, j0 + b)
+        block = Block(
+            base=base[:, cut],
+            arrival=arrival[:, cut],
+            disp=disp[:, cut] if disp is not None else None,
+            conn=(conn[0][:, cut], conn[1][:, cut], conn[2]) if conn is not None else None,
+            candidates=candidates[cut] if candidates is not None else None,
+        )
+        state, pod_b, dep_b = _compiled_block(policy, spec, block, views, scale_w, first, keep,
+                                              state, j0, n)  # fmt: skip
+        if pod is not None and dep is not None:
+            pod[:, cut], dep[:, cut] = pod_b, dep_b
+    assert state is not None  # n >= 1 request
     agg = _state_agg(state)
-    per_request = (pod, dep, base / spec.speeds[pod]) if keep else None
+    per_request = None
+    if pod is not None and dep is not None:
+        per_request = (pod, dep, base / spec.speeds[pod])
     return LoopOut(agg=agg, placed=state.placed if conn is not None else None,
                    requests=per_request)  # fmt: skip
 
