@@ -204,9 +204,9 @@ def _init_trees(win, counts, cw, nlev, views, n_pods, leaves):  # pragma: no cov
                 win[r, b + node] = x if _better(counts[r], cw[r], x, y) else y
 
 
-def _grow_rows(a: np.ndarray) -> np.ndarray:
-    """``a`` with its last axis twice as long, zeros after the old entries."""
-    b = np.zeros((*a.shape[:-1], 2 * a.shape[-1]), dtype=a.dtype)
+def _grow_rows(a: np.ndarray, need: int) -> np.ndarray:
+    """``a`` with its last axis at least ``need`` long (and doubled), zero-filled past the old."""
+    b = np.zeros((*a.shape[:-1], max(need, 2 * a.shape[-1])), dtype=a.dtype)
     b[..., : a.shape[-1]] = a
     return b
 
@@ -239,11 +239,16 @@ def event_loop(rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weigh
     # Room for the block before it starts, so the loop never reallocates (a reallocation
     # inside it would make every array a loop-carried variable, measured about 1.5x slower):
     # at most n more requests in flight, and no count grows by more than n.
-    while st.ht.shape[1] < st.hsize.max() + n:
-        st.ht, st.hk, st.hr = _grow_rows(st.ht), _grow_rows(st.hk), _grow_rows(st.hr)
-    if tree:
-        while st.acc.shape[2] < st.counts.max() + n + 3:
-            st.acc, st.nlev = _grow_rows(st.acc), _grow_rows(st.nlev)
+    need = int(st.hsize.max()) + n
+    if st.ht.shape[1] < need:
+        st.ht, st.hk, st.hr = (
+            _grow_rows(st.ht, need),
+            _grow_rows(st.hk, need),
+            _grow_rows(st.hr, need),
+        )
+    need = int(st.counts.max()) + n + 3
+    if tree and st.acc.shape[2] < need:
+        st.acc, st.nlev = _grow_rows(st.acc, need), _grow_rows(st.nlev, need)
     _event_block(
         rule, arrival, base, disp, views, n_pods, spd, scale, w, weighted, cand, distinct,
         conn_id, opener, pool, count_requests, learns, tau, first, keep, j0, n_total - first,
