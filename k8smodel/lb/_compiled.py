@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["BEST_OF_D", "EWMA", "LEAST_CONNECTIONS", "LoopState", "event_loop"]
+__all__ = ["BEST_OF_D", "EWMA", "LEAST_CONNECTIONS", "LoopState", "event_loop", "lindley_segments"]
 
 #: nginx least_conn: fewest in flight over weight, smooth weighted round robin among ties.
 LEAST_CONNECTIONS = 0
@@ -364,3 +364,34 @@ def _event_block(
                     counts[off + p] += 1
                 size = _heap_push(ht, hk, hr, size, dep, off + p, dep - t)
         hsize[r] = size
+
+
+@njit(cache=True)
+def lindley_segments(a, work, before, counts, warm, kept, k):  # pragma: no cover - compiled
+    """Single-thread FIFO pods laid out segment after segment along each row.
+
+    Segment ``s`` of row ``r`` holds ``counts[r, s]`` requests of one pod, arrival times
+    ``a`` on a clock that starts at ``before[r, s]``; ``D_i = max(A_i, D_{i-1}) + X_i``
+    (Lindley 1952). The first ``warm[r, s]`` of each segment are dropped; the others'
+    responses go to ``kept`` from index ``k`` on. Returns the per-segment sums of the
+    kept responses and works, and the next free index of ``kept``.
+    """
+    rows, n_seg = counts.shape
+    csum = np.zeros((rows, n_seg))
+    wsum = np.zeros((rows, n_seg))
+    for r in range(rows):
+        pos = 0
+        for s in range(n_seg):
+            start = before[r, s]
+            dep = 0.0
+            for i in range(counts[r, s]):
+                t = a[r, pos] - start
+                x = work[r, pos]
+                dep = max(t, dep) + x
+                pos += 1
+                if i >= warm[r, s]:
+                    csum[r, s] += dep - t
+                    wsum[r, s] += x
+                    kept[k] = dep - t
+                    k += 1
+    return csum, wsum, k

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from k8smodel.lb import _compiled
+
 if TYPE_CHECKING:
     from k8smodel.lb.policies import Policy
     from k8smodel.lb.spec import LbSpec
@@ -205,15 +207,14 @@ class FastSegments:
 
 
 def static_fast(policy: Policy, gen, spec: LbSpec, n_req: int, reps: int, warmup: float) -> Agg:
-    """A static policy on single-thread pods with one decision per request: no sort, no loop.
+    """A static policy on single-thread pods with one decision per request: no sort.
 
     The policy lays out each replication's requests pod after pod
-    (:meth:`~k8smodel.lb.policies.Policy.fast_segments`); shifting pod ``i``'s
-    times by ``i`` spans longer than any busy period makes the row one queue
-    that empties between pods, so one cumulative sum and one running maximum
-    (the unrolled Lindley recursion) give every departure. Replications are
-    processed in chunks that stay in cache. The warm-up requests of each
-    segment are dropped; per-pod sums are differences of row-wise prefix sums.
+    (:meth:`~k8smodel.lb.policies.Policy.fast_segments`); one compiled pass over each
+    row runs the Lindley recursion segment by segment on each pod's own clock
+    (:func:`k8smodel.lb._compiled.lindley_segments`), drops each segment's warm-up
+    requests, sums the rest per pod and keeps their response times. Replications
+    are processed in chunks that stay in cache.
     """
     n_pods, svc, spd = spec.pods, spec.service, spec.speeds
     uniform = bool(np.all(spd == 1.0))
@@ -224,7 +225,6 @@ def static_fast(policy: Policy, gen, spec: LbSpec, n_req: int, reps: int, warmup
     kept = np.empty(reps * n_req)  # every kept response, filled chunk by chunk
     n_kept_total, wait_sum = 0, 0.0
     chunk = max(1, (1 << 18) // n_req)
-    labels = np.arange(n_pods)
     bufs: dict[str, np.ndarray] = {}  # work arrays reused across chunks
 
     def buf(key: str, shape: tuple[int, int]) -> np.ndarray:
@@ -245,41 +245,9 @@ def static_fast(policy: Policy, gen, spec: LbSpec, n_req: int, reps: int, warmup
             work = svc.draw(gen, (rc, length))
         if not uniform:
             work /= np.repeat(spd[seg.pod_of_seg].ravel(), counts.ravel()).reshape(rc, length)
-        ends = np.cumsum(counts, axis=1)
-        starts = ends - counts
-        last = np.where(counts > 0, np.take_along_axis(a, np.maximum(ends - 1, 0), axis=1), 0.0)
-        last -= before  # each pod's own clock starts at 0
-        span = 2.0 * (last.max(axis=1) + work.sum(axis=1)) + 1.0
-        shift = labels * span[:, None]  # (rc, pods)
-        a += np.repeat((shift - before).ravel(), counts.ravel()).reshape(rc, length)
-        cw = np.cumsum(work, axis=1, out=buf("cw", (rc, length)))
-        v = np.subtract(a, cw, out=buf("v", (rc, length)))
-        v += work
-        np.maximum.accumulate(v, axis=1, out=v)
-        v += cw
-        v -= a  # v is now the response time of every request
-        first = starts + warm
-        cv = np.cumsum(v, axis=1, out=buf("cv", (rc, length)))
-
-        def upto(c: np.ndarray, idx: np.ndarray) -> np.ndarray:  # sum of the first idx of each row
-            return np.where(idx > 0, np.take_along_axis(c, np.maximum(idx - 1, 0), axis=1), 0.0)
-
-        csum = upto(cv, ends) - upto(cv, first)
-        wsum = upto(cw, ends) - upto(cw, first)
-        # One boolean mask over the chunk drops each segment's first warm_i entries.
-        n_drop = int(warm.sum())
-        if n_drop:
-            flat_start = (starts + length * np.arange(rc)[:, None]).ravel()
-            w_flat = warm.ravel()
-            offs = np.cumsum(w_flat) - w_flat
-            drop = np.repeat(flat_start - offs, w_flat) + np.arange(n_drop)
-            keep = np.ones(rc * length, dtype=bool)
-            keep[drop] = False
-            kept_v = v.reshape(-1)[keep]
-        else:
-            kept_v = v.reshape(-1)
-        kept[n_kept_total : n_kept_total + kept_v.size] = kept_v
-        n_kept_total += kept_v.size
+        csum, wsum, n_kept_total = _compiled.lindley_segments(
+            a, work, before, counts, warm, kept, n_kept_total
+        )
         out_rows = r0 + np.arange(rc)[:, None]
         counts_all[out_rows, seg.pod_of_seg] = counts - warm
         resp_all[out_rows, seg.pod_of_seg] = csum
