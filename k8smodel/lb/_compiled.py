@@ -36,23 +36,23 @@ EWMA = 2
 
 @njit(cache=True)
 def _heap_push(ht, hk, hr, size, t, k, rtt):  # pragma: no cover - compiled
+    """Insert ``(t, k, rtt)``: parents later than ``t`` move down into the hole (no swaps)."""
     i = size
-    ht[i], hk[i], hr[i] = t, k, rtt
     while i > 0:
         parent = (i - 1) >> 1
-        if ht[parent] <= ht[i]:
+        if ht[parent] <= t:
             break
-        ht[parent], ht[i] = ht[i], ht[parent]
-        hk[parent], hk[i] = hk[i], hk[parent]
-        hr[parent], hr[i] = hr[i], hr[parent]
+        ht[i], hk[i], hr[i] = ht[parent], hk[parent], hr[parent]
         i = parent
+    ht[i], hk[i], hr[i] = t, k, rtt
     return size + 1
 
 
 @njit(cache=True)
 def _heap_pop(ht, hk, hr, size):  # pragma: no cover - compiled
+    """Remove the root: the last entry sinks from the root, smaller children moving up."""
     size -= 1
-    ht[0], hk[0], hr[0] = ht[size], hk[size], hr[size]
+    t, k, rtt = ht[size], hk[size], hr[size]
     i = 0
     while True:
         left = 2 * i + 1
@@ -61,12 +61,11 @@ def _heap_pop(ht, hk, hr, size):  # pragma: no cover - compiled
         small = left
         if left + 1 < size and ht[left + 1] < ht[left]:
             small = left + 1
-        if ht[i] <= ht[small]:
+        if t <= ht[small]:
             break
-        ht[small], ht[i] = ht[i], ht[small]
-        hk[small], hk[i] = hk[i], hk[small]
-        hr[small], hr[i] = hr[i], hr[small]
+        ht[i], hk[i], hr[i] = ht[small], hk[small], hr[small]
         i = small
+    ht[i], hk[i], hr[i] = t, k, rtt
     return size
 
 
