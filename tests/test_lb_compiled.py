@@ -1,13 +1,14 @@
 """The compiled event loop against plain-Python references and against the numpy loop."""
 
 import heapq
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from k8smodel import lb
-from k8smodel.lb import kernels
+from k8smodel.lb import blocks, kernels
 
 
 def _best_of_d_reference(arrival, work, cand, disp, n_pods, weights, distinct, c, views):
@@ -103,3 +104,70 @@ def test_compiled_and_numpy_loops_agree(policy, kw, monkeypatch):
     plain = lb.simulate(policy, **run)
     pd.testing.assert_frame_equal(compiled.summary, plain.summary)
     pd.testing.assert_frame_equal(compiled.per_pod, plain.per_pod)
+
+
+@pytest.mark.parametrize(
+    ("policy", "kw"),
+    [
+        ("least_connections", {"dispatchers": 3, "concurrency": 2}),
+        ("least_connections", {"weights": [1, 2, 3, 1], "requests_per_connection": 3}),
+        ("least_connections", {"pods": 1, "utilization": 0.995, "requests": 6_000}),
+        ("haproxy-leastconn", {"dispatchers": 2, "requests_per_connection": math.inf}),
+        ("power_of_two", {"choices": 3, "speeds": [1.0, 2.0, 1.0, 0.5]}),
+        ("ewma", {"dispatchers": 2, "requests_per_connection": 4}),
+    ],
+)
+def test_streamed_blocks_equal_one_call_over_the_same_draws(policy, kw, monkeypatch):
+    # Blocks of 301 requests over 3 replications (100 each, cut through the warm-up and
+    # every queue): the streamed run carries the queues, heaps, trees and connections
+    # from block to block and sums as it goes; keep_requests runs the same draws in one
+    # call and sums the request arrays with numpy. Both must give the same bits.
+    monkeypatch.setattr(blocks, "BLOCK_REQUESTS", 301)
+    run = {"pods": 4, "utilization": 0.85, "requests": 2_000, "replications": 3, "rng": 7, **kw}
+    streamed = lb.simulate(policy, **run)
+    whole = lb.simulate(policy, keep_requests=True, **run)
+    pd.testing.assert_frame_equal(streamed.summary, whole.summary)
+    pd.testing.assert_frame_equal(streamed.per_pod, whole.per_pod)
+    # ... and both agree with plain pandas sums over the kept requests (a separate reduction).
+    req = whole.requests
+    req = req[req.groupby("replication").cumcount() >= int(0.1 * run["requests"])]
+    resp = req.departure_s - req.arrival_s
+    by_pod = resp.groupby([req.replication, req.pod]).agg(["count", "mean"])
+    pods = streamed.per_pod.set_index(["replication", "pod"])
+    seen = pods.requests > 0
+    np.testing.assert_array_equal(pods.requests[seen], by_pod["count"].reindex(pods.index[seen]))
+    np.testing.assert_allclose(
+        pods.mean_response_s[seen], by_pod["mean"].reindex(pods.index[seen]), rtol=1e-12
+    )
+    q = np.quantile(resp, [0.5, 0.95, 0.99])
+    row = streamed.summary.iloc[0]
+    if row.stable:
+        np.testing.assert_allclose(
+            [row.p50_response_s, row.p95_response_s, row.p99_response_s], q, rtol=1e-12
+        )
+
+
+def test_one_block_draws_in_the_documented_order():
+    # A run that fits in one block draws service times, arrival gaps, then candidates,
+    # each for the whole run: the draw_blocks layout reduces to one call.
+    gen = np.random.default_rng(3)
+    spec = lb.LbSpec(lb.Balancer("power_of_two", distinct=True), pods=5, utilization=0.5)
+    (block,) = blocks.draw_blocks(spec.balancer.rule, gen, spec, 2, 50)
+    ref = np.random.default_rng(3)
+    np.testing.assert_array_equal(block.base, ref.standard_exponential((2, 50)))
+    arrival = np.cumsum(ref.standard_exponential((2, 50)), axis=1) / spec.arrival_rate_per_s
+    np.testing.assert_array_equal(block.arrival, arrival)
+    np.testing.assert_array_equal(block.candidates, kernels.distinct_draws(ref, (50, 2), 5, 2))
+
+
+def test_sliced_calls_on_kept_draws_equal_one_call(monkeypatch):
+    # keep_requests runs the loop over the drawn arrays in slices; slices of 250 requests
+    # (83 per replication, so the in-flight heap and tree levels are re-sized between
+    # calls) give every request the same pod and departure as one call.
+    run = {"pods": 3, "utilization": 0.97, "requests": 3_000, "replications": 3, "rng": 5,
+           "keep_requests": True}  # fmt: skip
+    whole = lb.simulate("least_connections", **run)
+    monkeypatch.setattr(blocks, "SLICE_REQUESTS", 250)
+    sliced = lb.simulate("least_connections", **run)
+    pd.testing.assert_frame_equal(whole.requests, sliced.requests)
+    pd.testing.assert_frame_equal(whole.summary, sliced.summary)

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["BEST_OF_D", "EWMA", "LEAST_CONNECTIONS", "event_loop"]
+__all__ = ["BEST_OF_D", "EWMA", "LEAST_CONNECTIONS", "LoopState", "event_loop", "lindley_segments"]
 
 #: nginx least_conn: fewest in flight over weight, smooth weighted round robin among ties.
 LEAST_CONNECTIONS = 0
@@ -36,23 +36,23 @@ EWMA = 2
 
 @njit(cache=True)
 def _heap_push(ht, hk, hr, size, t, k, rtt):  # pragma: no cover - compiled
+    """Insert ``(t, k, rtt)``: parents later than ``t`` move down into the hole (no swaps)."""
     i = size
-    ht[i], hk[i], hr[i] = t, k, rtt
     while i > 0:
         parent = (i - 1) >> 1
-        if ht[parent] <= ht[i]:
+        if ht[parent] <= t:
             break
-        ht[parent], ht[i] = ht[i], ht[parent]
-        hk[parent], hk[i] = hk[i], hk[parent]
-        hr[parent], hr[i] = hr[i], hr[parent]
+        ht[i], hk[i], hr[i] = ht[parent], hk[parent], hr[parent]
         i = parent
+    ht[i], hk[i], hr[i] = t, k, rtt
     return size + 1
 
 
 @njit(cache=True)
 def _heap_pop(ht, hk, hr, size):  # pragma: no cover - compiled
+    """Remove the root: the last entry sinks from the root, smaller children moving up."""
     size -= 1
-    ht[0], hk[0], hr[0] = ht[size], hk[size], hr[size]
+    t, k, rtt = ht[size], hk[size], hr[size]
     i = 0
     while True:
         left = 2 * i + 1
@@ -61,12 +61,11 @@ def _heap_pop(ht, hk, hr, size):  # pragma: no cover - compiled
         small = left
         if left + 1 < size and ht[left + 1] < ht[left]:
             small = left + 1
-        if ht[i] <= ht[small]:
+        if t <= ht[small]:
             break
-        ht[small], ht[i] = ht[i], ht[small]
-        hk[small], hk[i] = hk[i], hk[small]
-        hr[small], hr[i] = hr[i], hr[small]
+        ht[i], hk[i], hr[i] = ht[small], hk[small], hr[small]
         i = small
+    ht[i], hk[i], hr[i] = t, k, rtt
     return size
 
 
@@ -103,12 +102,19 @@ def _better(lvl, key, a, b):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _tree_set(win, lvl, key, leaves, base, p):  # pragma: no cover - compiled
-    """Re-decide the winners on the path from pod ``p``'s leaf to the root of one view."""
+def _tree_set(win, lvl, key, leaves, base, p, q):  # pragma: no cover - compiled
+    """Re-decide the winners on the path from pod ``p``'s leaf (entry ``q``) to the root.
+
+    A node whose winner stays the same entry, other than ``q``, keeps its value, so
+    nothing above it changes: the walk stops there.
+    """
     node = (leaves + p) >> 1
     while node >= 1:
         a, b = win[base + 2 * node], win[base + 2 * node + 1]
-        win[base + node] = a if _better(lvl, key, a, b) else b
+        new = a if _better(lvl, key, a, b) else b
+        if new == win[base + node] and new != q:
+            return
+        win[base + node] = new
         node >>= 1
 
 
@@ -126,14 +132,7 @@ def _tree_move(win, lvl, key, acc, nlev, leaves, v, off, p, delta):  # pragma: n
     lvl[q] = old + delta
     key[q] = cw - acc[v, old + delta]
     nlev[v, old + delta] += 1
-    _tree_set(win, lvl, key, leaves, v * 2 * leaves, p)
-
-
-@njit(cache=True)
-def _grow(a):  # pragma: no cover - compiled
-    b = np.zeros((a.shape[0], 2 * a.shape[1]), dtype=a.dtype)
-    b[:, : a.shape[1]] = a
-    return b
+    _tree_set(win, lvl, key, leaves, v * 2 * leaves, p, q)
 
 
 @njit(cache=True)
@@ -150,66 +149,138 @@ def _best_of_d(counts, scale, cand, off, distinct):  # pragma: no cover - compil
     return choice
 
 
+class LoopState:
+    """The compiled loop's state between blocks of requests, one row per replication.
+
+    ``counts`` (in flight per view and pod), ``cw`` (nginx ``current_weight``), ``ewma`` and
+    ``last`` (ewma.lua's score and its time), ``free`` (each pod thread's next free time),
+    the heap of requests in flight (``ht`` completion, ``hk`` state index, ``hr`` response,
+    ``hsize``), the tournament trees (``win``, with ``acc`` and ``nlev`` per count level),
+    each connection slot's pod and state index, and the sums that the summary reads.
+    """
+
+    def __init__(self, reps, views, n_pods, c, pool, tree, track, n_kept):
+        n_state = views * n_pods
+        leaves = 1
+        while leaves < n_pods:
+            leaves *= 2
+        self.leaves = leaves
+        self.counts = np.zeros((reps, n_state), dtype=np.int64)
+        self.cw = np.zeros((reps, n_state))
+        self.ewma = np.zeros((reps, n_state))
+        self.last = np.zeros((reps, n_state))
+        self.free = np.zeros((reps, n_pods, c))
+        cap = 1024 if track else 1
+        self.ht, self.hr = np.empty((reps, cap)), np.empty((reps, cap))
+        self.hk = np.empty((reps, cap), dtype=np.int64)
+        self.hsize = np.zeros(reps, dtype=np.int64)
+        levels = 64 if tree else 1  # count levels so far; doubled when a pod goes past them
+        self.win = np.zeros((reps, views * 2 * leaves if tree else 1), dtype=np.int64)
+        self.acc = np.zeros((reps, views, levels))
+        self.nlev = np.zeros((reps, views, levels), dtype=np.int64)
+        if tree:
+            _init_trees(self.win, self.counts, self.cw, self.nlev, views, n_pods, leaves)
+        self.conn_pod = np.zeros((reps, pool), dtype=np.int64)
+        self.conn_key = np.zeros((reps, pool), dtype=np.int64)
+        self.cnt = np.zeros((reps, n_pods), dtype=np.int64)
+        self.busy = np.zeros((reps, n_pods))
+        self.resp = np.zeros((reps, n_pods))
+        self.wait = np.zeros((reps, n_pods))
+        self.placed = np.zeros((reps, n_pods), dtype=np.int64)
+        self.kept = np.empty(reps * n_kept)
+
+
 @njit(cache=True)
-def event_loop(
-    rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weighted, cand, distinct,
-    conn_id, opener, pool, count_requests, learns, tau,
-):  # fmt: skip  # pragma: no cover - compiled
-    """Pod and departure of every request, ``(replications, requests)`` each."""
+def _init_trees(win, counts, cw, nlev, views, n_pods, leaves):  # pragma: no cover - compiled
+    for r in range(win.shape[0]):
+        for v in range(views):
+            nlev[r, v, 0] = n_pods
+            b = v * 2 * leaves
+            for node in range(leaves, 2 * leaves):  # empty leaves hold pod 0's index
+                win[r, b + node] = v * n_pods + min(node - leaves, n_pods - 1)
+            for node in range(leaves - 1, 0, -1):
+                x, y = win[r, b + 2 * node], win[r, b + 2 * node + 1]
+                win[r, b + node] = x if _better(counts[r], cw[r], x, y) else y
+
+
+def _grow_rows(a: np.ndarray, need: int) -> np.ndarray:
+    """``a`` with its last axis at least ``need`` long (and doubled), zero-filled past the old."""
+    b = np.zeros((*a.shape[:-1], max(need, 2 * a.shape[-1])), dtype=a.dtype)
+    b[..., : a.shape[-1]] = a
+    return b
+
+
+def event_loop(rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weighted, cand,
+               distinct, conn_id, opener, pool, count_requests, learns, tau, first, keep,
+               state=None, j0=0, n_total=None):  # fmt: skip
+    """Run one block of requests (all of them by default) through the loop.
+
+    ``arrival``, ``base`` (and ``disp``, ``conn_id``, ``opener``) hold requests
+    ``j0 .. j0 + block`` of every replication ``(replications, block)``, ``cand``
+    their candidates ``(block, replications, d)``. ``state`` (a :class:`LoopState`,
+    created when None) carries the queues from one block to the next, so a run
+    cut in blocks gives the same bits as one call. Requests from global index
+    ``first`` on are summed into ``state`` (per ``(replication, pod)``: count, work,
+    response, wait, each in request order as :func:`numpy.bincount` sums them) and
+    their responses kept in ``state.kept``; ``state.placed`` counts the connections
+    opened on each pod. Returns ``(state, pod, departure)``, the last two
+    ``(replications, block)`` with ``keep``, else ``(1, 1)`` placeholders.
+    """
     reps, n = arrival.shape
-    n_state = views * n_pods
-    pod_out = np.empty((reps, n), dtype=np.int64)
-    dep_out = np.empty((reps, n))
-    counts = np.zeros(n_state, dtype=np.int64)
-    cw = np.zeros(n_state)
-    ewma = np.zeros(n_state)
-    last = np.zeros(n_state)
-    free = np.zeros((n_pods, c))
+    n_total = n if n_total is None else n_total
+    tree = rule == LEAST_CONNECTIONS and not weighted
     track = count_requests or learns
-    ht = np.empty(n if track else 1)
-    hk = np.empty(n if track else 1, dtype=np.int64)
-    hr = np.empty(n if track else 1)
+    if state is None:
+        state = LoopState(reps, views, n_pods, c, pool, tree, track, n_total - first)
+    st = state
+    pod_out = np.empty((reps, n) if keep else (1, 1), dtype=np.int64)
+    dep_out = np.empty((reps, n) if keep else (1, 1))
+    # Room for the block before it starts, so the loop never reallocates (a reallocation
+    # inside it would make every array a loop-carried variable, measured about 1.5x slower):
+    # at most n more requests in flight, and no count grows by more than n.
+    need = int(st.hsize.max()) + n
+    if st.ht.shape[1] < need:
+        st.ht, st.hk, st.hr = (
+            _grow_rows(st.ht, need),
+            _grow_rows(st.hk, need),
+            _grow_rows(st.hr, need),
+        )
+    need = int(st.counts.max()) + n + 3
+    if tree and st.acc.shape[2] < need:
+        st.acc, st.nlev = _grow_rows(st.acc, need), _grow_rows(st.nlev, need)
+    _event_block(
+        rule, arrival, base, disp, views, n_pods, spd, scale, w, weighted, cand, distinct,
+        conn_id, opener, pool, count_requests, learns, tau, first, keep, j0, n_total - first,
+        tree, st.leaves, st.counts, st.cw, st.ewma, st.last, st.free, st.ht, st.hk, st.hr,
+        st.hsize, st.win, st.acc, st.nlev, st.conn_pod, st.conn_key, st.cnt, st.busy,
+        st.resp, st.wait, st.placed, st.kept, pod_out, dep_out,
+    )  # fmt: skip
+    return state, pod_out, dep_out
+
+
+@njit(cache=True)
+def _event_block(
+    rule, arrival, base, disp, views, n_pods, spd, scale, w, weighted, cand, distinct,
+    conn_id, opener, pool, count_requests, learns, tau, first, keep, j0, n_kept,
+    tree, leaves, counts_all, cw_all, ewma_all, last_all, free_all, ht_all, hk_all, hr_all,
+    hsize, win_all, acc_all, nlev_all, conn_pod_all, conn_key_all, cnt_out, busy_out,
+    resp_out, wait_out, placed, kept, pod_out, dep_out,
+):  # fmt: skip  # pragma: no cover - compiled
+    reps, n = arrival.shape
+    c = free_all.shape[2]
+    track = count_requests or learns
     by_conn = conn_id.shape[0] > 0
-    n_ids = 1
-    if by_conn:
-        for r in range(reps):
-            for j in range(n):
-                if conn_id[r, j] + 1 > n_ids:
-                    n_ids = conn_id[r, j] + 1
-    conn_pod = np.zeros(n_ids, dtype=np.int64)
-    conn_key = np.zeros(n_ids, dtype=np.int64)
     uniform = True
     for p in range(n_pods):
         if spd[p] != 1.0:
             uniform = False
-    # Equal weights: least connections with nginx's tie-break from a tournament tree per view
-    # (log n per change) instead of a scan of every pod per request.
-    tree = rule == LEAST_CONNECTIONS and not weighted
-    leaves = 1
-    while leaves < n_pods:
-        leaves *= 2
-    max_level = 64 if tree else 1  # counts reached so far; doubled when a pod goes past it
-    win = np.zeros(views * 2 * leaves if tree else 1, dtype=np.int64)
-    acc = np.zeros((views, max_level if tree else 1))
-    nlev = np.zeros((views, max_level if tree else 1), dtype=np.int64)
     for r in range(reps):
-        counts[:] = 0
-        cw[:] = 0.0
-        ewma[:] = 0.0
-        last[:] = 0.0
-        free[:, :] = 0.0
-        size = 0
-        if tree:
-            acc[:, :] = 0.0
-            nlev[:, :] = 0
-            for v in range(views):
-                nlev[v, 0] = n_pods
-                b = v * 2 * leaves
-                for node in range(leaves, 2 * leaves):  # empty leaves hold pod 0's index
-                    win[b + node] = v * n_pods + min(node - leaves, n_pods - 1)
-                for node in range(leaves - 1, 0, -1):
-                    x, y = win[b + 2 * node], win[b + 2 * node + 1]
-                    win[b + node] = x if _better(counts, cw, x, y) else y
+        counts, cw, ewma, last = counts_all[r], cw_all[r], ewma_all[r], last_all[r]
+        free, win = free_all[r], win_all[r]
+        ht, hk, hr = ht_all[r], hk_all[r], hr_all[r]
+        acc, nlev = acc_all[r], nlev_all[r]
+        conn_pod, conn_key = conn_pod_all[r], conn_key_all[r]
+        size = hsize[r]
         for j in range(n):
             t = arrival[r, j]
             while size > 0 and ht[0] <= t:
@@ -220,40 +291,22 @@ def event_loop(
                     ewma[key] = ewma[key] * wgt + rtt * (1.0 - wgt)
                     last[key] = td
                 elif tree:
-                    _tree_move(
-                        win,
-                        counts,
-                        cw,
-                        acc,
-                        nlev,
-                        leaves,
-                        key // n_pods,
-                        key - key % n_pods,
-                        key % n_pods,
-                        -1,
-                    )
+                    _tree_move(win, counts, cw, acc, nlev, leaves, key // n_pods,
+                               key - key % n_pods, key % n_pods, -1)  # fmt: skip
                 else:
                     counts[key] -= 1
             off = disp[r, j] * n_pods if views > 1 else 0
             opens = True
+            slot = 0
             if by_conn:
                 cid = conn_id[r, j]
+                slot = cid % pool  # connection cid - pool used the same slot before
                 opens = opener[r, j]
                 if opens and cid - pool >= 0:
-                    key = conn_key[cid - pool]
+                    key = conn_key[slot]
                     if tree:
-                        _tree_move(
-                            win,
-                            counts,
-                            cw,
-                            acc,
-                            nlev,
-                            leaves,
-                            key // n_pods,
-                            key - key % n_pods,
-                            key % n_pods,
-                            -1,
-                        )
+                        _tree_move(win, counts, cw, acc, nlev, leaves, key // n_pods,
+                                   key - key % n_pods, key % n_pods, -1)  # fmt: skip
                     else:
                         counts[key] -= 1
             if opens:
@@ -276,16 +329,15 @@ def event_loop(
                         if sb < sa:
                             p = q
                 if by_conn:
-                    conn_pod[cid] = p
-                    conn_key[cid] = off + p
+                    placed[r, p] += 1
+                    conn_pod[slot] = p
+                    conn_key[slot] = off + p
                     if tree:
-                        if counts[off + p] + 2 >= acc.shape[1]:
-                            acc, nlev = _grow(acc), _grow(nlev)
                         _tree_move(win, counts, cw, acc, nlev, leaves, off // n_pods, off, p, 1)
                     else:
                         counts[off + p] += 1
             else:
-                p = conn_pod[cid]
+                p = conn_pod[slot]
             x = base[r, j] if uniform else base[r, j] / spd[p]
             i = 0
             for k in range(1, c):
@@ -293,14 +345,52 @@ def event_loop(
                     i = k
             dep = max(t, free[p, i]) + x
             free[p, i] = dep
-            pod_out[r, j] = p
-            dep_out[r, j] = dep
+            if keep:
+                pod_out[r, j] = p
+                dep_out[r, j] = dep
+            jg = j0 + j
+            if jg >= first:
+                resp = dep - t
+                cnt_out[r, p] += 1
+                busy_out[r, p] += x
+                resp_out[r, p] += resp
+                wait_out[r, p] += max(resp - x, 0.0)
+                kept[r * n_kept + jg - first] = resp
             if track:
                 if count_requests and tree:
-                    if counts[off + p] + 2 >= acc.shape[1]:
-                        acc, nlev = _grow(acc), _grow(nlev)
                     _tree_move(win, counts, cw, acc, nlev, leaves, off // n_pods, off, p, 1)
                 elif count_requests:
                     counts[off + p] += 1
                 size = _heap_push(ht, hk, hr, size, dep, off + p, dep - t)
-    return pod_out, dep_out
+        hsize[r] = size
+
+
+@njit(cache=True)
+def lindley_segments(a, work, before, counts, warm, kept, k):  # pragma: no cover - compiled
+    """Single-thread FIFO pods laid out segment after segment along each row.
+
+    Segment ``s`` of row ``r`` holds ``counts[r, s]`` requests of one pod, arrival times
+    ``a`` on a clock that starts at ``before[r, s]``; ``D_i = max(A_i, D_{i-1}) + X_i``
+    (Lindley 1952). The first ``warm[r, s]`` of each segment are dropped; the others'
+    responses go to ``kept`` from index ``k`` on. Returns the per-segment sums of the
+    kept responses and works, and the next free index of ``kept``.
+    """
+    rows, n_seg = counts.shape
+    csum = np.zeros((rows, n_seg))
+    wsum = np.zeros((rows, n_seg))
+    for r in range(rows):
+        pos = 0
+        for s in range(n_seg):
+            start = before[r, s]
+            dep = 0.0
+            for i in range(counts[r, s]):
+                t = a[r, pos] - start
+                x = work[r, pos]
+                dep = max(t, dep) + x
+                pos += 1
+                if i >= warm[r, s]:
+                    csum[r, s] += dep - t
+                    wsum[r, s] += x
+                    kept[k] = dep - t
+                    k += 1
+    return csum, wsum, k

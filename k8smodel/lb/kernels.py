@@ -15,7 +15,8 @@ it for its candidates, its pick and what to do with finished requests.
 * Multi-threaded pods: the Kiefer-Wolfowitz workload vector, stepping once per
   request position across all pods and replications together.
 * State-dependent policies: one step per arrival, numpy across replications
-  and pods at each step.
+  and pods at each step, or the compiled loop (:mod:`k8smodel.lb._compiled`, run in
+  blocks by :mod:`k8smodel.lb.blocks`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from k8smodel.lb import _compiled
+
 if TYPE_CHECKING:
     from k8smodel.lb.policies import Policy
     from k8smodel.lb.spec import LbSpec
@@ -34,12 +37,14 @@ if TYPE_CHECKING:
 __all__ = [
     "Agg",
     "FastSegments",
+    "LoopOut",
     "LoopState",
     "aggregate",
     "connection_slots",
     "distinct_draws",
     "fifo_multi",
     "fifo_single",
+    "materialized",
     "quantiles_inplace",
     "rank_within",
     "run_event_loop",
@@ -163,16 +168,21 @@ class Agg:
 
 
 def aggregate(pod, resp, work, horizon, n_pods: int) -> Agg:
-    """Sums over requests given in (replication, request) arrays, all kept."""
+    """Sums over requests given in (replication, request) arrays, all kept.
+
+    Each sum runs in request order per ``(replication, pod)`` (:func:`numpy.bincount`),
+    the order in which the compiled loop accumulates them, so both give the same bits.
+    """
     reps = pod.shape[0]
     size = reps * n_pods
     flat = (pod + n_pods * np.arange(reps)[:, None]).ravel()
+    wait = np.bincount(flat, weights=np.maximum(resp - work, 0.0).ravel(), minlength=size)
     return Agg(
         counts=np.bincount(flat, minlength=size).reshape(reps, n_pods),
         busy=np.bincount(flat, weights=work.ravel(), minlength=size).reshape(reps, n_pods),
         resp_sum=np.bincount(flat, weights=resp.ravel(), minlength=size).reshape(reps, n_pods),
         horizon=np.broadcast_to(np.asarray(horizon, float)[:, None], (reps, n_pods)),
-        wait_sum=float(np.maximum(resp - work, 0.0).sum()),
+        wait_sum=float(wait.sum()),
         kept_responses=resp.ravel(),
     )
 
@@ -197,15 +207,14 @@ class FastSegments:
 
 
 def static_fast(policy: Policy, gen, spec: LbSpec, n_req: int, reps: int, warmup: float) -> Agg:
-    """A static policy on single-thread pods with one decision per request: no sort, no loop.
+    """A static policy on single-thread pods with one decision per request: no sort.
 
     The policy lays out each replication's requests pod after pod
-    (:meth:`~k8smodel.lb.policies.Policy.fast_segments`); shifting pod ``i``'s
-    times by ``i`` spans longer than any busy period makes the row one queue
-    that empties between pods, so one cumulative sum and one running maximum
-    (the unrolled Lindley recursion) give every departure. Replications are
-    processed in chunks that stay in cache. The warm-up requests of each
-    segment are dropped; per-pod sums are differences of row-wise prefix sums.
+    (:meth:`~k8smodel.lb.policies.Policy.fast_segments`); one compiled pass over each
+    row runs the Lindley recursion segment by segment on each pod's own clock
+    (:func:`k8smodel.lb._compiled.lindley_segments`), drops each segment's warm-up
+    requests, sums the rest per pod and keeps their response times. Replications
+    are processed in chunks that stay in cache.
     """
     n_pods, svc, spd = spec.pods, spec.service, spec.speeds
     uniform = bool(np.all(spd == 1.0))
@@ -216,7 +225,6 @@ def static_fast(policy: Policy, gen, spec: LbSpec, n_req: int, reps: int, warmup
     kept = np.empty(reps * n_req)  # every kept response, filled chunk by chunk
     n_kept_total, wait_sum = 0, 0.0
     chunk = max(1, (1 << 18) // n_req)
-    labels = np.arange(n_pods)
     bufs: dict[str, np.ndarray] = {}  # work arrays reused across chunks
 
     def buf(key: str, shape: tuple[int, int]) -> np.ndarray:
@@ -237,41 +245,9 @@ def static_fast(policy: Policy, gen, spec: LbSpec, n_req: int, reps: int, warmup
             work = svc.draw(gen, (rc, length))
         if not uniform:
             work /= np.repeat(spd[seg.pod_of_seg].ravel(), counts.ravel()).reshape(rc, length)
-        ends = np.cumsum(counts, axis=1)
-        starts = ends - counts
-        last = np.where(counts > 0, np.take_along_axis(a, np.maximum(ends - 1, 0), axis=1), 0.0)
-        last -= before  # each pod's own clock starts at 0
-        span = 2.0 * (last.max(axis=1) + work.sum(axis=1)) + 1.0
-        shift = labels * span[:, None]  # (rc, pods)
-        a += np.repeat((shift - before).ravel(), counts.ravel()).reshape(rc, length)
-        cw = np.cumsum(work, axis=1, out=buf("cw", (rc, length)))
-        v = np.subtract(a, cw, out=buf("v", (rc, length)))
-        v += work
-        np.maximum.accumulate(v, axis=1, out=v)
-        v += cw
-        v -= a  # v is now the response time of every request
-        first = starts + warm
-        cv = np.cumsum(v, axis=1, out=buf("cv", (rc, length)))
-
-        def upto(c: np.ndarray, idx: np.ndarray) -> np.ndarray:  # sum of the first idx of each row
-            return np.where(idx > 0, np.take_along_axis(c, np.maximum(idx - 1, 0), axis=1), 0.0)
-
-        csum = upto(cv, ends) - upto(cv, first)
-        wsum = upto(cw, ends) - upto(cw, first)
-        # One boolean mask over the chunk drops each segment's first warm_i entries.
-        n_drop = int(warm.sum())
-        if n_drop:
-            flat_start = (starts + length * np.arange(rc)[:, None]).ravel()
-            w_flat = warm.ravel()
-            offs = np.cumsum(w_flat) - w_flat
-            drop = np.repeat(flat_start - offs, w_flat) + np.arange(n_drop)
-            keep = np.ones(rc * length, dtype=bool)
-            keep[drop] = False
-            kept_v = v.reshape(-1)[keep]
-        else:
-            kept_v = v.reshape(-1)
-        kept[n_kept_total : n_kept_total + kept_v.size] = kept_v
-        n_kept_total += kept_v.size
+        csum, wsum, n_kept_total = _compiled.lindley_segments(
+            a, work, before, counts, warm, kept, n_kept_total
+        )
         out_rows = r0 + np.arange(rc)[:, None]
         counts_all[out_rows, seg.pod_of_seg] = counts - warm
         resp_all[out_rows, seg.pod_of_seg] = csum
@@ -289,16 +265,26 @@ def static_fast(policy: Policy, gen, spec: LbSpec, n_req: int, reps: int, warmup
 
 
 def connection_slots(
-    gen: np.random.Generator, reps: int, n: int, per_conn: float, pool: int
+    gen: np.random.Generator,
+    reps: int,
+    n: int,
+    per_conn: float,
+    pool: int,
+    seen: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which connection carries each request, and whether it opens that connection.
 
     Returns ``(conn_id, opener)``: ``conn_id = slot + pool * generation`` (the slot in the
     client's pool and how many connections that slot has used before), and ``opener`` True
-    for a connection's first request (where the policy decides).
+    for a connection's first request (where the policy decides). ``seen`` counts the
+    requests each slot carried in earlier blocks of the run, and is updated.
     """
     slot = gen.integers(pool, size=(reps, n))
     rank = rank_within(slot, pool)
+    if seen is not None:  # requests on each slot in earlier blocks (updated in place)
+        rank += np.take_along_axis(seen, slot, axis=1)
+        seen += np.bincount((slot + pool * np.arange(reps)[:, None]).ravel(),
+                            minlength=reps * pool).reshape(reps, pool)  # fmt: skip
     if math.isinf(per_conn):
         gen_idx = np.zeros((reps, n), dtype=np.int64)
         opener = rank == 0
@@ -372,17 +358,22 @@ def _integer_weight_scale(w: np.ndarray, n: int) -> np.ndarray | None:
 
 def run_event_loop(
     policy: Policy,
-    gen: np.random.Generator,
+    candidates: np.ndarray | None,
     spec: LbSpec,
     arrival: np.ndarray,
     base: np.ndarray,
     disp: np.ndarray | None,
     conn: tuple[np.ndarray, np.ndarray, int] | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Step once over arrivals for a state-dependent policy (numpy across replications).
+    first: int = 0,
+    keep: bool = True,
+) -> LoopOut:
+    """Step once over arrivals for a state-dependent policy.
 
-    Returns the pod, departure time and work (service time on that pod) of every
-    request, shape ``(reps, n)``.
+    Requests from index ``first`` on are summed (:class:`Agg`; the observation
+    window is left to the caller); with ``keep`` the pod, departure time and work
+    of every request are returned too. A policy with a compiled rule runs in
+    :mod:`k8smodel.lb._compiled`, which sums as it goes and holds no per-request
+    array unless ``keep``; any other steps with numpy across replications.
     """
     reps, n = arrival.shape
     n_pods, c, spd = spec.pods, spec.concurrency, spec.speeds
@@ -396,9 +387,12 @@ def run_event_loop(
     uniform_speed = bool(np.all(spd == 1.0))
     scale_w = _integer_weight_scale(spec.weights, n)
 
-    candidates = policy.draw_candidates(gen, spec, n, reps)
     if policy.compiled_rule is not None:
-        return _compiled_loop(policy, spec, arrival, base, disp, conn, candidates, views, scale_w)
+        from k8smodel.lb.blocks import compiled_loop
+
+        return compiled_loop(
+            policy, spec, arrival, base, disp, conn, candidates, views, scale_w, first, keep
+        )
 
     arr_t = np.ascontiguousarray(arrival.T)
     base_t = np.ascontiguousarray(base.T)
@@ -480,49 +474,35 @@ def run_event_loop(
             _add_pending(state, vb + p * reps, dep, dep - t, count_requests)
 
     pod = pod_t.T
-    return pod, np.ascontiguousarray(dep_t.T), base / spd[pod]
+    dep = np.ascontiguousarray(dep_t.T)
+    return materialized(pod, arrival, dep, base / spd[pod], n_pods, conn, first, keep)
 
 
-def _compiled_loop(
-    policy: Policy,
-    spec: LbSpec,
-    arrival: np.ndarray,
-    base: np.ndarray,
-    disp: np.ndarray | None,
-    conn: tuple[np.ndarray, np.ndarray, int] | None,
-    candidates: np.ndarray | None,
-    views: int,
-    scale_w: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The compiled event loop on the same draws (see :mod:`k8smodel.lb._compiled`)."""
-    from k8smodel.lb import _compiled
-    from k8smodel.lb.policies.ewma import EWMA_DECAY_S
+@dataclass
+class LoopOut:
+    """What a run of the queues gives: sums, connections placed, optionally every request.
 
-    n_pods = spec.pods
-    no_int2 = np.zeros((0, 0), dtype=np.int64)
-    conn_id, opener, pool = conn if conn is not None else (no_int2, no_int2.astype(bool), 1)
-    pod, dep = _compiled.event_loop(
-        policy.compiled_rule,
-        np.ascontiguousarray(arrival),
-        np.ascontiguousarray(base),
-        np.ascontiguousarray(disp) if disp is not None else np.zeros((1, 1), dtype=np.int64),
-        views,
-        n_pods,
-        spec.concurrency,
-        np.asarray(spec.speeds, dtype=float),
-        scale_w if scale_w is not None else np.ones(n_pods, dtype=np.int64),
-        np.asarray(spec.weights, dtype=float),
-        scale_w is not None,
-        candidates if candidates is not None else np.zeros((1, 1, 1), dtype=np.int64),
-        bool(spec.balancer.distinct),
-        np.ascontiguousarray(conn_id, dtype=np.int64),
-        np.ascontiguousarray(opener, dtype=np.bool_),
-        int(pool),
-        policy.counts_in_flight and conn is None,
-        policy.learns_responses,
-        EWMA_DECAY_S,
-    )
-    return pod, dep, base / spec.speeds[pod]
+    ``agg.horizon`` is left at zero for the caller; ``placed`` counts the connections
+    opened on each pod ``(reps, pods)`` (None without connections); ``requests`` is
+    ``(pod, departure, work)`` of every request, or None.
+    """
+
+    agg: Agg
+    placed: np.ndarray | None
+    requests: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+
+
+def materialized(pod, arrival, dep, work, n_pods: int, conn, first: int, keep: bool) -> LoopOut:
+    """:class:`LoopOut` from per-request arrays (the paths that build them)."""
+    reps = pod.shape[0]
+    placed = None
+    if conn is not None:
+        rows, cols = np.nonzero(conn[1])
+        placed = np.zeros((reps, n_pods), dtype=np.int64)
+        np.add.at(placed, (rows, pod[rows, cols]), 1)
+    resp = dep[:, first:] - arrival[:, first:]
+    agg = aggregate(pod[:, first:], resp, work[:, first:], np.zeros(reps), n_pods)
+    return LoopOut(agg=agg, placed=placed, requests=(pod, dep, work) if keep else None)
 
 
 def _add_pending(

@@ -1,8 +1,12 @@
 """Monte Carlo of a Service's pods behind a balancing policy: :func:`simulate` and :func:`compare`.
 
-All randomness is drawn in bulk before any queueing is done; static policies
+Randomness is drawn in bulk with numpy before any queueing is done; static policies
 (``random``, ``round_robin``) are solved by the vectorized Lindley recursion,
-state-dependent ones step once over the arrivals (:mod:`k8smodel.lb.kernels`).
+state-dependent ones step once over the arrivals (:mod:`k8smodel.lb.kernels`); the
+compiled ones (least connections, power of d, ewma) draw and queue block after block
+of requests and sum as they go (:mod:`k8smodel.lb.blocks`), so a long run holds one
+block of draws and its kept response times (8 bytes a request) rather than every
+request.
 Times are in seconds (the service law's unit; the default exponential law has
 mean 1 s, so a time in seconds is also a time in mean service times).
 """
@@ -20,15 +24,15 @@ import pandas as pd
 from k8smodel import metrics
 from k8smodel._random import RngLike, as_generator, spawn_seeds
 from k8smodel._validate import check_budget
-from k8smodel.lb import kernels
+from k8smodel.lb import blocks, kernels
 from k8smodel.lb.spec import Balancer, LbSpec, check_run
 from k8smodel.lb.theory import theory as _theory
 from k8smodel.result import Result
 
 __all__ = ["LbResult", "compare", "simulate", "simulate_spec"]
 
-#: Bytes per simulated request held at once by the event loop (arrival, work, pod, departure,
-#: draws, the transposed copies): the budget estimate.
+#: Bytes per simulated request held at once when every request is materialized (arrival, work,
+#: pod, departure, draws, the transposed copies): the budget estimate of those paths.
 _BYTES_PER_REQUEST = 96
 
 
@@ -157,7 +161,8 @@ def simulate(
     keep_requests : bool, default False
         Also return every request (:attr:`LbResult.requests`). Static policies
         then take the general path rather than the sort-free one, which draws
-        its randomness in another order (other numbers for the same seed).
+        its randomness in another order (other numbers for the same seed);
+        state-dependent ones give the same numbers either way.
 
     Returns
     -------
@@ -211,56 +216,47 @@ def simulate_spec(
 ) -> LbResult:
     """Simulate a validated :class:`~k8smodel.lb.spec.LbSpec` (see :func:`simulate`)."""
     n_req, reps, warmup = check_run(requests, replications, warmup)
+    rule = spec.balancer.rule
+    streamed = rule.state_dependent and rule.compiled_rule is not None and not keep_requests
+    # Streamed runs hold one block of draws and the kept responses (8 bytes a request).
+    per_request = 8 if streamed else _BYTES_PER_REQUEST + 8 * spec.concurrency
     check_budget(
-        float(n_req) * reps * (_BYTES_PER_REQUEST + 8 * spec.concurrency),
+        float(n_req) * reps * per_request + (64 << 20),
         f"requests={n_req} x replications={reps}",
         remedy="use fewer requests or replications per call (sweep over seeds instead)",
     )
-    rule = spec.balancer.rule
     rate, pool = spec.arrival_rate_per_s, spec.connections
     assert rate is not None and pool is not None  # resolved by LbSpec
     gen = as_generator(rng)
     shape = (reps, n_req)
-    k = spec.balancer.dispatchers
     if not isinstance(keep_requests, bool):
         raise TypeError(f"keep_requests must be True or False; got {keep_requests!r}")
     fast = not rule.state_dependent and rule.fast_ok(spec, n_req) and not keep_requests
-    conn, kept_requests = None, None
+    kept_requests, placed = None, None
+    first = int(warmup * n_req)
     if fast:
         agg = kernels.static_fast(rule, gen, spec, n_req, reps, warmup)
+    elif streamed:
+        agg, placed = blocks.stream_compiled(rule, gen, spec, reps, n_req, first)
     else:
-        base = spec.service.draw(gen, shape)
-        arrival = np.cumsum(gen.standard_exponential(shape), axis=1)
-        arrival /= rate
-        disp = gen.integers(k, size=shape) if k > 1 else None
-        if spec.by_connection:
-            conn_id, opener = kernels.connection_slots(
-                gen, reps, n_req, spec.requests_per_connection, pool
-            )
-            conn = (conn_id, opener, pool)
         if rule.state_dependent:
-            pod, dep, work = kernels.run_event_loop(rule, gen, spec, arrival, base, disp, conn)
+            blk = blocks.concatenate_blocks(blocks.draw_blocks(rule, gen, spec, reps, n_req))
+            base, arrival, conn = blk.base, blk.arrival, blk.conn
+            out = kernels.run_event_loop(rule, blk.candidates, spec, arrival, base, blk.disp,
+                                         conn, first=first, keep=keep_requests)  # fmt: skip
         else:
-            pod = rule.assign(gen, spec, shape, disp, conn)
-            work = base / spec.speeds[pod]
-            if spec.concurrency == 1:
-                dep = kernels.fifo_single(pod, arrival, work)
-            else:
-                dep = kernels.fifo_multi(pod, arrival, work, spec.pods, spec.concurrency)
-        if keep_requests:
+            base, arrival, conn, out = _static_general(rule, gen, spec, shape, first,
+                                                       keep_requests)  # fmt: skip
+        agg, placed = out.agg, out.placed
+        window = arrival[:, -1] - arrival[:, first]
+        agg.horizon = np.broadcast_to(window[:, None], agg.counts.shape)
+        if out.requests is not None:
+            pod, dep, work = out.requests
             kept_requests = pd.DataFrame({
                 "replication": np.repeat(np.arange(reps), n_req), "arrival_s": arrival.ravel(),
                 "pod": pod.ravel(), "service_s": work.ravel(), "departure_s": dep.ravel(),
             })  # fmt: skip
-        first = int(warmup * n_req)
-        agg = kernels.aggregate(
-            pod[:, first:],
-            dep[:, first:] - arrival[:, first:],
-            work[:, first:],
-            arrival[:, -1] - arrival[:, first],
-            spec.pods,
-        )
-    overloaded = _overloaded(spec, reps, conn, None if fast else pod)
+    overloaded = _overloaded(spec, reps, placed)
     res = _summarize(spec, n_req, warmup, agg, overloaded)
     if kept_requests is None:
         return res
@@ -268,20 +264,45 @@ def simulate_spec(
                     per_pod=res.per_pod, requests=kept_requests)  # fmt: skip
 
 
-def _overloaded(spec: LbSpec, reps: int, conn, pod) -> np.ndarray:
-    """Which pods are offered at least their capacity, per replication ``(reps, pods)``."""
+def _static_general(rule, gen, spec: LbSpec, shape, first: int, keep: bool):
+    """A static policy on the general path: draws, pods, FIFO departures, sums."""
+    k, rate, pool = spec.balancer.dispatchers, spec.arrival_rate_per_s, spec.connections
+    assert rate is not None and pool is not None  # resolved by LbSpec
+    base = spec.service.draw(gen, shape)
+    arrival = gen.standard_exponential(shape)
+    np.cumsum(arrival, axis=1, out=arrival)
+    arrival /= rate
+    disp = gen.integers(k, size=shape) if k > 1 else None
+    conn = None
+    if spec.by_connection:
+        reps, n = shape
+        conn_id, opener = kernels.connection_slots(gen, reps, n, spec.requests_per_connection, pool)
+        conn = (conn_id, opener, pool)
+    pod = rule.assign(gen, spec, shape, disp, conn)
+    work = base / spec.speeds[pod]
+    if spec.concurrency == 1:
+        dep = kernels.fifo_single(pod, arrival, work)
+    else:
+        dep = kernels.fifo_multi(pod, arrival, work, spec.pods, spec.concurrency)
+    return base, arrival, conn, kernels.materialized(pod, arrival, dep, work, spec.pods, conn,
+                                                     first, keep)  # fmt: skip
+
+
+def _overloaded(spec: LbSpec, reps: int, placed) -> np.ndarray:
+    """Which pods are offered at least their capacity, per replication ``(reps, pods)``.
+
+    ``placed`` counts the connections opened on each pod ``(reps, pods)``, None without
+    connections.
+    """
     rule = spec.balancer.rule
     if rule.state_dependent:
         over = rule.forced_overload(spec)
     else:
         over = spec.arrival_rate_per_s * rule.expected_share(spec) >= spec.capacity_per_s
     result = np.broadcast_to(over, (reps, spec.pods))
-    if conn is not None and math.isinf(spec.requests_per_connection):
+    if placed is not None and math.isinf(spec.requests_per_connection):
         # Persistent connections: each carries 1/connections of the traffic for the whole
         # run, so the realized placement (not its expectation) decides the load of a pod.
-        rows, cols = np.nonzero(conn[1])
-        placed = np.zeros((reps, spec.pods))
-        np.add.at(placed, (rows, pod[rows, cols]), 1.0)
         rate, pool = spec.arrival_rate_per_s, spec.connections
         assert rate is not None and pool is not None  # resolved by LbSpec
         result = rate * placed / pool >= spec.capacity_per_s
