@@ -1,9 +1,9 @@
 """Load PersistentVolumes, claims, StorageClasses and StatefulSets from Kubernetes YAML or JSON.
 
 Accepts single objects, multi-document YAML, ``kind: List`` (what ``kubectl get
-... -o yaml`` prints) and typed lists such as ``PersistentVolumeList``. Only
-the hardened loader :func:`k8smodel.manifests.load_objects` reads files and text. Each object becomes one row of a tidy
-DataFrame; StatefulSets also expand their ``volumeClaimTemplates`` into one
+... -o yaml`` prints) and typed lists such as ``PersistentVolumeList``. Files
+and text are read by the hardened :func:`k8smodel.manifests.load_objects`. Each object becomes
+one row of a tidy DataFrame; StatefulSets also expand their ``volumeClaimTemplates`` into one
 claim per template and replica, named as the StatefulSet controller names them.
 
 References
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -395,7 +394,8 @@ def _replica_count(obj, where) -> int:
 
 
 #: Bytes one expanded StatefulSet claim costs while loading (a dict row, its strings, the
-#: DataFrame row built from it): tracemalloc peak about 800 bytes at 10**5 claims; 2 KiB leaves room.
+#: DataFrame row built from it): tracemalloc's peak is about 800 bytes a claim at 10**5 claims;
+#: 2 KiB leaves room.
 CLAIM_ROW_BYTES = 2048
 
 
