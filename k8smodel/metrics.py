@@ -164,7 +164,9 @@ def quantile_summary(
         }
         # an infinite sample makes the spread infinite, not NaN (inf - inf)
         columns["std"] = np.where(np.isinf(flat).any(axis=-1), np.inf, columns["std"])
-    quantiles = np.quantile(flat, levels, axis=-1)
+        # interpolating towards an infinite sample is infinite (numpy gives inf - inf = NaN)
+        quantiles = np.quantile(flat, levels, axis=-1)
+        quantiles = np.where(np.isnan(quantiles), np.inf, quantiles)
     for level, values in zip(levels, quantiles, strict=True):
         columns[f"p{100 * level:g}"] = values
     columns["n"] = np.full(len(flat), flat.shape[-1])
