@@ -209,7 +209,8 @@ def simulate_spec(
     n_req, reps, warmup = check_run(requests, replications, warmup)
     check_budget(
         float(n_req) * reps * (_BYTES_PER_REQUEST + 8 * spec.concurrency),
-        f"requests={n_req} x replications={reps}",
+        f"requests={n_req} x replications={reps} (pods={spec.pods}, "
+        f"concurrency={spec.concurrency})",
         remedy="use fewer requests or replications per call (sweep over seeds instead)",
     )
     rule = spec.balancer.rule
