@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import RngLike, spawn_seeds
-from k8smodel._validate import check_int
+from k8smodel._validate import check_budget, check_int
 from k8smodel.result import Result
 
 __all__ = ["sweep", "SweepError"]
@@ -32,6 +32,8 @@ __all__ = ["sweep", "SweepError"]
 # How many batches each worker should get: enough to balance uneven points,
 # few enough that per-task overhead stays small for fast models.
 _BATCHES_PER_WORKER = 4
+#: Bytes one (point, replication) task holds before it runs: its seed, point and output row.
+_TASK_BYTES = 2048
 
 
 class SweepError(RuntimeError):
@@ -192,6 +194,13 @@ def sweep(
     if not callable(model):
         raise TypeError(f"model must be callable; got {type(model).__name__}")
     points = _grid_points(grid)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
+    check_budget(
+        float(len(points)) * replications * _TASK_BYTES,
+        f"{len(points)} points x replications={replications}",
+        remedy="use fewer replications per point (or sweep in parts)",
+    )
     seeds = spawn_seeds(rng, len(points) * replications)
     tasks = [
         _Task(

@@ -21,7 +21,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from k8smodel._validate import check_int, check_probability, check_real, check_vector, describe
+from k8smodel._validate import (
+    check_array,
+    check_int,
+    check_probability,
+    check_real,
+    check_vector,
+    describe,
+)
 from k8smodel.federation.results import FederationResult
 from k8smodel.federation.spec import DnsFailover, FailureModel
 
@@ -91,7 +98,10 @@ def _k_of_n(n: int, k: int, p: float, rho: float) -> tuple[float, float, float]:
     law = _count_law(n, p, rho)
     if law is None:  # all clusters fail together
         return p, 1 - p, 1 - p
-    return float(law.sf(k - 1)), float(law.cdf(k - 1)), float(law.pmf(0))
+    # binomial P(none up) = (1 - p)^n directly: scipy's binom.pmf overflows in Boost for a
+    # subnormal p (1.1e-308; found by the Hypothesis test)
+    none = (1.0 - p) ** n if isinstance(law.dist, type(stats.binom)) else float(law.pmf(0))
+    return float(law.sf(k - 1)), float(law.cdf(k - 1)), none
 
 
 def _check_shocks(shocks: Sequence[Shock], n: int) -> list[tuple[np.ndarray, float]]:
@@ -515,7 +525,7 @@ def headroom(shares: Any) -> FederationResult:
     >>> headroom([[0.5, 0.5], [0.0, 1.0], [1.0, 0.0]]).value("capacity_multiplier")
     2.0
     """
-    arr = np.asarray(shares, dtype=float)
+    arr = check_array(shares, "shares", minimum=0)
     if arr.ndim != 2 or arr.shape[0] < 1:
         raise ValueError(f"shares must be a 2-d array (scenarios, clusters); got shape {arr.shape}")
     if not np.isfinite(arr).all() or (arr < 0).any():

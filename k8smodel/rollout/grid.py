@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from k8smodel._validate import describe
+from k8smodel._validate import check_array, describe
 from k8smodel.rollout.timing import fft_size, law_conv, law_point
 
 
@@ -46,7 +46,7 @@ def law_cdf(
     atoms: np.ndarray | None = None,
 ) -> Any:
     """``P(X <= t)`` of a grid law (``value`` for a point mass), right-continuous."""
-    t = np.asarray(t, dtype=float)
+    t = check_array(t, "t_s", allow_inf=True)
     if value is not None:
         out = (t >= value).astype(float)
     else:
