@@ -642,3 +642,18 @@ def test_issue_examples_with_right_answers():
     assert ct.ppf(0.0) >= 0.0  # was -0.005 s: half a grid step below zero
     # 10**7 seats divide at once (issue: a hang); Webster's divisor 1:2 is exact here
     assert federation.webster(10**7 - 1, [1, 2]).tolist() == [3_333_333, 6_666_666]
+
+
+def test_oversized_brute_force_refused_before_it_starts():
+    from k8smodel import federation
+
+    # C(100, 10) = 17,310,309,456,440 subsets (math.comb); the issue's 47 s and 5.2 GB run
+    with pytest.raises(ValueError, match=r"C\(100, 10\) = 17,310,309,456,440 subsets.*k <= \d"):
+        federation.brute_force_placement(np.ones((20, 100)), np.ones(20), 10)
+
+
+def test_oversized_lb_run_refused_with_what_fits():
+    from k8smodel import lb
+
+    with pytest.raises(ValueError, match=r"requests=100000000 x replications=8.*at most about"):
+        lb.simulate("round_robin", pods=4, utilization=0.5, requests=10**8)

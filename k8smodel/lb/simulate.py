@@ -19,7 +19,7 @@ import pandas as pd
 
 from k8smodel import metrics
 from k8smodel._random import RngLike, as_generator, spawn_seeds
-from k8smodel._validate import check_budget
+from k8smodel._validate import DEFAULT_MEMORY_BYTES, check_budget
 from k8smodel.lb import kernels
 from k8smodel.lb.spec import Balancer, LbSpec, check_run
 from k8smodel.lb.theory import theory as _theory
@@ -207,11 +207,14 @@ def simulate_spec(
 ) -> LbResult:
     """Simulate a validated :class:`~k8smodel.lb.spec.LbSpec` (see :func:`simulate`)."""
     n_req, reps, warmup = check_run(requests, replications, warmup)
+    per_request = _BYTES_PER_REQUEST + 8 * spec.concurrency
+    fit = int(DEFAULT_MEMORY_BYTES // (per_request * reps))
     check_budget(
-        float(n_req) * reps * (_BYTES_PER_REQUEST + 8 * spec.concurrency),
+        float(n_req) * reps * per_request,
         f"requests={n_req} x replications={reps} (pods={spec.pods}, "
         f"concurrency={spec.concurrency})",
-        remedy="use fewer requests or replications per call (sweep over seeds instead)",
+        remedy=f"at most about {fit:,} requests fit with replications={reps}; use fewer "
+        "requests or replications per call (sweep over seeds instead)",
     )
     rule = spec.balancer.rule
     rate, pool = spec.arrival_rate_per_s, spec.connections
