@@ -127,3 +127,35 @@ def test_backends_refuse_absurd_concurrency():
         lab.start_backends(2, concurrency=10**9)
     with pytest.raises(TypeError, match="concurrency must be"):
         lab.start_backends(2, concurrency=2.5)
+
+
+def test_sigterm_removes_temporary_directories(tmp_path):
+    # what `validate --quick` holds while it runs: backends in a temporary directory
+    script = textwrap.dedent(
+        """
+        import time
+        from k8smodel import lab
+        with lab.start_backends(2, mean_service_s=0.01, rng=1) as backends:
+            print(backends.workdir, flush=True)
+            time.sleep(120)
+        """
+    )
+    harness = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    try:
+        workdir = harness.stdout.readline().strip()
+        assert workdir and os.path.isdir(workdir)
+        harness.send_signal(signal.SIGTERM)
+        _, err = harness.communicate(timeout=30)
+    finally:
+        if harness.poll() is None:
+            harness.kill()
+            harness.communicate()
+    assert harness.returncode == 128 + signal.SIGTERM
+    assert not os.path.exists(workdir), "the temporary directory was left behind"
+    assert "Traceback" not in err
