@@ -43,11 +43,11 @@ from k8smodel.result import Result
 from k8smodel.storage._exact import (
     MAX_ARCFLOW_CAPACITY,
     SEARCH_BUDGET_S,
-    _arcflow,
     _fill_to_bound,
     _integer_scale,
     _minimum_bin_slack,
     _round_to_unit,
+    arcflow_within,
 )
 from k8smodel.storage.bounds import (
     LowerBound,
@@ -517,7 +517,9 @@ def pack(
     if best_bins == lb:
         return _packing(best, w, cap, "optimal", lb, t0, params, notes)
     remaining = time_limit_s - (time.perf_counter() - t0)
-    assign, dual, _proven = _arcflow(w_int, cap_int, k, remaining, best_bins)
+    assign, dual, _proven = arcflow_within(w_int, cap_int, k, remaining, best_bins)
+    if assign is None and dual == 0.0:
+        notes = (*notes, f"the exact solver was stopped at time_limit_s={time_limit_s:g}")
     # The MILP's bounds are bounds for the instance it solved; with unit= that instance has
     # rounded sizes, whose optimum can exceed the true one, so only exact solves tighten lb.
     exact = unit is None
