@@ -203,11 +203,12 @@ def start_backends(
                 stderr=err,
                 env=env,
             )
+        assert proc.stdout is not None  # stdout=PIPE
         ready, _, _ = select.select([proc.stdout], [], [], startup_timeout_s)
         line = proc.stdout.readline().decode() if ready else ""
         if not line.startswith("PORTS "):
-            err = (workdir / "stderr.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the backend process did not start: {line!r} {err}")
+            log = (workdir / "stderr.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the backend process did not start: {line!r} {log}")
         ports = [int(p) for p in line.split()[1:]]
     except BaseException:
         if proc is not None:
