@@ -15,9 +15,12 @@ under ``<out>/site`` is then built from those files by :mod:`k8smodel._site`.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import os
 import re
 import shutil
+import signal
 import sys
 import sysconfig
 import tempfile
@@ -26,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from k8smodel.plotting import FIGURES_ENV
 
@@ -172,6 +176,41 @@ class _Heartbeat:
         self._thread.join()
 
 
+class Stopped(KeyboardInterrupt):
+    """The run was stopped by SIGINT or SIGTERM (``signum``) while a notebook executed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _record_signals(client: Any, stopped: list[int]) -> Callable[..., None]:
+    """An ``on_notebook_start`` hook taking over nbclient's SIGINT/SIGTERM handlers.
+
+    nbclient (``async_setup_kernel``) shuts the kernel down on these signals and the run
+    then ends in ``DeadKernelError`` and an ``AssertionError`` from its second cleanup;
+    recording the signal lets :func:`execute` report a clean :class:`Stopped` instead.
+    """
+
+    def hook(**_: Any) -> None:
+        loop = asyncio.get_event_loop()
+
+        def on_signal(signum: int) -> None:
+            stopped.append(signum)
+            # what nbclient's own handler does (shut the kernel down, drop the atexit
+            # cleanup), but at once: a graceful shutdown of a busy kernel prints its tracebacks
+            client.shutdown_kernel = "immediate"
+            atexit.unregister(client._cleanup_kernel)
+            client._async_cleanup_kernel_future = asyncio.ensure_future(
+                client._async_cleanup_kernel()
+            )
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal, signum)
+
+    return hook
+
+
 def execute(
     path: Path,
     out: Path,
@@ -218,9 +257,16 @@ def execute(
             resources={"metadata": {"path": str(path.parent)}},
             on_cell_start=heartbeat.on_cell_start,
         )
+        stopped: list[int] = []
+        if threading.current_thread() is threading.main_thread():
+            client.on_notebook_start = _record_signals(client, stopped)
         try:
             client.execute()
-        except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        except BaseException as exc:
+            if stopped:
+                raise Stopped(stopped[0]) from None
+            if not isinstance(exc, CellExecutionError | CellTimeoutError | DeadKernelError):
+                raise
             cell, source = _failing_cell(nb)
             raise NotebookFailure(path.name, cell, source, str(exc).strip()[-4000:]) from None
     nb.metadata["k8smodel"] = {"quick": bool(quick)}

@@ -14,9 +14,11 @@ import itertools
 import math
 import numbers
 import os
+import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, as_completed
+from concurrent.futures import TimeoutError as futures_timeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import RngLike, spawn_seeds
-from k8smodel._validate import check_int
+from k8smodel._validate import check_budget, check_int, check_real
 from k8smodel.result import Result
 
 __all__ = ["sweep", "SweepError"]
@@ -32,6 +34,8 @@ __all__ = ["sweep", "SweepError"]
 # How many batches each worker should get: enough to balance uneven points,
 # few enough that per-task overhead stays small for fast models.
 _BATCHES_PER_WORKER = 4
+#: Bytes one (point, replication) task holds before it runs: its seed, point and output row.
+_TASK_BYTES = 2048
 
 
 class SweepError(RuntimeError):
@@ -144,6 +148,7 @@ def sweep(
     executor: Executor | None = None,
     progress: bool = True,
     batch_size: int | None = None,
+    timeout_s: float | None = None,
 ) -> pd.DataFrame:
     """Run ``model`` over a parameter grid and return one tidy DataFrame.
 
@@ -173,6 +178,12 @@ def sweep(
         than two seconds.
     batch_size : int, optional
         Tasks per submitted batch; by default about four batches per worker.
+    timeout_s : float, optional
+        Give up when the whole sweep has not finished after this many seconds: the
+        batches not started are cancelled and :class:`SweepError` says how many runs
+        finished. With an executor the wait itself times out (a lost Dask worker or a
+        hung pool fails loudly instead of blocking); run serially, the deadline is
+        checked between runs.
 
     Returns
     -------
@@ -186,12 +197,23 @@ def sweep(
         For an empty grid, ``replications < 1`` or an output named like a parameter.
     SweepError
         When the model raises or returns something other than a dict of
-        scalars; the message names the point and the replication.
+        scalars (the message names the point and the replication; batches not yet
+        started are cancelled), when an executor fails (e.g. Dask's ``KilledWorker``)
+        or when ``timeout_s`` passes.
     """
     replications = check_int(replications, "replications", minimum=1)
     if not callable(model):
         raise TypeError(f"model must be callable; got {type(model).__name__}")
     points = _grid_points(grid)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if timeout_s is not None:
+        timeout_s = check_real(timeout_s, "timeout_s", minimum=0, lower_open=True)
+    check_budget(
+        float(len(points)) * replications * _TASK_BYTES,
+        f"{len(points)} points x replications={replications}",
+        remedy="use fewer replications per point (or sweep in parts)",
+    )
     seeds = spawn_seeds(rng, len(points) * replications)
     tasks = [
         _Task(
@@ -204,28 +226,60 @@ def sweep(
         batch_size = max(1, math.ceil(len(tasks) / (_worker_count(executor) * _BATCHES_PER_WORKER)))
         if executor is None:
             batch_size = 1  # serial: per-task overhead is nil, and progress stays fine-grained
-    outputs = _execute(model, _batches(tasks, batch_size), len(tasks), executor, progress)
+    outputs = _execute(
+        model, _batches(tasks, batch_size), len(tasks), executor, progress, timeout_s
+    )
     return _tidy(tasks, outputs)
 
 
-def _execute(model, batches, n_tasks, executor, progress) -> list[list[dict]]:
+def _serial(model, batches, deadline: float | None, state: dict) -> Iterator[list]:
+    for batch in batches:
+        if deadline is not None and time.monotonic() > deadline:
+            raise futures_timeout()
+        yield _run_batch(model, batch)
+
+
+def _pooled(executor, model, batches, timeout_s, state: dict) -> Iterator[list]:
+    futures = [executor.submit(_run_batch, model, batch) for batch in batches]
+    state["futures"] = futures
+    for future in as_completed(futures, timeout=timeout_s):
+        try:
+            yield future.result()
+        except Exception as exc:  # noqa: BLE001 -- a worker lost (KilledWorker), a broken pool
+            raise SweepError(
+                f"the executor failed: {type(exc).__name__}: {exc}; the sweep was stopped"
+            ) from exc
+
+
+def _execute(model, batches, n_tasks, executor, progress, timeout_s=None) -> list[list[dict]]:
     from tqdm.auto import tqdm
 
     outputs: list[list[dict] | None] = [None] * n_tasks
     bar = tqdm(total=n_tasks, desc="sweep", unit="run", disable=not progress, delay=2.0)
+    state: dict[str, Any] = {"futures": []}
+    done = 0
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
         if executor is None:
-            finished = (_run_batch(model, batch) for batch in batches)
+            finished = _serial(model, batches, deadline, state)
         else:
-            futures = [executor.submit(_run_batch, model, batch) for batch in batches]
-            finished = (future.result() for future in as_completed(futures))
+            finished = _pooled(executor, model, batches, timeout_s, state)
         for batch_results in finished:
             for index, output, error in batch_results:
                 if error is not None:
                     raise SweepError(error)
                 outputs[index] = output
+            done += len(batch_results)
             bar.update(len(batch_results))
+    except futures_timeout:
+        raise SweepError(
+            f"the sweep did not finish within timeout_s={timeout_s}: {done} of {n_tasks} runs "
+            "done; the rest were cancelled (a worker may be lost or a model may hang)"
+        ) from None
     finally:
+        # stop what has not started: after a failure the queued points must not run
+        for future in state["futures"]:
+            future.cancel()
         bar.close()
     return [output or [] for output in outputs]
 

@@ -22,6 +22,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_MEMORY_BYTES",
+    "check_array",
     "check_budget",
     "check_choice",
     "check_distribution",
@@ -182,6 +183,50 @@ def check_vector(
         raise ValueError(f"{name} must be numbers {rng}; got {describe(values)}")
     if integer and (arr != np.round(arr)).any():
         raise ValueError(f"{name} must be whole numbers; got {describe(values)}")
+    return arr
+
+
+def check_array(
+    values: Any,
+    name: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    allow_inf: bool = False,
+) -> np.ndarray:
+    """``values`` (a number or an array of any shape) as a float array: numbers, no NaN, in range.
+
+    The companion of :func:`check_vector` for broadcasting arguments (coordinates, distances).
+    Bools and strings are wrong types; infinity passes only with ``allow_inf``.
+
+    Examples
+    --------
+    >>> check_array([[0.0, 45.0]], "lat", minimum=-90, maximum=90).shape
+    (1, 2)
+    >>> check_array(1e18, "lat", minimum=-90, maximum=90)
+    Traceback (most recent call last):
+    ...
+    ValueError: lat must be finite numbers >= -90 and <= 90; got 1e+18
+    """
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be a number or an array of numbers; got {describe(values)}"
+        ) from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a number or an array of numbers; got {describe(values)}")
+    arr = arr.astype(float)
+    wanted = ("numbers" if allow_inf else "finite numbers") + (
+        f" {_range_text(minimum, maximum)}" if minimum is not None or maximum is not None else ""
+    )
+    bad = np.isnan(arr) | (np.isinf(arr) if not allow_inf else False)
+    if minimum is not None:
+        bad = bad | (arr < minimum)
+    if maximum is not None:
+        bad = bad | (arr > maximum)
+    if np.any(bad):
+        raise ValueError(f"{name} must be {wanted}; got {describe(values)}")
     return arr
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
 from pathlib import Path
 
@@ -88,17 +90,48 @@ def _reproduce(args) -> int:
         )
         return 2
     out = args.out or (checkout / "build" if checkout else Path("build"))
+    stop: dict[str, int] = {}
     try:
-        if args.site_only:
-            return 0 if build_site_logged(notebooks, out, {}) else 1
-        failed = reproduce(notebooks, out, quick=args.quick, only=args.only)
+        with _stopped_by_signals(stop):
+            if args.site_only:
+                return 0 if build_site_logged(notebooks, out, {}) else 1
+            failed = reproduce(notebooks, out, quick=args.quick, only=args.only)
     except ValueError as exc:
-        print(f"k8smodel reproduce: {exc}", file=sys.stderr)
-        return 2
+        if not stop:
+            print(f"k8smodel reproduce: {exc}", file=sys.stderr)
+            return 2
+    except KeyboardInterrupt as exc:  # our handler, or _notebooks.Stopped from nbclient's loop
+        stop.setdefault("signal", getattr(exc, "signum", signal.SIGINT))
+    except BaseException:
+        # an interrupted kernel client can end in any exception (AssertionError from
+        # nbclient's cleanup): when a signal caused it, say so in one line instead
+        if not stop:
+            raise
+    if stop:
+        name = signal.Signals(stop["signal"]).name
+        print(f"k8smodel reproduce: stopped by {name}; the notebooks done so far are in {out}",
+              file=sys.stderr)  # fmt: skip
+        return 128 + stop["signal"]
     if failed:
         print(f"k8smodel reproduce: {failed} notebook(s) failed", file=sys.stderr)
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(stop: dict[str, int]):
+    """SIGINT and SIGTERM raise KeyboardInterrupt here and are remembered in ``stop``."""
+
+    def handler(signum, frame):
+        stop.setdefault("signal", signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
 def _run_handler(args: argparse.Namespace) -> int:

@@ -11,16 +11,44 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from k8smodel._validate import check_vector, describe
+
 __all__ = ["jain", "cov", "shares", "max_share", "peak_to_mean", "quantile_summary"]
 
 
-def _as_float_array(x, name: str = "x") -> np.ndarray:
-    arr = np.asarray(x, dtype=float)
+def _as_float_array(
+    x, name: str = "x", *, nonnegative: bool = True, allow_inf: bool = False
+) -> np.ndarray:
+    """``x`` as a float array of at least one dimension, not empty, without NaN.
+
+    Allocations (``nonnegative``) are never negative; infinity only where ``allow_inf``.
+    """
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers; got {describe(x)}") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an array of numbers; got {describe(x)}")
+    arr = arr.astype(float)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension; got the scalar {x!r}")
-    if arr.size and np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty; got {describe(x)}")
+    if np.isnan(arr).any() or (not allow_inf and np.isinf(arr).any()):
+        raise ValueError(f"{name} must be finite numbers; got {describe(x)}")
+    if nonnegative and (arr < 0).any():
+        raise ValueError(f"{name} must be non-negative numbers; got {describe(x)}")
     return arr
+
+
+def _scaled(arr: np.ndarray, axis: int) -> np.ndarray:
+    """``arr`` divided by its largest value along ``axis`` (where not 0).
+
+    Every summary here is scale-free, and scaling first keeps squares and sums of values
+    near the float limit (``[1e200, 1e200]``) from overflowing to inf and NaN.
+    """
+    top = arr.max(axis=axis, keepdims=True)
+    return arr / np.where(top > 0, top, 1.0)
 
 
 def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -54,9 +82,7 @@ def jain(x, axis: int = -1) -> np.ndarray | float:
     Discrimination for Resource Allocation in Shared Computer Systems",
     DEC-TR-301, 1984, eq. (1).
     """
-    arr = _as_float_array(x)
-    if (arr < 0).any():
-        raise ValueError("x must be non-negative for Jain's index")
+    arr = _scaled(_as_float_array(x), axis)
     n = arr.shape[axis]
     return _safe_divide(arr.sum(axis=axis) ** 2, n * (arr**2).sum(axis=axis))
 
@@ -80,25 +106,25 @@ def cov(x, axis: int = -1) -> np.ndarray | float:
     -----
     Related to Jain's index by :math:`J = 1 / (1 + \mathrm{CoV}^2)` (Jain et al. 1984).
     """
-    arr = _as_float_array(x)
+    arr = _scaled(_as_float_array(x), axis)
     return _safe_divide(arr.std(axis=axis), arr.mean(axis=axis))
 
 
 def shares(x, axis: int = -1) -> np.ndarray:
     """Each pod's fraction of the total along ``axis`` (NaN where the total is 0)."""
-    arr = _as_float_array(x)
+    arr = _scaled(_as_float_array(x), axis)
     return _safe_divide(arr, arr.sum(axis=axis, keepdims=True))
 
 
 def max_share(x, axis: int = -1) -> np.ndarray | float:
     """The largest pod's fraction of the total along ``axis``, in ``[1/n, 1]``."""
-    arr = _as_float_array(x)
+    arr = _scaled(_as_float_array(x), axis)
     return _safe_divide(arr.max(axis=axis), arr.sum(axis=axis))
 
 
 def peak_to_mean(x, axis: int = -1) -> np.ndarray | float:
     """Largest value over the mean along ``axis`` (``n * max_share``), in ``[1, n]``."""
-    arr = _as_float_array(x)
+    arr = _scaled(_as_float_array(x), axis)
     return _safe_divide(arr.max(axis=axis), arr.mean(axis=axis))
 
 
@@ -125,10 +151,8 @@ def quantile_summary(
         by the level in percent), ``n``; one row per remaining index (a single
         row for 1-D input).
     """
-    arr = _as_float_array(samples, "samples")
-    levels = np.asarray(q, dtype=float)
-    if levels.ndim != 1 or levels.size == 0 or ((levels < 0) | (levels > 1)).any():
-        raise ValueError(f"q must be a non-empty sequence of levels in [0, 1]; got {q!r}")
+    arr = _as_float_array(samples, "samples", nonnegative=False, allow_inf=True)
+    levels = check_vector(q, "q", minimum=0, maximum=1)
     arr = np.moveaxis(arr, axis, -1)
     flat = arr.reshape(-1, arr.shape[-1])
     if flat.shape[-1] == 0:
@@ -138,7 +162,11 @@ def quantile_summary(
             "mean": flat.mean(axis=-1),
             "std": flat.std(axis=-1, ddof=1) if flat.shape[-1] > 1 else np.full(len(flat), np.nan),
         }
-    quantiles = np.quantile(flat, levels, axis=-1)
+        # an infinite sample makes the spread infinite, not NaN (inf - inf)
+        columns["std"] = np.where(np.isinf(flat).any(axis=-1), np.inf, columns["std"])
+        # interpolating towards an infinite sample is infinite (numpy gives inf - inf = NaN)
+        quantiles = np.quantile(flat, levels, axis=-1)
+        quantiles = np.where(np.isnan(quantiles), np.inf, quantiles)
     for level, values in zip(levels, quantiles, strict=True):
         columns[f"p{100 * level:g}"] = values
     columns["n"] = np.full(len(flat), flat.shape[-1])

@@ -201,5 +201,5 @@ def test_k_of_n_functions_share_their_checks():
 def test_nan_latency_and_distance_refused():
     with pytest.raises(ValueError, match="latency_ms must not contain NaN"):
         fed.route(np.array([[NAN, 5.0]]))
-    with pytest.raises(ValueError, match="distance km must be >= 0"):
+    with pytest.raises(ValueError, match="km must be finite numbers >= 0"):
         fed.fibre_rtt_ms(NAN)

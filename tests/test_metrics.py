@@ -63,11 +63,25 @@ def test_quantile_summary():
     assert len(two) == 2 and two.loc[1, "mean"] == 101.0
 
 
+def test_values_near_the_float_limit():
+    # equal allocations are perfectly fair whatever their scale (issue 19: was NaN)
+    assert metrics.jain([1e200, 1e200]) == 1.0
+    assert metrics.cov([1e200, 1e200]) == 0.0
+    assert metrics.shares([1e308, 1e308]).tolist() == [0.5, 0.5]
+    assert metrics.quantile_summary([1.0, np.inf]).loc[0, "std"] == np.inf
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="non-negative"):
         metrics.jain([1, -1])
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="x must be finite"):
         metrics.cov([1, np.nan])
+    with pytest.raises(ValueError, match="x must be non-negative"):
+        metrics.shares([2.0, -1.0])
+    with pytest.raises(ValueError, match="x must not be empty"):
+        metrics.max_share([])
+    with pytest.raises(TypeError, match="x must be an array of numbers"):
+        metrics.peak_to_mean([True, False])
     with pytest.raises(ValueError, match="q must be"):
         metrics.quantile_summary([1.0, 2.0], q=(1.5,))
     with pytest.raises(ValueError, match="scalar"):

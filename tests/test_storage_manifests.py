@@ -197,7 +197,7 @@ def test_end_to_end_bind():
         ),
         (
             "metadata: {name: orphan}\nspec: {capacity: {storage: 1Gi}}\n",
-            "object orphan has no 'kind' field",
+            "document 1 has no kind",
         ),
     ],
 )
@@ -210,6 +210,37 @@ def test_malformed_objects_name_object_and_field(text, needle):
 def test_safe_loading_refuses_python_tags():
     with pytest.raises(ValueError, match="malformed YAML"):
         load_manifests("kind: !!python/object/apply:os.system ['true']\n")
+
+
+@pytest.mark.parametrize("replicas", [2**31, 10**18])
+def test_statefulset_replicas_are_int32(replicas):
+    text = f"kind: StatefulSet\nmetadata: {{name: s}}\nspec: {{replicas: {replicas}}}\n"
+    with pytest.raises(ValueError, match=r"StatefulSet s: field 'spec.replicas' must be an int32"):
+        load_manifests(text)
+
+
+def test_statefulset_expansion_refused_before_it_is_built():
+    # 10**8 replicas is a valid int32 but would build 10**8 claims (the 4 GiB blow-up)
+    text = (
+        "kind: StatefulSet\nmetadata: {name: s}\nspec:\n  replicas: 100000000\n"
+        "  volumeClaimTemplates:\n  - metadata: {name: d}\n"
+        "    spec: {resources: {requests: {storage: 1Gi}}}\n"
+    )
+    with pytest.raises(ValueError, match=r"100,000,000 replicas x 1 volumeClaimTemplates.*fit"):
+        load_manifests(text)
+    small = text.replace("100000000", "3")
+    assert len(load_manifests(small, max_memory_bytes=2**20).claims) == 3
+    with pytest.raises(ValueError, match="max_memory_bytes"):
+        load_manifests(small, max_memory_bytes=1000)
+
+
+def test_storage_loader_refuses_duplicate_keys():
+    text = (
+        "kind: PersistentVolume\nmetadata: {name: a}\nspec:\n"
+        "  capacity:\n    storage: 1Gi\n    storage: 100Ti\n"
+    )
+    with pytest.raises(ValueError, match="duplicate key 'storage'"):
+        load_manifests(text)
 
 
 def test_missing_file():

@@ -1,3 +1,5 @@
+import os
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
@@ -114,3 +116,64 @@ def test_non_scalar_output_names_the_point():
         k8smodel.SweepError, match=r"(?s)non-scalar outputs at point \{'a': 1\}.*'x'"
     ):
         k8smodel.sweep(_array_model, {"a": [1]}, progress=False)
+
+
+_STARTED: list[int] = []
+
+
+def _first_fails_then_slow(a, rng):
+    _STARTED.append(a)
+    if a == 0:
+        raise ValueError("first point fails")
+    time.sleep(0.05)
+    return {"x": a}
+
+
+def _sleepy_model(a, rng):
+    time.sleep(0.3)
+    return {"x": a}
+
+
+def _dying_model(a, rng):
+    os._exit(3)  # a lost worker, as a Dask KilledWorker or an OOM kill leaves it
+
+
+def test_failure_cancels_queued_points():
+    # the issue: after the model raised, 11 of 11 points still ran
+    _STARTED.clear()
+    with ThreadPoolExecutor(1) as pool, pytest.raises(k8smodel.SweepError, match="'a': 0"):
+        k8smodel.sweep(
+            _first_fails_then_slow,
+            {"a": list(range(11))},
+            rng=0,
+            executor=pool,
+            batch_size=1,
+            progress=False,
+        )
+    assert len(_STARTED) <= 2  # the failing point and at most the one already running
+
+
+def test_timeout_fails_loudly_and_cancels():
+    _STARTED.clear()
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(k8smodel.SweepError, match=r"timeout_s=0.5: \d of 10 runs done"):
+            k8smodel.sweep(
+                _sleepy_model,
+                {"a": list(range(10))},
+                executor=pool,
+                batch_size=1,
+                timeout_s=0.5,
+                progress=False,
+            )
+    with pytest.raises(k8smodel.SweepError, match="timeout_s"):
+        k8smodel.sweep(_sleepy_model, {"a": list(range(10))}, timeout_s=0.5, progress=False)
+    with pytest.raises(ValueError, match="timeout_s must be"):
+        k8smodel.sweep(_sleepy_model, {"a": [1]}, timeout_s=0, progress=False)
+
+
+def test_lost_worker_fails_loudly():
+    with (
+        ProcessPoolExecutor(1) as pool,
+        pytest.raises(k8smodel.SweepError, match="executor failed"),
+    ):
+        k8smodel.sweep(_dying_model, {"a": [1, 2]}, executor=pool, timeout_s=60, progress=False)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from k8smodel._validate import check_real
+from k8smodel._validate import check_real, check_vector
 from k8smodel.federation.geo import DATA_DIR, catalog_row
 from k8smodel.federation.results import FederationResult
 
@@ -133,7 +133,7 @@ def monthly_cost(
     traffic_share : sequence of float
         Fraction of traffic (and of writes) originating at each cluster.
     capacity_multiplier : float, default 1
-        Capacity bought over capacity used (see :func:`k8smodel.federation.headroom`).
+        Capacity bought over capacity used, ``>= 1`` (see :func:`k8smodel.federation.headroom`).
     fixed_usd_per_cluster : float, default 73
         Fixed cost per cluster and month (default: the EKS control plane alone).
     capacity_usd : float, default 0
@@ -162,10 +162,12 @@ def monthly_cost(
     146.0
     """
     names = list(clusters)
-    share = np.asarray(traffic_share, dtype=float)
-    if share.shape != (len(names),) or not np.isfinite(share).all() or (share < 0).any():
-        raise ValueError("traffic_share must have one finite fraction >= 0 per cluster")
-    capacity_multiplier = check_real(capacity_multiplier, "capacity_multiplier", minimum=0.0)
+    repeated = sorted({str(c) for c in names if names.count(c) > 1})
+    if repeated:
+        raise ValueError(f"clusters must be distinct; {repeated} repeat")
+    share = check_vector(traffic_share, "traffic_share", size=len(names), minimum=0)
+    # capacity bought over capacity used: below 1 the load would not fit (negative headroom)
+    capacity_multiplier = check_real(capacity_multiplier, "capacity_multiplier", minimum=1.0)
     fixed_usd_per_cluster = check_real(fixed_usd_per_cluster, "fixed_usd_per_cluster", minimum=0.0)
     capacity_usd = check_real(capacity_usd, "capacity_usd", minimum=0.0)
     replication_gb = check_real(replication_gb, "replication_gb", minimum=0.0)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._data import data_dir
-from k8smodel._validate import check_int, check_vector, describe
+from k8smodel._validate import check_array, check_int, check_vector, describe
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -313,7 +313,7 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     Parameters
     ----------
     lat1, lon1, lat2, lon2 : array_like
-        Coordinates in degrees.
+        Coordinates in degrees: latitudes in ``[-90, 90]``, longitudes in ``[-180, 180]``.
 
     Returns
     -------
@@ -327,9 +327,15 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     Telescope 68(2), 1984). On the sphere the error against the WGS-84 ellipsoid
     is below about 0.5 %.
     """
+    lat1, lat2 = (
+        check_array(v, n, minimum=-90, maximum=90) for v, n in ((lat1, "lat1"), (lat2, "lat2"))
+    )
+    lon1, lon2 = (
+        check_array(v, n, minimum=-180, maximum=180) for v, n in ((lon1, "lon1"), (lon2, "lon2"))
+    )
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi = p2 - p1
-    dlmb = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
+    dlmb = np.radians(lon2 - lon1)
     h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import lsq_linear
 
-from k8smodel._validate import check_choice, check_real
+from k8smodel._validate import check_array, check_choice, check_real
 from k8smodel.federation.geo import DATA_DIR, distance_km, haversine_km
 
 __all__ = [
@@ -67,9 +67,7 @@ def fibre_rtt_ms(km: Any) -> Any:
     Maggs, "The Internet at the Speed of Light", HotNets 2014,
     doi:10.1145/2670518.2673876.
     """
-    arr = np.asarray(km, dtype=float)
-    if np.isnan(arr).any() or (arr < 0).any():
-        raise ValueError(f"distance km must be >= 0 (not NaN); got {km!r}")
+    arr = check_array(km, "km", minimum=0)
     out = 2.0 * arr / FIBRE_KM_PER_MS
     return float(out) if out.ndim == 0 else out
 

@@ -9,12 +9,13 @@ the bookkeeping of a latency distribution over a population.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from k8smodel._validate import check_int, check_real
+from k8smodel._validate import check_budget, check_int, check_real
 from k8smodel.federation.geo import locate
 from k8smodel.federation.latency import RttModel, default_rtt_model, rtt_ms
 from k8smodel.federation.semantics import ROUTING_POLICIES, _weights, route
@@ -182,6 +183,13 @@ def failure_scenarios(n_clusters: int, failures: int = 1) -> np.ndarray:
     """
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
     failures = check_int(failures, "failures", minimum=0)
+    f_max = min(failures, n_clusters)
+    count = sum(math.comb(n_clusters, f) for f in range(min(f_max, 64) + 1))  # lower bound if cut
+    check_budget(
+        float(count) * n_clusters,
+        f"failure_scenarios(n_clusters={n_clusters}, failures={failures}): {count:,} masks",
+        remedy="use fewer clusters or fewer simultaneous failures",
+    )
     rows = [np.ones(n_clusters, dtype=bool)]
     for f in range(1, min(failures, n_clusters) + 1):
         for down in itertools.combinations(range(n_clusters), f):

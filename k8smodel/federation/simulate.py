@@ -87,6 +87,8 @@ def simulate_availability(
     n_rep = check_int(replications, "replications", minimum=1)
     gen = as_generator(rng)
     vector = _cluster_vector(cluster_availability, clusters)
+    # every path draws at least a few floats per replication
+    check_budget(n_rep * 24.0, f"replications={n_rep}", remedy="use fewer replications")
     if vector is not None or shocks:
         if correlation not in (None, 0, 0.0):
             raise ValueError(

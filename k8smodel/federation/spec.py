@@ -137,7 +137,10 @@ class DnsFailover:
 
     def __post_init__(self) -> None:
         for name in ("probe_interval_s", "ttl_s", "client_cache_s"):
-            object.__setattr__(self, name, check_real(getattr(self, name), name, minimum=0.0))
+            # a probe needs a period > 0; a TTL or cache of 0 means "not cached"
+            strict = name == "probe_interval_s"
+            value = check_real(getattr(self, name), name, minimum=0.0, lower_open=strict)
+            object.__setattr__(self, name, value)
         check_int(self.failure_threshold, "failure_threshold", minimum=1)
 
     @classmethod
@@ -189,6 +192,9 @@ class Federation:
         clusters = tuple(c if isinstance(c, str) else tuple(c) for c in self.clusters)
         if not clusters:
             raise ValueError("clusters must name at least one region; got none")
+        repeated = sorted({str(c) for c in clusters if clusters.count(c) > 1})
+        if repeated:
+            raise ValueError(f"clusters must be distinct; {repeated} repeat")
         object.__setattr__(self, "clusters", clusters)
         object.__setattr__(self, "names", tuple(str(c) for c in clusters))
         check_choice(self.routing, "routing", ROUTING_POLICIES)

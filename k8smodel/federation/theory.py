@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from k8smodel._validate import check_int, check_probability, check_real, check_vector, describe
+from k8smodel._validate import (
+    check_array,
+    check_int,
+    check_probability,
+    check_real,
+    check_vector,
+    describe,
+)
 from k8smodel.federation.results import FederationResult
 from k8smodel.federation.spec import DnsFailover, FailureModel
 
@@ -521,7 +528,7 @@ def headroom(shares: Any) -> FederationResult:
     >>> headroom([[0.5, 0.5], [0.0, 1.0], [1.0, 0.0]]).value("capacity_multiplier")
     2.0
     """
-    arr = np.asarray(shares, dtype=float)
+    arr = check_array(shares, "shares", minimum=0)
     if arr.ndim != 2 or arr.shape[0] < 1:
         raise ValueError(f"shares must be a 2-d array (scenarios, clusters); got shape {arr.shape}")
     if not np.isfinite(arr).all() or (arr < 0).any():

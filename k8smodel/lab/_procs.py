@@ -11,24 +11,63 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
-__all__ = ["start", "stop", "stop_all", "live_pids", "free_port", "wait_for_port"]
+__all__ = [
+    "start",
+    "stop",
+    "stop_all",
+    "live_pids",
+    "free_port",
+    "wait_for_port",
+    "port_owned_by",
+]
 
+#: ``PR_SET_PDEATHSIG`` from <linux/prctl.h>.
+_PR_SET_PDEATHSIG = 1
 _LIVE: dict[int, subprocess.Popen] = {}
+_WATCHDOGS: dict[int, subprocess.Popen] = {}
+
+#: A watchdog per started group: the parent-death signal reaches only the process the lab
+#: started, not the workers an nginx master forks (they keep the port open). The watchdog
+#: polls its parent (the harness); once the harness is gone it SIGKILLs the whole group.
+#: It exits as soon as the group is empty, so a normal stop leaves nothing behind.
+_WATCHDOG = """
+import os, signal, sys, time
+parent, group = int(sys.argv[1]), int(sys.argv[2])
+while True:
+    time.sleep(0.2)
+    try:
+        os.killpg(group, 0)
+    except OSError:
+        break
+    if os.getppid() != parent:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except OSError:
+            pass
+        break
+"""
 _LOCK = threading.Lock()
 _HANDLERS_INSTALLED = False
 
 
-def _on_signal(signum, frame):  # pragma: no cover - exercised by hand (kill -TERM)
+def _on_signal(signum, frame):  # pragma: no cover - runs in a subprocess in the tests
+    """Stop the children, then exit with status ``128 + signum``.
+
+    Leaving through ``SystemExit`` runs ``finally`` blocks and context managers, so the
+    temporary directories of a run (``validate --quick``) are removed.
+    """
     stop_all()
     signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
+    raise SystemExit(128 + signum)
 
 
 def _install_handlers() -> None:
@@ -44,8 +83,24 @@ def _install_handlers() -> None:
     _HANDLERS_INSTALLED = True
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the child when the parent dies.
+
+    Linux only (elsewhere a no-op). This covers what no handler can: a SIGKILL of the
+    harness, after which nginx would otherwise keep its port (see ``prctl(2)``).
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def start(args: list[str], **popen_kwargs) -> subprocess.Popen:
     """Start ``args`` in a new session (its own process group) and record it.
+
+    On Linux the child also gets a parent-death signal (``PR_SET_PDEATHSIG``, SIGKILL), so
+    it cannot outlive the harness even when the harness is killed with SIGKILL. The signal
+    follows the *thread* that started the child: start children from a thread that lives
+    as long as they should (the main thread, as the lab does).
 
     Parameters
     ----------
@@ -61,9 +116,18 @@ def start(args: list[str], **popen_kwargs) -> subprocess.Popen:
     """
     _install_handlers()
     popen_kwargs.setdefault("stdin", subprocess.DEVNULL)
+    if sys.platform.startswith("linux"):
+        popen_kwargs.setdefault("preexec_fn", _die_with_parent)
     proc = subprocess.Popen(args, start_new_session=True, **popen_kwargs)
+    watchdog = subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(proc.pid)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     with _LOCK:
         _LIVE[proc.pid] = proc
+        _WATCHDOGS[proc.pid] = watchdog
     return proc
 
 
@@ -98,6 +162,13 @@ def stop(proc: subprocess.Popen, *, timeout_s: float = 5.0) -> int | None:
     finally:
         with _LOCK:
             _LIVE.pop(proc.pid, None)
+            watchdog = _WATCHDOGS.pop(proc.pid, None)
+        if watchdog is not None:  # it exits by itself once the group is gone
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                watchdog.wait(timeout=2.0)
+            if watchdog.poll() is None:
+                watchdog.kill()
+                watchdog.wait()
 
 
 def stop_all() -> None:
@@ -138,4 +209,52 @@ def wait_for_port(port: int, *, proc: subprocess.Popen | None = None, timeout_s:
                 return True
         except OSError:
             time.sleep(0.05)
+    return False
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Socket inodes listening on TCP ``port`` (IPv4 and IPv6), from ``/proc/net/tcp*``."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as handle:
+            next(handle, None)
+            for line in handle:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(inode)
+    return inodes
+
+
+def _group_pids(pgid: int) -> list[int]:
+    """Processes whose process group is ``pgid`` (the leader and what it forked)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                with open(f"/proc/{entry}/stat") as handle:
+                    stat = handle.read()
+                if int(stat.rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry))
+    return pids
+
+
+def port_owned_by(port: int, proc: subprocess.Popen) -> bool | None:
+    """Whether the socket listening on ``port`` belongs to ``proc`` or its process group.
+
+    Returns None where ``/proc`` cannot tell (not Linux). A port that answers but belongs
+    to another program means traffic would go to that program, not to ours.
+    """
+    if not os.path.isdir("/proc/self/fd") or not os.path.exists("/proc/net/tcp"):
+        return None
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return False
+    for pid in _group_pids(proc.pid):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        return True
     return False

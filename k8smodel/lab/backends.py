@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from k8smodel._random import RngLike, as_generator
+from k8smodel._validate import check_int
 from k8smodel.lab import _procs
 
 __all__ = ["Backends", "draw_service_times", "start_backends"]
@@ -129,6 +130,10 @@ class Backends:
         self.stop()
 
 
+#: Most servers per pod a backend runs (nginx's default worker_connections is 512).
+MAX_CONCURRENCY = 10_000
+
+
 def start_backends(
     pods: int,
     *,
@@ -168,8 +173,9 @@ def start_backends(
     Backends
         Use as a context manager, or call :meth:`Backends.stop`.
     """
-    if not isinstance(concurrency, numbers.Integral) or concurrency < 1:
-        raise ValueError(f"concurrency must be an integer >= 1; got {concurrency!r}")
+    # each server is a coroutine in one backend process: beyond MAX_CONCURRENCY a pod is
+    # not a queue being measured but a memory sink (the issue's 4.4 GB backend)
+    check_int(concurrency, "concurrency", minimum=1, maximum=MAX_CONCURRENCY)
     if not lifetime_s > 0:
         raise ValueError(f"lifetime_s must be positive; got {lifetime_s!r}")
     times = draw_service_times(
@@ -197,11 +203,12 @@ def start_backends(
                 stderr=err,
                 env=env,
             )
+        assert proc.stdout is not None  # stdout=PIPE
         ready, _, _ = select.select([proc.stdout], [], [], startup_timeout_s)
         line = proc.stdout.readline().decode() if ready else ""
         if not line.startswith("PORTS "):
-            err = (workdir / "stderr.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the backend process did not start: {line!r} {err}")
+            log = (workdir / "stderr.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the backend process did not start: {line!r} {log}")
         ports = [int(p) for p in line.split()[1:]]
     except BaseException:
         if proc is not None:

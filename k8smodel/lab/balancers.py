@@ -430,9 +430,14 @@ def start_balancer(
                     stderr=err,
                 )
             if _procs.wait_for_port(port, proc=proc, timeout_s=startup_timeout_s):
-                return Balancer(kind, policy, port, workers, zone, text, proc, work, owned)
-            logs = [work / "stderr.log", work / "error.log"]
-            last_error = "".join(p.read_text(errors="replace") for p in logs if p.exists())
+                # answering is not enough: another program may own the port (ours then fails
+                # to bind while the probe reaches the other one)
+                if _procs.port_owned_by(port, proc) is not False and proc.poll() is None:
+                    return Balancer(kind, policy, port, workers, zone, text, proc, work, owned)
+                last_error = f"port {port} is in use by another process"
+            else:
+                logs = [work / "stderr.log", work / "error.log"]
+                last_error = "".join(p.read_text(errors="replace") for p in logs if p.exists())
         except BaseException:
             if proc is not None:
                 _procs.stop(proc)

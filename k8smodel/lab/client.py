@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import RngLike, as_generator
+from k8smodel._validate import check_real
 
 __all__ = ["poisson_arrivals", "run_client", "CLIENT_COLUMNS"]
 
@@ -97,6 +98,20 @@ async def _one(port: int, timeout_s: float, row: dict) -> None:
             writer.close()
 
 
+def _empty_row(i: int, at: float) -> dict:
+    return {
+        "request": i,
+        "scheduled_s": float(at),
+        "lag_s": np.nan,
+        "latency_s": np.nan,
+        "pod": -1,
+        "sojourn_s": np.nan,
+        "wait_s": np.nan,
+        "service_s": np.nan,
+        "status": "shed",
+    }
+
+
 async def _drive(port, arrivals, max_in_flight, timeout_s, max_duration_s) -> list[dict]:
     rows = []
     tasks = set()
@@ -111,25 +126,20 @@ async def _drive(port, arrivals, max_in_flight, timeout_s, max_duration_s) -> li
             in_flight -= 1
 
     for i, at in enumerate(arrivals):
-        row = {
-            "request": i,
-            "scheduled_s": float(at),
-            "lag_s": np.nan,
-            "latency_s": np.nan,
-            "pod": -1,
-            "sojourn_s": np.nan,
-            "wait_s": np.nan,
-            "service_s": np.nan,
-            "status": "shed",
-        }
+        row = _empty_row(i, at)
         rows.append(row)
-        delay = at - (time.perf_counter() - t0)
+        # never sleep past the deadline: the rest of the schedule is not waited for
+        delay = min(at, max_duration_s) - (time.perf_counter() - t0)
         if delay > 0:
             await asyncio.sleep(delay)
         now = time.perf_counter() - t0
-        if now > max_duration_s:
+        if now > max_duration_s or at > max_duration_s:
             row["status"] = "timeout"
-            continue
+            rows.extend(
+                {**_empty_row(j, later), "status": "timeout"}
+                for j, later in enumerate(arrivals[i + 1 :], start=i + 1)
+            )
+            break
         row["lag_s"] = now - at
         if in_flight >= max_in_flight:
             continue  # open loop: a request over the limit is shed, never delayed
@@ -191,6 +201,8 @@ def run_client(
         raise ValueError(f"max_in_flight must be an integer >= 1; got {max_in_flight!r}")
     if not timeout_s > 0:
         raise ValueError(f"timeout_s must be positive; got {timeout_s!r}")
+    if max_duration_s is not None:
+        max_duration_s = check_real(max_duration_s, "max_duration_s", minimum=0, lower_open=True)
     arrivals = poisson_arrivals(rate_per_s, requests, rng=rng)
     if max_duration_s is None:
         max_duration_s = 2.0 * requests / rate_per_s + timeout_s

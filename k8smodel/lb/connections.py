@@ -55,6 +55,11 @@ def place_random(
     n_conn = check_int(connections, "connections", minimum=0)
     n_pods = check_int(pods, "pods", minimum=1)
     reps = check_int(replications, "replications", minimum=1)
+    check_budget(
+        16.0 * n_pods * reps,
+        f"pods={n_pods} x replications={reps}",
+        remedy="use fewer pods or replications",
+    )
     gen = as_generator(rng)
     return gen.multinomial(n_conn, np.full(n_pods, 1.0 / n_pods), size=reps)
 
@@ -209,7 +214,11 @@ def place_d_choice(
     gen = as_generator(rng)
     if d == 1:
         return place_random(n_conn, n_pods, replications=reps, rng=gen)
-    check_budget(8.0 * n_conn * reps * d, f"connections={n_conn} x replications={reps} x d={d}")
+    check_budget(
+        8.0 * reps * (n_conn * d + n_pods),
+        f"connections={n_conn} x replications={reps} x choices={d} (pods={n_pods})",
+        remedy="use fewer connections, replications, choices or pods",
+    )
     draws = gen.integers(n_pods, size=(n_conn, reps, d))
     return _greedy_d_choice(draws, n_pods)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from scipy import optimize
+from scipy.stats import poisson
 
 from k8smodel._validate import check_int, check_real
 
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 QUANTILES = (0.5, 0.95, 0.99)
+#: Above this many servers Erlang B comes from the Poisson law in one step, not the recursion.
+_ERLANG_RECURSION_MAX = 10_000
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
@@ -52,7 +55,9 @@ def erlang_c(servers: int, offered_load: float) -> float:
     -----
     Computed through the Erlang B recursion
     :math:`B_k = a B_{k-1} / (k + a B_{k-1})`, :math:`C = c B_c / (c - a(1 - B_c))`,
-    which is stable for thousands of servers.
+    which is stable for thousands of servers; above 10,000 servers from the identity
+    :math:`B(c, a) = P(N = c) / P(N \le c)` with :math:`N \sim \mathrm{Poisson}(a)`
+    (logs of the pmf and cdf), so ``servers=10**18`` answers at once rather than looping.
 
     References
     ----------
@@ -62,9 +67,12 @@ def erlang_c(servers: int, offered_load: float) -> float:
     a = check_real(offered_load, "offered_load", minimum=0)
     if a >= c:
         return 1.0
-    b = 1.0
-    for k in range(1, c + 1):
-        b = a * b / (k + a * b)
+    if c <= _ERLANG_RECURSION_MAX:
+        b = 1.0
+        for k in range(1, c + 1):
+            b = a * b / (k + a * b)
+    else:  # B(c, a) = P(N = c) / P(N <= c) for N ~ Poisson(a): O(1) for any c
+        b = float(np.exp(poisson.logpmf(c, a) - poisson.logcdf(c, a)))
     return c * b / (c - a * (1.0 - b))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from k8smodel._validate import check_int
+from k8smodel._validate import check_budget, check_int, check_vector
 
 __all__ = ["haproxy_full_hash", "haproxy_ring_shares", "smooth_wrr_sequence"]
 
@@ -92,9 +92,15 @@ def haproxy_ring_shares(servers: int, *, weights=None, spread: bool = True) -> n
     Hashing and Random Trees", STOC 1997, doi:10.1145/258533.258660.
     """
     servers = check_int(servers, "servers", minimum=1)
-    w = np.ones(servers, dtype=int) if weights is None else np.asarray(weights)
-    if w.shape != (servers,) or (w < 1).any() or (w != np.round(w)).any():
-        raise ValueError(f"weights must be {servers} positive integers; got {weights!r}")
+    if weights is None:
+        check_budget(48.0 * BE_WEIGHT_SCALE * servers, f"servers={servers}",
+                     remedy="use fewer servers")  # fmt: skip
+        w = np.ones(servers, dtype=np.int64)
+    else:
+        w = check_vector(weights, "weights", size=servers, minimum=1, integer=True)
+        w = w.astype(np.int64)
+        check_budget(48.0 * BE_WEIGHT_SCALE * float(w.sum()), f"servers={servers} with weights",
+                     remedy="use smaller weights or fewer servers")  # fmt: skip
     points = (w * BE_WEIGHT_SCALE).astype(int)
     owner = np.repeat(np.arange(servers), points)
     node = np.concatenate([np.arange(p) for p in points])
@@ -133,7 +139,13 @@ def smooth_wrr_sequence(weights) -> np.ndarray:
     >>> smooth_wrr_sequence([5, 1, 1]).tolist()
     [0, 0, 1, 0, 2, 0, 0]
     """
-    w = np.asarray(weights, dtype=np.int64)
+    w = check_vector(weights, "weights", minimum=1, integer=True, nonempty=True)
+    check_budget(
+        8.0 * float(w.sum()),
+        f"weights summing to {w.sum():.0f} (one period)",
+        remedy="divide the weights by their common factor or use smaller ones",
+    )
+    w = w.astype(np.int64)
     total = int(w.sum())
     current = np.zeros(len(w), dtype=np.int64)
     seq = np.empty(total, dtype=np.int64)

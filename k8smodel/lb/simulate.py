@@ -23,7 +23,7 @@ import pandas as pd
 
 from k8smodel import metrics
 from k8smodel._random import RngLike, as_generator, spawn_seeds
-from k8smodel._validate import check_budget
+from k8smodel._validate import DEFAULT_MEMORY_BYTES, check_budget
 from k8smodel.lb import blocks, kernels
 from k8smodel.lb.spec import Balancer, LbSpec, check_run
 from k8smodel.lb.theory import theory as _theory
@@ -216,21 +216,24 @@ def simulate_spec(
 ) -> LbResult:
     """Simulate a validated :class:`~k8smodel.lb.spec.LbSpec` (see :func:`simulate`)."""
     n_req, reps, warmup = check_run(requests, replications, warmup)
+    if not isinstance(keep_requests, bool):
+        raise TypeError(f"keep_requests must be True or False; got {keep_requests!r}")
     rule = spec.balancer.rule
     streamed = rule.state_dependent and rule.compiled_rule is not None and not keep_requests
     # Streamed runs hold one block of draws and the kept responses (8 bytes a request).
     per_request = 8 if streamed else _BYTES_PER_REQUEST + 8 * spec.concurrency
+    fit = int((DEFAULT_MEMORY_BYTES - (64 << 20)) // (per_request * reps))
     check_budget(
         float(n_req) * reps * per_request + (64 << 20),
-        f"requests={n_req} x replications={reps}",
-        remedy="use fewer requests or replications per call (sweep over seeds instead)",
+        f"requests={n_req} x replications={reps} (pods={spec.pods}, "
+        f"concurrency={spec.concurrency})",
+        remedy=f"at most about {fit:,} requests fit with replications={reps}; use fewer "
+        "requests or replications per call (sweep over seeds instead)",
     )
     rate, pool = spec.arrival_rate_per_s, spec.connections
     assert rate is not None and pool is not None  # resolved by LbSpec
     gen = as_generator(rng)
     shape = (reps, n_req)
-    if not isinstance(keep_requests, bool):
-        raise TypeError(f"keep_requests must be True or False; got {keep_requests!r}")
     fast = not rule.state_dependent and rule.fast_ok(spec, n_req) and not keep_requests
     kept_requests, placed = None, None
     first = int(warmup * n_req)

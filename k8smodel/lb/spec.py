@@ -135,7 +135,11 @@ class Balancer:
         set_ = object.__setattr__
         set_(self, "rule", rule)
         set_(self, "alias", alias)
-        set_(self, "dispatchers", check_int(self.dispatchers, "dispatchers", minimum=1))
+        set_(
+            self,
+            "dispatchers",
+            check_int(self.dispatchers, "dispatchers", minimum=1, maximum=MAX_PODS),
+        )
         given = {
             "choices": self.choices,
             "distinct": _optional_bool(self.distinct, "distinct"),
@@ -196,9 +200,13 @@ class LbSpec:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         rule = self.balancer.rule
-        n = check_int(self.pods, "pods", minimum=1)
+        n = check_int(self.pods, "pods", minimum=1, maximum=MAX_PODS)
         set_(self, "pods", n)
-        set_(self, "concurrency", check_int(self.concurrency, "concurrency", minimum=1))
+        set_(
+            self,
+            "concurrency",
+            check_int(self.concurrency, "concurrency", minimum=1, maximum=MAX_CONCURRENCY),
+        )
         set_(self, "service", service_law(self.service) if not isinstance(self.service, ServiceLaw)
              else self.service)  # fmt: skip
         set_(self, "speeds", _per_pod(self.speeds, "speeds", n, integer=False))
@@ -252,6 +260,14 @@ def _per_pod(values: Any, name: str, pods: int, *, integer: bool) -> np.ndarray:
     if values is None:
         return np.ones(pods)
     return check_vector(values, name, size=pods, minimum=0, lower_open=True, integer=integer)
+
+
+#: Most pods (and dispatchers) one model takes: Kubernetes' tested limit is 150,000 pods in a
+#: cluster ("Considerations for large clusters", kubernetes.io/docs/setup/best-practices/
+#: cluster-large/); 10**6 leaves room for what-ifs while keeping per-pod arrays small.
+MAX_PODS = 1_000_000
+#: Most requests one pod serves at once (nginx's default worker_connections is 512).
+MAX_CONCURRENCY = 100_000
 
 
 def check_run(requests: Any, replications: Any, warmup: Any) -> tuple[int, int, float]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from k8smodel._validate import check_array, describe
 from k8smodel.rollout.timing import fft_size, law_conv, law_point
 
 
@@ -45,7 +46,7 @@ def law_cdf(
     atoms: np.ndarray | None = None,
 ) -> Any:
     """``P(X <= t)`` of a grid law (``value`` for a point mass), right-continuous."""
-    t = np.asarray(t, dtype=float)
+    t = check_array(t, "t_s", allow_inf=True)
     if value is not None:
         out = (t >= value).astype(float)
     else:
@@ -67,7 +68,10 @@ def law_ppf(
     atoms: np.ndarray | None = None,
 ) -> Any:
     """The smallest ``t`` with ``law_cdf(t) >= q`` (linear within cells)."""
-    q = np.asarray(q, dtype=float)
+    raw = np.asarray(q)
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(f"q must be probabilities (numbers) in [0, 1]; got {describe(q)}")
+    q = raw.astype(float)
     if np.any(np.isnan(q) | (q < 0) | (q > 1)):
         raise ValueError(f"q must be probabilities in [0, 1] (no NaN); got {q!r}")
     if value is not None:
@@ -79,6 +83,8 @@ def law_ppf(
         dy = y[i] - y[i - 1]
         frac = np.where(dy > 0, (q - y[i - 1]) / np.where(dy > 0, dy, 1.0), 1.0)
         out = x[i - 1] + np.clip(frac, 0.0, 1.0) * (x[i] - x[i - 1])
+        # the first knot sits half a grid step below 0; no operation ends before it starts
+        out = np.maximum(out, 0.0)
     return out[()] if out.ndim == 0 else out
 
 

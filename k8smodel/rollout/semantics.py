@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from k8smodel._validate import check_choice, check_int, check_real
+from k8smodel.manifests import INT32_MAX
 
 __all__ = [
     "scaled_value",
@@ -201,7 +202,7 @@ def slow_start_batches(count: int, *, initial: int = 1, cap: int = MAX_BATCH_SIZ
     when the whole batch has returned. Before that PR a Parallel StatefulSet issued the create calls
     one by one in a loop, without waiting for readiness (issue kubernetes/kubernetes#117071).
     """
-    check_int(count, "count", minimum=0)
+    check_int(count, "count", minimum=0, maximum=INT32_MAX)  # a replica count is int32
     check_int(initial, "initial", minimum=1)
     check_int(cap, "cap", minimum=1)
     sizes, remaining = [], count
@@ -379,12 +380,16 @@ def backoff_delays(failures: int, *, initial_s: float = 10.0, cap_s: float = 300
     >>> backoff_delays(3).tolist()
     [0.0, 10.0, 30.0, 70.0]
     """
-    check_int(failures, "failures", minimum=0)
+    check_int(failures, "failures", minimum=0, maximum=MAX_FAILURES)
     initial = check_real(initial_s, "initial_s", minimum=0, lower_open=True)
     cap = check_real(cap_s, "cap_s", minimum=0, lower_open=True)
     i = np.arange(1, failures + 1)
     steps = np.minimum(initial * 2.0 ** (i - 1), cap)
     return np.concatenate([[0.0], np.cumsum(steps)])
+
+
+#: Most failures :func:`backoff_delays` lists: past the cap every step is ``cap_s``.
+MAX_FAILURES = 10_000_000
 
 
 # ---------------------------------------------------------------------------- the operation plan
@@ -469,6 +474,12 @@ def _replica_bound(value: Any, name: str, default: int, replicas: int) -> int:
     return check_int(chosen, name, minimum=0, maximum=replicas)
 
 
+def _not_for(value: Any, name: str, why: str) -> None:
+    """Refuse a bound the operation does not read (it was silently ignored before)."""
+    if value is not None:
+        raise ValueError(f"{name} must be None here ({why}); got {value!r}")
+
+
 def plan_operation(
     spec: Any, operation: str, *, from_replicas: int | None = None, to_replicas: int | None = None
 ) -> OperationPlan:
@@ -522,8 +533,10 @@ def plan_operation(
     if operation != "rolling_update":
         mode = "ordered" if ordered else "parallel"
         if operation == "scale_up":
+            _not_for(to_replicas, "to_replicas", "scale_up scales to spec.replicas")
             r0 = _replica_bound(from_replicas, "from_replicas", 0, n)
             return OperationPlan(**common, ordinals=tuple(range(r0, n)), baseline=r0, mode=mode)
+        _not_for(from_replicas, "from_replicas", "scale_down starts from spec.replicas")
         r1 = _replica_bound(to_replicas, "to_replicas", 0, n)
         return OperationPlan(
             **common, ordinals=tuple(range(n - 1, r1 - 1, -1)), baseline=n, mode=mode

@@ -23,6 +23,7 @@ from k8smodel._validate import (
     check_real,
     describe,
 )
+from k8smodel.manifests import INT32_MAX  # spec.replicas is int32 in apps/v1
 from k8smodel.rollout.semantics import (
     POD_MANAGEMENT_POLICIES,
     UPDATE_STRATEGIES,
@@ -117,7 +118,7 @@ class StatefulSet:
     api_call_s: float = 0.0
 
     def __post_init__(self) -> None:
-        check_int(self.replicas, "replicas", minimum=0)
+        check_int(self.replicas, "replicas", minimum=0, maximum=INT32_MAX)
         check_choice(self.pod_management, "pod_management", POD_MANAGEMENT_POLICIES)
         check_choice(self.update_strategy, "update_strategy", UPDATE_STRATEGIES)
         check_int(self.partition, "partition", minimum=0)
@@ -182,7 +183,7 @@ class Deployment:
     api_call_s: float = 0.0
 
     def __post_init__(self) -> None:
-        check_int(self.replicas, "replicas", minimum=0)
+        check_int(self.replicas, "replicas", minimum=0, maximum=INT32_MAX)
         surge = _check_int_or_percent(self.max_surge, "max_surge")
         unavailable = _check_int_or_percent(self.max_unavailable, "max_unavailable")
         if (percent_value(unavailable) or 0) > 100:
@@ -236,7 +237,7 @@ class DaemonSet:
     api_call_s: float = 0.0
 
     def __post_init__(self) -> None:
-        check_int(self.nodes, "nodes", minimum=0)
+        check_int(self.nodes, "nodes", minimum=0, maximum=INT32_MAX)
         unavailable = _check_int_or_percent(self.max_unavailable, "max_unavailable")
         surge = _check_int_or_percent(self.max_surge, "max_surge")
         check_choice(self.update_strategy, "update_strategy", DAEMONSET_STRATEGIES)

@@ -343,3 +343,60 @@ def _round_to_unit(w: np.ndarray, cap, unit) -> tuple[np.ndarray, int]:
     u = Fraction(unit)
     w_units = np.array([math.ceil(Fraction(x) / u) for x in w.tolist()], dtype=np.int64)
     return w_units, math.floor(Fraction(cap) / u)
+
+
+#: Seconds the solver process may overrun its limit while it returns its answer.
+HARD_LIMIT_GRACE_S = 0.5
+
+
+def _arcflow_child(conn, *args) -> None:  # pragma: no cover - runs in the forked child
+    try:
+        conn.send(_arcflow(*args))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises
+        conn.send(exc)
+    finally:
+        conn.close()
+
+
+def arcflow_within(
+    w_int: np.ndarray, cap_int: int, k: int | None, time_limit_s: float, warm_bins: int
+):
+    """:func:`_arcflow` with a hard time limit: in a forked process, killed at the deadline.
+
+    HiGHS's ``time_limit`` is checked inside the branch and bound only, and building the
+    arc-flow graph is not bounded at all, so a 60 s limit could run for minutes. The child
+    is killed ``HARD_LIMIT_GRACE_S`` after ``time_limit_s``.
+
+    Returns
+    -------
+    tuple
+        What :func:`_arcflow` returns, or ``(None, 0.0, False)`` when the limit was hit (a
+        dual bound of 0 adds nothing to the lower bound).
+    """
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _arcflow(w_int, cap_int, k, time_limit_s, warm_bins)
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(
+        target=_arcflow_child,
+        args=(send, w_int, cap_int, k, time_limit_s, warm_bins),
+        daemon=True,
+    )
+    child.start()
+    send.close()
+    result = None
+    try:
+        if receive.poll(max(time_limit_s, 0.0) + HARD_LIMIT_GRACE_S):
+            result = receive.recv()
+    except EOFError:  # the child died without an answer
+        result = None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+    if isinstance(result, BaseException):
+        raise result
+    return (None, 0.0, False) if result is None else result

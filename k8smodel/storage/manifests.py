@@ -1,9 +1,9 @@
 """Load PersistentVolumes, claims, StorageClasses and StatefulSets from Kubernetes YAML or JSON.
 
 Accepts single objects, multi-document YAML, ``kind: List`` (what ``kubectl get
-... -o yaml`` prints) and typed lists such as ``PersistentVolumeList``. Only
-``yaml.safe_load_all`` is used. Each object becomes one row of a tidy
-DataFrame; StatefulSets also expand their ``volumeClaimTemplates`` into one
+... -o yaml`` prints) and typed lists such as ``PersistentVolumeList``. Files
+and text are read by the hardened :func:`k8smodel.manifests.load_objects`. Each object becomes
+one row of a tidy DataFrame; StatefulSets also expand their ``volumeClaimTemplates`` into one
 claim per template and replica, named as the StatefulSet controller names them.
 
 References
@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from k8smodel._validate import DEFAULT_MEMORY_BYTES, check_budget, check_real
+from k8smodel.manifests import INT32_MAX, ManifestError, load_objects
 from k8smodel.storage.quantity import parse_quantity
 from k8smodel.storage.semantics import ACCESS_MODES, VOLUME_MODES
 from k8smodel.storage.spec import CLAIM_SCHEMA, CLASS_SCHEMA, VOLUME_SCHEMA
@@ -342,33 +342,64 @@ def _flatten(doc, origin: str):
 
 
 def _read_documents(source) -> tuple[list, str]:
+    """Parsed objects as given, or the objects of a file or text through the hardened loader."""
     if isinstance(source, (dict, list)):
         return [source], "<objects>"
-    if isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and os.path.exists(source)
-    ):
-        path = Path(source)
-        text = path.read_text(encoding="utf-8")
-        origin = str(path)
-    elif isinstance(source, str) and (
-        "\n" in source or source.lstrip().startswith(("{", "[", "apiVersion", "kind"))
-    ):
-        text, origin = source, "<text>"
-    elif isinstance(source, str):
+    if isinstance(source, str) and _looks_like_missing_path(source):
         raise FileNotFoundError(f"no manifest file {source!r} (and it is not YAML/JSON text)")
-    else:
+    if not isinstance(source, (str, bytes, os.PathLike)) and not hasattr(source, "read"):
         raise TypeError(
             "source must be a path, YAML/JSON text, or parsed objects (dict or list); "
             f"got {type(source).__name__}"
         )
     try:
-        docs = list(yaml.safe_load_all(text))
-    except yaml.YAMLError as err:
-        raise ValueError(f"{origin}: malformed YAML/JSON: {err}") from None
-    return docs, origin
+        objects = load_objects(source)
+    except ManifestError as err:
+        # the loader names the file; callers match "malformed YAML/JSON" for parse errors
+        text = str(err)
+        if "invalid YAML" in text or "invalid JSON" in text:
+            text = text.replace("invalid YAML", "malformed YAML/JSON: invalid YAML")
+            text = text.replace("invalid JSON", "malformed YAML/JSON: invalid JSON")
+        raise ManifestError(text) from None
+    return objects, _origin(source)
 
 
-def load_manifests(source) -> Manifests:
+def _looks_like_missing_path(text: str) -> bool:
+    stripped = text.strip()
+    return (
+        "\n" not in stripped
+        and not stripped.startswith(("{", "[", "apiVersion", "kind"))
+        and ": " not in stripped
+        and not os.path.exists(stripped)
+    )
+
+
+def _origin(source) -> str:
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and os.path.exists(source)):
+        return str(source)
+    return "<text>"
+
+
+def _replica_count(obj, where) -> int:
+    """``spec.replicas`` (default 1): an int32 >= 0, as the apps/v1 API types it."""
+    replicas = _get(obj, "spec.replicas", where, kind=int, default=1)
+    if isinstance(replicas, bool):
+        raise _ObjectError(f"{where}: field 'spec.replicas' must be an int; got bool {replicas!r}")
+    if not 0 <= replicas <= INT32_MAX:
+        raise _ObjectError(
+            f"{where}: field 'spec.replicas' must be an int32 between 0 and {INT32_MAX}; "
+            f"got {replicas}"
+        )
+    return replicas
+
+
+#: Bytes one expanded StatefulSet claim costs while loading (a dict row, its strings, the
+#: DataFrame row built from it): tracemalloc's peak is about 800 bytes a claim at 10**5 claims;
+#: 2 KiB leaves room.
+CLAIM_ROW_BYTES = 2048
+
+
+def load_manifests(source, *, max_memory_bytes: float = DEFAULT_MEMORY_BYTES) -> Manifests:
     """Load Kubernetes storage objects into DataFrames.
 
     Parameters
@@ -377,7 +408,11 @@ def load_manifests(source) -> Manifests:
         A file path; YAML or JSON text (one or many ``---`` documents, a
         ``kind: List`` or a typed list such as ``PersistentVolumeList``); or
         objects already parsed into dicts. Other kinds (Pods, Services, ...)
-        are ignored.
+        are ignored. Files and text are read by :func:`k8smodel.manifests.load_objects`
+        (size, alias, nesting and duplicate-key limits).
+    max_memory_bytes : float, optional
+        The most the claims expanded from StatefulSets may take (about
+        ``CLAIM_ROW_BYTES`` each); ``spec.replicas`` above int32 is always refused.
 
     Returns
     -------
@@ -407,8 +442,10 @@ def load_manifests(source) -> Manifests:
     ``storage_class`` stays ``None``, which binding treats as ``""`` (only
     class-less PVs match).
     """
+    max_memory_bytes = check_real(max_memory_bytes, "max_memory_bytes", minimum=0)
     docs, origin = _read_documents(source)
     vols, claims, classes, sts_rows, sts_claims = [], [], [], [], []
+    expanded = 0
     for obj in _flatten(docs, origin):
         kind = obj.get("kind")
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
@@ -428,13 +465,7 @@ def load_manifests(source) -> Manifests:
             elif kind == "StatefulSet":
                 ns = _get(obj, "metadata.namespace", where, kind=str, default="default")
                 name = _get(obj, "metadata.name", where, required=True, kind=str)
-                replicas = _get(obj, "spec.replicas", where, kind=int, default=1)
-                if isinstance(replicas, bool):
-                    raise _ObjectError(
-                        f"{where}: field 'spec.replicas' must be an int; got bool {replicas!r}"
-                    )
-                if replicas < 0:
-                    raise _ObjectError(f"{where}: field 'spec.replicas' must be >= 0")
+                replicas = _replica_count(obj, where)
                 templates = _get(obj, "spec.volumeClaimTemplates", where, kind=list, default=[])
                 parsed = []
                 for i, tpl in enumerate(templates):
@@ -455,7 +486,16 @@ def load_manifests(source) -> Manifests:
                             "access_modes": row["access_modes"],
                         }
                     )
-                for ordinal in range(replicas):
+                expanded += replicas * len(parsed)
+                check_budget(
+                    expanded * CLAIM_ROW_BYTES,
+                    f"{where}: {replicas:,} replicas x {len(parsed)} volumeClaimTemplates "
+                    f"({expanded:,} claims in all so far)",
+                    limit_bytes=max_memory_bytes,
+                    remedy=f"at most about {max_memory_bytes // CLAIM_ROW_BYTES:,} claims fit; "
+                    "lower spec.replicas or raise max_memory_bytes",
+                )
+                for ordinal in range(replicas if parsed else 0):
                     pod = f"{name}-{ordinal}"
                     for tname, _tpl, row in parsed:
                         sts_claims.append(

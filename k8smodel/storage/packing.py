@@ -38,16 +38,16 @@ from functools import reduce
 import numpy as np
 import pandas as pd
 
-from k8smodel._validate import check_choice
+from k8smodel._validate import check_choice, check_real
 from k8smodel.result import Result
 from k8smodel.storage._exact import (
     MAX_ARCFLOW_CAPACITY,
     SEARCH_BUDGET_S,
-    _arcflow,
     _fill_to_bound,
     _integer_scale,
     _minimum_bin_slack,
     _round_to_unit,
+    arcflow_within,
 )
 from k8smodel.storage.bounds import (
     LowerBound,
@@ -419,8 +419,7 @@ def pack(
     m = _ALIASES.get(method, method) if isinstance(method, str) else method
     if m not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    if not isinstance(time_limit_s, numbers.Real) or not time_limit_s > 0:
-        raise ValueError(f"time_limit_s must be a positive number; got {time_limit_s!r}")
+    time_limit_s = check_real(time_limit_s, "time_limit_s", minimum=0, lower_open=True)
     lb = _bound_value(w, cap, "L2", k) if w.size else 0
     params = {
         "capacity": cap,
@@ -465,20 +464,20 @@ def pack(
         if (
             isinstance(unit, bool)
             or not isinstance(unit, numbers.Real | Fraction)
-            or not unit > 0
+            or not float(unit) > 0
             or not math.isfinite(unit)
         ):
             raise ValueError(f"unit must be a positive finite number; got {unit!r}")
         w_units, cap_units = _round_to_unit(w, cap, unit)
-        scaled = (w_units, cap_units)
-        if w_units.size and w_units.max() > scaled[1]:
+        if w_units.size and w_units.max() > cap_units:
             raise ValueError(
                 f"unit={unit!r} is too coarse: a rounded-up size exceeds the rounded-down capacity"
             )
-        if w_units.size and scaled[1] > 0:
+        g = 1
+        if w_units.size and cap_units > 0:
             positive = w_units[w_units > 0]
-            g = reduce(math.gcd, np.unique(positive).tolist(), scaled[1]) if positive.size else 1
-            scaled = (w_units // g, scaled[1] // g)
+            g = reduce(math.gcd, np.unique(positive).tolist(), cap_units) if positive.size else 1
+        scaled: tuple[np.ndarray, int] | None = (w_units // g, cap_units // g)
     else:
         scaled = _integer_scale(w, cap)
     if scaled is None:
@@ -518,7 +517,9 @@ def pack(
     if best_bins == lb:
         return _packing(best, w, cap, "optimal", lb, t0, params, notes)
     remaining = time_limit_s - (time.perf_counter() - t0)
-    assign, dual, _proven = _arcflow(w_int, cap_int, k, remaining, best_bins)
+    assign, dual, _proven = arcflow_within(w_int, cap_int, k, remaining, best_bins)
+    if assign is None and dual == 0.0:
+        notes = (*notes, f"the exact solver was stopped at time_limit_s={time_limit_s:g}")
     # The MILP's bounds are bounds for the instance it solved; with unit= that instance has
     # rounded sizes, whose optimum can exceed the true one, so only exact solves tighten lb.
     exact = unit is None

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._random import as_generator
-from k8smodel._validate import check_choice, check_int, check_probability
+from k8smodel._validate import check_budget, check_choice, check_int, check_probability
 from k8smodel.result import Result
 from k8smodel.storage.binding import bind
 from k8smodel.storage.scenarios import POOLS_GIB, claim_sizes, static_pool
@@ -75,6 +75,12 @@ def simulate(
         spec = StaticPool(
             tiers_bytes=tuple(g * GIB for g in POOLS_GIB[pool]), overprovision=overprovision
         )
+    # each claim and each volume becomes a DataFrame row (about 1 KiB with its names)
+    check_budget(
+        1024.0 * n_claims * (2.0 + max(spec.overprovision, 1.0)),
+        f"n_claims={n_claims} with overprovision={spec.overprovision}",
+        remedy="use fewer claims or a smaller overprovision",
+    )
     gen = as_generator(rng)
     forecast = claim_sizes(n_claims, decimal_fraction=decimal_fraction, rng=gen)
     stream = claim_sizes(n_claims, decimal_fraction=decimal_fraction, rng=gen)

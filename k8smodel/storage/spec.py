@@ -96,10 +96,15 @@ def _volume_mode(value: Any, where: str) -> str:
 
 def _sizes(values: Any, name: str) -> np.ndarray:
     """to_bytes with errors naming ``name`` instead of ``values``."""
+    if values is None or isinstance(values, bool | float):
+        raise TypeError(
+            f"{name} must be quantity strings or whole numbers of bytes; got {values!r}"
+        )
     try:
         return to_bytes(values)
     except (ValueError, TypeError) as err:
-        msg = str(err).replace("values[", f"{name}[", 1)
+        msg = str(err)
+        msg = msg.replace("values[", f"{name}[", 1) if "values[" in msg else f"{name}: {msg}"
         raise type(err)(msg) from None
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from k8smodel._validate import check_choice, check_int, describe
+from k8smodel.manifests import INT32_MAX
 
 __all__ = [
     "divide_replicas",
@@ -47,6 +48,15 @@ _METHODS = (
 )
 
 
+def _sequence(values: Any, name: str) -> Any:
+    """``values`` if it is a sized sequence (not a string), else a TypeError naming it."""
+    if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
+        raise TypeError(
+            f"{name} must be a sequence (one entry per cluster); got {describe(values)}"
+        )
+    return values
+
+
 def _unique_names(names: Sequence[Any], name: str, size: int) -> list[str]:
     """``names`` as a list of ``size`` distinct strings."""
     out = [str(x) for x in names]
@@ -58,10 +68,18 @@ def _unique_names(names: Sequence[Any], name: str, size: int) -> list[str]:
     return out
 
 
-def _int_vector(values: Any, name: str, n: int | None = None) -> np.ndarray:
-    arr = np.asarray(values)
+def _int_vector(
+    values: Any, name: str, n: int | None = None, *, nonempty: bool = False
+) -> np.ndarray:
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 1-d sequence of whole numbers; got {values!r}") from None
+    if nonempty and arr.ndim == 1 and arr.size == 0:
+        raise ValueError(f"{name} must not be empty (one entry per cluster); got {values!r}")
     if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
-        if arr.ndim == 1 and arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
+        exact = arr.dtype.kind == "f" and np.all(np.abs(arr) <= 2.0**53)  # int64-exact floats
+        if arr.ndim == 1 and exact and np.all(arr == np.round(arr)):
             arr = arr.astype(np.int64)
         else:
             raise ValueError(f"{name} must be a 1-d sequence of whole numbers; got {values!r}")
@@ -213,8 +231,8 @@ def webster(
     >>> webster(5, [1, 1], names=["A", "B"], uid="d43fdeeb-d750-4e2b-bee3-64eb94534f4c").tolist()
     [2, 3]
     """
-    n_seats = check_int(seats, "seats", minimum=0)
-    v = _int_vector(votes, "votes")
+    n_seats = check_int(seats, "seats", minimum=0, maximum=INT32_MAX)  # replicas are int32
+    v = _int_vector(votes, "votes", nonempty=True)
     s = np.zeros_like(v) if initial is None else _int_vector(initial, "initial", v.size).copy()
     if v.size == 0:
         return s
@@ -269,8 +287,8 @@ def karmada_legacy(
     and then at random (``ClusterWeightInfoList.Less``); ties here go by name.
     With weights 2:1 and 2 replicas the result is 2:0 (issue #6424).
     """
-    n = check_int(replicas, "replicas", minimum=0)
-    w = _int_vector(weights, "weights")
+    n = check_int(replicas, "replicas", minimum=0, maximum=INT32_MAX)  # replicas are int32
+    w = _int_vector(weights, "weights", nonempty=True)
     if w.sum() == 0:
         w = np.ones_like(w)
     width = len(str(w.size))
@@ -361,7 +379,10 @@ def kubefed_plan(
     passes that split the remainder by weight, rounding up, capping at max and
     capacity and retiring full clusters, until nothing changes or nothing remains.
     """
-    remaining = check_int(total_replicas, "total_replicas", minimum=0)
+    remaining = check_int(total_replicas, "total_replicas", minimum=0, maximum=INT32_MAX)
+    clusters = _unique_names(_sequence(clusters, "clusters"), "clusters", len(clusters))
+    if not clusters:
+        raise ValueError("clusters must name at least one cluster; got []")
     current = dict(current or {})
     capacity = dict(capacity or {})
     prefs: list[tuple[str, int, int, int | None, int]] = []
@@ -500,9 +521,14 @@ def divide_replicas(
     function models a fresh schedule; Karmada's scale-up keeps earlier assignments
     and divides only the new replicas.
     """
-    n = check_int(replicas, "replicas", minimum=0)
+    n = check_int(replicas, "replicas", minimum=0, maximum=INT32_MAX)  # replicas are int32
     check_choice(method, "method", _METHODS)
-    size = len(weights) if weights is not None else len(available) if available is not None else 0
+    given = weights if weights is not None else available
+    size = (
+        0
+        if given is None
+        else len(_sequence(given, "weights" if weights is not None else "available"))
+    )
     if size == 0:
         raise ValueError("pass weights or available (one entry per cluster)")
     names = (
