@@ -67,13 +67,14 @@ def test_committed_without_outputs(path):
 def _same_picture(a: np.ndarray, b: np.ndarray) -> bool:
     """Same size and pixels, allowing anti-aliasing drift of a few levels on a few pixels.
 
-    Agg can render an edge one level (1/255) differently between the saved file and the inline
-    display of the same figure (seen on stacked bars); a different figure differs far more.
+    Agg can render edges a few levels (up to 5/255 seen) differently between the saved file and
+    the inline display of the same figure (stacked bars, 0.2 % of pixels); another figure, or the
+    same one changed after saving, differs far more.
     """
     if a.shape != b.shape:
         return False
     diff = np.abs(a.astype(float) - b.astype(float))
-    return bool(diff.max() <= 3 / 255 and (diff > 0).mean() < 1e-3)
+    return bool(diff.max() <= 8 / 255 and (diff > 0).mean() < 1e-2)
 
 
 @pytest.mark.notebook
