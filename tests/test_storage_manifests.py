@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from k8smodel.storage import attach_limit, attach_limits, bind, load_manifests
+from k8smodel.storage import attach_limit, attach_limits, bind, from_manifest
 
 GI = 2**30
 
@@ -82,7 +82,7 @@ metadata: {name: ignored}
 
 
 def test_multi_document_yaml():
-    m = load_manifests(CLUSTER)
+    m = from_manifest(CLUSTER)
     assert m.volumes.name.tolist() == ["pv-small", "pv-big"]
     big = m.volumes.set_index("name").loc["pv-big"]
     assert big.capacity_bytes == 2**40 and big.volume_mode == "Block"
@@ -119,18 +119,18 @@ def test_list_and_json_forms(tmp_path):
     as_list = {"apiVersion": "v1", "kind": "List", "items": items}
     path = tmp_path / "pvs.json"
     path.write_text(json.dumps(as_list))
-    assert load_manifests(path).volumes.capacity_bytes.tolist() == [GI, 2 * GI, 3 * GI]
+    assert from_manifest(path).volumes.capacity_bytes.tolist() == [GI, 2 * GI, 3 * GI]
     typed = {
         "apiVersion": "v1",
         "kind": "PersistentVolumeList",
         "items": [{k: v for k, v in it.items() if k != "kind"} for it in items],
     }
-    assert len(load_manifests(typed).volumes) == 3
-    assert len(load_manifests(str(path)).volumes) == 3
+    assert len(from_manifest(typed).volumes) == 3
+    assert len(from_manifest(str(path)).volumes) == 3
 
 
 def test_end_to_end_bind():
-    m = load_manifests(CLUSTER)
+    m = from_manifest(CLUSTER)
     r = bind(m.claims, m.volumes, storage_classes=m.storage_classes, rng=1)
     b = r.bindings.set_index("claim")
     assert b.loc["data", "volume"] == "pv-big" and b.loc["data", "how"] == "prebound"
@@ -203,20 +203,20 @@ def test_end_to_end_bind():
 )
 def test_malformed_objects_name_object_and_field(text, needle):
     with pytest.raises(ValueError, match=None) as info:
-        load_manifests(text)
+        from_manifest(text)
     assert needle in str(info.value)
 
 
 def test_safe_loading_refuses_python_tags():
     with pytest.raises(ValueError, match="malformed YAML"):
-        load_manifests("kind: !!python/object/apply:os.system ['true']\n")
+        from_manifest("kind: !!python/object/apply:os.system ['true']\n")
 
 
 @pytest.mark.parametrize("replicas", [2**31, 10**18])
 def test_statefulset_replicas_are_int32(replicas):
     text = f"kind: StatefulSet\nmetadata: {{name: s}}\nspec: {{replicas: {replicas}}}\n"
     with pytest.raises(ValueError, match=r"StatefulSet s: field 'spec.replicas' must be an int32"):
-        load_manifests(text)
+        from_manifest(text)
 
 
 def test_statefulset_expansion_refused_before_it_is_built():
@@ -227,11 +227,11 @@ def test_statefulset_expansion_refused_before_it_is_built():
         "    spec: {resources: {requests: {storage: 1Gi}}}\n"
     )
     with pytest.raises(ValueError, match=r"100,000,000 replicas x 1 volumeClaimTemplates.*fit"):
-        load_manifests(text)
+        from_manifest(text)
     small = text.replace("100000000", "3")
-    assert len(load_manifests(small, max_memory_bytes=2**20).claims) == 3
+    assert len(from_manifest(small, max_memory_bytes=2**20).claims) == 3
     with pytest.raises(ValueError, match="max_memory_bytes"):
-        load_manifests(small, max_memory_bytes=1000)
+        from_manifest(small, max_memory_bytes=1000)
 
 
 def test_storage_loader_refuses_duplicate_keys():
@@ -240,12 +240,12 @@ def test_storage_loader_refuses_duplicate_keys():
         "  capacity:\n    storage: 1Gi\n    storage: 100Ti\n"
     )
     with pytest.raises(ValueError, match="duplicate key 'storage'"):
-        load_manifests(text)
+        from_manifest(text)
 
 
 def test_missing_file():
     with pytest.raises(FileNotFoundError):
-        load_manifests("no-such-file.yaml")
+        from_manifest("no-such-file.yaml")
 
 
 @pytest.mark.parametrize(
@@ -329,7 +329,7 @@ BETA = "storageclass.beta.kubernetes.io/is-default-class"
     ],
 )
 def test_default_storage_class_choice(classes, expected):
-    m = load_manifests([*classes, PVC])
+    m = from_manifest([*classes, PVC])
     assert m.claims.storage_class.iloc[0] == expected or (
         expected is None and m.claims.storage_class.iloc[0] is None
     )

@@ -18,13 +18,13 @@ of volumes needs under a capacity budget and the CSI attach limits.
 * :func:`attach_limit`: per-node volume limits of the AWS, GCE and Azure CSI drivers.
 * :func:`parse_quantity`, :func:`format_quantity`, :func:`to_bytes`: Kubernetes
   quantities exactly as apimachinery parses and prints them.
-* :func:`load_manifests`: PVs, PVCs, StorageClasses and StatefulSets from YAML/JSON.
+* :func:`from_manifest`: PVs, PVCs, StorageClasses and StatefulSets from YAML/JSON.
 """
 
 from k8smodel.storage import semantics
 from k8smodel.storage.attach import PROVIDERS, attach_limit, attach_limits
 from k8smodel.storage.binding import BINDING_MODES, BindingResult, bind
-from k8smodel.storage.manifests import Manifests, load_manifests
+from k8smodel.storage.manifest import Manifests, from_manifest
 from k8smodel.storage.packing import METHODS, LowerBound, Packing, lower_bound, pack
 from k8smodel.storage.quantity import (
     Quantity,
@@ -62,7 +62,7 @@ __all__ = [
     "attach_limits",
     "bind",
     "format_quantity",
-    "load_manifests",
+    "from_manifest",
     "lower_bound",
     "make_claims",
     "make_volumes",

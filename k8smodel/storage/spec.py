@@ -3,7 +3,7 @@
 Claims and volumes are tables (one row per object), because a cluster has thousands of
 them; their columns and defaults are written once here (:data:`CLAIM_SCHEMA`,
 :data:`VOLUME_SCHEMA`), and every path that builds or reads a table (``make_claims``,
-``make_volumes``, ``load_manifests``, ``bind``) goes through :func:`claims_table` and
+``make_volumes``, ``from_manifest``, ``bind``) goes through :func:`claims_table` and
 :func:`volumes_table`. Things a user states once (a pool layout, a node) are frozen
 dataclasses validated through :mod:`k8smodel._validate`.
 """
@@ -159,7 +159,7 @@ def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
     TypeError, ValueError
         Naming ``claims.<column>[<row>]``, the value and what is allowed.
     """
-    from k8smodel.storage.manifests import check_selector
+    from k8smodel.storage.manifest import check_selector
 
     out = _table(claims, "claims", CLAIM_SCHEMA, "request_bytes", "claim")
     for i, sel in enumerate(out["selector"].tolist()):

@@ -251,14 +251,14 @@ def lb_section(inv: Inventory, wl: Any, a: Any) -> list:
 
 
 def storage_claims(storage: Any, inv: Inventory) -> Any:
-    """The dump's PVs, claims and classes as ``storage.load_manifests`` reads them.
+    """The dump's PVs, claims and classes as ``storage.from_manifest`` reads them.
 
     A StatefulSet's template claim that already exists as a PersistentVolumeClaim is the same
     claim: the controller creates a claim only when getting it returns NotFound
     (``pkg/controller/statefulset/stateful_pod_control.go``, ``createPersistentVolumeClaims``),
     so it is counted once.
     """
-    m = storage.load_manifests(
+    m = storage.from_manifest(
         inv.objects_of("PersistentVolume", "PersistentVolumeClaim", "StorageClass", "StatefulSet")
     )
     claims = m.claims

@@ -37,7 +37,7 @@ from k8smodel.storage.quantity import parse_quantity
 from k8smodel.storage.semantics import ACCESS_MODES, VOLUME_MODES
 from k8smodel.storage.spec import CLAIM_SCHEMA, CLASS_SCHEMA, VOLUME_SCHEMA
 
-__all__ = ["Manifests", "load_manifests", "default_class_name", "check_selector", "ACCESS_MODES"]
+__all__ = ["Manifests", "from_manifest", "default_class_name", "check_selector", "ACCESS_MODES"]
 
 #: Operators of a metav1.LabelSelector's matchExpressions (LabelSelectorAsSelector).
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -62,7 +62,7 @@ STS_COLUMNS = [
 
 @dataclass(frozen=True)
 class Manifests:
-    """Objects loaded by :func:`load_manifests`, one DataFrame per kind.
+    """Objects loaded by :func:`from_manifest`, one DataFrame per kind.
 
     Attributes
     ----------
@@ -399,7 +399,7 @@ def _replica_count(obj, where) -> int:
 CLAIM_ROW_BYTES = 2048
 
 
-def load_manifests(source, *, max_memory_bytes: float = DEFAULT_MEMORY_BYTES) -> Manifests:
+def from_manifest(source, *, max_memory_bytes: float = DEFAULT_MEMORY_BYTES) -> Manifests:
     """Load Kubernetes storage objects into DataFrames.
 
     Parameters
