@@ -333,3 +333,24 @@ def test_default_storage_class_choice(classes, expected):
     assert m.claims.storage_class.iloc[0] == expected or (
         expected is None and m.claims.storage_class.iloc[0] is None
     )
+
+
+def test_statefulset_claims_that_exist_are_not_counted_twice():
+    # The controller creates data-db-0 only if it is missing (stateful_pod_control.go,
+    # createPersistentVolumeClaims creates on NotFound): a dump holding both the StatefulSet
+    # and its first claim has two claims for two replicas, not three.
+    text = """
+kind: StatefulSet
+metadata: {name: db, namespace: prod}
+spec:
+  replicas: 2
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+kind: PersistentVolumeClaim
+metadata: {name: data-db-0, namespace: prod}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+"""
+    claims = from_manifest(text).claims
+    assert sorted(claims.name) == ["data-db-0", "data-db-1"]

@@ -509,7 +509,12 @@ def from_manifest(source, *, max_memory_bytes: float = DEFAULT_MEMORY_BYTES) -> 
         except _ObjectError as err:
             raise ValueError(f"{origin}: {err}") from None
     classes_df = pd.DataFrame(classes, columns=CLASS_COLUMNS)
-    claims_df = pd.DataFrame(claims + sts_claims, columns=CLAIM_COLUMNS)
+    # The StatefulSet controller creates a template's claim only when it is missing
+    # (pkg/controller/statefulset/stateful_pod_control.go, createPersistentVolumeClaims: it
+    # creates on NotFound), so a claim that already exists in the dump is not counted twice.
+    existing = {(c.get("namespace"), c.get("name")) for c in claims}
+    missing = [c for c in sts_claims if (c.get("namespace"), c.get("name")) not in existing]
+    claims_df = pd.DataFrame(claims + missing, columns=CLAIM_COLUMNS)
     default = default_class_name(classes_df)
     if default is not None and len(claims_df):
         unset = claims_df.storage_class.isna()

@@ -253,27 +253,13 @@ def lb_section(inv: Inventory, wl: Any, a: Any) -> list:
 def storage_claims(storage: Any, inv: Inventory) -> Any:
     """The dump's PVs, claims and classes as ``storage.from_manifest`` reads them.
 
-    A StatefulSet's template claim that already exists as a PersistentVolumeClaim is the same
-    claim: the controller creates a claim only when getting it returns NotFound
-    (``pkg/controller/statefulset/stateful_pod_control.go``, ``createPersistentVolumeClaims``),
-    so it is counted once.
+    A StatefulSet's template claim that already exists as a PersistentVolumeClaim is counted
+    once: ``from_manifest`` follows the controller, which creates only missing claims.
     """
     m = storage.from_manifest(
         inv.objects_of("PersistentVolume", "PersistentVolumeClaim", "StorageClass", "StatefulSet")
     )
-    claims = m.claims
-    existing = set(
-        zip(
-            claims.namespace[claims.source == "PersistentVolumeClaim"],
-            claims.name[claims.source == "PersistentVolumeClaim"],
-            strict=True,
-        )
-    )
-    planned = claims.source != "PersistentVolumeClaim"
-    known = np.array(
-        [(n, c) in existing for n, c in zip(claims.namespace, claims.name, strict=True)], dtype=bool
-    )
-    return m, claims[~(planned.to_numpy() & known)].reset_index(drop=True)
+    return m, m.claims
 
 
 def storage_binding_section(inv: Inventory, a: Any) -> list:
