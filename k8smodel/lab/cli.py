@@ -141,10 +141,11 @@ def validate(
     """Run the validation and report; return the exit status.
 
     0: done (verdicts printed); 2: nginx or HAProxy missing (nothing was started), or
-    ``ewma_only`` without ``ingress_nginx``; 1: the run failed. ``ingress_nginx_commit`` is
-    recorded with the EWMA rows (default: ``git rev-parse HEAD`` in the checkout). With ``ingress_nginx`` (a
+    ``ewma_only`` without ``ingress_nginx``; 1: the run failed. With ``ingress_nginx`` (a
     kubernetes/ingress-nginx checkout) the EWMA cases run too (:func:`validate_ewma`);
-    without it they are skipped with a message.
+    without it they are skipped with a message; with ``ewma_only`` only they run, and ``out``
+    names their CSV. ``ingress_nginx_commit`` is recorded with
+    the EWMA rows (default: ``git rev-parse HEAD`` in the checkout).
     """
     skipped = (
         "EWMA cases skipped: pass --ingress-nginx PATH (make validate INGRESS_NGINX=PATH), a "
@@ -154,7 +155,9 @@ def validate(
         if ingress_nginx is None:
             print(f"k8smodel validate: {skipped}", file=sys.stderr)
             return 2
-        return validate_ewma(ingress_nginx, quick=quick, seed=seed, commit=ingress_nginx_commit)
+        return validate_ewma(
+            ingress_nginx, quick=quick, out=out, seed=seed, commit=ingress_nginx_commit
+        )
     status = _validate_standard(quick=quick, out=out, seed=seed)
     if ingress_nginx is None:
         print(f"k8smodel validate: {skipped}")

@@ -167,7 +167,7 @@ def ewma_nginx_config(
     lua_module: str = LUA_MODULE_PATHS["lua"],
     ndk_module: str = LUA_MODULE_PATHS["ndk"],
 ) -> str:
-    """nginx configuration that balances with ingress-nginx's ``balancer/ewma.lua``.
+    """The nginx configuration that balances with ingress-nginx's ``balancer/ewma.lua``.
 
     Parameters
     ----------
@@ -204,8 +204,9 @@ def ewma_nginx_config(
     ``ngx.balancer.set_current_peer`` with the endpoint it names; ``log_by_lua_block``
     calls ``after_balance()``; ``$balancer_ewma_score`` is declared for ``balance()`` to
     set. Endpoints are given to ``ewma:new`` (all scores start absent, i.e. 0). Every
-    worker seeds ``math.random`` differently (ingress-nginx seeds it per worker in
-    ``lua_ingress.lua``). Requests are proxied with a new upstream connection each and no
+    worker seeds ``math.random`` differently (ingress-nginx's ``lua_ingress.lua``
+    ``randomseed`` seeds each worker from ``/dev/urandom``, falling back to
+    ``ngx.now() * 1000 + ngx.worker.pid()``, the seed used here). Requests are proxied with a new upstream connection each and no
     retry (``proxy_next_upstream off``), as in the other lab configurations.
     """
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:

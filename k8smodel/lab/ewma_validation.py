@@ -1,4 +1,4 @@
-"""Measure ingress-nginx's real ewma balancer and compare it with ``lb.simulate("ingress-nginx-ewma")``.
+"""Measure ingress-nginx's real ewma balancer; compare with ``lb``'s ``ingress-nginx-ewma``.
 
 The ewma score decays over ``DECAY_TIME = 10`` s of wall-clock time, so unlike the other
 lab cases the prediction cannot be rescaled from a unit-mean simulation: it simulates the
