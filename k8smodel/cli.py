@@ -55,7 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         help="measure real nginx and HAProxy on 127.0.0.1 and compare with k8smodel.lb",
     )
     val.add_argument("--quick", action="store_true", help="a short run (about a minute)")
-    val.add_argument("--out", metavar="CSV", type=Path, help="where to write the results (with --ewma-only: the EWMA results)"
+    val.add_argument(
+        "--out",
+        metavar="CSV",
+        type=Path,
+        help="where to write the results (with --ewma-only: the EWMA results)",
+    )
     val.add_argument("--seed", type=int, default=20261127, help="root seed")
     val.add_argument(
         "--ingress-nginx",

@@ -206,8 +206,9 @@ def ewma_nginx_config(
     set. Endpoints are given to ``ewma:new`` (all scores start absent, i.e. 0). Every
     worker seeds ``math.random`` differently (ingress-nginx's ``lua_ingress.lua``
     ``randomseed`` seeds each worker from ``/dev/urandom``, falling back to
-    ``ngx.now() * 1000 + ngx.worker.pid()``, the seed used here). Requests are proxied with a new upstream connection each and no
-    retry (``proxy_next_upstream off``), as in the other lab configurations.
+    ``ngx.now() * 1000 + ngx.worker.pid()``, the seed used here). Requests are proxied
+    with a new upstream connection each and no retry (``proxy_next_upstream off``), as in
+    the other lab configurations.
     """
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
