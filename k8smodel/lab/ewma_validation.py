@@ -139,7 +139,7 @@ def run_ewma_validation(
     for w in workers:
         _check_int("workers", w, 1)
     for u in utilizations:
-        if isinstance(u, bool) or not isinstance(u, numbers.Real) or not 0 < u < 1:
+        if isinstance(u, bool) or not isinstance(u, numbers.Real) or not 0 < float(u) < 1:
             raise ValueError(f"utilizations must lie in (0, 1); got {u!r}")
     say = progress or (lambda _line: None)
     seeds = spawn_seeds(rng, 2 + len(workers) * len(utilizations))
@@ -229,6 +229,7 @@ def predict_ewma(
         service=stats.expon(scale=mean_service_s), keep_requests=True, rng=rng,
     )  # fmt: skip
     req = res.requests
+    assert req is not None  # keep_requests=True
     # Shares count every request, as the lab's do; latencies leave out the warm-up.
     counts = np.zeros((replications, pods))
     np.add.at(counts, (req.replication.to_numpy(), req.pod.to_numpy()), 1.0)
