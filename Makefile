@@ -58,9 +58,12 @@ bench: $(VENV)/.installed-bench
 
 # Installs nginx and HAProxy through apt when missing and run as root (scripts/install-balancers),
 # otherwise says what to install; then about 12 minutes of loopback traffic.
+# INGRESS_NGINX=PATH (a kubernetes/ingress-nginx checkout) also runs its real balancer/ewma.lua
+# (about 2 more minutes; needs nginx's Lua module, which the script installs too).
+INGRESS_NGINX ?=
 validate: $(VENV)/.installed-test
 	scripts/install-balancers
-	$(BIN)/k8smodel validate
+	$(BIN)/k8smodel validate $(if $(INGRESS_NGINX),--ingress-nginx $(INGRESS_NGINX))
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache .hypothesis

@@ -57,8 +57,29 @@ def _parser() -> argparse.ArgumentParser:
         help="measure real nginx and HAProxy on 127.0.0.1 and compare with k8smodel.lb",
     )
     val.add_argument("--quick", action="store_true", help="a short run (about a minute)")
-    val.add_argument("--out", metavar="CSV", type=Path, help="where to write the results")
+    val.add_argument(
+        "--out",
+        metavar="CSV",
+        type=Path,
+        help="where to write the results (with --ewma-only: the EWMA results)",
+    )
     val.add_argument("--seed", type=int, default=20261127, help="root seed")
+    val.add_argument(
+        "--ingress-nginx",
+        metavar="PATH",
+        type=Path,
+        help="a kubernetes/ingress-nginx checkout (or its rootfs/etc/nginx/lua): also run its "
+        "real balancer/ewma.lua (writes data/lab_validation_ewma.csv); without it the EWMA "
+        "cases are skipped",
+    )
+    val.add_argument(
+        "--ingress-nginx-commit",
+        metavar="SHA",
+        help="the ingress-nginx commit to record when PATH is an extracted tree, not a checkout",
+    )
+    val.add_argument(
+        "--ewma-only", action="store_true", help="run only the EWMA cases (needs --ingress-nginx)"
+    )
     for module in _COMMAND_MODULES:
         importlib.import_module(module).add_commands(commands)
     return parser
@@ -67,7 +88,14 @@ def _parser() -> argparse.ArgumentParser:
 def _validate(args) -> int:
     from k8smodel.lab.cli import validate
 
-    return validate(quick=args.quick, out=args.out, seed=args.seed)
+    return validate(
+        quick=args.quick,
+        out=args.out,
+        seed=args.seed,
+        ingress_nginx=args.ingress_nginx,
+        ewma_only=args.ewma_only,
+        ingress_nginx_commit=args.ingress_nginx_commit,
+    )
 
 
 def _reproduce(args) -> int:
