@@ -85,12 +85,20 @@ def latency_figure(study: Any):
                     rotation=90,
                 )
     ax.set_xticks(np.arange(len(sections)) + width * (len(factors) - 1) / 2)
+    # The workload's name without its namespace, and the Service below it: long names overlap.
     ax.set_xticklabels(
-        [f"{s.workload}\n{s.result.params['service']}" for s in sections], fontsize=7
+        [f"{s.workload.split('/')[-1]}\n({s.result.params['service']})" for s in sections],
+        fontsize=7,
+        rotation=20,
+        ha="right",
     )
     ax.set_ylabel("p99 response (ms)")
     ax.set_title("p99 response time, M/M/c per pod")
-    ax.legend()
+    overloaded = any(
+        not math.isfinite(v) for s in sections for v in s.result.summary["p99_response_s"]
+    )
+    ax.set_ylim(0, top * 1.1 if overloaded else top * 0.65)  # room for the legend above the bars
+    ax.legend(loc="upper left", ncols=len(factors), frameon=False)
     return fig
 
 
