@@ -43,6 +43,7 @@ __all__ = [
     "ManifestError",
     "load_objects",
     "object_name",
+    "read_documents",
 ]
 
 #: Largest input read by default (bytes).
@@ -222,6 +223,7 @@ def _looks_like_path(text: str) -> bool:
 
 def _parse(text: str, name: str, max_aliases: int, max_depth: int) -> list:
     stripped = text.lstrip()
+    json_error: json.JSONDecodeError | None = None
     if _bracket_depth(text) > max_depth:
         raise ManifestError(f"{name}: nesting deeper than {max_depth} levels (max_depth)")
     try:
@@ -229,18 +231,20 @@ def _parse(text: str, name: str, max_aliases: int, max_depth: int) -> list:
             try:
                 return [json.loads(text, object_pairs_hook=_json_pairs)]
             except json.JSONDecodeError as err:
-                if stripped.startswith("["):  # could be a YAML flow sequence; fall through
-                    pass
-                else:
-                    raise ManifestError(
-                        f"{name}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
-                    ) from None
+                # YAML flow style or several documents: YAML (a superset of JSON) decides, and
+                # if it fails too, the JSON error is the one a JSON author can act on.
+                json_error = err
         if "*" in text:  # an alias needs a '*'; without one nothing is shared or multiplied
             _count_yaml_aliases(text, max_aliases)
         return [d for d in yaml.load_all(text, Loader=_StrictLoader) if d is not None]
     except ManifestError as err:
         raise ManifestError(f"{name}: {err}") from None
     except yaml.YAMLError as err:
+        if json_error is not None:
+            raise ManifestError(
+                f"{name}: invalid JSON at line {json_error.lineno}, column {json_error.colno}: "
+                f"{json_error.msg}"
+            ) from None
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
@@ -272,6 +276,44 @@ def _flatten(value: Any, name: str, where: str) -> Iterator[dict]:
         raise ManifestError(
             f"{name}: {where} must be a Kubernetes object (a mapping); got {type(value).__name__}"
         )
+
+
+def read_documents(
+    source: Any,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_aliases: int = DEFAULT_MAX_ALIASES,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> list[Any]:
+    """The parsed documents of one source (a path, text, bytes or a file), after every check.
+
+    The families' ``from_manifest`` readers parse through this and then interpret the
+    documents their own way; :func:`load_objects` also flattens Lists into objects.
+
+    Raises
+    ------
+    ManifestError
+        (a ``ValueError``) naming the file and the problem.
+    """
+    limits = _check_limits(max_bytes, max_aliases, max_nodes, max_depth)
+    text, name = _read_text(source, limits["max_bytes"])
+    docs = _parse(text, name, limits["max_aliases"], limits["max_depth"])
+    if "*" in text:  # without aliases the tree is no larger than the text that was read
+        try:
+            _check_tree(docs, limits["max_nodes"], limits["max_depth"])
+        except ManifestError as err:
+            raise ManifestError(f"{name}: {err}") from None
+    return docs
+
+
+def _check_limits(max_bytes: Any, max_aliases: Any, max_nodes: Any, max_depth: Any) -> dict:
+    return {
+        "max_bytes": check_int(max_bytes, "max_bytes", minimum=1),
+        "max_aliases": check_int(max_aliases, "max_aliases", minimum=0),
+        "max_nodes": check_int(max_nodes, "max_nodes", minimum=1),
+        "max_depth": check_int(max_depth, "max_depth", minimum=1),
+    }
 
 
 def load_objects(
@@ -312,22 +354,23 @@ def load_objects(
     ...
     k8smodel.manifests.ManifestError: <text>: duplicate key 'kind' at line 2 (first at line 1); ...
     """
-    limits = {
-        "max_bytes": check_int(max_bytes, "max_bytes", minimum=1),
-        "max_aliases": check_int(max_aliases, "max_aliases", minimum=0),
-        "max_nodes": check_int(max_nodes, "max_nodes", minimum=1),
-        "max_depth": check_int(max_depth, "max_depth", minimum=1),
-    }
+    limits = _check_limits(max_bytes, max_aliases, max_nodes, max_depth)
     if isinstance(source, list | tuple):
         return [obj for item in source for obj in load_objects(item, **limits)]
-    text, name = _read_text(source, limits["max_bytes"])
-    docs = _parse(text, name, limits["max_aliases"], limits["max_depth"])
-    if "*" in text:  # without aliases the tree is no larger than the text that was read
-        try:
-            _check_tree(docs, limits["max_nodes"], limits["max_depth"])
-        except ManifestError as err:
-            raise ManifestError(f"{name}: {err}") from None
+    name = _source_name(source)
+    docs = read_documents(source, **limits)
     return [obj for i, doc in enumerate(docs) for obj in _flatten(doc, name, f"document {i + 1}")]
+
+
+def _source_name(source: Any) -> str:
+    """The name :func:`_read_text` gives ``source`` in messages."""
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+        return str(Path(source))
+    if isinstance(source, bytes):
+        return "<bytes>"
+    if isinstance(source, str):
+        return "<text>"
+    return str(getattr(source, "name", "<stream>"))
 
 
 def object_name(obj: dict) -> str:

@@ -148,14 +148,14 @@ def test_malformed_policies_name_the_object_and_field(spec, message):
 def test_bad_yaml_names_the_file(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: Pod\nmetadata: [unclosed\n")
-    with pytest.raises(ValueError, match="bad.yaml: not valid YAML at line 3"):
+    with pytest.raises(ValueError, match="bad.yaml: invalid YAML at line 3"):
         netpol.from_manifest(bad)
 
 
 def test_unsafe_yaml_tags_are_refused(tmp_path):
     evil = tmp_path / "evil.yaml"
     evil.write_text("kind: !!python/object/apply:os.system ['true']\n")
-    with pytest.raises(ValueError, match="not valid YAML"):
+    with pytest.raises(ValueError, match="invalid YAML"):
         netpol.from_manifest(evil)
 
 

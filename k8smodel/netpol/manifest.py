@@ -8,20 +8,19 @@ container ports). A Pod with a controlling owner reference is listed under its o
 ``PodFromCoreObject`` and ``WorkloadPeer.String``). A missing namespace is ``default``.
 
 Everything else (Services, Ingresses, Routes, admin policies, user-defined networks, ...) is
-listed in ``Cluster.ignored`` with the reason. YAML is read with ``yaml.CSafeLoader`` when
-PyYAML has its C extension, else ``yaml.SafeLoader``: never the unsafe loaders.
+listed in ``Cluster.ignored`` with the reason. Files are parsed by the project's hardened
+reader (:func:`k8smodel.manifests.read_documents`: safe loading, size, alias and depth limits,
+duplicate keys refused).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from k8smodel.manifests import read_documents
 from k8smodel.netpol.spec import (
     Cluster,
     ContainerPort,
@@ -38,7 +37,6 @@ from k8smodel.netpol.spec import (
 
 __all__ = ["from_manifest", "load_objects", "to_manifest"]
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TEMPLATE_PATHS = {
     "Deployment": ("spec", "template"),
     "StatefulSet": ("spec", "template"),
@@ -90,19 +88,8 @@ def load_objects(source: Any) -> Iterator[tuple[str, dict]]:
 
 
 def _from_file(path: Path) -> Iterator[tuple[str, dict]]:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        if path.suffix.lower() == ".json":
-            docs = [json.loads(text)]
-        else:
-            docs = list(yaml.load_all(text, Loader=_LOADER))  # noqa: S506 (a safe loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ValueError(f"{path}: not valid YAML{where}: {problem}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    # The project's hardened reader: size, alias and depth limits, duplicate keys refused.
+    docs = read_documents(path)
     for doc in docs:
         if doc is None:
             continue
