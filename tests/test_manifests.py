@@ -107,3 +107,18 @@ def test_missing_file_and_bad_types():
         load_objects(3.5)
     with pytest.raises(TypeError, match="max_bytes"):
         load_objects(POD, max_bytes=1e6)
+
+
+@pytest.mark.parametrize("family", ["netpol", "service", "autoscale", "rollout", "storage"])
+def test_every_family_reader_goes_through_the_hardened_loader(family, tmp_path):
+    import importlib
+
+    reader = importlib.import_module(f"k8smodel.{family}").from_manifest
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("kind: Service\nmetadata: {name: a}\nmetadata: {name: b}\n")
+    with pytest.raises(ValueError, match="duplicate key 'metadata'"):
+        reader(dup)
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_bomb("{kind: Pod}"))
+    with pytest.raises(ValueError, match="max_nodes"):
+        reader(bomb)

@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from k8smodel.autoscale.spec import HpaSpec, KpaSpec, ScalingPolicy, ScalingRules
+from k8smodel.manifests import read_documents
 
 __all__ = ["from_manifest", "load_documents"]
 
@@ -36,11 +35,6 @@ _QUANTITY_SCALE = {
     "Gi": 1024.0**3,
 }
 
-try:
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
-
 
 class ManifestError(ValueError):
     """A manifest field that cannot be read (the message names object and field)."""
@@ -55,15 +49,14 @@ def load_documents(source: Any) -> list[dict]:
     if isinstance(source, Path) or (
         isinstance(source, str) and "\n" not in source and Path(source).is_file()
     ):
-        text = Path(source).read_text()
-    elif isinstance(source, str):
-        text = source
-    else:
+        source = Path(source)
+    elif not isinstance(source, str):
         raise TypeError(
             f"source must be a mapping, YAML text or a path; got {type(source).__name__}"
         )
     docs: list[dict] = []
-    for doc in yaml.load_all(text, Loader=_Loader):
+    # The project's hardened reader: size, alias and depth limits, duplicate keys refused.
+    for doc in read_documents(source):
         if isinstance(doc, Mapping) and doc.get("kind") == "List":
             docs.extend(dict(d) for d in doc.get("items") or [] if isinstance(d, Mapping))
         elif isinstance(doc, Mapping):

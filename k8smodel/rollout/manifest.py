@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import scipy.stats as st
-import yaml
 
 from k8smodel._validate import check_int, check_real, describe
+from k8smodel.manifests import read_documents
 from k8smodel.rollout.semantics_daemonset import desired_number_scheduled
 from k8smodel.rollout.spec import DaemonSet, Deployment, PodTiming, StatefulSet
 
 __all__ = ["Workload", "from_manifest", "load_objects"]
 
 _KINDS = ("StatefulSet", "Deployment", "DaemonSet")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,8 @@ def load_objects(source: Any) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8") if _is_file(path) else str(source)
         if "\n" not in text and not text.lstrip().startswith(("{", "apiVersion", "kind")):
             raise ValueError(f"manifest file {str(source)!r} does not exist")
-        docs = [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]
+        # The project's hardened reader: size, alias and depth limits, duplicate keys refused.
+        docs = read_documents(path if _is_file(path) else str(source))
     else:
         raise TypeError(
             "manifest must be a mapping, a path or YAML/JSON text; got "

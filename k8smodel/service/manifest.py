@@ -22,23 +22,17 @@ of the wrong shape raises ``ValueError`` naming ``kind namespace/name`` and the 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from k8smodel.manifests import read_documents
 from k8smodel.service.spec import DEFAULT_AFFINITY_TIMEOUT_S, Layout, Node, Pod, Service
 
 __all__ = ["ManifestSpec", "from_manifest", "parse_cpu"]
 
-try:  # the C loader is much faster on large dumps; PyYAML without libyaml lacks it
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
 
 _ZONE_LABEL = "topology.kubernetes.io/zone"
 _TOPOLOGY_ANNOTATIONS = (
@@ -100,17 +94,10 @@ def _load(source: Any) -> list[Mapping[str, Any]]:
         path = Path(source)
         if not path.is_file():
             raise ValueError(f"manifest must be an existing file or YAML/JSON text; got {source!r}")
-        source = path.read_text()
-    if isinstance(source, str):
-        text = source.lstrip()
-        try:
-            docs = (
-                [json.loads(text)]
-                if text[:1] in ("{", "[")
-                else list(yaml.load_all(source, _Loader))
-            )
-        except (json.JSONDecodeError, yaml.YAMLError) as err:
-            raise ValueError(f"manifest is not valid YAML/JSON: {err}") from None
+        source = path
+    if isinstance(source, str | Path):
+        # The project's hardened reader: size, alias and depth limits, duplicate keys refused.
+        docs = read_documents(source)
         if len(docs) == 1 and isinstance(docs[0], list):
             docs = docs[0]
     elif isinstance(source, Mapping):
