@@ -1,4 +1,4 @@
-"""Bad values into the public entry points of lb, rollout, storage, federation, metrics and sweep.
+"""Bad values into the public entry points of every family, metrics and sweep.
 
 A table-driven harness (issue 19): each entry has a small valid call and, per parameter, the kind
 of value it takes; the harness replaces one parameter at a time by values of that kind's bad list
@@ -51,6 +51,7 @@ BAD: dict[str, list[Any]] = {
     "vec0": [[], [1.0, -1.0], [1.0, NAN], [1.0, INF], ["a", "b"], [1e200, 1e200]],
     "samples": [[], [1.0, NAN], ["a", "b"]],  # samples may be negative or +inf
     "str": [1, 2.5, "no-such-choice"],
+    "mem": [0.0, -1.0, -INF],  # a memory limit in bytes (inf: no limit)
 }
 
 
@@ -75,8 +76,9 @@ class Case:
 
 def _cases() -> list[Case]:
     import k8smodel
+    from k8smodel import autoscale, lb, metrics, netpol, rollout, service, storage
     from k8smodel import federation as fed
-    from k8smodel import lb, metrics, rollout, storage
+    from k8smodel.netpol.examples import synthetic_cluster
 
     sts = rollout.StatefulSet(replicas=3)
     dep = rollout.Deployment(replicas=4)
@@ -87,7 +89,81 @@ def _cases() -> list[Case]:
     def sweep_model(x, rng):
         return {"y": float(x)}
 
+    step = autoscale.Trace.step(300.0, 900.0, at_s=60, duration_s=300)
+    hpa = autoscale.HpaSpec(max_replicas=100, min_replicas=2, metric_type="Pods", target=14.0)
+    layout = service.Layout.uniform(zones=1, nodes_per_zone=2, pods_per_node=[2, 1])
+    local = service.Service(type="LoadBalancer", external_traffic_policy="Local")
+    small_cluster = synthetic_cluster(2, 12, 2, rng=1)
     return [
+        # ---- autoscale, service, netpol (built with the contract; their specs are checked too)
+        Case(
+            "autoscale.simulate",
+            autoscale.simulate,
+            (hpa, step),
+            {
+                "capacity_per_s": 20.0,
+                "startup_s": 30.0,
+                "slo_s": 1.0,
+                "initial_replicas": 22,
+                "replications": 2,
+                "rng": 1,
+            },  # fmt: skip
+            {
+                "capacity_per_s": "real+",
+                "slo_s": "real+",
+                "initial_replicas": "count",
+                "replications": "count",
+            },  # fmt: skip
+        ),
+        Case(
+            "service.theory",
+            service.theory,
+            (local, layout),
+            {"request_rate_per_s": 60.0, "mean_service_s": 0.02},
+            {
+                "request_rate_per_s": "real0",
+                "mean_service_s": "real+",
+                "pod_concurrency": "count",
+                "bytes_per_request": "real0",
+                "usd_per_gb": "real0",
+            },  # fmt: skip
+        ),
+        Case(
+            "service.simulate",
+            service.simulate,
+            (local, layout),
+            {"connections": 500, "replications": 2, "rng": 1},
+            {"connections": "count", "replications": "count", "mean_service_s": "real+"},
+        ),
+        Case(
+            "autoscale.keepalive",
+            autoscale.keepalive,
+            (),
+            {"rate_per_s": 1 / 60, "keep_alive_s": 60.0, "cold_start_s": 2.0},
+            {"rate_per_s": "real+", "keep_alive_s": "real0", "cold_start_s": "real0"},
+        ),
+        Case(
+            "service.Layout.uniform",
+            service.Layout.uniform,
+            (),
+            {"zones": 1, "nodes_per_zone": 2, "pods_per_node": 1},
+            {"zones": "count", "nodes_per_zone": "count", "pods_per_node": "count0"},
+        ),
+        Case(
+            "netpol.synthetic_cluster",
+            synthetic_cluster,
+            (),
+            {"namespaces": 2, "pods": 12, "policies": 2, "rng": 1},
+            {"namespaces": "count", "pods": "count", "policies": "count0"},
+        ),
+        Case(
+            "netpol.analyze",
+            netpol.analyze,
+            (small_cluster,),
+            {},
+            # 0 pairs listed is a legitimate "summaries only"; no memory limit (inf) is allowed
+            {"max_listed_pairs": "count0", "max_memory_bytes": "mem"},
+        ),
         # ---- metrics
         *[
             Case(f"metrics.{n}", getattr(metrics, n), kwargs={"x": [1.0, 2.0]}, kinds={"x": "vec0"})

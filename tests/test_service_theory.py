@@ -177,6 +177,15 @@ def test_failed_zones_as_a_bare_string_is_a_type_error():
 def test_oversized_layout_refused_before_the_dense_dispatch():
     # Regression: nothing bounded the dense node-by-pod matrices. 10,400 nodes x 104,000 pods
     # is 1.0816e9 cells: 48 bytes each (six float64 arrays) is 5.19e10 bytes = 48.4 GiB.
-    lay = Layout.uniform(zones=26, nodes_per_zone=400, pods_per_node=10)
+    # Layout.uniform refuses it (over Kubernetes' 5,000 nodes); a layout built by hand still
+    # reaches theory(), whose budget check refuses it before allocating.
+    with pytest.raises(ValueError, match="nodes_per_zone must be"):
+        Layout.uniform(zones=26, nodes_per_zone=400, pods_per_node=10)
+    nodes = tuple(
+        Node(f"zone-{chr(97 + z)}-node-{i}", zone=f"zone-{chr(97 + z)}")
+        for z in range(26)
+        for i in range(400)
+    )
+    pods = tuple(Pod(f"{n.name}-pod-{k}", n.name) for n in nodes for k in range(10))
     with pytest.raises(ValueError, match="10400 nodes x 104000 pods needs about 48.4 GiB"):
-        theory(Service(), lay)
+        theory(Service(), Layout(nodes, pods))

@@ -14,7 +14,7 @@ from operator import attrgetter
 import numpy as np
 import pandas as pd
 
-from k8smodel._validate import DEFAULT_MEMORY_BYTES, check_int, describe
+from k8smodel._validate import DEFAULT_MEMORY_BYTES, check_int, check_real, describe
 from k8smodel.netpol import semantics as sem
 from k8smodel.netpol.reach import Relation, compute_relation
 from k8smodel.netpol.spec import Cluster, IPBlock
@@ -111,6 +111,7 @@ def analyze(
     if not isinstance(cluster, Cluster):
         raise TypeError(f"cluster must be a netpol.Cluster; got {type(cluster).__name__}")
     check_int(max_listed_pairs, "max_listed_pairs", minimum=0)
+    check_real(max_memory_bytes, "max_memory_bytes", minimum=0, lower_open=True, allow_inf=True)
     rel = compute_relation(
         cluster, extra_ip_blocks=_extra_ip_blocks, max_memory_bytes=max_memory_bytes
     )

@@ -158,8 +158,10 @@ def synthetic_cluster(
     >>> sum(w.replicas for w in c.workloads) >= 30
     True
     """
-    check_int(namespaces, "namespaces", minimum=1)
-    check_int(pods, "pods", minimum=1)
+    # Kubernetes' supported cluster size is 150,000 pods; a synthetic benchmark may go a little
+    # beyond it, but not to sizes that would only exhaust memory.
+    check_int(namespaces, "namespaces", minimum=1, maximum=100_000)
+    check_int(pods, "pods", minimum=1, maximum=1_000_000)
     check_int(policies, "policies", minimum=0, maximum=8 * namespaces)
     gen = as_generator(rng)
     names = [f"team-{i:04d}" for i in range(namespaces)]

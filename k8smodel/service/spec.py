@@ -70,6 +70,11 @@ def _check_hints(value: object, name: str) -> tuple[str, ...] | None:
     return hints
 
 
+#: The largest cluster Kubernetes supports (kubernetes.io/docs/setup/best-practices/cluster-large/).
+MAX_NODES = 5_000
+MAX_PODS = 150_000
+
+
 @dataclass(frozen=True)
 class Node:
     """A node as the EndpointSlice controller and kube-proxy see it.
@@ -289,7 +294,9 @@ class Layout:
         ['zone-a-node-0', 'zone-a-node-0', 'zone-a-node-1']
         """
         z = check_int(zones, "zones", minimum=1, maximum=26)
-        per_zone = check_int(nodes_per_zone, "nodes_per_zone", minimum=1)
+        # Kubernetes supports at most 5,000 nodes and 150,000 pods per cluster
+        # (kubernetes.io/docs/setup/best-practices/cluster-large/).
+        per_zone = check_int(nodes_per_zone, "nodes_per_zone", minimum=1, maximum=MAX_NODES // z)
         total = z * per_zone
         if isinstance(pods_per_node, int) and not isinstance(pods_per_node, bool):
             counts = [check_int(pods_per_node, "pods_per_node", minimum=0)] * total
@@ -301,6 +308,11 @@ class Layout:
             counts = [check_int(c, "pods_per_node", minimum=0) for c in pods_per_node]
             if len(counts) != total:
                 raise ValueError(f"pods_per_node must have {total} counts; got {len(counts)}")
+        if sum(counts) > MAX_PODS:
+            raise ValueError(
+                f"pods_per_node must add up to at most {MAX_PODS:,} pods (Kubernetes' supported "
+                f"cluster size); got {sum(counts):,}"
+            )
         nodes, pods = [], []
         for i in range(total):
             zone = f"zone-{chr(ord('a') + i // per_zone)}"
