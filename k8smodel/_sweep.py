@@ -33,7 +33,7 @@ __all__ = ["sweep", "SweepError"]
 
 # How many batches each worker should get: enough to balance uneven points,
 # few enough that per-task overhead stays small for fast models.
-_BATCHES_PER_WORKER = 4
+_BATCHES_PER_WORKER = 8
 #: Bytes one (point, replication) task holds before it runs: its seed, point and output row.
 _TASK_BYTES = 2048
 
@@ -136,7 +136,11 @@ def _worker_count(executor: Executor | None) -> int:
 
 
 def _batches(tasks: list[_Task], size: int) -> list[list[_Task]]:
-    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
+    """Batches of at most ``size`` tasks, dealt out in turn: neighbouring grid points (often
+    of similar cost, e.g. one slow policy at every utilization) land in different batches, so
+    batches cost about the same and no worker is left with the slow tail."""
+    count = math.ceil(len(tasks) / size)
+    return [tasks[i::count] for i in range(count)]
 
 
 def sweep(
@@ -177,7 +181,7 @@ def sweep(
         Show a progress bar (tqdm, notebook-aware) when the sweep takes longer
         than two seconds.
     batch_size : int, optional
-        Tasks per submitted batch; by default about four batches per worker.
+        Tasks per submitted batch; by default about eight batches per worker.
     timeout_s : float, optional
         Give up when the whole sweep has not finished after this many seconds: the
         batches not started are cancelled and :class:`SweepError` says how many runs
