@@ -48,7 +48,9 @@ def write_dumps(folder: Path) -> dict[str, Path]:
     }
     paths = {}
     for label, text in texts.items():
-        paths[label] = folder / (label.replace(" ", "_") + (".json" if "JSON" in label else ".yaml"))
+        paths[label] = folder / (
+            label.replace(" ", "_") + (".json" if "JSON" in label else ".yaml")
+        )
         paths[label].write_text(text)
     return paths
 

@@ -136,9 +136,12 @@ def _worker_count(executor: Executor | None) -> int:
 
 
 def _batches(tasks: list[_Task], size: int) -> list[list[_Task]]:
-    """Batches of at most ``size`` tasks, dealt out in turn: neighbouring grid points (often
-    of similar cost, e.g. one slow policy at every utilization) land in different batches, so
-    batches cost about the same and no worker is left with the slow tail."""
+    """Batches of at most ``size`` tasks, dealt out in turn.
+
+    Neighbouring grid points (often of similar cost, e.g. one slow policy at every
+    utilization) land in different batches, so batches cost about the same and no worker
+    is left with the slow tail.
+    """
     count = math.ceil(len(tasks) / size)
     return [tasks[i::count] for i in range(count)]
 

@@ -149,7 +149,9 @@ def _tagged_scalar(event: Any) -> Any:
     try:
         return _CONSTRUCT[tag](event.value)
     except (ValueError, KeyError):
-        raise ManifestError(f"invalid YAML at line {line}: {event.value!r} is not a {tag}") from None
+        raise ManifestError(
+            f"invalid YAML at line {line}: {event.value!r} is not a {tag}"
+        ) from None
 
 
 class _Frame:
@@ -268,7 +270,9 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
                 )
             if event.anchor not in anchors:
                 line = event.start_mark.line + 1
-                raise ManifestError(f"invalid YAML at line {line}: alias *{event.anchor} names no anchor")
+                raise ManifestError(
+                    f"invalid YAML at line {line}: alias *{event.anchor} names no anchor"
+                )
             if event.anchor in open_anchors:
                 line = event.start_mark.line + 1
                 raise ManifestError(

@@ -43,7 +43,7 @@ CASES = {
     "list: &l [1, 2]\nshared: *l\n",
     "documents": "---\nkind: Pod\n---\n# only a comment\n---\nkind: Node\n...\n---\n- 1\n- 2\n",
     "keys": "1: int key\n1.5: float key\nfalse: bool key\n'x y': quoted\n? complex\n: value\n",
-    "unicode": "name: caf\u00e9 \u2603\nquoted: \"\\u00e9\\t\"\n",
+    "unicode": 'name: caf\u00e9 \u2603\nquoted: "\\u00e9\\t"\n',
 }
 
 
