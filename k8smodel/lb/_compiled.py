@@ -188,6 +188,31 @@ class LoopState:
         self.wait = np.zeros((reps, n_pods))
         self.placed = np.zeros((reps, n_pods), dtype=np.int64)
         self.kept = np.empty(reps * n_kept)
+        # per-key FIFO queues of the requests in flight (the lazy loop): a linked list per
+        # key through a pool of slots, with a stack of the free slots
+        self.qhead = np.full((reps, n_state), -1, dtype=np.int64)
+        self.qtail = np.full((reps, n_state), -1, dtype=np.int64)
+        self.qnext = np.empty((reps, 0), dtype=np.int64)
+        self.qdep, self.qrtt = np.empty((reps, 0)), np.empty((reps, 0))
+        self.qfree = np.empty((reps, 0), dtype=np.int64)
+        self.qnfree = np.zeros(reps, dtype=np.int64)
+
+    def reserve_slots(self, n: int) -> None:
+        """Room in the queue pool for ``n`` more requests in flight in every replication."""
+        cap = self.qdep.shape[1]
+        if int(self.qnfree.min(initial=cap)) >= n:
+            return
+        in_flight = cap - self.qnfree
+        new_cap = max(2 * cap, int(in_flight.max()) + n)
+        self.qnext = _grow_rows(self.qnext, new_cap)
+        self.qdep, self.qrtt = _grow_rows(self.qdep, new_cap), _grow_rows(self.qrtt, new_cap)
+        free = np.empty((self.qfree.shape[0], new_cap), dtype=np.int64)
+        free[:, : self.qfree.shape[1]] = self.qfree[:, :cap]
+        for r in range(free.shape[0]):  # the new slots go on top of each free stack
+            k = int(self.qnfree[r])
+            free[r, k : k + new_cap - cap] = np.arange(new_cap - 1, cap - 1, -1)
+        self.qnfree += new_cap - cap
+        self.qfree = free
 
 
 @njit(cache=True)
@@ -235,6 +260,15 @@ def event_loop(rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weigh
     st = state
     pod_out = np.empty((reps, n) if keep else (1, 1), dtype=np.int64)
     dep_out = np.empty((reps, n) if keep else (1, 1))
+    if _lazy(rule, n_pods, c, weighted, conn_id, track):
+        st.reserve_slots(n)
+        _lazy_block(
+            rule, arrival, base, disp, views, n_pods, spd, scale, w, weighted, cand, distinct,
+            count_requests, learns, tau, first, keep, j0, n_total - first, st.counts, st.cw,
+            st.ewma, st.last, st.free, st.qhead, st.qtail, st.qnext, st.qdep, st.qrtt,
+            st.qfree, st.qnfree, st.cnt, st.busy, st.resp, st.wait, st.kept, pod_out, dep_out,
+        )  # fmt: skip
+        return state, pod_out, dep_out
     # Room for the block before it starts, so the loop never reallocates (a reallocation
     # inside it would make every array a loop-carried variable, measured about 1.5x slower):
     # at most n more requests in flight, and no count grows by more than n.
@@ -363,6 +397,115 @@ def _event_block(
                     counts[off + p] += 1
                 size = _heap_push(ht, hk, hr, size, dep, off + p, dep - t)
         hsize[r] = size
+
+
+#: Least connections scans the pods of a view per request up to this many pods (faster
+#: than the tournament tree and the heap there: measured even at 16); beyond it the tree.
+LC_SCAN_PODS = 12
+
+
+def _lazy(rule, n_pods, c, weighted, conn_id, track) -> bool:
+    """Whether the lazy loop runs this case (see :func:`_lazy_block`)."""
+    small_lc = rule == LEAST_CONNECTIONS and (weighted or n_pods <= LC_SCAN_PODS)
+    return (
+        (rule != LEAST_CONNECTIONS or small_lc) and c == 1 and conn_id.shape[0] == 0 and bool(track)
+    )
+
+
+@njit(cache=True)
+def _lazy_block(
+    rule, arrival, base, disp, views, n_pods, spd, scale, w, weighted, cand, distinct,
+    count_requests, learns, tau, first, keep, j0, n_kept, counts_all, cw_all, ewma_all,
+    last_all, free_all, qhead_all, qtail_all, qnext_all, qdep_all, qrtt_all, qfree_all,
+    qnfree, cnt_out, busy_out, resp_out, wait_out, kept, pod_out, dep_out,
+):  # fmt: skip  # pragma: no cover - compiled
+    """The event loop for single-thread pods without connections, completing lazily.
+
+    A single-thread FIFO pod finishes its requests in arrival order, so each (view, pod)
+    key keeps its requests in flight in a FIFO queue (a linked list through a pool of
+    slots), and a key's finished requests are completed only when a request looks at that
+    key: the d candidates of best of d and EWMA (amortized O(1) per request, no heap),
+    every pod of the view for least connections on few pods. Same choices, bit for bit,
+    as :func:`_event_block`.
+    """
+    reps, n = arrival.shape
+    uniform = True
+    for p in range(n_pods):
+        if spd[p] != 1.0:
+            uniform = False
+    d = cand.shape[2]
+    for r in range(reps):
+        counts, cw, ewma, last = counts_all[r], cw_all[r], ewma_all[r], last_all[r]
+        free = free_all[r]
+        qhead, qtail, qnext = qhead_all[r], qtail_all[r], qnext_all[r]
+        qdep, qrtt, qfree = qdep_all[r], qrtt_all[r], qfree_all[r]
+        nfree = qnfree[r]
+        for j in range(n):
+            t = arrival[r, j]
+            off = disp[r, j] * n_pods if views > 1 else 0
+            # Complete the looked-at keys' requests finished by t, oldest first. Their effect
+            # (a count less, or ewma.lua's after_balance) involves that key alone, so doing it
+            # when the key is next looked at leaves the same state as doing every completion
+            # in time order. (Inlined by hand: a call passing the arrays costs reference counts.)
+            for i in range(n_pods if rule == LEAST_CONNECTIONS else d):
+                key = off + (i if rule == LEAST_CONNECTIONS else cand[j, r, i])
+                s = qhead[key]
+                while s >= 0 and qdep[s] <= t:
+                    if learns:
+                        wgt = math.exp(-max(qdep[s] - last[key], 0.0) / tau)
+                        ewma[key] = ewma[key] * wgt + qrtt[s] * (1.0 - wgt)
+                        last[key] = qdep[s]
+                    else:
+                        counts[key] -= 1
+                    qfree[nfree] = s
+                    nfree += 1
+                    s = qnext[s]
+                qhead[key] = s
+                if s < 0:
+                    qtail[key] = -1
+            if rule == LEAST_CONNECTIONS:
+                p = _least_connections(counts, cw, scale, w, off, n_pods, weighted)
+            else:
+                p = cand[j, r, 0]
+                if rule == BEST_OF_D:  # _best_of_d, inlined
+                    best = counts[off + p] * scale[p]
+                    for i in range(1, d):
+                        q = cand[j, r, i]
+                        sq = counts[off + q] * scale[q]
+                        if sq < best or (distinct and sq == best):
+                            best, p = sq, q
+                elif d > 1:  # ewma.lua: the lower decayed score of two
+                    q = cand[j, r, 1]
+                    sa = ewma[off + p] * math.exp(-max(t - last[off + p], 0.0) / tau)
+                    sb = ewma[off + q] * math.exp(-max(t - last[off + q], 0.0) / tau)
+                    if sb < sa:
+                        p = q
+            x = base[r, j] if uniform else base[r, j] / spd[p]
+            dep = max(t, free[p, 0]) + x
+            free[p, 0] = dep
+            if keep:
+                pod_out[r, j] = p
+                dep_out[r, j] = dep
+            jg = j0 + j
+            resp = dep - t
+            if jg >= first:
+                cnt_out[r, p] += 1
+                busy_out[r, p] += x
+                resp_out[r, p] += resp
+                wait_out[r, p] += max(resp - x, 0.0)
+                kept[r * n_kept + jg - first] = resp
+            if count_requests:
+                counts[off + p] += 1
+            key = off + p
+            nfree -= 1
+            s = qfree[nfree]
+            qdep[s], qrtt[s], qnext[s] = dep, resp, -1
+            if qtail[key] < 0:
+                qhead[key] = s
+            else:
+                qnext[qtail[key]] = s
+            qtail[key] = s
+        qnfree[r] = nfree
 
 
 @njit(cache=True)
