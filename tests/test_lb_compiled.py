@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from k8smodel import lb
-from k8smodel.lb import blocks, kernels
+from k8smodel.lb import _compiled, blocks, kernels
 
 
 def _best_of_d_reference(arrival, work, cand, disp, n_pods, weights, distinct, c, views):
@@ -115,6 +115,10 @@ def test_compiled_and_numpy_loops_agree(policy, kw, monkeypatch):
         ("haproxy-leastconn", {"dispatchers": 2, "requests_per_connection": math.inf}),
         ("power_of_two", {"choices": 3, "speeds": [1.0, 2.0, 1.0, 0.5]}),
         ("ewma", {"dispatchers": 2, "requests_per_connection": 4}),
+        # single-thread pods without connections: the lazy per-key queues cross the blocks
+        ("power_of_two", {"dispatchers": 2, "shared_state": False}),
+        ("ewma", {"dispatchers": 2}),
+        ("least_connections", {"pods": 3, "utilization": 0.97, "weights": [1, 2, 1]}),
     ],
 )
 def test_streamed_blocks_equal_one_call_over_the_same_draws(policy, kw, monkeypatch):
@@ -171,3 +175,37 @@ def test_sliced_calls_on_kept_draws_equal_one_call(monkeypatch):
     sliced = lb.simulate("least_connections", **run)
     pd.testing.assert_frame_equal(whole.requests, sliced.requests)
     pd.testing.assert_frame_equal(whole.summary, sliced.summary)
+
+
+@pytest.mark.parametrize(
+    ("policy", "kw"),
+    [
+        ("power_of_two", {"pods": 64, "choices": 3}),
+        ("nginx-random-two", {"pods": 3, "weights": [3, 1, 2]}),
+        ("envoy-least-request", {"pods": 4, "dispatchers": 3}),
+        ("haproxy-random", {"pods": 6, "draw_weights": lb.haproxy_ring_shares(6).tolist()}),
+        ("ewma", {"pods": 50}),
+        ("ewma", {"pods": 8, "dispatchers": 2, "speeds": [1, 2, 1, 1, 0.5, 1, 1, 1]}),
+        ("least_connections", {"pods": 12}),
+        ("least_connections", {"pods": 40, "weights": [1, 2] * 20}),
+        ("least_connections", {"pods": 8, "dispatchers": 4, "shared_state": False}),
+        ("least_connections", {"pods": 5, "service": 0.5}),
+    ],
+)
+@pytest.mark.parametrize("utilization", [0.6, 0.97])
+def test_lazy_queues_and_the_heap_give_the_same_requests(policy, kw, utilization, monkeypatch):
+    # Single-thread pods complete their requests in order, so the lazy loop keeps a FIFO
+    # queue per key and completes a key's requests only when it looks at that key; the heap
+    # loop completes every request in time order. Every request must land on the same pod
+    # at the same time.
+    _lazy = _compiled._lazy
+    run = {"utilization": utilization, "requests": 5_000, "replications": 2, "rng": 9,
+           "keep_requests": True, **kw}  # fmt: skip
+    taken = []
+    monkeypatch.setattr(_compiled, "_lazy", lambda *a: taken.append(_lazy(*a)) or taken[-1])
+    lazy = lb.simulate(policy, **run)
+    assert taken and all(taken)  # this case runs the lazy loop
+    monkeypatch.setattr(_compiled, "_lazy", lambda *args: False)
+    heap = lb.simulate(policy, **run)
+    pd.testing.assert_frame_equal(lazy.requests, heap.requests)
+    pd.testing.assert_frame_equal(lazy.summary, heap.summary)
