@@ -189,30 +189,34 @@ class LoopState:
         self.placed = np.zeros((reps, n_pods), dtype=np.int64)
         self.kept = np.empty(reps * n_kept)
         # per-key FIFO queues of the requests in flight (the lazy loop): a linked list per
-        # key through a pool of slots, with a stack of the free slots
+        # key through a pool of slots; slots freed go on a stack, and ``qhigh`` slots have
+        # ever been used (so the pool needs no initialisation)
         self.qhead = np.full((reps, n_state), -1, dtype=np.int64)
         self.qtail = np.full((reps, n_state), -1, dtype=np.int64)
         self.qnext = np.empty((reps, 0), dtype=np.int64)
         self.qdep, self.qrtt = np.empty((reps, 0)), np.empty((reps, 0))
         self.qfree = np.empty((reps, 0), dtype=np.int64)
         self.qnfree = np.zeros(reps, dtype=np.int64)
+        self.qhigh = np.zeros(reps, dtype=np.int64)
 
     def reserve_slots(self, n: int) -> None:
-        """Room in the queue pool for ``n`` more requests in flight in every replication."""
+        """Room in the queue pool for ``n`` more requests in flight in every replication.
+
+        At most ``qhigh`` slots are in use before the block (fewer when some are free), so
+        ``qhigh + n`` slots suffice; a little more than a block is reserved at first, so a
+        run of steady queues allocates once.
+        """
         cap = self.qdep.shape[1]
-        if int(self.qnfree.min(initial=cap)) >= n:
+        need = int(self.qhigh.max()) + n
+        if cap >= need:
             return
-        in_flight = cap - self.qnfree
-        new_cap = max(2 * cap, int(in_flight.max()) + n)
-        self.qnext = _grow_rows(self.qnext, new_cap)
-        self.qdep, self.qrtt = _grow_rows(self.qdep, new_cap), _grow_rows(self.qrtt, new_cap)
-        free = np.empty((self.qfree.shape[0], new_cap), dtype=np.int64)
-        free[:, : self.qfree.shape[1]] = self.qfree[:, :cap]
-        for r in range(free.shape[0]):  # the new slots go on top of each free stack
-            k = int(self.qnfree[r])
-            free[r, k : k + new_cap - cap] = np.arange(new_cap - 1, cap - 1, -1)
-        self.qnfree += new_cap - cap
-        self.qfree = free
+        new_cap = max(need + 1024, 2 * cap)
+        reps = self.qdep.shape[0]
+        for name, dtype in (("qnext", np.int64), ("qdep", float), ("qrtt", float),
+                            ("qfree", np.int64)):  # fmt: skip
+            grown = np.empty((reps, new_cap), dtype=dtype)
+            grown[:, :cap] = getattr(self, name)
+            setattr(self, name, grown)
 
 
 @njit(cache=True)
@@ -266,7 +270,8 @@ def event_loop(rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weigh
             rule, arrival, base, disp, views, n_pods, spd, scale, w, weighted, cand, distinct,
             count_requests, learns, tau, first, keep, j0, n_total - first, st.counts, st.cw,
             st.ewma, st.last, st.free, st.qhead, st.qtail, st.qnext, st.qdep, st.qrtt,
-            st.qfree, st.qnfree, st.cnt, st.busy, st.resp, st.wait, st.kept, pod_out, dep_out,
+            st.qfree, st.qnfree, st.qhigh, st.cnt, st.busy, st.resp, st.wait, st.kept, pod_out,
+            dep_out,
         )  # fmt: skip
         return state, pod_out, dep_out
     # Room for the block before it starts, so the loop never reallocates (a reallocation
@@ -399,6 +404,34 @@ def _event_block(
         hsize[r] = size
 
 
+@njit(cache=True)
+def skip_drawn(draws):  # pragma: no cover - compiled
+    """Map each row's draws onto the pods not drawn before it, in place.
+
+    Draw ``i`` of a row is uniform over ``pods - i`` values; stepping it past every earlier
+    pick that is at most it, smallest first, makes it uniform over the pods not yet picked
+    (a uniform random d-subset, in order).
+    """
+    rows, d = draws.shape
+    if d == 2:  # the common case, branch-free
+        for r in range(rows):
+            draws[r, 1] += draws[r, 1] >= draws[r, 0]
+        return
+    prev = np.empty(d, dtype=np.int64)
+    for r in range(rows):
+        for i in range(d):
+            x = draws[r, i]
+            for j in range(i):  # prev[:i] holds the earlier picks in increasing order
+                if x >= prev[j]:
+                    x += 1
+            draws[r, i] = x
+            k = i  # insert x into the sorted picks
+            while k > 0 and prev[k - 1] > x:
+                prev[k] = prev[k - 1]
+                k -= 1
+            prev[k] = x
+
+
 #: Least connections scans the pods of a view per request up to this many pods (faster
 #: than the tournament tree and the heap there: measured even at 16); beyond it the tree.
 LC_SCAN_PODS = 12
@@ -417,7 +450,7 @@ def _lazy_block(
     rule, arrival, base, disp, views, n_pods, spd, scale, w, weighted, cand, distinct,
     count_requests, learns, tau, first, keep, j0, n_kept, counts_all, cw_all, ewma_all,
     last_all, free_all, qhead_all, qtail_all, qnext_all, qdep_all, qrtt_all, qfree_all,
-    qnfree, cnt_out, busy_out, resp_out, wait_out, kept, pod_out, dep_out,
+    qnfree, qhigh, cnt_out, busy_out, resp_out, wait_out, kept, pod_out, dep_out,
 ):  # fmt: skip  # pragma: no cover - compiled
     """The event loop for single-thread pods without connections, completing lazily.
 
@@ -439,7 +472,7 @@ def _lazy_block(
         free = free_all[r]
         qhead, qtail, qnext = qhead_all[r], qtail_all[r], qnext_all[r]
         qdep, qrtt, qfree = qdep_all[r], qrtt_all[r], qfree_all[r]
-        nfree = qnfree[r]
+        nfree, high = qnfree[r], qhigh[r]
         for j in range(n):
             t = arrival[r, j]
             off = disp[r, j] * n_pods if views > 1 else 0
@@ -497,15 +530,19 @@ def _lazy_block(
             if count_requests:
                 counts[off + p] += 1
             key = off + p
-            nfree -= 1
-            s = qfree[nfree]
+            if nfree > 0:
+                nfree -= 1
+                s = qfree[nfree]
+            else:
+                s = high
+                high += 1
             qdep[s], qrtt[s], qnext[s] = dep, resp, -1
             if qtail[key] < 0:
                 qhead[key] = s
             else:
                 qnext[qtail[key]] = s
             qtail[key] = s
-        qnfree[r] = nfree
+        qnfree[r], qhigh[r] = nfree, high
 
 
 @njit(cache=True)

@@ -72,12 +72,8 @@ def distinct_draws(gen: np.random.Generator, size: tuple, pods: int, d: int) -> 
     """``d`` distinct uniform pods per entry of ``size`` (a uniform random d-subset, in order)."""
     out = np.empty((*size, d), dtype=np.int64)
     for i in range(d):
-        x = gen.integers(pods - i, size=size)
-        # Skip the pods already drawn, smallest first, so x maps onto the unpicked ones.
-        prev = np.sort(out[..., :i], axis=-1)
-        for j in range(i):
-            x = x + (x >= prev[..., j])
-        out[..., i] = x
+        out[..., i] = gen.integers(pods - i, size=size)
+    _compiled.skip_drawn(out.reshape(-1, d))
     return out
 
 
@@ -528,14 +524,19 @@ def _add_pending(
 def quantiles_inplace(values: np.ndarray, levels: Any) -> np.ndarray:
     """Quantiles as ``numpy.quantile``'s default (linear) method, partitioning ``values`` in place.
 
-    One partition around the needed order statistics, without the copy that
-    ``numpy.quantile`` makes; ``values`` is reordered.
+    Partitions around the needed order statistics, without the copy that
+    ``numpy.quantile`` makes; ``values`` is reordered. One single-index partition per
+    order statistic, each on the part above the previous one: numpy's partition with
+    several indices at once was measured 3-4x slower (slower than a full sort).
     """
     n = values.size
     pos = (n - 1) * np.asarray(levels, dtype=float)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, n - 1)
-    values.partition(np.unique(np.concatenate([lo, hi])))
+    start = 0
+    for k in np.unique(np.concatenate([lo, hi])).tolist():
+        values[start:].partition(k - start)
+        start = k + 1
     frac = pos - lo
     return np.asarray(values[lo] + frac * (values[hi] - values[lo]))
 

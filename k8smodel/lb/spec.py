@@ -70,7 +70,10 @@ class ServiceLaw:
     def draw(self, gen: np.random.Generator, size) -> np.ndarray:
         """Draw service requirements (seconds) of shape ``size`` in bulk."""
         if self.kind == "exponential":
-            return gen.standard_exponential(size) * self.mean_s
+            draws = gen.standard_exponential(size)
+            if self.mean_s != 1.0:
+                draws *= self.mean_s
+            return draws
         if self.kind == "deterministic":
             return np.full(size, self.mean_s)
         return np.asarray(self.dist.rvs(size=size, random_state=gen), dtype=float)
