@@ -298,6 +298,16 @@ def event_loop(rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weigh
 
 
 @njit(cache=True)
+def _record(r, p, x, resp, slot, cnt_out, busy_out, resp_out, wait_out, kept):  # pragma: no cover
+    """Sum a kept request into pod ``p``'s totals of replication ``r`` and keep its response."""
+    cnt_out[r, p] += 1
+    busy_out[r, p] += x
+    resp_out[r, p] += resp
+    wait_out[r, p] += max(resp - x, 0.0)
+    kept[slot] = resp
+
+
+@njit(cache=True)
 def _event_block(
     rule, arrival, base, disp, views, n_pods, spd, scale, w, weighted, cand, distinct,
     conn_id, opener, pool, count_requests, learns, tau, first, keep, j0, n_kept,
@@ -387,14 +397,9 @@ def _event_block(
             if keep:
                 pod_out[r, j] = p
                 dep_out[r, j] = dep
-            jg = j0 + j
-            if jg >= first:
-                resp = dep - t
-                cnt_out[r, p] += 1
-                busy_out[r, p] += x
-                resp_out[r, p] += resp
-                wait_out[r, p] += max(resp - x, 0.0)
-                kept[r * n_kept + jg - first] = resp
+            if j0 + j >= first:
+                _record(r, p, x, dep - t, r * n_kept + j0 + j - first, cnt_out, busy_out,
+                        resp_out, wait_out, kept)  # fmt: skip
             if track:
                 if count_requests and tree:
                     _tree_move(win, counts, cw, acc, nlev, leaves, off // n_pods, off, p, 1)
@@ -519,14 +524,10 @@ def _lazy_block(
             if keep:
                 pod_out[r, j] = p
                 dep_out[r, j] = dep
-            jg = j0 + j
             resp = dep - t
-            if jg >= first:
-                cnt_out[r, p] += 1
-                busy_out[r, p] += x
-                resp_out[r, p] += resp
-                wait_out[r, p] += max(resp - x, 0.0)
-                kept[r * n_kept + jg - first] = resp
+            if j0 + j >= first:
+                _record(r, p, x, resp, r * n_kept + j0 + j - first, cnt_out, busy_out,
+                        resp_out, wait_out, kept)  # fmt: skip
             if count_requests:
                 counts[off + p] += 1
             key = off + p
