@@ -116,24 +116,21 @@ def _unsupported_tag(tag: str, line: int) -> ManifestError:
     )
 
 
-def _plain_scalar(text: str, cache: dict, line: int) -> Any:
+def _plain_scalar(text: str, cache: dict, event: Any) -> Any:
     """An untagged, unquoted scalar resolved as YAML 1.1 does (``on`` is True, ``0x1f`` 31)."""
-    resolvers = _RESOLVERS.get(text[:1])
-    if not resolvers:
-        return text
     try:
         return cache[text]
     except KeyError:
         pass
     value: Any = text
-    for tag, rx in resolvers:
+    for tag, rx in _RESOLVERS[text[:1]]:
         if rx.match(text):
             if tag == _TAG + "merge":
                 value = _Merge
             elif tag in _CONSTRUCT:
                 value = _CONSTRUCT[tag](text)
             else:
-                raise _unsupported_tag(tag, line)
+                raise _unsupported_tag(tag, event.start_mark.line + 1)
             break
     cache[text] = value
     return value
@@ -195,26 +192,17 @@ def _add_merge(frame: _Frame, value: Any, line: int) -> None:
     frame.merges.extend(sources)
 
 
-def _place(frame: _Frame, value: Any, line: int) -> None:
-    """Put a finished value into its open parent: a list item, a key, or a key's value."""
-    if not frame.is_map:
-        frame.value.append(value)
-    elif frame.key is _NO_KEY:
-        if isinstance(value, dict | list):
-            raise ManifestError(f"a mapping key at line {line} is a collection; keys are scalars")
-        if value is not _Merge and value in frame.value:
-            raise ManifestError(
-                f"duplicate key {value!r} at line {line} (first at line {frame.lines[value]}); "
-                "Kubernetes' strict field validation refuses duplicate fields"
-            )
-        frame.key, frame.key_line = value, line
-        frame.lines[value] = line
-    else:
-        if frame.key is _Merge:
-            _add_merge(frame, value, frame.key_line)
-        else:
-            frame.value[frame.key] = value
-        frame.key = _NO_KEY
+def _set_key(frame: _Frame, key: Any, line: int) -> None:
+    """Open a mapping entry: ``key`` must be a scalar not seen before in this mapping."""
+    if isinstance(key, dict | list):
+        raise ManifestError(f"a mapping key at line {line} is a collection; keys are scalars")
+    if key is not _Merge and key in frame.value:
+        raise ManifestError(
+            f"duplicate key {key!r} at line {line} (first at line {frame.lines[key]}); "
+            "Kubernetes' strict field validation refuses duplicate fields"
+        )
+    frame.key, frame.key_line = key, line
+    frame.lines[key] = line
 
 
 def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
@@ -238,11 +226,9 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
         kind = type(event)
         if kind is scalar:
             if event.tag is None:
-                value = (
-                    _plain_scalar(event.value, cache, event.start_mark.line + 1)
-                    if event.implicit[0]
-                    else event.value
-                )
+                value = event.value
+                if event.implicit[0] and value[:1] in _RESOLVERS:
+                    value = _plain_scalar(value, cache, event)
             else:
                 value = _tagged_scalar(event)
         elif kind in ends:
@@ -286,10 +272,22 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
             continue
         if kind is scalar and event.anchor is not None:
             anchors[event.anchor] = value
-        if stack:
-            _place(stack[-1], value, event.start_mark.line + 1)
-        else:
+        if not stack:
             docs.append(value)
+            continue
+        # the finished value goes into its open parent: a list item, a key, or a key's value
+        frame = stack[-1]
+        key = frame.key
+        if not frame.is_map:
+            frame.value.append(value)
+        elif key is _NO_KEY:
+            _set_key(frame, value, event.start_mark.line + 1)
+        else:
+            if key is _Merge:
+                _add_merge(frame, value, frame.key_line)
+            else:
+                frame.value[key] = value
+            frame.key = _NO_KEY
 
 
 # --------------------------------------------------------------------------------------------
