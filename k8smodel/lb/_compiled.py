@@ -58,9 +58,8 @@ def _heap_pop(ht, hk, hr, size):  # pragma: no cover - compiled
         left = 2 * i + 1
         if left >= size:
             break
-        small = left
-        if left + 1 < size and ht[left + 1] < ht[left]:
-            small = left + 1
+        # branch-free choice of the smaller child (ht has a slot past ``size``: see event_loop)
+        small = left + ((left + 1 < size) & (ht[left + 1] < ht[left]))
         if t <= ht[small]:
             break
         ht[i], hk[i], hr[i] = ht[small], hk[small], hr[small]
@@ -93,12 +92,12 @@ def _least_connections(counts, cw, scale, w, off, n_pods, weighted):  # pragma: 
 
 @njit(cache=True)
 def _better(lvl, key, a, b):  # pragma: no cover - compiled
-    """Whether tree entry ``a`` beats ``b``: lower count, then larger weight, then lower pod."""
-    if lvl[a] != lvl[b]:
-        return lvl[a] < lvl[b]
-    if key[a] != key[b]:
-        return key[a] > key[b]
-    return a < b
+    """Whether tree entry ``a`` beats ``b``: lower count, then larger weight, then lower pod.
+
+    Written without branches (the outcome is a coin toss to the branch predictor).
+    """
+    la, lb, ka, kb = lvl[a], lvl[b], key[a], key[b]
+    return (la < lb) | ((la == lb) & ((ka > kb) | ((ka == kb) & (a < b))))
 
 
 @njit(cache=True)
@@ -277,7 +276,7 @@ def event_loop(rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weigh
     # Room for the block before it starts, so the loop never reallocates (a reallocation
     # inside it would make every array a loop-carried variable, measured about 1.5x slower):
     # at most n more requests in flight, and no count grows by more than n.
-    need = int(st.hsize.max()) + n
+    need = int(st.hsize.max()) + n + 1  # + 1: _heap_pop reads one slot past the heap
     if st.ht.shape[1] < need:
         st.ht, st.hk, st.hr = (
             _grow_rows(st.ht, need),
