@@ -232,8 +232,11 @@ def _init_trees(win, counts, cw, nlev, views, n_pods, leaves):  # pragma: no cov
 
 
 def _grow_rows(a: np.ndarray, need: int) -> np.ndarray:
-    """``a`` with its last axis at least ``need`` long (and doubled), zero-filled past the old."""
-    b = np.zeros((*a.shape[:-1], max(need, 2 * a.shape[-1])), dtype=a.dtype)
+    """``a`` with its last axis ``2 * need`` long (at least doubled), zero-filled past the old.
+
+    Twice the need: the next block of the same size then fits without another copy.
+    """
+    b = np.zeros((*a.shape[:-1], max(2 * need, 2 * a.shape[-1])), dtype=a.dtype)
     b[..., : a.shape[-1]] = a
     return b
 
