@@ -11,6 +11,8 @@
    requests per second (median, range) and the mean response beside the exact
    join-the-shortest-queue value (``lb.jsq_mean_response``). ciw and SimPy are in the
    ``bench`` extra.
+3. (not with ``--quick``) 10^7 requests on 1,024 pods with least connections: wall time and
+   peak memory. Targets (issue 13): under 10 s and 2 GB.
 
 Run: python benchmarks/bench_lb.py [--quick]
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import resource
 import statistics
 import time
 
@@ -194,13 +197,42 @@ def peers(quick, repeat):
     print(f"exact mean (join-the-shortest-queue chain, lb.jsq_mean_response): {exact:.4f}")
 
 
+def big_run():
+    """10^7 requests on 1,024 pods with least connections, one replication.
+
+    Prints the wall time and the peak memory (the process's maximum resident set, numpy and
+    numba included).
+    """
+    requests = 10_000_000
+    floor_s, _ = _timed(floor_fn(1, requests))
+    wall, res = _timed(
+        lambda: lb.simulate(
+            "least_connections",
+            pods=1024,
+            utilization=RHO,
+            requests=requests,
+            replications=1,
+            rng=1,
+        )  # fmt: skip
+    )
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(
+        f"\n== least connections, 1,024 pods, {requests:,d} requests, one replication ==\n"
+        f"{wall:.1f} s wall ({wall / floor_s:.1f}x the floor's {floor_s:.2f} s), peak memory "
+        f"{peak_mib:,.0f} MiB; mean response {res.summary.mean_response_s.iloc[0]:.4f} s "
+        "(targets: under 10 s, under 2 GB)"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller runs")
+    parser.add_argument("--quick", action="store_true", help="smaller runs, no 10^7 run")
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs per cell")
     args = parser.parse_args()
     table(args.quick, args.repeat)
     peers(args.quick, args.repeat)
+    if not args.quick:
+        big_run()
 
 
 if __name__ == "__main__":
