@@ -154,16 +154,15 @@ def _tagged_scalar(event: Any) -> Any:
 class _Frame:
     """An open mapping or list while its events arrive."""
 
-    __slots__ = ("value", "is_map", "key", "key_line", "lines", "merges", "anchor")
+    __slots__ = ("value", "is_map", "key", "key_line", "lines", "merges")
 
-    def __init__(self, value: Any, anchor: str | None) -> None:
+    def __init__(self, value: Any) -> None:
         self.value = value
         self.is_map = isinstance(value, dict)
         self.key: Any = _NO_KEY
         self.key_line = 0
         self.lines: dict[Any, int] = {}
         self.merges: list[dict] = []
-        self.anchor = anchor
 
 
 def _merged(frame: _Frame) -> dict:
@@ -211,7 +210,7 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
     docs: list = []
     stack: list[_Frame] = []
     anchors: dict[str, Any] = {}
-    open_anchors: set[str] = set()
+    open_anchored: set[int] = set()  # ids of anchored collections still open
     cache: dict[str, Any] = {}
     aliases = 0
     scalar, mapping, sequence, alias = (
@@ -229,23 +228,26 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
                 value = event.value
                 if event.implicit[0] and value[:1] in _RESOLVERS:
                     value = _plain_scalar(value, cache, event)
+                    if value is _Merge and not (
+                        stack and stack[-1].is_map and stack[-1].key is _NO_KEY
+                    ):
+                        value = "<<"  # merges only as a mapping's key; elsewhere a string
             else:
                 value = _tagged_scalar(event)
         elif kind in ends:
             frame = stack.pop()
             value = _merged(frame) if frame.is_map else frame.value
-            if frame.anchor is not None:
-                open_anchors.discard(frame.anchor)
+            open_anchored.discard(id(frame.value))
         elif kind is mapping or kind is sequence:
             if event.tag not in _COLLECTION_TAGS:
                 raise _unsupported_tag(event.tag, event.start_mark.line + 1)
             if len(stack) >= max_depth:
                 raise ManifestError(f"nesting deeper than {max_depth} levels (max_depth)")
             container: Any = {} if kind is mapping else []
-            stack.append(_Frame(container, event.anchor))
+            stack.append(_Frame(container))
             if event.anchor is not None:
                 anchors[event.anchor] = container
-                open_anchors.add(event.anchor)
+                open_anchored.add(id(container))
             continue
         elif kind is alias:
             aliases += 1
@@ -259,7 +261,7 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
                 raise ManifestError(
                     f"invalid YAML at line {line}: alias *{event.anchor} names no anchor"
                 )
-            if event.anchor in open_anchors:
+            if id(anchors[event.anchor]) in open_anchored:
                 line = event.start_mark.line + 1
                 raise ManifestError(
                     f"invalid YAML at line {line}: alias *{event.anchor} refers to a value that "
@@ -268,7 +270,8 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
             value = anchors[event.anchor]
         elif kind is yaml.StreamEndEvent:
             return docs
-        else:  # stream and document start and end
+        else:  # stream and document start and end: anchors hold within one document
+            anchors.clear()
             continue
         if kind is scalar and event.anchor is not None:
             anchors[event.anchor] = value

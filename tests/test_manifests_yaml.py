@@ -69,6 +69,20 @@ def test_non_specific_tag_makes_a_string():
     assert read_documents("a: ! 12\n") == [{"a": "12"}]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: <<\n", {"a": "<<"}),  # a merge only as a key; PyYAML has no constructor elsewhere
+        ("a: [<<, x]\n", {"a": ["<<", "x"]}),
+        # YAML 1.2, 7.1: an alias names the most recent node with that anchor (PyYAML refuses
+        # a second definition)
+        ("a: &a [&a 1, *a]\n", {"a": [1, 1]}),
+    ],
+)
+def test_merge_word_and_redefined_anchors(text, expected):
+    assert read_documents(text) == [expected]
+
+
 def test_aliases_share_one_object_as_in_pyyaml():
     (doc,) = read_documents("a: &x {k: 1}\nb: *x\n")
     assert doc["a"] is doc["b"]
@@ -116,6 +130,7 @@ def test_netpol_analyzer_corpus_matches_pyyaml():
         ("? [a, b]\n: c\n", "keys are scalars"),
         ("a:\n  <<: 5\n", "merge key '<<' at line 2 must name a mapping"),
         ("a: 1\nb: 2\na: 3\n", "duplicate key 'a' at line 3 (first at line 1)"),
+        ("a: &x 1\n---\nb: *x\n", "alias *x names no anchor"),  # anchors end with a document
     ],
 )
 def test_what_kubernetes_cannot_hold_is_refused_with_its_line(text, needle):
