@@ -9,8 +9,9 @@ that names the file (and the document and field where there is one):
 * text must be UTF-8;
 * duplicate keys in one mapping are an error, as the API server's strict field validation
   makes them (``storage: 1Gi`` then ``storage: 100Ti`` is refused, not last-wins);
-* YAML aliases are limited, and so is the size of the object tree they expand to (an alias
-  "billion laughs" is refused in milliseconds);
+* YAML aliases are limited (each key a ``<<`` merge copies counts as an alias, checked before
+  it is copied), and so is the size of the object tree they expand to (an alias "billion
+  laughs" is refused in milliseconds);
 * nesting deeper than ``max_depth`` is refused with a message rather than a ``RecursionError``;
 * YAML 1.1 timestamps are not resolved: ``2024-13-45`` stays the string it is in Kubernetes,
   whose YAML reader converts to JSON (sigs.k8s.io/yaml) and knows no timestamp type.
@@ -31,6 +32,7 @@ import contextlib
 import gc
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,7 @@ __all__ = [
 
 #: Largest input read by default (bytes).
 DEFAULT_MAX_BYTES = 64 * 2**20
-#: Most YAML alias references accepted in one input.
+#: Most YAML alias references accepted in one input (each key a ``<<`` merge copies counts as one).
 DEFAULT_MAX_ALIASES = 1_000
 #: Most values (mappings, lists and scalars, counted as expanded) in one input.
 DEFAULT_MAX_NODES = 20_000_000
@@ -128,7 +130,13 @@ def _plain_scalar(text: str, cache: dict, event: Any) -> Any:
             if tag == _TAG + "merge":
                 value = _Merge
             elif tag in _CONSTRUCT:
-                value = _CONSTRUCT[tag](text)
+                try:
+                    value = _CONSTRUCT[tag](text)
+                except (ValueError, KeyError, IndexError):  # e.g. 0x_ matches the int pattern
+                    line = event.start_mark.line + 1
+                    raise ManifestError(
+                        f"invalid YAML at line {line}: {text!r} is not a {tag}"
+                    ) from None
             else:
                 raise _unsupported_tag(tag, event.start_mark.line + 1)
             break
@@ -145,7 +153,7 @@ def _tagged_scalar(event: Any) -> Any:
         raise _unsupported_tag(tag, line)
     try:
         return _CONSTRUCT[tag](event.value)
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, IndexError):  # e.g. !!int '' (PyYAML reads value[0])
         raise ManifestError(
             f"invalid YAML at line {line}: {event.value!r} is not a {tag}"
         ) from None
@@ -204,6 +212,14 @@ def _set_key(frame: _Frame, key: Any, line: int) -> None:
     frame.lines[key] = line
 
 
+def _too_many_aliases(max_aliases: int, event: Any) -> ManifestError:
+    return ManifestError(
+        f"more than {max_aliases} YAML aliases (max_aliases; each key a '<<' merge copies counts "
+        f"as one) by line {event.start_mark.line + 1}; an alias bomb expands to more objects "
+        "than any cluster holds"
+    )
+
+
 def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
     """Every document of ``text``, built from the parser's events in one loop."""
     parser = _BaseLoader(text)
@@ -236,13 +252,20 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
                 value = _tagged_scalar(event)
         elif kind in ends:
             frame = stack.pop()
+            if frame.merges:  # each key a merge copies counts as an alias, before copying
+                aliases += sum(len(source) for source in frame.merges)
+                if aliases > max_aliases:
+                    raise _too_many_aliases(max_aliases, event)
             value = _merged(frame) if frame.is_map else frame.value
             open_anchored.discard(id(frame.value))
         elif kind is mapping or kind is sequence:
             if event.tag not in _COLLECTION_TAGS:
                 raise _unsupported_tag(event.tag, event.start_mark.line + 1)
             if len(stack) >= max_depth:
-                raise ManifestError(f"nesting deeper than {max_depth} levels (max_depth)")
+                line = event.start_mark.line + 1
+                raise ManifestError(
+                    f"nesting deeper than {max_depth} levels (max_depth) at line {line}"
+                )
             container: Any = {} if kind is mapping else []
             stack.append(_Frame(container))
             if event.anchor is not None:
@@ -252,10 +275,7 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
         elif kind is alias:
             aliases += 1
             if aliases > max_aliases:
-                raise ManifestError(
-                    f"more than {max_aliases} YAML aliases (max_aliases); an alias bomb expands "
-                    "to more objects than any cluster holds"
-                )
+                raise _too_many_aliases(max_aliases, event)
             if event.anchor not in anchors:
                 line = event.start_mark.line + 1
                 raise ManifestError(
@@ -274,7 +294,7 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
             anchors.clear()
             continue
         if kind is scalar and event.anchor is not None:
-            anchors[event.anchor] = value
+            anchors[event.anchor] = "<<" if value is _Merge else value  # *m never merges
         if not stack:
             docs.append(value)
             continue
@@ -297,10 +317,24 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
 # Walking the loaded tree: expanded size and depth, without following shared nodes twice
 
 
-def _bracket_depth(text: str) -> int:
-    """Deepest nesting of JSON brackets (quotes ignored: it can only over-count)."""
+def _bracket_depth(text: str, limit: int) -> int:
+    """Deepest nesting of JSON brackets, exact whenever it matters (above ``limit``).
+
+    Brackets are counted over the raw text first (fast; brackets inside strings can only
+    over-count); above ``limit`` they are counted again with the string literals removed.
+    """
+    depth = _raw_bracket_depth(text)
+    if depth > limit:
+        depth = _raw_bracket_depth(_JSON_STRING.sub('""', text))
+    return depth
+
+
+def _raw_bracket_depth(text: str) -> int:
     codes = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
     return int(np.cumsum(_BRACKET_STEP[codes], dtype=np.int32).max(initial=0))
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 _BRACKET_STEP = np.zeros(256, dtype=np.int8)
@@ -429,7 +463,7 @@ def _parse(text: str, name: str, max_aliases: int, max_depth: int) -> list:
     try:
         if stripped.startswith(("{", "[")):
             # json recurses in C: refuse deep nesting before it starts (YAML checks as it goes)
-            if _bracket_depth(text) > max_depth:
+            if _bracket_depth(text, max_depth) > max_depth:
                 raise ManifestError(f"nesting deeper than {max_depth} levels (max_depth)")
             try:
                 with _gc_paused():

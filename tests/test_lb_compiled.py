@@ -197,7 +197,8 @@ def test_lazy_queues_and_the_heap_give_the_same_requests(policy, kw, utilization
     # Single-thread pods complete their requests in order, so the lazy loop keeps a FIFO
     # queue per key and completes a key's requests only when it looks at that key; the heap
     # loop completes every request in time order. Every request must land on the same pod
-    # at the same time.
+    # at the same time. (Service laws here have no atom at zero: two requests of one pod
+    # finishing at the same instant would reach EWMA's score in a different order.)
     _lazy = _compiled._lazy
     run = {"utilization": utilization, "requests": 5_000, "replications": 2, "rng": 9,
            "keep_requests": True, **kw}  # fmt: skip

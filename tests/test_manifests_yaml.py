@@ -131,9 +131,34 @@ def test_netpol_analyzer_corpus_matches_pyyaml():
         ("a:\n  <<: 5\n", "merge key '<<' at line 2 must name a mapping"),
         ("a: 1\nb: 2\na: 3\n", "duplicate key 'a' at line 3 (first at line 1)"),
         ("a: &x 1\n---\nb: *x\n", "alias *x names no anchor"),  # anchors end with a document
+        ("a: 1\nb: !!int ''\n", "line 2: '' is not a tag:yaml.org,2002:int"),
+        ("a: 1\nport: 0x_\n", "line 2: '0x_' is not a tag:yaml.org,2002:int"),
+        ("a:\n  b:\n    - " + "[" * 300 + "]" * 300 + "\n", "(max_depth) at line 3"),
     ],
 )
 def test_what_kubernetes_cannot_hold_is_refused_with_its_line(text, needle):
     with pytest.raises(ManifestError, match=None) as info:
         read_documents(text)
     assert needle in str(info.value)
+
+
+def test_an_anchored_merge_word_is_the_string_elsewhere():
+    text = "base: &b {x: 1}\nobj:\n  &m <<: *b\nc: *m\nd: [*m]\n"
+    (doc,) = read_documents(text)
+    assert doc == {"base": {"x": 1}, "obj": {"x": 1}, "c": "<<", "d": ["<<"]}
+
+
+def test_merge_copies_count_as_aliases_before_they_are_made():
+    # 200 keys merged 10 times: 2,000 copies, over the default 1,000 aliases; a merge bomb
+    # (a wide mapping merged many times) is refused before its copies are built.
+    base = "{" + ", ".join(f"k{i}: {i}" for i in range(200)) + "}"
+    text = f"base: &b {base}\n" + "".join(f"o{i}: {{<<: *b}}\n" for i in range(10))
+    with pytest.raises(ManifestError, match="max_aliases; each key a '<<' merge copies"):
+        read_documents(text)
+    (doc,) = read_documents(text, max_aliases=2_100)
+    assert doc["o9"]["k199"] == 199
+
+
+def test_brackets_inside_json_strings_are_not_nesting():
+    text = '{"kind": "Pod", "note": "' + "[" * 300 + '"}'
+    assert read_documents(text) == [{"kind": "Pod", "note": "[" * 300}]

@@ -466,7 +466,9 @@ def _lazy_block(
     slots), and a key's finished requests are completed only when a request looks at that
     key: the d candidates of best of d and EWMA (amortized O(1) per request, no heap),
     every pod of the view for least connections on few pods. Same choices, bit for bit,
-    as :func:`_event_block`.
+    as :func:`_event_block`, except where two requests of one pod finish at the same instant
+    (a service law with an atom at zero): EWMA's score then keeps the first response here
+    (arrival order, as a FIFO pod sends them) and whichever the heap pops first there.
     """
     reps, n = arrival.shape
     uniform = True

@@ -522,7 +522,10 @@ def _add_pending(
 
 
 def quantiles_inplace(values: np.ndarray, levels: Any) -> np.ndarray:
-    """Quantiles as ``numpy.quantile``'s default (linear) method, partitioning ``values`` in place.
+    """Quantiles by ``numpy.quantile``'s default (linear) method, partitioning ``values`` in place.
+
+    The interpolation is ``lo + frac * (hi - lo)``; numpy's differs by one unit in the last
+    place in some cases (it interpolates from ``hi`` when ``frac >= 0.5``).
 
     Partitions around the needed order statistics, without the copy that
     ``numpy.quantile`` makes; ``values`` is reordered. One single-index partition per
