@@ -101,7 +101,6 @@ _CONSTRUCT = {
         yaml.ScalarNode(_TAG + "float", text)
     ),
 }
-_COLLECTION_TAGS = (None, "!", _TAG + "map", _TAG + "seq")
 
 
 class _Merge:
@@ -259,7 +258,7 @@ def _yaml_documents(text: str, max_aliases: int, max_depth: int) -> list:
             value = _merged(frame) if frame.is_map else frame.value
             open_anchored.discard(id(frame.value))
         elif kind is mapping or kind is sequence:
-            if event.tag not in _COLLECTION_TAGS:
+            if event.tag not in (None, "!", _TAG + ("map" if kind is mapping else "seq")):
                 raise _unsupported_tag(event.tag, event.start_mark.line + 1)
             if len(stack) >= max_depth:
                 line = event.start_mark.line + 1

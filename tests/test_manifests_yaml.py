@@ -126,6 +126,7 @@ def test_netpol_analyzer_corpus_matches_pyyaml():
         ("a: !!binary aGVsbG8=\n", "tag 'tag:yaml.org,2002:binary' is not supported"),
         ("a: !!set {x: null}\n", "tag 'tag:yaml.org,2002:set' is not supported"),
         ("a: !Ref other\n", "tag '!Ref' is not supported"),
+        ("a: !!map [1]\n", "tag 'tag:yaml.org,2002:map' is not supported"),
         ("a: !!int twelve\n", "'twelve' is not a tag:yaml.org,2002:int"),
         ("? [a, b]\n: c\n", "keys are scalars"),
         ("a:\n  <<: 5\n", "merge key '<<' at line 2 must name a mapping"),
