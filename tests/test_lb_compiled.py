@@ -210,3 +210,32 @@ def test_lazy_queues_and_the_heap_give_the_same_requests(policy, kw, utilization
     heap = lb.simulate(policy, **run)
     pd.testing.assert_frame_equal(lazy.requests, heap.requests)
     pd.testing.assert_frame_equal(lazy.summary, heap.summary)
+
+
+@pytest.mark.parametrize(
+    ("policy", "kw"),
+    [
+        ("least_connections", {"pods": 40, "utilization": 0.9}),
+        ("least_connections", {"pods": 20, "utilization": 0.999, "dispatchers": 3}),
+        ("least_connections", {"pods": 6, "concurrency": 2, "utilization": 0.95}),
+        ("power_of_two", {"pods": 8, "concurrency": 3, "utilization": 0.9}),
+        # overload: the queues outgrow the calendar and the replication moves to the heap
+        ("least_connections", {"pods": 20, "utilization": 1.5}),
+    ],
+)
+def test_calendar_and_heap_give_the_same_requests(policy, kw, monkeypatch):
+    # Completions that only take a count back commute, so the calendar of buckets may
+    # complete them in any order before an arrival; the heap completes them in time order.
+    # Blocks of 997 requests (332 per replication) make the calendar cross block ends.
+    monkeypatch.setattr(blocks, "BLOCK_REQUESTS", 997)
+    run = {"requests": 8_000, "replications": 3, "rng": 4, **kw}
+    state = _compiled.LoopState(3, 1, kw["pods"], kw.get("concurrency", 1), 1, True, True, 1)
+    assert state.bhead.shape[1] > 1  # these runs have a calendar
+    calendar = lb.simulate(policy, **run)
+    calendar_kept = lb.simulate(policy, keep_requests=True, **run)
+    monkeypatch.setattr(_compiled, "CALENDAR_MAX_ENTRIES", 0)
+    heap = lb.simulate(policy, **run)
+    heap_kept = lb.simulate(policy, keep_requests=True, **run)
+    pd.testing.assert_frame_equal(calendar.summary, heap.summary)
+    pd.testing.assert_frame_equal(calendar.per_pod, heap.per_pod)
+    pd.testing.assert_frame_equal(calendar_kept.requests, heap_kept.requests)

@@ -148,6 +148,20 @@ def _best_of_d(counts, scale, cand, off, distinct):  # pragma: no cover - compil
     return choice
 
 
+#: Most calendar buckets (over all replications) a run may hold; beyond it the heap.
+CALENDAR_MAX_ENTRIES = 1 << 23
+
+
+def _calendar_buckets(n_pods: int, c: int) -> int:
+    """Buckets of the completion calendar: a power of two, 16 per pod thread.
+
+    The bucket width is the mean time between arrivals, so the calendar spans about
+    ``16 / utilization`` mean service times: later completions wait for a later round.
+    """
+    want = max(1024, 16 * n_pods * c)
+    return 1 << (want - 1).bit_length()
+
+
 class LoopState:
     """The compiled loop's state between blocks of requests, one row per replication.
 
@@ -197,6 +211,15 @@ class LoopState:
         self.qfree = np.empty((reps, 0), dtype=np.int64)
         self.qnfree = np.zeros(reps, dtype=np.int64)
         self.qhigh = np.zeros(reps, dtype=np.int64)
+        self.qkey = np.empty((reps, 0), dtype=np.int64)
+        # the calendar of completions (see _event_block): bucket heads, a cursor per
+        # replication, the bucket width in seconds (set by the first block)
+        buckets = _calendar_buckets(n_pods, c)
+        use = track and reps * buckets <= CALENDAR_MAX_ENTRIES
+        self.bhead = np.full((reps, buckets if use else 1), -1, dtype=np.int64)
+        self.bcursor = np.zeros(reps, dtype=np.int64)
+        self.bwidth = 0.0
+        self.boff = np.zeros(reps, dtype=np.bool_)  # replications moved to the heap
 
     def reserve_slots(self, n: int) -> None:
         """Room in the queue pool for ``n`` more requests in flight in every replication.
@@ -212,7 +235,7 @@ class LoopState:
         new_cap = max(need + 1024, 2 * cap)
         reps = self.qdep.shape[0]
         for name, dtype in (("qnext", np.int64), ("qdep", float), ("qrtt", float),
-                            ("qfree", np.int64)):  # fmt: skip
+                            ("qfree", np.int64), ("qkey", np.int64)):  # fmt: skip
             grown = np.empty((reps, new_cap), dtype=dtype)
             grown[:, :cap] = getattr(self, name)
             setattr(self, name, grown)
@@ -276,10 +299,15 @@ def event_loop(rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weigh
             dep_out,
         )  # fmt: skip
         return state, pod_out, dep_out
+    # A completion that only takes a count back (no ewma score) commutes with the others,
+    # so a calendar of buckets replaces the heap: O(1) per request instead of O(log in
+    # flight). A replication whose queues outgrow it (overload) moves to the heap for good.
+    calendar = track and not learns and st.bhead.shape[1] > 1
+    in_flight = int((st.qhigh - st.qnfree).max()) if calendar else 0
     # Room for the block before it starts, so the loop never reallocates (a reallocation
     # inside it would make every array a loop-carried variable, measured about 1.5x slower):
     # at most n more requests in flight, and no count grows by more than n.
-    need = int(st.hsize.max()) + n + 1  # + 1: _heap_pop reads one slot past the heap
+    need = int(st.hsize.max()) + in_flight + n + 1  # + 1: _heap_pop reads one slot past
     if st.ht.shape[1] < need:
         st.ht, st.hk, st.hr = (
             _grow_rows(st.ht, need),
@@ -289,14 +317,32 @@ def event_loop(rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weigh
     need = int(st.counts.max()) + n + 3
     if tree and st.acc.shape[2] < need:
         st.acc, st.nlev = _grow_rows(st.acc, need), _grow_rows(st.nlev, need)
+    if calendar:
+        st.reserve_slots(n)
+        if st.bwidth == 0.0:  # any width gives the same results; this one keeps buckets short
+            span = float(np.mean(arrival[:, -1] - arrival[:, 0]))
+            st.bwidth = span / (n - 1) if n > 1 and span > 0 else 1.0
     _event_block(
         rule, arrival, base, disp, views, n_pods, spd, scale, w, weighted, cand, distinct,
         conn_id, opener, pool, count_requests, learns, tau, first, keep, j0, n_total - first,
         tree, st.leaves, st.counts, st.cw, st.ewma, st.last, st.free, st.ht, st.hk, st.hr,
         st.hsize, st.win, st.acc, st.nlev, st.conn_pod, st.conn_key, st.cnt, st.busy,
-        st.resp, st.wait, st.placed, st.kept, pod_out, dep_out,
+        st.resp, st.wait, st.placed, st.kept, pod_out, dep_out, calendar, st.qnext, st.qdep,
+        st.qkey, st.qfree, st.qnfree, st.qhigh, st.bhead, st.bcursor, st.bwidth, st.boff,
     )  # fmt: skip
     return state, pod_out, dep_out
+
+
+@njit(cache=True)
+def _calendar_to_heap(qnext, qdep, qkey, bhead, ht, hk, hr, size):  # pragma: no cover
+    """Move one replication's calendar into its heap (count-only completions); new size."""
+    for b in range(bhead.shape[0]):
+        s = bhead[b]
+        while s >= 0:
+            size = _heap_push(ht, hk, hr, size, qdep[s], qkey[s], 0.0)
+            s = qnext[s]
+        bhead[b] = -1
+    return size
 
 
 @njit(cache=True)
@@ -315,10 +361,12 @@ def _event_block(
     conn_id, opener, pool, count_requests, learns, tau, first, keep, j0, n_kept,
     tree, leaves, counts_all, cw_all, ewma_all, last_all, free_all, ht_all, hk_all, hr_all,
     hsize, win_all, acc_all, nlev_all, conn_pod_all, conn_key_all, cnt_out, busy_out,
-    resp_out, wait_out, placed, kept, pod_out, dep_out,
+    resp_out, wait_out, placed, kept, pod_out, dep_out, calendar, qnext_all, qdep_all,
+    qkey_all, qfree_all, qnfree, qhigh, bhead_all, bcursor, bwidth, boff,
 ):  # fmt: skip  # pragma: no cover - compiled
     reps, n = arrival.shape
     c = free_all.shape[2]
+    mask = bhead_all.shape[1] - 1
     track = count_requests or learns
     by_conn = conn_id.shape[0] > 0
     uniform = True
@@ -332,8 +380,38 @@ def _event_block(
         acc, nlev = acc_all[r], nlev_all[r]
         conn_pod, conn_key = conn_pod_all[r], conn_key_all[r]
         size = hsize[r]
+        qnext, qdep, qkey, qfree = qnext_all[r], qdep_all[r], qkey_all[r], qfree_all[r]
+        bhead = bhead_all[r]
+        nfree, high, cursor = qnfree[r], qhigh[r], bcursor[r]
+        cal = calendar and not boff[r]
         for j in range(n):
             t = arrival[r, j]
+            if cal:
+                # Complete every request in the buckets from the cursor to t's bucket that has
+                # finished by t (a bucket also holds completions a whole round later).
+                target = np.int64(t / bwidth)
+                for i in range(min(target - cursor + 1, mask + 1)):
+                    b = (cursor + i) & mask
+                    prev, s = -1, bhead[b]
+                    while s >= 0:
+                        nxt = qnext[s]
+                        if qdep[s] <= t:
+                            key = qkey[s]
+                            if tree:
+                                _tree_move(win, counts, cw, acc, nlev, leaves, key // n_pods,
+                                           key - key % n_pods, key % n_pods, -1)  # fmt: skip
+                            else:
+                                counts[key] -= 1
+                            qfree[nfree] = s
+                            nfree += 1
+                            if prev < 0:
+                                bhead[b] = nxt
+                            else:
+                                qnext[prev] = nxt
+                        else:
+                            prev = s
+                        s = nxt
+                cursor = target
             while size > 0 and ht[0] <= t:
                 key, td, rtt = hk[0], ht[0], hr[0]
                 size = _heap_pop(ht, hk, hr, size)
@@ -407,8 +485,23 @@ def _event_block(
                     _tree_move(win, counts, cw, acc, nlev, leaves, off // n_pods, off, p, 1)
                 elif count_requests:
                     counts[off + p] += 1
-                size = _heap_push(ht, hk, hr, size, dep, off + p, dep - t)
+                if cal and high - nfree > 2 * (mask + 1):  # overload: queues outgrow it
+                    size = _calendar_to_heap(qnext, qdep, qkey, bhead, ht, hk, hr, size)
+                    nfree, high, cal, boff[r] = 0, 0, False, True
+                if cal:
+                    if nfree > 0:
+                        nfree -= 1
+                        s = qfree[nfree]
+                    else:
+                        s = high
+                        high += 1
+                    b = np.int64(dep / bwidth) & mask
+                    qdep[s], qkey[s], qnext[s] = dep, off + p, bhead[b]
+                    bhead[b] = s
+                else:
+                    size = _heap_push(ht, hk, hr, size, dep, off + p, dep - t)
         hsize[r] = size
+        qnfree[r], qhigh[r], bcursor[r] = nfree, high, cursor
 
 
 @njit(cache=True)
