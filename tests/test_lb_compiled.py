@@ -229,8 +229,8 @@ def test_calendar_and_heap_give_the_same_requests(policy, kw, monkeypatch):
     # Blocks of 997 requests (332 per replication) make the calendar cross block ends.
     monkeypatch.setattr(blocks, "BLOCK_REQUESTS", 997)
     run = {"requests": 8_000, "replications": 3, "rng": 4, **kw}
-    state = _compiled.LoopState(3, 1, kw["pods"], kw.get("concurrency", 1), 1, True, True, 1)
-    assert state.bhead.shape[1] > 1  # these runs have a calendar
+    buckets = _compiled._calendar_buckets(kw["pods"], kw.get("concurrency", 1))
+    assert 3 * buckets <= _compiled.CALENDAR_MAX_ENTRIES  # these runs have a calendar
     calendar = lb.simulate(policy, **run)
     calendar_kept = lb.simulate(policy, keep_requests=True, **run)
     monkeypatch.setattr(_compiled, "CALENDAR_MAX_ENTRIES", 0)

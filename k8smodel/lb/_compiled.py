@@ -212,11 +212,9 @@ class LoopState:
         self.qnfree = np.zeros(reps, dtype=np.int64)
         self.qhigh = np.zeros(reps, dtype=np.int64)
         self.qkey = np.empty((reps, 0), dtype=np.int64)
-        # the calendar of completions (see _event_block): bucket heads, a cursor per
-        # replication, the bucket width in seconds (set by the first block)
-        buckets = _calendar_buckets(n_pods, c)
-        use = track and reps * buckets <= CALENDAR_MAX_ENTRIES
-        self.bhead = np.full((reps, buckets if use else 1), -1, dtype=np.int64)
+        # the calendar of completions (see _event_block): bucket heads (allocated by the
+        # first block that uses them), a cursor per replication, the bucket width in seconds
+        self.bhead = np.full((reps, 1), -1, dtype=np.int64)
         self.bcursor = np.zeros(reps, dtype=np.int64)
         self.bwidth = 0.0
         self.boff = np.zeros(reps, dtype=np.bool_)  # replications moved to the heap
@@ -302,7 +300,10 @@ def event_loop(rule, arrival, base, disp, views, n_pods, c, spd, scale, w, weigh
     # A completion that only takes a count back (no ewma score) commutes with the others,
     # so a calendar of buckets replaces the heap: O(1) per request instead of O(log in
     # flight). A replication whose queues outgrow it (overload) moves to the heap for good.
-    calendar = track and not learns and st.bhead.shape[1] > 1
+    buckets = _calendar_buckets(n_pods, c)
+    calendar = track and not learns and reps * buckets <= CALENDAR_MAX_ENTRIES
+    if calendar and st.bwidth == 0.0:  # the first block: the calendar starts empty
+        st.bhead = np.full((reps, buckets), -1, dtype=np.int64)
     in_flight = int((st.qhigh - st.qnfree).max()) if calendar else 0
     # Room for the block before it starts, so the loop never reallocates (a reallocation
     # inside it would make every array a loop-carried variable, measured about 1.5x slower):
