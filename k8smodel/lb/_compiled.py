@@ -134,6 +134,24 @@ def _tree_move(win, lvl, key, acc, nlev, leaves, v, off, p, delta):  # pragma: n
     _tree_set(win, lvl, key, leaves, v * 2 * leaves, p, q)
 
 
+@njit(cache=True, inline="always")
+def _count_back(key, tree, win, counts, cw, acc, nlev, leaves, n_pods):  # pragma: no cover
+    """A request (or connection) of state index ``key`` is done: one in flight less."""
+    if tree:
+        _tree_move(win, counts, cw, acc, nlev, leaves, key // n_pods, key - key % n_pods,
+                   key % n_pods, -1)  # fmt: skip
+    else:
+        counts[key] -= 1
+
+
+@njit(cache=True, inline="always")
+def _take_slot(qfree, nfree, high):  # pragma: no cover - compiled
+    """A free slot of the queue pool: the last freed, else a new one. ``(slot, nfree, high)``."""
+    if nfree > 0:
+        return qfree[nfree - 1], nfree - 1, high
+    return high, nfree, high + 1
+
+
 @njit(cache=True)
 def _best_of_d(counts, scale, cand, off, distinct):  # pragma: no cover - compiled
     d = cand.shape[0]
@@ -397,12 +415,7 @@ def _event_block(
                     while s >= 0:
                         nxt = qnext[s]
                         if qdep[s] <= t:
-                            key = qkey[s]
-                            if tree:
-                                _tree_move(win, counts, cw, acc, nlev, leaves, key // n_pods,
-                                           key - key % n_pods, key % n_pods, -1)  # fmt: skip
-                            else:
-                                counts[key] -= 1
+                            _count_back(qkey[s], tree, win, counts, cw, acc, nlev, leaves, n_pods)
                             qfree[nfree] = s
                             nfree += 1
                             if prev < 0:
@@ -420,11 +433,8 @@ def _event_block(
                     wgt = math.exp(-max(td - last[key], 0.0) / tau)
                     ewma[key] = ewma[key] * wgt + rtt * (1.0 - wgt)
                     last[key] = td
-                elif tree:
-                    _tree_move(win, counts, cw, acc, nlev, leaves, key // n_pods,
-                               key - key % n_pods, key % n_pods, -1)  # fmt: skip
                 else:
-                    counts[key] -= 1
+                    _count_back(key, tree, win, counts, cw, acc, nlev, leaves, n_pods)
             off = disp[r, j] * n_pods if views > 1 else 0
             opens = True
             slot = 0
@@ -433,12 +443,7 @@ def _event_block(
                 slot = cid % pool  # connection cid - pool used the same slot before
                 opens = opener[r, j]
                 if opens and cid - pool >= 0:
-                    key = conn_key[slot]
-                    if tree:
-                        _tree_move(win, counts, cw, acc, nlev, leaves, key // n_pods,
-                                   key - key % n_pods, key % n_pods, -1)  # fmt: skip
-                    else:
-                        counts[key] -= 1
+                    _count_back(conn_key[slot], tree, win, counts, cw, acc, nlev, leaves, n_pods)
             if opens:
                 if tree:
                     v = off // n_pods
@@ -490,12 +495,7 @@ def _event_block(
                     size = _calendar_to_heap(qnext, qdep, qkey, bhead, ht, hk, hr, size)
                     nfree, high, cal, boff[r] = 0, 0, False, True
                 if cal:
-                    if nfree > 0:
-                        nfree -= 1
-                        s = qfree[nfree]
-                    else:
-                        s = high
-                        high += 1
+                    s, nfree, high = _take_slot(qfree, nfree, high)
                     b = np.int64(dep / bwidth) & mask
                     qdep[s], qkey[s], qnext[s] = dep, off + p, bhead[b]
                     bhead[b] = s
@@ -629,12 +629,7 @@ def _lazy_block(
             if count_requests:
                 counts[off + p] += 1
             key = off + p
-            if nfree > 0:
-                nfree -= 1
-                s = qfree[nfree]
-            else:
-                s = high
-                high += 1
+            s, nfree, high = _take_slot(qfree, nfree, high)
             qdep[s], qrtt[s], qnext[s] = dep, resp, -1
             if qtail[key] < 0:
                 qhead[key] = s
