@@ -17,10 +17,16 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
 
 __all__ = [
+    "Launched",
+    "launch",
     "start",
     "stop",
     "stop_all",
@@ -258,3 +264,69 @@ def port_owned_by(port: int, proc: subprocess.Popen) -> bool | None:
                     if link.startswith("socket:[") and link[8:-1] in inodes:
                         return True
     return False
+
+
+def _slug(name: str) -> str:
+    """``name`` for a folder: ``nginx (ingress-nginx ewma)`` -> ``nginx-ingress-nginx-ewma``."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
+class Launched(NamedTuple):
+    """A server started by :func:`launch`: its process, port, folder (and its owner), config."""
+
+    proc: subprocess.Popen
+    port: int
+    work: Path
+    owned: tempfile.TemporaryDirectory
+    text: str
+
+
+def launch(
+    name: str,
+    configure: Callable[[Path, int], tuple[list[str], str]],
+    *,
+    startup_timeout_s: float = 10.0,
+    attempts: int = 3,
+) -> Launched:
+    """Start a server on a free port in a fresh temporary folder, and check the port is its own.
+
+    ``configure(work, port)`` writes the server's files into ``work`` and returns its
+    command line and its configuration text. The server's stderr goes to
+    ``work/stderr.log``. When the port answers but belongs to another program (taken
+    between the choice and the bind), the server is stopped and a new port tried, up to
+    ``attempts`` times; on any failure the process is stopped and the folder removed.
+
+    Raises
+    ------
+    RuntimeError
+        If the server does not come up: ``"<name> did not start: "`` and the end of its logs.
+    """
+    last_error = ""
+    for _ in range(attempts):
+        owned = tempfile.TemporaryDirectory(prefix=f"k8smodel-lab-{_slug(name)}-")
+        work = Path(owned.name)
+        port = free_port()
+        proc = None
+        try:
+            command, text = configure(work, port)
+            with open(work / "stderr.log", "wb") as err:
+                proc = start(command, stdout=subprocess.DEVNULL, stderr=err)
+            if wait_for_port(port, proc=proc, timeout_s=startup_timeout_s):
+                # answering is not enough: another program may own the port (ours then fails
+                # to bind while the probe reaches the other one)
+                if port_owned_by(port, proc) is not False and proc.poll() is None:
+                    return Launched(proc, port, work, owned, text)
+                last_error = f"port {port} is in use by another process"
+            else:
+                logs = [work / "stderr.log", work / "error.log"]
+                last_error = "".join(p.read_text(errors="replace") for p in logs if p.exists())
+        except BaseException:
+            if proc is not None:
+                stop(proc)
+            owned.cleanup()
+            raise
+        stop(proc)
+        owned.cleanup()
+        if "in use" not in last_error:
+            break
+    raise RuntimeError(f"{name} did not start: {last_error[-2000:]}")

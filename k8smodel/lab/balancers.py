@@ -428,36 +428,10 @@ def start_balancer(
     if kind == "haproxy" and workers != 1:
         raise ValueError(f"workers applies to nginx only; got workers={workers!r} for haproxy")
     binary = find_binary(kind)
-    last_error = ""
-    for _ in range(attempts):
-        owned = tempfile.TemporaryDirectory(prefix=f"k8smodel-lab-{kind}-")
-        work = Path(owned.name)
-        port = _procs.free_port()
-        proc = None
-        try:
-            path, text = _write_config(kind, policy, port, backend_ports, work, workers, zone)
-            with open(work / "stderr.log", "wb") as err:
-                proc = _procs.start(
-                    _command(kind, binary, path, work, check=False),
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                )
-            if _procs.wait_for_port(port, proc=proc, timeout_s=startup_timeout_s):
-                # answering is not enough: another program may own the port (ours then fails
-                # to bind while the probe reaches the other one)
-                if _procs.port_owned_by(port, proc) is not False and proc.poll() is None:
-                    return Balancer(kind, policy, port, workers, zone, text, proc, work, owned)
-                last_error = f"port {port} is in use by another process"
-            else:
-                logs = [work / "stderr.log", work / "error.log"]
-                last_error = "".join(p.read_text(errors="replace") for p in logs if p.exists())
-        except BaseException:
-            if proc is not None:
-                _procs.stop(proc)
-            owned.cleanup()
-            raise
-        _procs.stop(proc)
-        owned.cleanup()
-        if "in use" not in last_error:
-            break
-    raise RuntimeError(f"{kind} did not start: {last_error[-2000:]}")
+
+    def configure(work: Path, port: int) -> tuple[list[str], str]:
+        path, text = _write_config(kind, policy, port, backend_ports, work, workers, zone)
+        return _command(kind, binary, path, work, check=False), text
+
+    run = _procs.launch(kind, configure, startup_timeout_s=startup_timeout_s, attempts=attempts)
+    return Balancer(kind, policy, run.port, workers, zone, run.text, run.proc, run.work, run.owned)

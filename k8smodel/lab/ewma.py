@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import subprocess
-import tempfile
 from pathlib import Path
 
 from k8smodel.lab import _procs
@@ -328,23 +326,13 @@ def start_ewma_balancer(
     lua_dir = ingress_nginx_lua_dir(ingress_nginx)
     binary = find_binary("nginx")
     lua_module_path()
-    owned = tempfile.TemporaryDirectory(prefix="k8smodel-lab-ewma-")
-    work = Path(owned.name)
-    proc = None
-    try:
-        port = _procs.free_port()
+
+    def configure(work: Path, port: int) -> tuple[list[str], str]:
         path, text = _write(work, port, backend_ports, lua_dir, workers)
-        with open(work / "stderr.log", "wb") as err:
-            proc = _procs.start(_command(binary, path, work), stdout=subprocess.DEVNULL, stderr=err)
-        if _procs.wait_for_port(port, proc=proc, timeout_s=startup_timeout_s):
-            return Balancer("nginx", "ewma", port, int(workers), True, text, proc, work, owned)
-        logs = [work / "stderr.log", work / "error.log"]
-        message = "".join(p.read_text(errors="replace") for p in logs if p.exists())
-    except BaseException:
-        if proc is not None:
-            _procs.stop(proc)
-        owned.cleanup()
-        raise
-    _procs.stop(proc)
-    owned.cleanup()
-    raise RuntimeError(f"nginx (ingress-nginx ewma) did not start: {message[-2000:]}")
+        return _command(binary, path, work), text
+
+    run = _procs.launch(
+        "nginx (ingress-nginx ewma)", configure, startup_timeout_s=startup_timeout_s
+    )
+    return Balancer("nginx", "ewma", run.port, int(workers), True, run.text, run.proc, run.work,
+                    run.owned)  # fmt: skip
