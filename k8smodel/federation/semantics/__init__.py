@@ -4,6 +4,9 @@
   (``pkg/util/helper/webstermethod.go``, ``binding.go``; ``planner.go``);
 * :mod:`~k8smodel.federation.semantics.routing` - the global balancer's routing rules
   (k8gb's ``geoip``, ``roundRobin``, ``failover``).
+
+The contract's ``semantics.py`` is this package: the two schedulers' replica rules alone pass
+560 lines, so replicas and routing are modules of their own; import from here.
 """
 
 from k8smodel.federation.semantics.replicas import (
